@@ -1,0 +1,195 @@
+import { z } from "zod";
+
+// Schemas of Anthropic's Messages API: the internal form of every request and response.
+// Objects are loose: fields this gateway does not know (new betas, cache_control, extra tool
+// keys) must survive untouched on their way to Anthropic-wire upstreams.
+
+const cacheControl = z.looseObject({ type: z.string() }).optional();
+
+export const textBlockSchema = z.looseObject({
+  type: z.literal("text"),
+  text: z.string(),
+  cache_control: cacheControl,
+});
+
+const base64Source = z.looseObject({
+  type: z.literal("base64"),
+  media_type: z.string(),
+  data: z.string(),
+});
+const urlSource = z.looseObject({ type: z.literal("url"), url: z.string() });
+const otherSource = z.looseObject({ type: z.string() });
+
+export const imageBlockSchema = z.looseObject({
+  type: z.literal("image"),
+  source: z.union([base64Source, urlSource, otherSource]),
+  cache_control: cacheControl,
+});
+
+export const documentBlockSchema = z.looseObject({
+  type: z.literal("document"),
+  source: z.looseObject({ type: z.string() }),
+  cache_control: cacheControl,
+});
+
+export const toolUseBlockSchema = z.looseObject({
+  type: z.literal("tool_use"),
+  id: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+  cache_control: cacheControl,
+});
+
+export const toolResultBlockSchema = z.looseObject({
+  type: z.literal("tool_result"),
+  tool_use_id: z.string(),
+  content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+  is_error: z.boolean().optional(),
+  cache_control: cacheControl,
+});
+
+export const thinkingBlockSchema = z.looseObject({
+  type: z.literal("thinking"),
+  thinking: z.string(),
+  signature: z.string().optional(),
+});
+
+export const redactedThinkingBlockSchema = z.looseObject({
+  type: z.literal("redacted_thinking"),
+  data: z.string(),
+});
+
+// Block types this gateway translates; anything else (server tool results, tool_reference,
+// search results, future types) is carried as an opaque typed object.
+const otherBlockSchema = z.looseObject({ type: z.string() });
+
+export const contentBlockSchema = z.union([
+  textBlockSchema,
+  imageBlockSchema,
+  documentBlockSchema,
+  toolUseBlockSchema,
+  toolResultBlockSchema,
+  thinkingBlockSchema,
+  redactedThinkingBlockSchema,
+  otherBlockSchema,
+]);
+
+export const messageParamSchema = z.looseObject({
+  // Claude Code puts role:"system" messages inside `messages`; they are accepted and kept in place.
+  role: z.enum(["user", "assistant", "system"]),
+  content: z.union([z.string(), z.array(contentBlockSchema)]),
+});
+
+export const toolSchema = z.looseObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown()).optional(),
+  type: z.string().optional(),
+});
+
+export const toolChoiceSchema = z.looseObject({
+  type: z.enum(["auto", "any", "tool", "none"]),
+  name: z.string().optional(),
+  disable_parallel_tool_use: z.boolean().optional(),
+});
+
+export const thinkingConfigSchema = z.looseObject({
+  type: z.string(),
+  budget_tokens: z.number().int().optional(),
+});
+
+export const messagesRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  max_tokens: z.number().int().positive(),
+  messages: z.array(messageParamSchema),
+  system: z.union([z.string(), z.array(textBlockSchema)]).optional(),
+  stream: z.boolean().optional(),
+  tools: z.array(toolSchema).optional(),
+  tool_choice: toolChoiceSchema.optional(),
+  thinking: thinkingConfigSchema.optional(),
+  temperature: z.number().optional(),
+  top_p: z.number().optional(),
+  top_k: z.number().int().optional(),
+  stop_sequences: z.array(z.string()).optional(),
+  metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
+  output_config: z.looseObject({ effort: z.string().optional() }).optional(),
+  context_management: z.looseObject({}).optional(),
+});
+
+// count_tokens takes the same body minus the generation controls.
+export const countTokensRequestSchema = messagesRequestSchema.omit({ max_tokens: true }).extend({
+  max_tokens: z.number().int().positive().optional(),
+});
+
+export type TextBlock = z.infer<typeof textBlockSchema>;
+export type ImageBlock = z.infer<typeof imageBlockSchema>;
+export type ToolUseBlock = z.infer<typeof toolUseBlockSchema>;
+export type ToolResultBlock = z.infer<typeof toolResultBlockSchema>;
+export type ThinkingBlock = z.infer<typeof thinkingBlockSchema>;
+export type ContentBlockParam = z.infer<typeof contentBlockSchema>;
+export type MessageParam = z.infer<typeof messageParamSchema>;
+export type Tool = z.infer<typeof toolSchema>;
+export type MessagesRequest = z.infer<typeof messagesRequestSchema>;
+export type CountTokensRequest = z.infer<typeof countTokensRequestSchema>;
+
+// ---- Responses ----
+
+export const usageSchema = z.looseObject({
+  input_tokens: z.number().nullish(),
+  output_tokens: z.number().nullish(),
+  cache_creation_input_tokens: z.number().nullish(),
+  cache_read_input_tokens: z.number().nullish(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+export type StopReason =
+  | "end_turn"
+  | "max_tokens"
+  | "stop_sequence"
+  | "tool_use"
+  | "pause_turn"
+  | "refusal"
+  | (string & {});
+
+export type ResponseContentBlock =
+  | { type: "text"; text: string; [k: string]: unknown }
+  | { type: "thinking"; thinking: string; signature: string; [k: string]: unknown }
+  | { type: "redacted_thinking"; data: string; [k: string]: unknown }
+  | { type: "tool_use"; id: string; name: string; input: unknown; [k: string]: unknown }
+  | { type: string; [k: string]: unknown };
+
+export interface Message {
+  id: string;
+  type: "message";
+  role: "assistant";
+  model: string;
+  content: ResponseContentBlock[];
+  stop_reason: StopReason | null;
+  stop_sequence: string | null;
+  usage: Usage;
+  [k: string]: unknown;
+}
+
+export type ContentDelta =
+  | { type: "text_delta"; text: string }
+  | { type: "thinking_delta"; thinking: string }
+  | { type: "signature_delta"; signature: string }
+  | { type: "input_json_delta"; partial_json: string }
+  | { type: string; [k: string]: unknown };
+
+export type StreamEvent =
+  | { type: "message_start"; message: Message }
+  | { type: "content_block_start"; index: number; content_block: ResponseContentBlock }
+  | { type: "content_block_delta"; index: number; delta: ContentDelta }
+  | { type: "content_block_stop"; index: number }
+  | {
+      type: "message_delta";
+      delta: { stop_reason: StopReason | null; stop_sequence?: string | null; [k: string]: unknown };
+      usage?: Usage;
+    }
+  | { type: "message_stop" }
+  | { type: "ping" }
+  | { type: "error"; error: { type: string; message: string } };
+
+// Upstream Anthropic-wire events are checked only for what the gateway relies on.
+export const streamEventSchema = z.looseObject({ type: z.string() });

@@ -1,0 +1,88 @@
+import type { StreamEvent } from "./schema.ts";
+
+// Server-Sent Events framing, both ways. Upstreams (Anthropic and OpenAI-compatible) speak SSE;
+// the decoder follows the WHATWG event-stream rules so that chunks split at any byte, CRLF
+// line ends and comment lines (": OPENROUTER PROCESSING") all decode the same.
+
+export interface SseFrame {
+  event: string | undefined;
+  data: string;
+}
+
+const encoder = new TextEncoder();
+
+/** One Anthropic event as an `event:` + `data:` frame (Claude Code needs the event line). */
+export function encodeEvent(event: StreamEvent): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+export function encodeFrame(frame: SseFrame): Uint8Array {
+  const head = frame.event === undefined ? "" : `event: ${frame.event}\n`;
+  return encoder.encode(`${head}data: ${frame.data}\n\n`);
+}
+
+/** Decodes an SSE byte stream into frames; frames without data (comments, keep-alives) are skipped. */
+export async function* decodeSse(
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+): AsyncGenerator<SseFrame> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let event: string | undefined;
+  let data: string[] = [];
+  let hasData = false;
+
+  function* takeLines(final: boolean): Generator<SseFrame> {
+    let start = 0;
+    for (;;) {
+      let end = -1;
+      let next = -1;
+      for (let i = start; i < buffer.length; i++) {
+        const ch = buffer.charCodeAt(i);
+        if (ch === 10) {
+          end = i;
+          next = i + 1;
+          break;
+        }
+        if (ch === 13) {
+          // A CR at the very end may be the first half of a CRLF still in flight.
+          if (i + 1 === buffer.length && !final) break;
+          end = i;
+          next = buffer.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
+          break;
+        }
+      }
+      if (end < 0) break;
+      const line = buffer.slice(start, end);
+      start = next;
+      if (line === "") {
+        if (hasData) yield { event, data: data.join("\n") };
+        event = undefined;
+        data = [];
+        hasData = false;
+        continue;
+      }
+      if (line.charCodeAt(0) === 58) continue; // ":" comment
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? "" : line.slice(colon + 1);
+      if (value.charCodeAt(0) === 32) value = value.slice(1);
+      if (field === "data") {
+        data.push(value);
+        hasData = true;
+      } else if (field === "event") {
+        event = value;
+      }
+    }
+    buffer = buffer.slice(start);
+  }
+
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    yield* takeLines(false);
+  }
+  buffer += decoder.decode();
+  if (buffer.length > 0) buffer += "\n";
+  yield* takeLines(true);
+  // A stream that ends without the blank line after its last event still delivers that event.
+  if (hasData) yield { event, data: data.join("\n") };
+}

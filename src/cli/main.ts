@@ -1,0 +1,11 @@
+#!/usr/bin/env -S bun --no-env-file
+import { defineCommand, runMain } from "citty";
+import pkg from "../../package.json" with { type: "json" };
+import { startCommand } from "./commands/start.ts";
+
+const main = defineCommand({
+  meta: { name: "lynkr", version: pkg.version, description: pkg.description },
+  subCommands: { start: startCommand },
+});
+
+await runMain(main);

@@ -1,0 +1,2 @@
+export const providerNames = ["anthropic", "azure-anthropic"] as const;
+export type ProviderName = (typeof providerNames)[number];

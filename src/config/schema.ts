@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { anthropicEnv } from "./sections/anthropic.ts";
+import { serverEnv } from "./sections/server.ts";
+
+export { providerNames, type ProviderName } from "./provider-names.ts";
+
+// Every environment variable lynkr reads, one section per concern, Lynkr's names where Lynkr has one.
+export const envShape = {
+  ...serverEnv,
+  ...anthropicEnv,
+};
+
+export const envSchema = z.object(envShape).superRefine((env, ctx) => {
+  if (env.MODEL_PROVIDER === "azure-anthropic") {
+    if (!env.AZURE_ANTHROPIC_ENDPOINT)
+      ctx.addIssue({ code: "custom", path: ["AZURE_ANTHROPIC_ENDPOINT"], message: "required when MODEL_PROVIDER=azure-anthropic (the Azure AI Foundry Anthropic endpoint URL)" });
+    if (!env.AZURE_ANTHROPIC_API_KEY)
+      ctx.addIssue({ code: "custom", path: ["AZURE_ANTHROPIC_API_KEY"], message: "required when MODEL_PROVIDER=azure-anthropic" });
+  }
+});
+
+export type Config = z.infer<typeof envSchema>;

@@ -1,0 +1,126 @@
+import { MessageAccumulator } from "../anthropic/accumulate.ts";
+import type { AnthropicError } from "../anthropic/errors.ts";
+import { messagesRequestSchema } from "../anthropic/schema.ts";
+import type { Gateway } from "../gateway.ts";
+import { logger } from "../observability/logger.ts";
+import type { CallContext } from "../providers/types.ts";
+import { callRoute } from "../routing/call-route.ts";
+import { toAnthropicError } from "../server/error-response.ts";
+import { readJsonBody } from "../server/read-body.ts";
+import { sseStream } from "../server/sse-response.ts";
+import { sessionIdFor } from "./session-id.ts";
+
+export async function handleMessages(gw: Gateway, req: Request, requestId: string): Promise<Response> {
+  const started = performance.now();
+  const request = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
+  const sessionId = sessionIdFor(req.headers, request);
+  const abort = new AbortController();
+  const onClientGone = () => abort.abort();
+  req.signal.addEventListener("abort", onClientGone, { once: true });
+  const ctx: CallContext = {
+    signal: abort.signal,
+    requestId,
+    clientHeaders: req.headers,
+    search: new URL(req.url).search,
+  };
+  const wantsStream = request.stream === true;
+  gw.lifecycle.begin();
+
+  const record = (provider: string, model: string | undefined, status: number, outcome: {
+    acc?: MessageAccumulator;
+    error?: AnthropicError;
+    firstByteMs?: number;
+  }) => {
+    const latencyMs = performance.now() - started;
+    gw.lifecycle.end();
+    const response = outcome.acc?.started ? outcome.acc.result() : undefined;
+    // Recording happens after the answer went out, so it never delays the client.
+    setImmediate(() => {
+      try {
+        gw.sessions.record({
+          sessionId,
+          requestId,
+          provider,
+          model: response?.model ?? model,
+          requestedModel: request.model,
+          stream: wantsStream,
+          status,
+          latencyMs,
+          firstByteMs: outcome.firstByteMs,
+          messages: request.messages,
+          response,
+          usage: response?.usage,
+          error: outcome.error ? { type: outcome.error.type, message: outcome.error.message } : undefined,
+        });
+      } catch (error) {
+        logger.error("could not record turn", { request_id: requestId, error: String(error) });
+      }
+      logger.info(`POST /v1/messages ${status}`, {
+        request_id: requestId,
+        session_id: sessionId,
+        provider,
+        model: response?.model ?? model,
+        stream: wantsStream,
+        latency_ms: Math.round(latencyMs),
+        input_tokens: response?.usage.input_tokens ?? undefined,
+        output_tokens: response?.usage.output_tokens ?? undefined,
+        ...(outcome.error ? { error: outcome.error.message } : {}),
+      });
+    });
+  };
+
+  let answer;
+  try {
+    answer = await callRoute(gw.router, request, ctx);
+  } catch (error) {
+    req.signal.removeEventListener("abort", onClientGone);
+    const err = toAnthropicError(error, requestId);
+    record(gw.router.primary.name, gw.router.primary.model, err.status, { error: err });
+    throw err;
+  }
+
+  const { provider } = answer;
+  const headers = new Headers({ "request-id": requestId, ...answer.upstream.headers });
+  const acc = new MessageAccumulator();
+
+  if (!wantsStream) {
+    try {
+      acc.push(answer.first);
+      for (;;) {
+        const next = await answer.events.next();
+        if (next.done) break;
+        acc.push(next.value);
+      }
+      const message = acc.result();
+      record(provider.name, provider.model, 200, { acc });
+      headers.set("content-type", "application/json");
+      return new Response(JSON.stringify(message), { status: 200, headers });
+    } catch (error) {
+      const err = toAnthropicError(error, requestId);
+      record(provider.name, provider.model, err.status, { acc, error: err });
+      throw err;
+    } finally {
+      req.signal.removeEventListener("abort", onClientGone);
+    }
+  }
+
+  headers.set("content-type", "text/event-stream; charset=utf-8");
+  headers.set("cache-control", "no-cache");
+  const firstByteMs = performance.now() - started;
+  const body = sseStream({
+    first: answer.first,
+    rest: answer.events,
+    pingIntervalMs: gw.config.STREAM_PING_INTERVAL_MS,
+    onEvent: (event) => {
+      if (event.type !== "error" && event.type !== "ping") acc.push(event);
+    },
+    toError: (error) => toAnthropicError(error, requestId),
+    onEnd: ({ error, aborted }) => {
+      req.signal.removeEventListener("abort", onClientGone);
+      const status = error ? error.status : aborted ? 499 : 200;
+      record(provider.name, provider.model, status, { acc, error, firstByteMs });
+    },
+    abort: () => abort.abort(),
+  });
+  return new Response(body, { status: 200, headers });
+}

@@ -1,0 +1,146 @@
+import { ApiError } from "../../anthropic/errors.ts";
+import type { CountTokensRequest, Message, MessagesRequest, StreamEvent } from "../../anthropic/schema.ts";
+import { messageToEvents } from "../../anthropic/message-events.ts";
+import { decodeSse } from "../../anthropic/sse.ts";
+import { fetchUpstream, readBody } from "../http.ts";
+import { rawData, type CallContext, type ForwardedEvent, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
+import { retryHeaders, upstreamError } from "../upstream-error.ts";
+import { stripForeignThinking } from "./foreign-thinking.ts";
+
+// Anthropic's own wire format, for api.anthropic.com, Azure-hosted Anthropic and any
+// Anthropic-compatible endpoint: the request goes out as the client sent it, the events come
+// back as the upstream sent them.
+
+export interface AnthropicWireOptions {
+  name: string;
+  kind: "anthropic" | "azure-anthropic";
+  /** URL of the messages endpoint, e.g. https://api.anthropic.com/v1/messages. */
+  messagesUrl: string;
+  apiKey: string | undefined;
+  /** Sent when the client sends none. */
+  anthropicVersion: string;
+  model: string | undefined;
+  timeoutMs: number;
+}
+
+// Client headers that Anthropic-wire upstreams act on (betas, subscription tokens, Claude Code's
+// identity) and that are safe to pass on.
+const passedHeaders = [
+  "anthropic-beta",
+  "anthropic-dangerous-direct-browser-access",
+  "x-app",
+  "user-agent",
+  "x-claude-code-session-id",
+  "x-claude-code-agent-id",
+];
+
+export function createAnthropicWireProvider(options: AnthropicWireOptions): Provider {
+  const upstream = `${options.name} (${new URL(options.messagesUrl).origin})`;
+  const baseUrl = options.messagesUrl.replace(/\/v1\/messages$/, "");
+
+  function headersFor(ctx: CallContext): Headers {
+    const headers = new Headers({
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      "anthropic-version": ctx.clientHeaders.get("anthropic-version") ?? options.anthropicVersion,
+    });
+    for (const name of passedHeaders) {
+      const value = ctx.clientHeaders.get(name);
+      if (value !== null) headers.set(name, value);
+    }
+    if (options.apiKey) {
+      headers.set("x-api-key", options.apiKey);
+    } else {
+      // No key of our own: the client's credentials (its API key or subscription token) go on.
+      const apiKey = ctx.clientHeaders.get("x-api-key");
+      const authorization = ctx.clientHeaders.get("authorization");
+      if (apiKey) headers.set("x-api-key", apiKey);
+      if (authorization) headers.set("authorization", authorization);
+    }
+    return headers;
+  }
+
+  function bodyFor(request: MessagesRequest | CountTokensRequest, stream: boolean | undefined): string {
+    const out: Record<string, unknown> = { ...request };
+    if (options.model) out.model = options.model;
+    if (stream !== undefined) out.stream = stream;
+    out.messages = stripForeignThinking(request.messages);
+    return JSON.stringify(out);
+  }
+
+  async function* sseEvents(response: Response, ctx: CallContext): AsyncGenerator<StreamEvent> {
+    for await (const frame of decodeSse(readBody(response, upstream, options.timeoutMs, ctx.signal))) {
+      let event: ForwardedEvent;
+      try {
+        event = JSON.parse(frame.data) as ForwardedEvent;
+      } catch {
+        throw new ApiError(`upstream ${upstream} sent an event that is not JSON`);
+      }
+      if (typeof event !== "object" || event === null || typeof event.type !== "string") {
+        throw new ApiError(`upstream ${upstream} sent an event without a type`);
+      }
+      event[rawData] = frame.data;
+      yield event;
+    }
+  }
+
+  return {
+    name: options.name,
+    kind: options.kind,
+    model: options.model,
+    endpoint: baseUrl,
+
+    async stream(request, ctx): Promise<UpstreamStream> {
+      // Always a stream upstream: one path, and a non-streaming client gets the accumulated events.
+      const response = await fetchUpstream({
+        upstream,
+        url: options.messagesUrl + ctx.search,
+        init: { method: "POST", headers: headersFor(ctx), body: bodyFor(request, true) },
+        timeoutMs: options.timeoutMs,
+        signal: ctx.signal,
+      });
+      if (!response.ok) throw await upstreamError(response, upstream);
+      const headers = retryHeaders(response.headers);
+      const upstreamId = response.headers.get("request-id");
+      if (upstreamId) headers["x-upstream-request-id"] = upstreamId;
+      const contentType = response.headers.get("content-type") ?? "";
+      if (contentType.includes("text/event-stream")) return { events: sseEvents(response, ctx), headers };
+      // An Anthropic-compatible server that ignored `stream: true` and answered with a Message.
+      const message = (await response.json()) as Message;
+      return { events: messageToEvents(message), headers };
+    },
+
+    async countTokens(request, ctx) {
+      const response = await fetchUpstream({
+        upstream,
+        url: `${options.messagesUrl}/count_tokens${ctx.search}`,
+        init: { method: "POST", headers: headersFor(ctx), body: bodyFor(request, undefined) },
+        timeoutMs: options.timeoutMs,
+        signal: ctx.signal,
+      });
+      // Many Anthropic-compatible servers have no count_tokens: count locally instead.
+      if (response.status === 404 || response.status === 405) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      if (!response.ok) throw await upstreamError(response, upstream);
+      return (await response.json()) as { input_tokens: number };
+    },
+
+    async listModels(ctx): Promise<ModelInfo[]> {
+      if (options.model) {
+        return [{ id: options.model, display_name: options.model, created_at: new Date(0).toISOString() }];
+      }
+      const response = await fetchUpstream({
+        upstream,
+        url: `${baseUrl}/v1/models?limit=1000`,
+        init: { method: "GET", headers: headersFor(ctx) },
+        timeoutMs: options.timeoutMs,
+        signal: ctx.signal,
+      });
+      if (!response.ok) throw await upstreamError(response, upstream);
+      const body = (await response.json()) as { data?: ModelInfo[] };
+      return body.data ?? [];
+    },
+  };
+}

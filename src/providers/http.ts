@@ -1,0 +1,90 @@
+import { ApiError, AnthropicError } from "../anthropic/errors.ts";
+
+// The one place that calls upstreams over HTTP: timeouts, client aborts and network failures
+// become typed errors that name the upstream, never a bare "fetch failed".
+
+export interface UpstreamRequest {
+  /** Who is called, for messages: e.g. "anthropic (https://api.anthropic.com)". */
+  upstream: string;
+  url: string;
+  init: RequestInit;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export class ClientAbortedError extends AnthropicError {
+  constructor() {
+    super("api_error", "client closed the request", { status: 499 });
+  }
+}
+
+export async function fetchUpstream(req: UpstreamRequest): Promise<Response> {
+  if (req.signal.aborted) throw new ClientAbortedError();
+  const timeout = AbortSignal.timeout(req.timeoutMs);
+  try {
+    return await fetch(req.url, { ...req.init, signal: AbortSignal.any([req.signal, timeout]) });
+  } catch (error) {
+    if (req.signal.aborted) throw new ClientAbortedError();
+    if (timeout.aborted) {
+      throw new ApiError(`upstream ${req.upstream} did not answer within ${req.timeoutMs} ms`, {
+        status: 504,
+        cause: error,
+      });
+    }
+    throw new ApiError(`upstream ${req.upstream} is unreachable: ${describeNetworkError(error)}`, {
+      status: 502,
+      cause: error,
+    });
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  if (error && typeof error === "object") {
+    const code = (error as { code?: unknown }).code;
+    const message = (error as { message?: unknown }).message;
+    if (typeof code === "string" && code !== "") return code === "ConnectionRefused" ? "connection refused" : code;
+    if (typeof message === "string") return message;
+  }
+  return String(error);
+}
+
+/**
+ * Reads a response body, failing with a clear error if the upstream stalls longer than
+ * `idleMs` between chunks or the connection breaks mid-stream.
+ */
+export async function* readBody(
+  response: Response,
+  upstream: string,
+  idleMs: number,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ApiError(`upstream ${upstream} sent nothing for ${idleMs} ms mid-stream`, { status: 504 })),
+          idleMs,
+        );
+      });
+      let result: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        result = await Promise.race([reader.read(), stalled]);
+      } catch (error) {
+        if (signal.aborted) throw new ClientAbortedError();
+        if (error instanceof AnthropicError) throw error;
+        throw new ApiError(`upstream ${upstream} connection lost mid-stream: ${describeNetworkError(error)}`, {
+          cause: error,
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (result.done) return;
+      yield result.value;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}

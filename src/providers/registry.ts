@@ -1,0 +1,36 @@
+import type { Config, ProviderName } from "../config/schema.ts";
+import { createAnthropicWireProvider } from "./anthropic-wire/provider.ts";
+import type { Provider } from "./types.ts";
+
+function messagesUrl(endpoint: string): string {
+  return /\/v1\/messages$/.test(endpoint) ? endpoint : `${endpoint}/v1/messages`;
+}
+
+// One factory per provider kind; each reads only its own part of the validated config.
+const factories: Record<ProviderName, (config: Config) => Provider> = {
+  anthropic: (config) =>
+    createAnthropicWireProvider({
+      name: "anthropic",
+      kind: "anthropic",
+      messagesUrl: messagesUrl(config.ANTHROPIC_UPSTREAM_URL),
+      apiKey: config.ANTHROPIC_UPSTREAM_API_KEY,
+      anthropicVersion: "2023-06-01",
+      model: config.MODEL_DEFAULT,
+      timeoutMs: config.ANTHROPIC_UPSTREAM_TIMEOUT_MS,
+    }),
+  "azure-anthropic": (config) =>
+    createAnthropicWireProvider({
+      name: "azure-anthropic",
+      kind: "azure-anthropic",
+      // The schema requires both when this provider is selected.
+      messagesUrl: messagesUrl(config.AZURE_ANTHROPIC_ENDPOINT ?? ""),
+      apiKey: config.AZURE_ANTHROPIC_API_KEY,
+      anthropicVersion: config.AZURE_ANTHROPIC_VERSION,
+      model: config.MODEL_DEFAULT,
+      timeoutMs: config.ANTHROPIC_UPSTREAM_TIMEOUT_MS,
+    }),
+};
+
+export function createProvider(name: ProviderName, config: Config): Provider {
+  return factories[name](config);
+}

@@ -1,0 +1,50 @@
+import type { CountTokensRequest, MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
+
+export interface CallContext {
+  /** Aborted when the client disconnects or the gateway gives up; passed down to fetch. */
+  signal: AbortSignal;
+  requestId: string;
+  /** The client's request headers, for the few that Anthropic-wire upstreams need to see. */
+  clientHeaders: Headers;
+  /** The client's query string, e.g. "?beta=true", kept for Anthropic-wire upstreams. */
+  search: string;
+}
+
+/** An upstream answer that has been accepted (2xx): its events, translated to Anthropic's form. */
+export interface UpstreamStream {
+  events: AsyncIterable<StreamEvent>;
+  /** Upstream response headers worth returning to the client (rate-limit state, upstream request id). */
+  headers: Record<string, string>;
+}
+
+export interface ModelInfo {
+  id: string;
+  display_name: string;
+  created_at: string;
+  /** Limits, where known, so clients and `GET /v1/models` can show them. */
+  context_window?: number;
+  max_output_tokens?: number;
+}
+
+export interface Provider {
+  /** The name routing and logs use, e.g. "anthropic" or a named instance from the config file. */
+  readonly name: string;
+  readonly kind: string;
+  /** The model this provider serves, or undefined when the client's model is passed through. */
+  readonly model: string | undefined;
+  /** The upstream's address, for logs and error messages (never with credentials). */
+  readonly endpoint: string;
+  /**
+   * Sends the request. Resolves once the upstream accepted it; rejects with an AnthropicError
+   * before any byte reached the client otherwise. Events fail with an AnthropicError mid-stream.
+   */
+  stream(request: MessagesRequest, ctx: CallContext): Promise<UpstreamStream>;
+  /** The upstream's own token count; absent or `undefined` result → counted locally. */
+  countTokens?(request: CountTokensRequest, ctx: CallContext): Promise<{ input_tokens: number } | undefined>;
+  /** Models this provider offers, in Anthropic's list entry shape. */
+  listModels(ctx: CallContext): Promise<ModelInfo[]>;
+}
+
+/** Property carrying the upstream's original `data:` text, so Anthropic-wire events go out byte-identical. */
+export const rawData: unique symbol = Symbol("rawData");
+export type ForwardedEvent = StreamEvent & { [rawData]?: string };

@@ -1,0 +1,34 @@
+import type { z } from "zod";
+import { InvalidRequestError, RequestTooLargeError } from "../anthropic/errors.ts";
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join(".");
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+/** Reads a JSON body within `maxBytes` and validates it, with errors a client can act on. */
+export async function readJsonBody<T extends z.ZodType>(request: Request, schema: T, maxBytes: number): Promise<z.infer<T>> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) {
+    throw new RequestTooLargeError(`request body is ${declared} bytes; the maximum is ${maxBytes} bytes`);
+  }
+  const text = await request.text();
+  if (text.length > maxBytes && Buffer.byteLength(text) > maxBytes) {
+    throw new RequestTooLargeError(`request body exceeds the maximum of ${maxBytes} bytes`);
+  }
+  if (text.trim() === "") throw new InvalidRequestError("request body is empty; expected a JSON object");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidRequestError(`request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new InvalidRequestError("request body must be a JSON object");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new InvalidRequestError(parsed.error.issues.slice(0, 5).map(formatIssue).join("; "));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,94 @@
+import { AnthropicError, ApiError, isAnthropicErrorType } from "../anthropic/errors.ts";
+import type { StreamEvent } from "../anthropic/schema.ts";
+import { rawData, type ForwardedEvent } from "../providers/types.ts";
+
+const encoder = new TextEncoder();
+const pingFrame = encoder.encode('event: ping\ndata: {"type": "ping"}\n\n');
+
+function frame(event: ForwardedEvent): Uint8Array {
+  // Anthropic-wire events keep the upstream's exact data text.
+  const data = event[rawData] ?? JSON.stringify(event);
+  return encoder.encode(`event: ${event.type}\ndata: ${data}\n\n`);
+}
+
+export interface SseStreamOptions {
+  /** The first event, already read (so that failures before it could still become HTTP errors). */
+  first: StreamEvent;
+  rest: AsyncIterator<StreamEvent>;
+  pingIntervalMs: number;
+  /** Called for every event written, for accumulation. */
+  onEvent(event: StreamEvent): void;
+  /** Turns a failure while streaming into the error event written to the client. */
+  toError(error: unknown): AnthropicError;
+  /** Called once: how the stream ended. */
+  onEnd(outcome: { error?: AnthropicError; aborted: boolean }): void;
+  /** Aborts the upstream when the client goes away. */
+  abort(): void;
+}
+
+/** An SSE body that writes each event the moment it arrives and pings while the upstream is quiet. */
+export function sseStream(options: SseStreamOptions): ReadableStream<Uint8Array> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let lastWrite = Date.now();
+  let closed = false;
+  let ended = false;
+  const end = (outcome: { error?: AnthropicError; aborted: boolean }) => {
+    if (ended) return;
+    ended = true;
+    clearInterval(timer);
+    options.onEnd(outcome);
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const write = (bytes: Uint8Array) => {
+        if (closed) return;
+        lastWrite = Date.now();
+        controller.enqueue(bytes);
+      };
+      timer = setInterval(() => {
+        if (Date.now() - lastWrite >= options.pingIntervalMs) write(pingFrame);
+      }, Math.max(5, Math.floor(options.pingIntervalMs / 2)));
+
+      let event: StreamEvent | undefined = options.first;
+      let sawStop = false;
+      try {
+        while (event !== undefined && !closed) {
+          options.onEvent(event);
+          write(frame(event));
+          if (event.type === "message_stop") sawStop = true;
+          if (event.type === "error") {
+            const type = isAnthropicErrorType(event.error.type) ? event.error.type : "api_error";
+            end({ error: new AnthropicError(type, event.error.message), aborted: false });
+            break;
+          }
+          const next: IteratorResult<StreamEvent> = await options.rest.next();
+          event = next.done ? undefined : next.value;
+        }
+        if (!closed && !ended && !sawStop) {
+          // Claude Code treats a stream that just stops as "connection lost"; say what happened.
+          throw new ApiError("upstream stream ended before message_stop");
+        }
+        end({ aborted: closed });
+      } catch (error) {
+        if (closed) {
+          end({ aborted: true });
+        } else {
+          const err = options.toError(error);
+          write(frame({ type: "error", error: { type: err.type, message: err.message } }));
+          end({ error: err, aborted: false });
+        }
+      }
+      if (!closed) {
+        closed = true;
+        controller.close();
+      }
+    },
+    cancel() {
+      closed = true;
+      options.abort();
+      options.rest.return?.().catch(() => {});
+      end({ aborted: true });
+    },
+  });
+}

@@ -1,0 +1,91 @@
+import type { Database } from "bun:sqlite";
+import type { Message, MessageParam, Usage } from "../anthropic/schema.ts";
+
+export interface TurnRecord {
+  sessionId: string;
+  requestId: string;
+  provider: string;
+  model: string | undefined;
+  requestedModel: string;
+  stream: boolean;
+  status: number;
+  latencyMs: number;
+  firstByteMs: number | undefined;
+  messages: MessageParam[];
+  response: Message | undefined;
+  usage: Usage | undefined;
+  error: { type: string; message: string } | undefined;
+}
+
+function hash(value: unknown): string {
+  return Bun.hash(JSON.stringify(value)).toString(16);
+}
+
+export class SessionStore {
+  private readonly upsertSession;
+  private readonly findThread;
+  private readonly saveThread;
+  private readonly insertTurn;
+
+  constructor(private readonly db: Database) {
+    this.upsertSession = db.query(
+      `INSERT INTO sessions (id, created_at, updated_at, turn_count) VALUES ($id, $now, $now, 1)
+       ON CONFLICT(id) DO UPDATE SET updated_at = $now, turn_count = turn_count + 1`,
+    );
+    this.findThread = db.query<{ history_len: number; history_hash: string }, { session: string; root: string }>(
+      "SELECT history_len, history_hash FROM threads WHERE session_id = $session AND root_hash = $root",
+    );
+    this.saveThread = db.query(
+      `INSERT INTO threads (session_id, root_hash, history_len, history_hash) VALUES ($session, $root, $len, $hash)
+       ON CONFLICT(session_id, root_hash) DO UPDATE SET history_len = $len, history_hash = $hash`,
+    );
+    this.insertTurn = db.query(
+      `INSERT INTO turns (session_id, request_id, created_at, provider, model, requested_model, stream, status,
+         latency_ms, first_byte_ms, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens,
+         stop_reason, new_messages, history_offset, response, error)
+       VALUES ($session, $requestId, $now, $provider, $model, $requestedModel, $stream, $status, $latency, $firstByte,
+         $input, $output, $cacheRead, $cacheCreation, $stopReason, $newMessages, $offset, $response, $error)`,
+    );
+  }
+
+  /**
+   * Stores one turn. Only the messages the thread did not already hold are written: when the
+   * stored history is still a prefix of this request's, the turn keeps what follows it.
+   */
+  record(turn: TurnRecord): void {
+    const messages = turn.messages;
+    const root = messages.length > 0 ? hash(messages[0]) : "empty";
+    const now = Date.now();
+    this.db.transaction(() => {
+      this.upsertSession.run({ id: turn.sessionId, now });
+      const thread = this.findThread.get({ session: turn.sessionId, root });
+      let offset = 0;
+      if (thread && thread.history_len <= messages.length && hash(messages.slice(0, thread.history_len)) === thread.history_hash) {
+        offset = thread.history_len;
+      }
+      this.saveThread.run({ session: turn.sessionId, root, len: messages.length, hash: hash(messages) });
+      const usage = turn.usage ?? turn.response?.usage;
+      this.insertTurn.run({
+        session: turn.sessionId,
+        requestId: turn.requestId,
+        now,
+        provider: turn.provider,
+        model: turn.model ?? null,
+        requestedModel: turn.requestedModel,
+        stream: turn.stream ? 1 : 0,
+        status: turn.status,
+        latency: turn.latencyMs,
+        firstByte: turn.firstByteMs ?? null,
+        input: usage?.input_tokens ?? null,
+        output: usage?.output_tokens ?? null,
+        cacheRead: usage?.cache_read_input_tokens ?? null,
+        cacheCreation: usage?.cache_creation_input_tokens ?? null,
+        stopReason: turn.response?.stop_reason ?? null,
+        newMessages: JSON.stringify(messages.slice(offset)),
+        offset,
+        response: turn.response ? JSON.stringify(turn.response) : null,
+        error: turn.error ? JSON.stringify(turn.error) : null,
+      });
+    })();
+  }
+}

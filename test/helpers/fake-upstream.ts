@@ -1,0 +1,107 @@
+// Loopback servers that stand in for providers in tests. They record what they received and
+// answer with whatever the test scripts, including real recorded bodies from ../shared/wire.
+
+export interface ReceivedRequest {
+  method: string;
+  url: URL;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+export interface FakeUpstream {
+  url: string;
+  port: number;
+  received: ReceivedRequest[];
+  stop(): Promise<void>;
+}
+
+export type FakeHandler = (req: ReceivedRequest, raw: Request) => Response | Promise<Response>;
+
+export function startFakeUpstream(handler: FakeHandler): FakeUpstream {
+  const received: ReceivedRequest[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(raw) {
+      const text = await raw.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      const req = { method: raw.method, url: new URL(raw.url), headers: raw.headers, text, json };
+      received.push(req);
+      return handler(req, raw);
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    port: server.port ?? 0,
+    received,
+    stop: () => server.stop(true),
+  };
+}
+
+export const wireDir = new URL("../../../shared/wire/", import.meta.url).pathname;
+
+export function readWire(path: string): Promise<string> {
+  return Bun.file(`${wireDir}${path}`).text();
+}
+
+export interface StreamOptions {
+  contentType?: string;
+  /** Delay before each chunk, in ms. */
+  delayMs?: number;
+  /** Close the connection abruptly after this many chunks (an upstream dying mid-stream). */
+  dieAfter?: number;
+  /** Called when the client of this stream goes away. */
+  onCancel?: () => void;
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+/** A response that sends `chunks` one by one, like a real upstream producing tokens. */
+export function chunkedResponse(chunks: string[], options: StreamOptions = {}): Response {
+  const encoder = new TextEncoder();
+  let i = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (options.delayMs) await Bun.sleep(options.delayMs);
+      if (options.dieAfter !== undefined && i >= options.dieAfter) {
+        controller.error(new Error("upstream died"));
+        return;
+      }
+      const chunk = chunks[i++];
+      if (chunk === undefined) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(encoder.encode(chunk));
+    },
+    cancel() {
+      options.onCancel?.();
+    },
+  });
+  return new Response(body, {
+    status: options.status ?? 200,
+    headers: { "content-type": options.contentType ?? "text/event-stream; charset=utf-8", ...options.headers },
+  });
+}
+
+/** Splits an SSE body into its events (each with its blank line), to send one event per chunk. */
+export function sseEvents(body: string): string[] {
+  return body
+    .split(/(?<=\n\n)/)
+    .filter((part) => part.trim() !== "");
+}
+
+export function anthropicSse(events: { type: string; [k: string]: unknown }[]): string[] {
+  return events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+}
+
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}

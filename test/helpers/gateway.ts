@@ -1,0 +1,45 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/load.ts";
+import { configureLogger } from "../../src/observability/logger.ts";
+import { startGateway, type RunningGateway } from "../../src/server/serve.ts";
+
+export function tempDir(prefix = "lynkr-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The real gateway on an ephemeral loopback port, with its own database in a temp folder. */
+export function startTestGateway(env: Record<string, string> = {}): RunningGateway & { dir: string } {
+  const dir = tempDir();
+  configureLogger((env.LOG_LEVEL as "silent" | undefined) ?? "silent", "json");
+  const config = loadConfig({
+    env: { PORT: "0", HOST: "127.0.0.1", SESSION_DB_PATH: join(dir, "lynkr.db"), HOME: dir, ...env },
+    cwd: dir,
+  });
+  return { ...startGateway(config), dir };
+}
+
+export const repoRoot = new URL("../../", import.meta.url).pathname;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `lynkr <args>` from source as a separate process, with exactly the given environment. */
+export async function runCli(args: string[], env: Record<string, string> = {}, cwd = tempDir()): Promise<CliResult> {
+  const proc = Bun.spawn(["bun", "--no-env-file", join(repoRoot, "src/cli/main.ts"), ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: cwd, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
