@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { anthropicEnv } from "./sections/anthropic.ts";
+import { missingOpenAiFamilyVariables, openAiFamilyEnv } from "./sections/openai-family.ts";
 import { serverEnv } from "./sections/server.ts";
 
 export { providerNames, type ProviderName } from "./provider-names.ts";
@@ -8,6 +9,7 @@ export { providerNames, type ProviderName } from "./provider-names.ts";
 export const envShape = {
   ...serverEnv,
   ...anthropicEnv,
+  ...openAiFamilyEnv,
 };
 
 export const envSchema = z.object(envShape).superRefine((env, ctx) => {
@@ -16,6 +18,9 @@ export const envSchema = z.object(envShape).superRefine((env, ctx) => {
       ctx.addIssue({ code: "custom", path: ["AZURE_ANTHROPIC_ENDPOINT"], message: "required when MODEL_PROVIDER=azure-anthropic (the Azure AI Foundry Anthropic endpoint URL)" });
     if (!env.AZURE_ANTHROPIC_API_KEY)
       ctx.addIssue({ code: "custom", path: ["AZURE_ANTHROPIC_API_KEY"], message: "required when MODEL_PROVIDER=azure-anthropic" });
+  }
+  for (const { variable, message } of missingOpenAiFamilyVariables(env.MODEL_PROVIDER, env)) {
+    ctx.addIssue({ code: "custom", path: [variable], message });
   }
 });
 

@@ -1,3 +1,4 @@
+import { llamaCppEndpoint } from "../providers/openai-chat/configured.ts";
 import type { Config } from "./schema.ts";
 
 const loopbackHosts = new Set(["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"]);
@@ -25,6 +26,12 @@ export function pointsAtSelf(url: string, config: Pick<Config, "HOST" | "PORT">)
 export const upstreamUrlVariables: Record<string, (config: Config) => string | undefined> = {
   ANTHROPIC_UPSTREAM_URL: (c) => (c.MODEL_PROVIDER === "anthropic" ? c.ANTHROPIC_UPSTREAM_URL : undefined),
   AZURE_ANTHROPIC_ENDPOINT: (c) => c.AZURE_ANTHROPIC_ENDPOINT,
+  OPENAI_ENDPOINT: (c) => (c.MODEL_PROVIDER === "openai" ? c.OPENAI_ENDPOINT : undefined),
+  AZURE_OPENAI_ENDPOINT: (c) => c.AZURE_OPENAI_ENDPOINT,
+  OPENROUTER_ENDPOINT: (c) => (c.MODEL_PROVIDER === "openrouter" ? c.OPENROUTER_ENDPOINT : undefined),
+  DATABRICKS_API_BASE: (c) => c.DATABRICKS_API_BASE,
+  // llama-server's default port is lynkr's too (8080): with both defaults, start-up stops here.
+  LLAMACPP_ENDPOINT: (c) => (c.MODEL_PROVIDER === "llamacpp" || c.LLAMACPP_ENDPOINT ? llamaCppEndpoint(c) : undefined),
 };
 
 export function selfLoopProblems(config: Config): string[] {

@@ -1,5 +1,6 @@
 import type { Config, ProviderName } from "../config/schema.ts";
 import { createAnthropicWireProvider } from "./anthropic-wire/provider.ts";
+import { createOpenAiFamilyProvider } from "./openai-chat/configured.ts";
 import type { Provider } from "./types.ts";
 
 function messagesUrl(endpoint: string): string {
@@ -8,6 +9,11 @@ function messagesUrl(endpoint: string): string {
 
 // One factory per provider kind; each reads only its own part of the validated config.
 const factories: Record<ProviderName, (config: Config) => Provider> = {
+  openai: (config) => createOpenAiFamilyProvider("openai", config),
+  "azure-openai": (config) => createOpenAiFamilyProvider("azure-openai", config),
+  openrouter: (config) => createOpenAiFamilyProvider("openrouter", config),
+  databricks: (config) => createOpenAiFamilyProvider("databricks", config),
+  llamacpp: (config) => createOpenAiFamilyProvider("llamacpp", config),
   anthropic: (config) =>
     createAnthropicWireProvider({
       name: "anthropic",

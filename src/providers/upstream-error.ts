@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AnthropicError, errorTypeForStatus, isAnthropicErrorType } from "../anthropic/errors.ts";
+import { AnthropicError, errorTypeForStatus, isAnthropicErrorType, promptTooLongError } from "../anthropic/errors.ts";
 
 // Turns an upstream's non-2xx answer into the Anthropic error the client sees: the upstream's
 // own wording (Claude Code shows a 400's message verbatim), its status family, and the headers
@@ -35,6 +35,8 @@ export interface ParsedUpstreamError {
   type?: string;
   /** OpenAI-style error code, e.g. "context_length_exceeded". */
   code?: string;
+  /** The upstream's error object, for fields some servers add (llama.cpp's n_prompt_tokens, n_ctx). */
+  details?: Record<string, unknown>;
 }
 
 export function parseErrorBody(text: string): ParsedUpstreamError {
@@ -54,6 +56,7 @@ export function parseErrorBody(text: string): ParsedUpstreamError {
     return {
       message: openAi.data.error.message,
       code: typeof code === "string" ? code : openAi.data.error.type ?? undefined,
+      details: openAi.data.error,
     };
   }
   const plain = plainErrorBody.safeParse(json);
@@ -63,10 +66,54 @@ export function parseErrorBody(text: string): ParsedUpstreamError {
   return { message: text.trim().slice(0, 2000) };
 }
 
-export async function upstreamError(response: Response, upstream: string): Promise<AnthropicError> {
+/** What the caller knows about the prompt, for context-length errors that give no numbers. */
+export interface PromptSizeHint {
+  estimatedTokens(): number;
+  contextWindow: number | undefined;
+}
+
+// The wordings OpenAI-compatible servers use when the prompt does not fit, with the numbers
+// Claude Code needs to see ("prompt is too long: N tokens > M maximum") before it compacts.
+const contextPatterns: { pattern: RegExp; tokens: number; maximum: number }[] = [
+  // OpenAI, Azure, vLLM, DeepSeek, OpenRouter: "maximum context length is M tokens. However, you requested (about) N tokens"
+  { pattern: /maximum context length is (\d+) tokens.*?(?:resulted in|requested(?: about)?) (\d+) tokens/is, tokens: 2, maximum: 1 },
+  // Mistral: "Prompt contains N tokens ... too large for model with M maximum context length"
+  { pattern: /prompt contains (\d+) tokens.*?with (\d+) maximum context length/is, tokens: 1, maximum: 2 },
+  // Anthropic's own wording, passed through by gateways.
+  { pattern: /prompt is too long: (\d+) tokens > (\d+) maximum/i, tokens: 1, maximum: 2 },
+];
+const contextCodes = new Set(["context_length_exceeded", "exceed_context_size_error", "string_above_max_length"]);
+
+/** The prompt-too-long error for an upstream's context-length complaint, or undefined if it is another error. */
+export function contextLengthError(parsed: ParsedUpstreamError, hint?: PromptSizeHint): AnthropicError | undefined {
+  for (const { pattern, tokens, maximum } of contextPatterns) {
+    const match = pattern.exec(parsed.message);
+    if (match) return promptTooLongError(Number(match[tokens]), Number(match[maximum]));
+  }
+  const nPrompt = parsed.details?.n_prompt_tokens;
+  const nCtx = parsed.details?.n_ctx;
+  if (typeof nPrompt === "number" && typeof nCtx === "number") return promptTooLongError(nPrompt, nCtx);
+  const looksLikeContext =
+    (parsed.code !== undefined && contextCodes.has(parsed.code)) || /context (length|size|window)/i.test(parsed.message);
+  if (!looksLikeContext || !hint) return undefined;
+  const estimated = hint.estimatedTokens();
+  const maximumTokens = hint.contextWindow ?? estimated - 1;
+  return promptTooLongError(Math.max(estimated, maximumTokens + 1), maximumTokens);
+}
+
+// Errors no retry can fix, though their status alone would invite one.
+const finalCodes = new Set(["insufficient_quota", "billing_not_active", "account_deactivated"]);
+
+export async function upstreamError(response: Response, upstream: string, hint?: PromptSizeHint): Promise<AnthropicError> {
   const text = await response.text().catch(() => "");
   const parsed = parseErrorBody(text);
+  const headers = retryHeaders(response.headers);
+  if (response.status === 400 || response.status === 413 || response.status === 422) {
+    const tooLong = contextLengthError(parsed, hint);
+    if (tooLong) return tooLong;
+  }
+  if (parsed.code !== undefined && finalCodes.has(parsed.code)) headers["x-should-retry"] = "false";
   const type = isAnthropicErrorType(parsed.type) ? parsed.type : errorTypeForStatus(response.status);
   const message = parsed.message || `upstream ${upstream} answered HTTP ${response.status}`;
-  return new AnthropicError(type, message, { status: response.status, headers: retryHeaders(response.headers) });
+  return new AnthropicError(type, message, { status: response.status, headers });
 }

@@ -1,0 +1,120 @@
+import type { Config } from "../../config/schema.ts";
+import { defaultLlamaCppEndpoint, type TranslatedProviderName } from "../../config/sections/openai-family.ts";
+import { CapabilityTable } from "../models/capabilities.ts";
+import type { Provider } from "../types.ts";
+import { createOpenAiChatProvider, type OpenAiChatOptions } from "./provider.ts";
+
+// Each OpenAI-family provider's options from the validated config: its URL semantics, auth
+// header and model. Usable for several providers at once (routing builds chains of them).
+
+/** Adds a query parameter the URL lacks (a full Azure URL without api-version). */
+function withQuery(url: string, name: string, value: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has(name)) parsed.searchParams.set(name, value);
+  return parsed.toString();
+}
+
+function bearer(key: string | undefined): Record<string, string> {
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/** llama-server's base URL → its chat endpoint; a URL already ending in /v1 or the full path is kept. */
+export function llamaCppChatUrl(endpoint: string): string {
+  if (/\/chat\/completions$/.test(endpoint)) return endpoint;
+  if (/\/v1$/.test(endpoint)) return `${endpoint}/chat/completions`;
+  return `${endpoint}/v1/chat/completions`;
+}
+
+export function llamaCppEndpoint(config: Pick<Config, "LLAMACPP_ENDPOINT">): string {
+  return config.LLAMACPP_ENDPOINT ?? defaultLlamaCppEndpoint;
+}
+
+const servingEndpoint = /\/serving-endpoints\/([^/]+)\/invocations$/;
+
+type Common = Pick<OpenAiChatOptions, "name" | "flavor" | "modelMap" | "capabilities" | "midSystem">;
+
+function optionsFor(name: TranslatedProviderName, config: Config): OpenAiChatOptions {
+  const common: Common = {
+    name,
+    flavor: name,
+    modelMap: config.MODEL_MAP.filter((rule) => rule.provider === undefined || rule.provider === name),
+    capabilities: new CapabilityTable(config.MODEL_CAPABILITIES),
+    midSystem: "keep",
+  };
+  switch (name) {
+    case "openai":
+      return {
+        ...common,
+        model: config.MODEL_DEFAULT ?? config.OPENAI_MODEL,
+        url: () => config.OPENAI_ENDPOINT,
+        modelInBody: true,
+        headers: {
+          ...bearer(config.OPENAI_API_KEY),
+          ...(config.OPENAI_ORGANIZATION ? { "openai-organization": config.OPENAI_ORGANIZATION } : {}),
+        },
+        timeoutMs: config.OPENAI_TIMEOUT_MS,
+      };
+    case "azure-openai": {
+      // The schema requires the endpoint, and a deployment unless the endpoint is a full URL.
+      const base = config.AZURE_OPENAI_ENDPOINT ?? "";
+      const full = /\/chat\/completions(\?|$)/.test(base);
+      const version = config.AZURE_OPENAI_API_VERSION;
+      const deployment = config.MODEL_DEFAULT ?? config.AZURE_OPENAI_DEPLOYMENT ?? /\/deployments\/([^/]+)\//.exec(base)?.[1];
+      return {
+        ...common,
+        model: deployment,
+        url: (model) =>
+          full && (model === undefined || model === deployment)
+            ? withQuery(base, "api-version", version)
+            : `${base.replace(/\/openai\/.*$/, "")}/openai/deployments/${encodeURIComponent(model ?? "")}/chat/completions?api-version=${encodeURIComponent(version)}`,
+        modelInBody: false,
+        headers: config.AZURE_OPENAI_API_KEY ? { "api-key": config.AZURE_OPENAI_API_KEY } : {},
+        timeoutMs: config.AZURE_OPENAI_TIMEOUT_MS,
+      };
+    }
+    case "openrouter":
+      return {
+        ...common,
+        model: config.MODEL_DEFAULT ?? config.OPENROUTER_MODEL,
+        url: () => config.OPENROUTER_ENDPOINT,
+        modelInBody: true,
+        headers: {
+          ...bearer(config.OPENROUTER_API_KEY),
+          "x-title": config.OPENROUTER_APP_NAME,
+          ...(config.OPENROUTER_SITE_URL ? { "http-referer": config.OPENROUTER_SITE_URL } : {}),
+        },
+        timeoutMs: config.OPENROUTER_TIMEOUT_MS,
+      };
+    case "databricks": {
+      const base = config.DATABRICKS_API_BASE ?? "";
+      const path = config.DATABRICKS_ENDPOINT_PATH;
+      const named = servingEndpoint.exec(path)?.[1];
+      return {
+        ...common,
+        // /serving-endpoints/NAME/invocations names the model in the URL; other paths (the
+        // OpenAI-compatible /serving-endpoints/chat/completions) take it in the body.
+        model: config.MODEL_DEFAULT ?? named,
+        url: (model) =>
+          named && model ? `${base}${path.replace(servingEndpoint, `/serving-endpoints/${encodeURIComponent(model)}/invocations`)}` : `${base}${path}`,
+        modelInBody: named === undefined,
+        headers: bearer(config.DATABRICKS_API_KEY),
+        timeoutMs: config.DATABRICKS_TIMEOUT_MS,
+      };
+    }
+    case "llamacpp":
+      return {
+        ...common,
+        // llama-server serves the model it loaded; a name is only needed in its router mode.
+        model: config.MODEL_DEFAULT ?? config.LLAMACPP_MODEL,
+        url: () => llamaCppChatUrl(llamaCppEndpoint(config)),
+        modelInBody: true,
+        headers: bearer(config.LLAMACPP_API_KEY),
+        timeoutMs: config.LLAMACPP_TIMEOUT_MS,
+        midSystem: config.LLAMACPP_MID_SYSTEM,
+      };
+  }
+}
+
+export function createOpenAiFamilyProvider(name: TranslatedProviderName, config: Config): Provider {
+  return createOpenAiChatProvider(optionsFor(name, config));
+}

@@ -1,0 +1,211 @@
+import { AnthropicError, ApiError, errorTypeForStatus } from "../../anthropic/errors.ts";
+import type { StreamEvent, Usage } from "../../anthropic/schema.ts";
+import { EventWriter } from "./event-writer.ts";
+import type { ChatChunk, ChatDelta, ChatUsage } from "./wire.ts";
+
+// OpenAI Chat Completions chunks → Anthropic stream events, one chunk at a time. Tolerates what
+// real providers send: usage-only chunks and empty `choices`, role-only deltas, tool calls whose
+// id and name come only in the first fragment (or are repeated), arguments split anywhere,
+// reasoning as `reasoning_content`, `reasoning` or Mistral's typed content parts, an error object
+// inside a 200 stream, and a stream that ends without `[DONE]`.
+
+export interface ChatStreamOptions {
+  /** Provider name: signs thinking and names the upstream in errors. */
+  provider: string;
+  /** The model named in message_start when the upstream names none (Azure's first chunk, llama.cpp). */
+  model: string;
+  /** The request's stop sequences, to report which one ended the answer where the server says. */
+  stopSequences?: string[];
+}
+
+interface ToolCallState {
+  name: string | undefined;
+  /** Arguments received before the name, sent once the block can start. */
+  pending: string;
+  /** The Anthropic block index once started. */
+  block: number | undefined;
+  upstreamId: string | undefined;
+}
+
+const stopReasons: Record<string, string> = {
+  stop: "end_turn",
+  length: "max_tokens",
+  tool_calls: "tool_use",
+  function_call: "tool_use",
+  content_filter: "refusal",
+};
+
+export class ChatStreamTranslator {
+  private readonly writer: EventWriter;
+  private started = false;
+  private readonly tools = new Map<string, ToolCallState>();
+  private lastToolKey: string | undefined;
+  private finishReason: string | undefined;
+  private stopSequence: string | null = null;
+  private usage: ChatUsage | undefined;
+  private timingsUsage: Usage | undefined;
+
+  constructor(private readonly options: ChatStreamOptions) {
+    this.writer = new EventWriter(options.provider);
+  }
+
+  /** The events one chunk produces (possibly none). */
+  push(chunk: ChatChunk): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    if (chunk.error) {
+      // OpenRouter reports failures inside a 200 stream; one after the answer finished (e.g.
+      // "Token limit reached" after finish_reason length) only repeats what finish_reason said.
+      if (this.finishReason === undefined) throw this.streamError(chunk.error);
+    }
+    // Azure opens with a chunk of prompt-filter results only (no choices, no model): the
+    // message starts with the first chunk that names the model or carries a choice.
+    if (!this.started && (chunk.model || (chunk.choices && chunk.choices.length > 0))) {
+      this.started = true;
+      out.push(this.writer.start(chunk.model || this.options.model));
+    }
+    const usage = chunk.usage ?? chunk.x_groq?.usage;
+    if (usage && (usage.prompt_tokens != null || usage.completion_tokens != null)) this.usage = usage;
+    // llama.cpp's own counts: prompt_n excludes the cache_n tokens it reused from its KV cache.
+    if (chunk.timings?.predicted_n != null) {
+      this.timingsUsage = {
+        input_tokens: chunk.timings.prompt_n ?? 0,
+        output_tokens: chunk.timings.predicted_n,
+        cache_read_input_tokens: chunk.timings.cache_n ?? 0,
+      };
+    }
+    for (const choice of chunk.choices ?? []) {
+      // n is never above 1 in requests lynkr makes; other choices would be a server's mistake.
+      if (choice.index != null && choice.index !== 0) continue;
+      if (choice.delta) this.delta(choice.delta, out);
+      if (choice.finish_reason) {
+        this.finishReason = choice.finish_reason;
+        this.matchStopSequence(choice.stop_reason ?? choice.matched_stop);
+        this.writer.close(out);
+      }
+    }
+    return out;
+  }
+
+  /** The closing events, once the upstream said `[DONE]` or closed the stream. */
+  finish(sawDone: boolean): StreamEvent[] {
+    if (!this.started) throw new ApiError(`upstream ${this.options.provider} answered with an empty stream`);
+    if (this.finishReason === undefined && !sawDone) {
+      throw new ApiError(`upstream ${this.options.provider} closed the stream before finishing the answer`);
+    }
+    const out: StreamEvent[] = [];
+    for (const tool of this.tools.values()) {
+      if (tool.block === undefined) {
+        throw new ApiError(`upstream ${this.options.provider} sent a tool call without a function name`);
+      }
+    }
+    this.writer.end(this.stopReason(), this.stopSequence, this.finalUsage(), out);
+    return out;
+  }
+
+  private delta(delta: ChatDelta, out: StreamEvent[]): void {
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (reasoning) this.writer.text("thinking", reasoning, out);
+    const content = delta.content;
+    if (typeof content === "string") {
+      this.writer.text("text", content, out);
+    } else if (content) {
+      for (const part of content) {
+        if (part.type === "text" && part.text) this.writer.text("text", part.text, out);
+        else if (part.type === "thinking") {
+          const thinking = typeof part.thinking === "string" ? part.thinking : (part.thinking ?? []).map((t) => t.text ?? "").join("");
+          this.writer.text("thinking", thinking, out);
+        } else if (part.type === "reasoning") {
+          this.writer.text("thinking", (part.summary ?? []).map((t) => t.text ?? "").join(""), out);
+        }
+      }
+    }
+    if (delta.refusal) this.writer.text("text", delta.refusal, out);
+    for (const call of delta.tool_calls ?? []) {
+      this.toolCall(this.toolKey(call.index, call.id), call.id, call.function?.name, call.function?.arguments, out);
+    }
+    if (delta.function_call) {
+      this.toolCall("function_call", undefined, delta.function_call.name, delta.function_call.arguments, out);
+    }
+  }
+
+  /** Which call a fragment belongs to: by index; failing that by id; failing that the last one. */
+  private toolKey(index: number | null | undefined, id: string | null | undefined): string {
+    if (index != null) return `i${index}`;
+    if (id) {
+      for (const [key, tool] of this.tools) if (tool.upstreamId === id) return key;
+      return `id:${id}`;
+    }
+    return this.lastToolKey ?? "i0";
+  }
+
+  private toolCall(
+    key: string,
+    id: string | null | undefined,
+    name: string | null | undefined,
+    args: string | null | undefined,
+    out: StreamEvent[],
+  ): void {
+    let tool = this.tools.get(key);
+    if (!tool) {
+      tool = { name: undefined, pending: "", block: undefined, upstreamId: id || undefined };
+      this.tools.set(key, tool);
+    }
+    this.lastToolKey = key;
+    if (args) {
+      if (tool.block === undefined) tool.pending += args;
+      else this.writer.toolInput(tool.block, args, out);
+    }
+    // Some servers repeat the name (and id) on every fragment; only the first one opens the block.
+    if (name && tool.block === undefined) {
+      tool.name = name;
+      tool.block = this.writer.toolUse(name, out);
+      this.writer.toolInput(tool.block, tool.pending, out);
+      tool.pending = "";
+    }
+  }
+
+  private matchStopSequence(value: string | number | null | undefined): void {
+    if (typeof value === "string" && this.options.stopSequences?.includes(value)) this.stopSequence = value;
+  }
+
+  private stopReason(): string {
+    const reason = this.finishReason;
+    if (reason === "length") return "max_tokens";
+    if (reason === "content_filter") return "refusal";
+    // Truthful either way: tool_use exactly when tool_use blocks exist (some servers say "stop"
+    // after tool calls, others "tool_calls" with none).
+    if (this.writer.toolUseCount > 0) return "tool_use";
+    if (this.stopSequence !== null) return "stop_sequence";
+    const mapped = reason === undefined ? undefined : stopReasons[reason];
+    return mapped === undefined || mapped === "tool_use" ? "end_turn" : mapped;
+  }
+
+  private finalUsage(): Usage {
+    const usage = this.usage;
+    if (usage) {
+      const prompt = usage.prompt_tokens ?? 0;
+      const cached =
+        usage.prompt_tokens_details?.cached_tokens ??
+        usage.prompt_cache_hit_tokens ??
+        this.timingsUsage?.cache_read_input_tokens ??
+        0;
+      return {
+        input_tokens: Math.max(0, prompt - cached),
+        output_tokens: usage.completion_tokens ?? 0,
+        cache_read_input_tokens: cached,
+      };
+    }
+    if (this.timingsUsage) return this.timingsUsage;
+    // No count from the upstream: about four characters per token, so budgets still move.
+    return { input_tokens: 0, output_tokens: Math.ceil(this.writer.outputChars / 4) };
+  }
+
+  private streamError(error: NonNullable<ChatChunk["error"]>): AnthropicError {
+    const status = typeof error.code === "number" ? error.code : Number.parseInt(String(error.code ?? ""), 10);
+    const message = error.message || `upstream ${this.options.provider} reported an error mid-stream`;
+    if (Number.isInteger(status) && status >= 400 && status < 600) {
+      return new AnthropicError(errorTypeForStatus(status), message, { status });
+    }
+    return new ApiError(message);
+  }
+}
