@@ -1,2 +1,2 @@
-export const providerNames = ["anthropic", "azure-anthropic", "openai", "azure-openai", "openrouter", "databricks", "llamacpp"] as const;
+export const providerNames = ["anthropic", "azure-anthropic", "openai", "azure-openai", "openrouter", "databricks", "llamacpp", "ollama"] as const;
 export type ProviderName = (typeof providerNames)[number];

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { anthropicEnv } from "./sections/anthropic.ts";
 import { missingOpenAiFamilyVariables, openAiFamilyEnv } from "./sections/openai-family.ts";
+import { ollamaEnv } from "./sections/ollama.ts";
+import { routingEnv, routingProblems } from "./sections/routing.ts";
 import { serverEnv } from "./sections/server.ts";
 
 export { providerNames, type ProviderName } from "./provider-names.ts";
@@ -10,6 +12,8 @@ export const envShape = {
   ...serverEnv,
   ...anthropicEnv,
   ...openAiFamilyEnv,
+  ...ollamaEnv,
+  ...routingEnv,
 };
 
 export const envSchema = z.object(envShape).superRefine((env, ctx) => {
@@ -22,6 +26,7 @@ export const envSchema = z.object(envShape).superRefine((env, ctx) => {
   for (const { variable, message } of missingOpenAiFamilyVariables(env.MODEL_PROVIDER, env)) {
     ctx.addIssue({ code: "custom", path: [variable], message });
   }
+  for (const { variable, message } of routingProblems(env)) ctx.addIssue({ code: "custom", path: [variable], message });
 });
 
 export type Config = z.infer<typeof envSchema>;

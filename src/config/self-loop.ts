@@ -32,6 +32,7 @@ export const upstreamUrlVariables: Record<string, (config: Config) => string | u
   DATABRICKS_API_BASE: (c) => c.DATABRICKS_API_BASE,
   // llama-server's default port is lynkr's too (8080): with both defaults, start-up stops here.
   LLAMACPP_ENDPOINT: (c) => (c.MODEL_PROVIDER === "llamacpp" || c.LLAMACPP_ENDPOINT ? llamaCppEndpoint(c) : undefined),
+  OLLAMA_ENDPOINT: (c) => (c.MODEL_PROVIDER === "ollama" || c.PREFER_OLLAMA ? c.OLLAMA_ENDPOINT : undefined),
 };
 
 export function selfLoopProblems(config: Config): string[] {

@@ -81,6 +81,10 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
 
   const { provider } = answer;
   const headers = new Headers({ "request-id": requestId, ...answer.upstream.headers });
+  // Which provider and model answered, and why (routing rule, fallbacks on the way).
+  headers.set("x-lynkr-provider", provider.name);
+  headers.set("x-lynkr-model", answer.model ?? request.model);
+  headers.set("x-lynkr-route", answer.route);
   const acc = new MessageAccumulator();
 
   if (!wantsStream) {

@@ -1,5 +1,6 @@
 import type { Config, ProviderName } from "../config/schema.ts";
 import { createAnthropicWireProvider } from "./anthropic-wire/provider.ts";
+import { createOllamaProvider } from "./ollama/provider.ts";
 import { createOpenAiFamilyProvider } from "./openai-chat/configured.ts";
 import type { Provider } from "./types.ts";
 
@@ -34,6 +35,15 @@ const factories: Record<ProviderName, (config: Config) => Provider> = {
       anthropicVersion: config.AZURE_ANTHROPIC_VERSION,
       model: config.MODEL_DEFAULT,
       timeoutMs: config.ANTHROPIC_UPSTREAM_TIMEOUT_MS,
+    }),
+  ollama: (config) =>
+    createOllamaProvider({
+      name: "ollama",
+      endpoint: config.OLLAMA_ENDPOINT,
+      model: config.OLLAMA_MODEL,
+      timeoutMs: config.OLLAMA_TIMEOUT_MS,
+      keepAlive: config.OLLAMA_KEEP_ALIVE,
+      numCtx: config.OLLAMA_NUM_CTX,
     }),
 };
 

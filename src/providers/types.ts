@@ -8,6 +8,8 @@ export interface CallContext {
   clientHeaders: Headers;
   /** The client's query string, e.g. "?beta=true", kept for Anthropic-wire upstreams. */
   search: string;
+  /** The model routing chose for this call (a config-file rule); wins over the provider's own. */
+  model?: string;
 }
 
 /** An upstream answer that has been accepted (2xx): its events, translated to Anthropic's form. */
@@ -41,6 +43,11 @@ export interface Provider {
   stream(request: MessagesRequest, ctx: CallContext): Promise<UpstreamStream>;
   /** The upstream's own token count; absent or `undefined` result → counted locally. */
   countTokens?(request: CountTokensRequest, ctx: CallContext): Promise<{ input_tokens: number } | undefined>;
+  /**
+   * Whether the model (`ctx.model`, else the provider's own) takes tools, where the provider can
+   * find out; routing skips a provider that cannot serve a request's tools. Absent → yes.
+   */
+  supportsTools?(ctx: CallContext): Promise<boolean>;
   /** Models this provider offers, in Anthropic's list entry shape. */
   listModels(ctx: CallContext): Promise<ModelInfo[]>;
 }

@@ -1,36 +1,166 @@
-import { ApiError } from "../anthropic/errors.ts";
+import { AnthropicError, ApiError, OverloadedError } from "../anthropic/errors.ts";
 import type { MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
+import { logger } from "../observability/logger.ts";
+import { ClientAbortedError } from "../providers/http.ts";
 import type { CallContext, Provider, UpstreamStream } from "../providers/types.ts";
+import type { CircuitBreaker } from "./circuit-breaker.ts";
+import type { RouteRule } from "./events.ts";
+import { classifyFailure, retryDelayMs, type Failure } from "./failure.ts";
 import type { Router } from "./router.ts";
 
 export interface Answer {
   provider: Provider;
+  /** The model that was asked for: the rule's, else the provider's own (undefined: the client's). */
+  model: string | undefined;
   upstream: UpstreamStream;
   events: AsyncIterator<StreamEvent>;
   first: StreamEvent;
+  rule: RouteRule;
+  /** The routing decision and any fallback on the way, for logs and the x-lynkr-route header. */
   route: string;
 }
 
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new ClientAbortedError());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new ClientAbortedError());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function circuitOpenError(provider: string, breaker: CircuitBreaker): AnthropicError {
+  const seconds = Math.max(1, Math.ceil(breaker.retryInMs / 1000));
+  return new OverloadedError(`provider ${provider} is failing and lynkr stopped calling it for now (circuit open); next try in ${seconds}s`, {
+    status: 503,
+    headers: { "retry-after": String(seconds) },
+  });
+}
+
+/** After the first byte nothing can fail over, but a broken stream still counts against the provider. */
+function watched(events: AsyncIterator<StreamEvent>, breaker: CircuitBreaker, signal: AbortSignal): AsyncIterator<StreamEvent> {
+  return {
+    async next() {
+      try {
+        return await events.next();
+      } catch (error) {
+        if (!signal.aborted && classifyFailure(error).providerFault) breaker.failure();
+        throw error;
+      }
+    },
+    return: (value?: unknown) => events.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+  };
+}
+
 /**
- * Calls the route's providers in order until one has produced its first event. Failures up to
- * that point can still be answered with an HTTP error (or another provider); after it, only
- * with an error event on the stream.
+ * Calls the route's providers in order until one has produced its first event: retries with
+ * backoff, skips open circuits, fails over on provider faults (FALLBACK_ENABLED). Failures up to
+ * that point can still be answered with an HTTP error or another provider; after it, only with
+ * an error event on the stream.
  */
 export async function callRoute(router: Router, request: MessagesRequest, ctx: CallContext): Promise<Answer> {
   const route = router.route(request);
+  const { retry, fallbackEnabled } = router.settings;
+  router.events.emit("decision", {
+    requestId: ctx.requestId,
+    rule: route.rule,
+    reason: route.reason,
+    chain: route.chain.map((t) => t.provider.name),
+  });
+  logger.debug(`route ${route.reason}`, { request_id: ctx.requestId, chain: route.chain.map((t) => t.provider.name) });
+  const needsTools = (request.tools?.length ?? 0) > 0 && request.tool_choice?.type !== "none";
+  const detours: string[] = [];
   let lastError: unknown = new ApiError("no provider is configured for this request");
-  for (const provider of route.chain) {
-    try {
-      const upstream = await provider.stream(request, ctx);
-      const events = upstream.events[Symbol.asyncIterator]();
-      const first = await events.next();
-      if (first.done) throw new ApiError(`upstream ${provider.name} returned an empty stream`);
-      return { provider, upstream, events, first: first.value, route: route.reason };
-    } catch (error) {
-      lastError = error;
-      if (ctx.signal.aborted) break;
+  let attempts = 0;
+
+  for (const [i, target] of route.chain.entries()) {
+    const { provider } = target;
+    const next = route.chain[i + 1];
+    const callCtx: CallContext = target.model ? { ...ctx, model: target.model } : ctx;
+    const breaker = router.breakerFor(provider.name);
+    let failure: Pick<Failure, "reason" | "status"> | undefined;
+
+    for (let attempt = 0; ; attempt++) {
+      if (!breaker.tryAcquire()) {
+        failure = { reason: "circuit_open" };
+        lastError = circuitOpenError(provider.name, breaker);
+        break;
+      }
+      attempts++;
+      try {
+        // A model that cannot take tools is passed over while another provider can (only the last one gets the request without them).
+        if (needsTools && next && provider.supportsTools && !(await provider.supportsTools(callCtx))) {
+          breaker.release();
+          failure = { reason: "no_tool_support" };
+          break;
+        }
+        const upstream = await provider.stream(request, callCtx);
+        const events = upstream.events[Symbol.asyncIterator]();
+        const first = await events.next();
+        if (first.done) throw new ApiError(`upstream ${provider.name} returned an empty stream`);
+        breaker.success();
+        const model = target.model ?? provider.model;
+        router.events.emit("answered", { requestId: ctx.requestId, provider: provider.name, model, attempts, fellBack: detours.length > 0 });
+        return {
+          provider,
+          model,
+          upstream,
+          events: watched(events, breaker, ctx.signal),
+          first: first.value,
+          rule: route.rule,
+          route: detours.length > 0 ? `${route.reason}; ${detours.join("; ")}` : route.reason,
+        };
+      } catch (error) {
+        if (ctx.signal.aborted) {
+          breaker.release();
+          throw new ClientAbortedError();
+        }
+        const classified = classifyFailure(error);
+        if (!classified.providerFault) {
+          // The request's own fault (400, 401, 404…): the same answer would come from anywhere.
+          breaker.release();
+          throw error;
+        }
+        breaker.failure();
+        lastError = error;
+        failure = classified;
+        if (!classified.retryable || attempt >= retry.maxRetries || breaker.state === "open") break;
+        // A refused connection is a host that is down: another provider answers sooner than a retry would.
+        if (classified.reason === "connection_refused" && next && fallbackEnabled) break;
+        const delayMs = retryDelayMs(attempt, classified, retry);
+        if (delayMs === undefined) break;
+        router.events.emit("retry", {
+          requestId: ctx.requestId,
+          provider: provider.name,
+          attempt: attempt + 1,
+          delayMs,
+          reason: classified.reason,
+          ...(classified.status !== undefined ? { status: classified.status } : {}),
+        });
+        await sleep(delayMs, ctx.signal);
+      }
+    }
+
+    if (failure.reason !== "no_tool_support" && !fallbackEnabled) break;
+    router.events.emit("fallback", {
+      requestId: ctx.requestId,
+      from: provider.name,
+      to: next?.provider.name,
+      reason: failure.reason,
+      ...(failure.status !== undefined ? { status: failure.status } : {}),
+    });
+    if (!next) break;
+    const note = `${provider.name} ${failure.reason.replaceAll("_", " ")}${failure.status ? ` (HTTP ${failure.status})` : ""}`;
+    detours.push(`fallback: ${note} -> ${next.provider.name}`);
+    if (failure.reason !== "no_tool_support") {
+      logger.warn(`provider ${note}; answering with ${next.provider.name}`, { request_id: ctx.requestId });
     }
   }
   throw lastError;
 }
-

@@ -1,27 +1,188 @@
 import type { MessagesRequest } from "../anthropic/schema.ts";
+import { providerNames, type ProviderName } from "../config/provider-names.ts";
 import type { Config } from "../config/schema.ts";
+import { effectiveFallback, isProviderConfigured } from "../config/sections/routing.ts";
+import { countRequestTokens } from "../optimize/tokens.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider } from "../providers/types.ts";
+import { CircuitBreaker, type BreakerSettings } from "./circuit-breaker.ts";
+import { loadRoutingFile, type RoutingFile, type TargetRef } from "./config-file.ts";
+import { RoutingEvents, type RouteRule } from "./events.ts";
+import type { RetrySettings } from "./failure.ts";
+
+// Decides, per request, which providers answer and in which order, and says why. Rules from
+// the LYNKR_CONFIG file come first, then the hybrid tiers (PREFER_OLLAMA), then MODEL_PROVIDER;
+// the fallback providers follow in every chain.
+
+export interface Target {
+  provider: Provider;
+  /** A rule's model, which wins over the provider's own. */
+  model?: string;
+}
 
 export interface Route {
   /** Providers to try, in order; the first that accepts the request answers it. */
-  chain: Provider[];
-  /** Why this route was chosen, for logs and the x-lynkr-route header. */
+  chain: Target[];
+  rule: RouteRule;
+  /** Why this route was chosen, for logs and the x-lynkr-route header (ASCII). */
   reason: string;
+}
+
+export interface RoutingSettings {
+  retry: RetrySettings;
+  breaker: BreakerSettings;
+  fallbackEnabled: boolean;
 }
 
 export interface Router {
   readonly primary: Provider;
   /** Every configured provider, for /v1/models and health checks. */
   readonly providers: Provider[];
+  /** Decisions, fallbacks, retries and circuit changes, for metrics. */
+  readonly events: RoutingEvents;
+  readonly settings: RoutingSettings;
+  breakerFor(provider: string): CircuitBreaker;
   route(request: MessagesRequest): Route;
 }
 
-export function createRouter(config: Config): Router {
-  const primary = createProvider(config.MODEL_PROVIDER, config);
+function isProviderName(name: string): name is ProviderName {
+  return (providerNames as readonly string[]).includes(name);
+}
+
+/** The same provider under an instance name (its methods still see the original object). */
+function renamed(provider: Provider, name: string): Provider {
+  if (provider.name === name) return provider;
+  const copy: Provider = Object.create(provider);
+  Object.defineProperty(copy, "name", { value: name, enumerable: true });
+  return copy;
+}
+
+/** Thinking asked for explicitly: a budget, or adaptive thinking at high effort. */
+export function wantsThinking(request: MessagesRequest): boolean {
+  const thinking = request.thinking;
+  if (!thinking) return false;
+  if (thinking.type === "enabled") return true;
+  const effort = request.output_config?.effort;
+  return thinking.type === "adaptive" && (effort === "high" || effort === "xhigh" || effort === "max");
+}
+
+interface Decision {
+  targets: TargetRef[];
+  rule: RouteRule;
+  reason: string;
+}
+
+export function createRouter(config: Config, file: RoutingFile | undefined = loadRoutingFile(config)): Router {
+  const events = new RoutingEvents();
+  const settings: RoutingSettings = {
+    retry: {
+      maxRetries: config.API_RETRY_MAX_RETRIES,
+      initialDelayMs: config.API_RETRY_INITIAL_DELAY,
+      maxDelayMs: config.API_RETRY_MAX_DELAY,
+    },
+    breaker: {
+      failureThreshold: config.CIRCUIT_BREAKER_FAILURE_THRESHOLD,
+      successThreshold: config.CIRCUIT_BREAKER_SUCCESS_THRESHOLD,
+      timeoutMs: config.CIRCUIT_BREAKER_TIMEOUT,
+    },
+    fallbackEnabled: config.FALLBACK_ENABLED,
+  };
+
+  const built = new Map<string, Provider>();
+  const providerFor = (name: string): Provider => {
+    let provider = built.get(name);
+    if (!provider) {
+      const instance = file?.instances.get(name);
+      if (instance) provider = renamed(createProvider(instance.type, instance.config), name);
+      else if (isProviderName(name)) provider = createProvider(name, config);
+      // The routing file is checked at load time; an unknown name here is a bug.
+      else throw new Error(`routing refers to unknown provider ${name}`);
+      built.set(name, provider);
+    }
+    return provider;
+  };
+
+  const breakers = new Map<string, CircuitBreaker>();
+  const breakerFor = (name: string): CircuitBreaker => {
+    let breaker = breakers.get(name);
+    if (!breaker) {
+      breaker = new CircuitBreaker(name, settings.breaker, (from, to) => events.emit("circuit", { provider: name, from, to }));
+      breakers.set(name, breaker);
+    }
+    return breaker;
+  };
+
+  const fallback = effectiveFallback(config);
+  const fallbackNames: string[] = !config.FALLBACK_ENABLED
+    ? []
+    : (file?.fallback ??
+      (fallback.explicit || config.PREFER_OLLAMA || isProviderConfigured(fallback.provider, config) ? [fallback.provider] : []));
+  const openRouterReady = isProviderConfigured("openrouter", config);
+
+  function hybrid(request: MessagesRequest): Decision {
+    const tools = request.tools?.length ?? 0;
+    const targets: TargetRef[] = [];
+    const notes: string[] = [];
+    if (tools < config.OLLAMA_MAX_TOOLS_FOR_ROUTING) {
+      targets.push({ provider: "ollama" });
+      notes.push(`${tools} tools < OLLAMA_MAX_TOOLS_FOR_ROUTING=${config.OLLAMA_MAX_TOOLS_FOR_ROUTING}: ollama`);
+    } else {
+      notes.push(`${tools} tools >= OLLAMA_MAX_TOOLS_FOR_ROUTING=${config.OLLAMA_MAX_TOOLS_FOR_ROUTING}`);
+    }
+    if (openRouterReady && tools < config.OPENROUTER_MAX_TOOLS_FOR_ROUTING) {
+      targets.push({ provider: "openrouter" });
+      if (targets.length === 1) notes.push(`< OPENROUTER_MAX_TOOLS_FOR_ROUTING=${config.OPENROUTER_MAX_TOOLS_FOR_ROUTING}: openrouter`);
+    }
+    targets.push({ provider: fallback.provider });
+    if (targets.length === 1) notes.push(`cloud: ${fallback.provider}`);
+    return { targets, rule: "hybrid", reason: `hybrid: ${notes.join(", ")}` };
+  }
+
+  function decide(request: MessagesRequest): Decision {
+    const rules = file?.rules;
+    if (rules?.longContext) {
+      const tokens = countRequestTokens(request);
+      if (tokens > rules.longContextThreshold) {
+        return {
+          targets: [rules.longContext],
+          rule: "long_context",
+          reason: `rule longContext: ~${tokens} input tokens > ${rules.longContextThreshold}`,
+        };
+      }
+    }
+    if (rules?.background && /haiku/i.test(request.model)) {
+      return { targets: [rules.background], rule: "background", reason: `rule background: model ${request.model}` };
+    }
+    if (rules?.think && wantsThinking(request)) {
+      return { targets: [rules.think], rule: "think", reason: `rule think: thinking ${request.thinking?.type}` };
+    }
+    if (rules?.default) return { targets: [rules.default], rule: "default", reason: "rule default" };
+    if (config.PREFER_OLLAMA) return hybrid(request);
+    return { targets: [{ provider: config.MODEL_PROVIDER }], rule: "static", reason: `static: MODEL_PROVIDER=${config.MODEL_PROVIDER}` };
+  }
+
+  const primary = providerFor(config.MODEL_PROVIDER);
+  const providers = new Set<Provider>([primary]);
+  if (config.PREFER_OLLAMA) providers.add(providerFor("ollama"));
+  for (const name of [...fallbackNames, ...(file?.instances.keys() ?? [])]) providers.add(providerFor(name));
+
   return {
     primary,
-    providers: [primary],
-    route: () => ({ chain: [primary], reason: "static" }),
+    providers: [...providers],
+    events,
+    settings,
+    breakerFor,
+    route(request) {
+      const decision = decide(request);
+      const chain: Target[] = [];
+      const seen = new Set<string>();
+      const fallbacks: TargetRef[] = fallbackNames.map((provider) => ({ provider }));
+      for (const ref of [...decision.targets, ...fallbacks]) {
+        if (seen.has(ref.provider)) continue;
+        seen.add(ref.provider);
+        chain.push({ provider: providerFor(ref.provider), ...(ref.model ? { model: ref.model } : {}) });
+      }
+      return { chain, rule: decision.rule, reason: decision.reason };
+    },
   };
 }

@@ -28,6 +28,11 @@ export const startCommand = defineCommand({
     try {
       running = startGateway(config);
     } catch (error) {
+      // The routing file (LYNKR_CONFIG) is read here; its problems are configuration problems.
+      if (error instanceof ConfigError) {
+        process.stderr.write(`lynkr: ${error.message}\n`);
+        process.exit(2);
+      }
       const code = (error as { code?: string }).code;
       log.error(code === "EADDRINUSE" ? `port ${config.PORT} on ${config.HOST} is already in use` : String(error));
       process.exit(1);

@@ -60,9 +60,9 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
     return headers;
   }
 
-  function bodyFor(request: MessagesRequest | CountTokensRequest, stream: boolean | undefined): string {
+  function bodyFor(request: MessagesRequest | CountTokensRequest, stream: boolean | undefined, model: string | undefined): string {
     const out: Record<string, unknown> = { ...request };
-    if (options.model) out.model = options.model;
+    if (model ?? options.model) out.model = model ?? options.model;
     if (stream !== undefined) out.stream = stream;
     out.messages = stripForeignThinking(request.messages);
     return JSON.stringify(out);
@@ -95,7 +95,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
       const response = await fetchUpstream({
         upstream,
         url: options.messagesUrl + ctx.search,
-        init: { method: "POST", headers: headersFor(ctx), body: bodyFor(request, true) },
+        init: { method: "POST", headers: headersFor(ctx), body: bodyFor(request, true, ctx.model) },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });
@@ -114,7 +114,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
       const response = await fetchUpstream({
         upstream,
         url: `${options.messagesUrl}/count_tokens${ctx.search}`,
-        init: { method: "POST", headers: headersFor(ctx), body: bodyFor(request, undefined) },
+        init: { method: "POST", headers: headersFor(ctx), body: bodyFor(request, undefined, ctx.model) },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });

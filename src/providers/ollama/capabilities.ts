@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { NotFoundError } from "../../anthropic/errors.ts";
+import { fetchUpstream } from "../http.ts";
+import { upstreamError } from "../upstream-error.ts";
+
+// What an Ollama model can do, from POST /api/show: asked once per model and kept, since it
+// only changes when the model is re-pulled.
+
+export interface OllamaModelCapabilities {
+  tools: boolean;
+  thinking: boolean;
+  vision: boolean;
+  /** Named thinking levels (e.g. gpt-oss: low, medium, high); empty for on/off models. */
+  thinkLevels: string[];
+  contextLength: number | undefined;
+}
+
+const showSchema = z.looseObject({
+  capabilities: z.array(z.string()).nullish(),
+  model_info: z.record(z.string(), z.unknown()).nullish(),
+  thinking: z.looseObject({ values: z.array(z.unknown()).optional() }).nullish(),
+});
+
+export function parseShow(json: unknown): OllamaModelCapabilities {
+  const show = showSchema.parse(json);
+  const capabilities = new Set(show.capabilities ?? []);
+  const contextKey = Object.keys(show.model_info ?? {}).find((key) => key.endsWith(".context_length"));
+  const contextLength = contextKey ? show.model_info?.[contextKey] : undefined;
+  return {
+    tools: capabilities.has("tools"),
+    thinking: capabilities.has("thinking"),
+    vision: capabilities.has("vision"),
+    thinkLevels: (show.thinking?.values ?? []).filter((v): v is string => typeof v === "string"),
+    contextLength: typeof contextLength === "number" ? contextLength : undefined,
+  };
+}
+
+export interface CapabilityLookup {
+  endpoint: string;
+  upstream: string;
+  timeoutMs: number;
+}
+
+export class OllamaCapabilityCache {
+  private readonly known = new Map<string, Promise<OllamaModelCapabilities>>();
+
+  constructor(private readonly lookup: CapabilityLookup) {}
+
+  get(model: string, signal: AbortSignal): Promise<OllamaModelCapabilities> {
+    let entry = this.known.get(model);
+    if (!entry) {
+      entry = this.fetch(model, signal);
+      this.known.set(model, entry);
+      // Failures are not kept: Ollama may come up, or the model be pulled, a moment later.
+      entry.catch(() => this.known.delete(model));
+    }
+    return entry;
+  }
+
+  private async fetch(model: string, signal: AbortSignal): Promise<OllamaModelCapabilities> {
+    const response = await fetchUpstream({
+      upstream: this.lookup.upstream,
+      url: `${this.lookup.endpoint}/api/show`,
+      init: { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model }) },
+      timeoutMs: this.lookup.timeoutMs,
+      signal,
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      throw new NotFoundError(`model ${model} is not available on ${this.lookup.upstream}; run: ollama pull ${model}`, {
+        headers: { "x-should-retry": "false" },
+      });
+    }
+    if (!response.ok) throw await upstreamError(response, this.lookup.upstream);
+    return parseShow(await response.json());
+  }
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from "node:crypto";
+import { logger } from "../../observability/logger.ts";
+import { fetchUpstream, readBody } from "../http.ts";
+import type { CallContext, ModelInfo, Provider, UpstreamStream } from "../types.ts";
+import { upstreamError } from "../upstream-error.ts";
+import { OllamaCapabilityCache } from "./capabilities.ts";
+import { toOllamaRequest } from "./request.ts";
+import { ollamaEvents } from "./stream.ts";
+
+// Ollama on its native API: POST {endpoint}/api/chat, NDJSON back. What the model can take
+// (tools, thinking) comes from /api/show, so requests never carry what Ollama would refuse.
+
+export interface OllamaOptions {
+  name: string;
+  /** Base URL, e.g. http://localhost:11434. */
+  endpoint: string;
+  model: string;
+  timeoutMs: number;
+  keepAlive: string | undefined;
+  /** 0 → Ollama's own default. */
+  numCtx: number;
+}
+
+function messageId(): string {
+  return `msg_01${randomBytes(12).toString("base64url")}`;
+}
+
+export function createOllamaProvider(options: OllamaOptions): Provider {
+  const upstream = `${options.name} (${options.endpoint})`;
+  const capabilities = new OllamaCapabilityCache({ endpoint: options.endpoint, upstream, timeoutMs: options.timeoutMs });
+  // Said once per model, not on every request of a long session.
+  const warnedNoTools = new Set<string>();
+
+  return {
+    name: options.name,
+    kind: "ollama",
+    model: options.model,
+    endpoint: options.endpoint,
+
+    async stream(request, ctx: CallContext): Promise<UpstreamStream> {
+      const model = ctx.model ?? options.model;
+      const caps = await capabilities.get(model, ctx.signal);
+      if (!caps.tools && (request.tools?.length ?? 0) > 0 && !warnedNoTools.has(model)) {
+        warnedNoTools.add(model);
+        logger.warn(`Ollama model ${model} does not take tools; its requests go without them (pull a model with the "tools" capability, e.g. qwen2.5-coder)`, {
+          provider: options.name,
+          model,
+        });
+      }
+      const body = toOllamaRequest(request, {
+        model,
+        tools: caps.tools,
+        thinking: caps.thinking,
+        thinkLevels: caps.thinkLevels,
+        keepAlive: options.keepAlive,
+        numCtx: options.numCtx > 0 ? options.numCtx : undefined,
+      });
+      const response = await fetchUpstream({
+        upstream,
+        url: `${options.endpoint}/api/chat`,
+        init: { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+        timeoutMs: options.timeoutMs,
+        signal: ctx.signal,
+      });
+      if (!response.ok) throw await upstreamError(response, upstream);
+      return {
+        events: ollamaEvents(readBody(response, upstream, options.timeoutMs, ctx.signal), {
+          upstream,
+          provider: options.name,
+          messageId: messageId(),
+          model,
+        }),
+        headers: {},
+      };
+    },
+
+    async supportsTools(ctx) {
+      return (await capabilities.get(ctx.model ?? options.model, ctx.signal)).tools;
+    },
+
+    async listModels(): Promise<ModelInfo[]> {
+      return [{ id: options.model, display_name: `${options.model} (Ollama)`, created_at: new Date(0).toISOString() }];
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { CircuitState } from "./events.ts";
+
+// One breaker per provider. CLOSED counts consecutive failures; at the threshold it OPENs and
+// every call fails over at once, without touching the network. After the timeout one call at a
+// time probes (HALF_OPEN); enough successes close it, any failure opens it again.
+
+export interface BreakerSettings {
+  failureThreshold: number;
+  successThreshold: number;
+  timeoutMs: number;
+}
+
+export class CircuitBreaker {
+  private current: CircuitState = "closed";
+  private failures = 0;
+  private successes = 0;
+  private openedAt = 0;
+  private probing = false;
+
+  constructor(
+    readonly provider: string,
+    private readonly settings: BreakerSettings,
+    private readonly onChange: (from: CircuitState, to: CircuitState) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get state(): CircuitState {
+    return this.current;
+  }
+
+  /** Milliseconds until an open circuit lets a probe through (0 when not open). */
+  get retryInMs(): number {
+    return this.current === "open" ? Math.max(0, this.openedAt + this.settings.timeoutMs - this.now()) : 0;
+  }
+
+  /** Whether a call may go out now; in HALF_OPEN this claims the single probe. */
+  tryAcquire(): boolean {
+    if (this.current === "open") {
+      if (this.now() - this.openedAt < this.settings.timeoutMs) return false;
+      this.move("half_open");
+    }
+    if (this.current === "half_open") {
+      if (this.probing) return false;
+      this.probing = true;
+    }
+    return true;
+  }
+
+  /** Gives back a probe that ended without telling anything (the client went away). */
+  release(): void {
+    this.probing = false;
+  }
+
+  success(): void {
+    this.failures = 0;
+    if (this.current !== "half_open") return;
+    this.probing = false;
+    this.successes++;
+    if (this.successes >= this.settings.successThreshold) this.move("closed");
+  }
+
+  failure(): void {
+    this.probing = false;
+    if (this.current === "half_open") {
+      this.open();
+      return;
+    }
+    this.failures++;
+    if (this.current === "closed" && this.failures >= this.settings.failureThreshold) this.open();
+  }
+
+  private open(): void {
+    this.openedAt = this.now();
+    this.move("open");
+  }
+
+  private move(to: CircuitState): void {
+    const from = this.current;
+    if (from === to) return;
+    this.current = to;
+    this.failures = 0;
+    this.successes = 0;
+    this.onChange(from, to);
+  }
+}
