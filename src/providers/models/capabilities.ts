@@ -53,7 +53,6 @@ const builtIn: Record<string, ModelCapabilities> = {
   "o3-mini": chat(200_000, 100_000, reasoning),
   "o4-mini": chat(200_000, 100_000, { ...openAiVision, ...reasoning }),
   claude: chat(200_000, 64_000, { ...vision, pdf: true }),
-  "claude-opus-4": chat(200_000, 32_000, { ...vision, pdf: true }),
   "deepseek-chat": chat(128_000, 8_192),
   "deepseek-reasoner": chat(128_000, 64_000, reasoning),
   "deepseek-r1": chat(128_000, 32_768, reasoning),
@@ -92,14 +91,29 @@ function longestPrefix<T>(table: Record<string, T>, name: string): T | undefined
 }
 
 export class CapabilityTable {
-  constructor(private readonly overrides: Record<string, CapabilityOverride> = {}) {}
+  private readonly prefixOverrides: Record<string, CapabilityOverride>;
 
-  /** The model's capabilities: built-in figures, then overrides for its exact or normalised name. */
+  constructor(private readonly overrides: Record<string, CapabilityOverride> = {}) {
+    this.prefixOverrides = Object.fromEntries(
+      Object.entries(overrides)
+        .filter(([key]) => key.endsWith("*"))
+        .map(([key, value]) => [key.slice(0, -1), value]),
+    );
+  }
+
+  /**
+   * The model's capabilities: built-in figures, then the override for its exact (or normalised)
+   * name, else for the longest `prefix*` key that matches.
+   */
   for(model: string): ModelCapabilities {
     const name = normaliseModelName(model);
     const base = longestPrefix(builtIn, name) ?? unknownModelCapabilities;
     const override =
-      this.overrides[model.toLowerCase()] ?? this.overrides[name] ?? longestPrefix(this.overrides, name) ?? {};
+      this.overrides[model.toLowerCase()] ??
+      this.overrides[name] ??
+      longestPrefix(this.prefixOverrides, model.toLowerCase()) ??
+      longestPrefix(this.prefixOverrides, name) ??
+      {};
     return { ...base, ...override };
   }
 }
