@@ -1,0 +1,269 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RoutingEventMap } from "../../src/routing/events.ts";
+import { anthropicSse, chunkedResponse, jsonResponse, readWire, sseEvents, startFakeUpstream, type FakeHandler, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { startTestGateway, tempDir } from "../helpers/gateway.ts";
+import { refusedUrl } from "../helpers/ports.ts";
+
+// Fault injection: a primary upstream that refuses, hangs, fails with 5xx then recovers, rate
+// limits, or dies mid-stream, and a backup that answers. Both are named instances of the
+// Anthropic-wire provider from a LYNKR_CONFIG file.
+
+let recorded: string;
+let backup: FakeUpstream;
+const running: { shutdown(): Promise<unknown> }[] = [];
+const upstreams: FakeUpstream[] = [];
+
+beforeAll(async () => {
+  recorded = await readWire("upstream/anthropic/stream-text.sse");
+  backup = startFakeUpstream(() => chunkedResponse(sseEvents(recorded)));
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((g) => g.shutdown()));
+  await Promise.all(upstreams.splice(0).map((u) => u.stop()));
+});
+
+afterAll(() => backup.stop());
+
+function primaryUpstream(handler: FakeHandler): FakeUpstream {
+  const upstream = startFakeUpstream(handler);
+  upstreams.push(upstream);
+  return upstream;
+}
+
+interface Setup {
+  primaryUrl: string;
+  env?: Record<string, string>;
+  primarySettings?: Record<string, string>;
+  fallback?: boolean;
+}
+
+function gatewayWith({ primaryUrl, env = {}, primarySettings = {}, fallback = true }: Setup) {
+  const dir = tempDir();
+  const path = join(dir, "routing.json");
+  writeFileSync(
+    path,
+    JSON.stringify({
+      providers: {
+        primary: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: primaryUrl, ...primarySettings },
+        backup: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: backup.url },
+      },
+      router: { default: "primary" },
+      ...(fallback ? { fallback: ["backup"] } : {}),
+    }),
+  );
+  const gateway = startTestGateway({
+    ANTHROPIC_UPSTREAM_URL: backup.url,
+    LYNKR_CONFIG: path,
+    API_RETRY_INITIAL_DELAY: "5",
+    API_RETRY_MAX_DELAY: "2000",
+    ...env,
+  });
+  running.push(gateway);
+  const events: { [K in keyof RoutingEventMap]: RoutingEventMap[K][] } = { decision: [], fallback: [], retry: [], circuit: [], answered: [] };
+  const router = gateway.gateway.router;
+  for (const type of Object.keys(events) as (keyof RoutingEventMap)[]) {
+    router.events.on(type, (event: never) => (events[type] as unknown[]).push(event));
+  }
+  const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
+  return { gateway, client, events };
+}
+
+const ask = (client: Anthropic) =>
+  client.messages.create({ model: "claude-x", max_tokens: 20, messages: [{ role: "user", content: "count" }] }).withResponse();
+
+test("a primary that refuses connections: the backup answers at once, without retries, and says why", async () => {
+  const { client, events } = gatewayWith({ primaryUrl: refusedUrl() });
+  const before = backup.received.length;
+  const { data, response } = await ask(client);
+  expect(data.content[0]?.type === "text" && data.content[0].text).toBe("1\n2\n3\n4\n5");
+  expect(backup.received.length).toBe(before + 1);
+  expect(response.headers.get("x-lynkr-provider")).toBe("backup");
+  expect(response.headers.get("x-lynkr-route")).toBe("rule default; fallback: primary connection refused (HTTP 502) -> backup");
+  expect(events.retry).toEqual([]);
+  expect(events.fallback).toEqual([{ requestId: expect.any(String), from: "primary", to: "backup", reason: "connection_refused", status: 502 }]);
+  expect(events.answered[0]).toMatchObject({ provider: "backup", attempts: 2, fellBack: true });
+});
+
+test("a primary that hangs past its timeout is retried, then the backup answers", async () => {
+  const primary = primaryUpstream(async () => {
+    await Bun.sleep(2_000);
+    return chunkedResponse(sseEvents(recorded));
+  });
+  const { client, events } = gatewayWith({
+    primaryUrl: primary.url,
+    primarySettings: { ANTHROPIC_UPSTREAM_TIMEOUT_MS: "150" },
+    env: { API_RETRY_MAX_RETRIES: "1" },
+  });
+  const { response } = await ask(client);
+  expect(response.headers.get("x-lynkr-provider")).toBe("backup");
+  expect(primary.received.length).toBe(2);
+  expect(events.retry.map((e) => e.reason)).toEqual(["timeout"]);
+  expect(events.fallback.map((e) => e.reason)).toEqual(["timeout"]);
+});
+
+test("500s open the breaker (no more calls), a half-open probe after the timeout, then it closes", async () => {
+  let healthy = false;
+  const primary = primaryUpstream(() =>
+    healthy ? chunkedResponse(sseEvents(recorded)) : jsonResponse({ type: "error", error: { type: "api_error", message: "boom" } }, 500),
+  );
+  const { client, events } = gatewayWith({
+    primaryUrl: primary.url,
+    env: {
+      API_RETRY_MAX_RETRIES: "0",
+      CIRCUIT_BREAKER_FAILURE_THRESHOLD: "2",
+      CIRCUIT_BREAKER_SUCCESS_THRESHOLD: "2",
+      CIRCUIT_BREAKER_TIMEOUT: "300",
+    },
+  });
+  const served = async () => (await ask(client)).response.headers.get("x-lynkr-provider");
+
+  expect(await served()).toBe("backup");
+  expect(await served()).toBe("backup");
+  expect(primary.received.length).toBe(2);
+  expect(events.circuit).toEqual([{ provider: "primary", from: "closed", to: "open" }]);
+
+  // Open: the primary is not even called.
+  const open = await ask(client);
+  expect(open.response.headers.get("x-lynkr-provider")).toBe("backup");
+  expect(open.response.headers.get("x-lynkr-route")).toBe("rule default; fallback: primary circuit open -> backup");
+  expect(primary.received.length).toBe(2);
+
+  healthy = true;
+  await Bun.sleep(350);
+  expect(await served()).toBe("primary");
+  expect(events.circuit.at(-1)).toEqual({ provider: "primary", from: "open", to: "half_open" });
+  expect(await served()).toBe("primary");
+  expect(events.circuit.at(-1)).toEqual({ provider: "primary", from: "half_open", to: "closed" });
+  expect(primary.received.length).toBe(4);
+});
+
+test("a failed half-open probe opens the circuit again", async () => {
+  const primary = primaryUpstream(() => new Response("bad gateway", { status: 502 }));
+  const { client, events } = gatewayWith({
+    primaryUrl: primary.url,
+    env: { API_RETRY_MAX_RETRIES: "0", CIRCUIT_BREAKER_FAILURE_THRESHOLD: "1", CIRCUIT_BREAKER_TIMEOUT: "100" },
+  });
+  await ask(client);
+  await Bun.sleep(150);
+  await ask(client);
+  expect(events.circuit.map((e) => `${e.from}>${e.to}`)).toEqual(["closed>open", "open>half_open", "half_open>open"]);
+  expect(primary.received.length).toBe(2);
+});
+
+test("429 with retry-after: the same provider is asked again after exactly that wait", async () => {
+  let calls = 0;
+  const primary = primaryUpstream(() =>
+    calls++ === 0
+      ? jsonResponse({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, 429, { "retry-after": "1" })
+      : chunkedResponse(sseEvents(recorded)),
+  );
+  const { client, events } = gatewayWith({ primaryUrl: primary.url, fallback: false });
+  const { response } = await ask(client);
+  expect(response.headers.get("x-lynkr-provider")).toBe("primary");
+  expect(events.retry).toEqual([{ requestId: expect.any(String), provider: "primary", attempt: 1, delayMs: 1000, reason: "rate_limited", status: 429 }]);
+  expect(primary.received.length).toBe(2);
+});
+
+test("429 asking for longer than API_RETRY_MAX_DELAY fails over; with nothing left the client gets the 429 and its retry-after", async () => {
+  const limited = () => jsonResponse({ type: "error", error: { type: "rate_limit_error", message: "quota" } }, 429, { "retry-after": "30" });
+  const primary = primaryUpstream(limited);
+  const withBackup = gatewayWith({ primaryUrl: primary.url });
+  expect((await ask(withBackup.client)).response.headers.get("x-lynkr-provider")).toBe("backup");
+  expect(withBackup.events.retry).toEqual([]);
+
+  const alone = gatewayWith({ primaryUrl: primary.url, fallback: false });
+  const error = await ask(alone.client).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(Anthropic.RateLimitError);
+  expect((error as InstanceType<typeof Anthropic.RateLimitError>).headers?.get("retry-after")).toBe("30");
+  expect((error as InstanceType<typeof Anthropic.RateLimitError>).message).toContain("quota");
+});
+
+test("a stream that dies after the first byte is not replayed elsewhere: it ends with an error event", async () => {
+  const events = sseEvents(recorded);
+  const primary = primaryUpstream(() => chunkedResponse(events, { dieAfter: 3, delayMs: 20 }));
+  const { client, events: seen } = gatewayWith({ primaryUrl: primary.url });
+  const before = backup.received.length;
+  const stream = client.messages.stream({ model: "claude-x", max_tokens: 20, messages: [{ role: "user", content: "count" }] });
+  const error = await stream.finalMessage().catch((e: unknown) => e);
+  expect(String(error)).toContain("connection lost mid-stream");
+  expect(backup.received.length).toBe(before);
+  expect(seen.fallback).toEqual([]);
+});
+
+test("a 400 is the request's fault: no retry, no fallback, the upstream's words", async () => {
+  const primary = primaryUpstream(() => jsonResponse({ type: "error", error: { type: "invalid_request_error", message: "max_tokens: too large" } }, 400));
+  const { client, events } = gatewayWith({ primaryUrl: primary.url });
+  const before = backup.received.length;
+  const error = await ask(client).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+  expect(String(error)).toContain("max_tokens: too large");
+  expect(primary.received.length).toBe(1);
+  expect(backup.received.length).toBe(before);
+  expect(events.retry).toEqual([]);
+});
+
+test("FALLBACK_ENABLED=false: a refused primary is retried, then reported; an open circuit answers 503 with retry-after", async () => {
+  const { client, events } = gatewayWith({
+    primaryUrl: refusedUrl(),
+    env: { FALLBACK_ENABLED: "false", API_RETRY_MAX_RETRIES: "1", CIRCUIT_BREAKER_FAILURE_THRESHOLD: "2", CIRCUIT_BREAKER_TIMEOUT: "60000" },
+  });
+  const error = await ask(client).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(Anthropic.APIError);
+  expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
+  expect(String(error)).toMatch(/connection refused|ECONNREFUSED/);
+  expect(events.retry.map((e) => e.reason)).toEqual(["connection_refused"]);
+
+  const open = await ask(client).catch((e: unknown) => e);
+  expect((open as InstanceType<typeof Anthropic.APIError>).status).toBe(503);
+  expect((open as InstanceType<typeof Anthropic.APIError>).headers?.get("retry-after")).toBe("60");
+  expect(String(open)).toContain("circuit open");
+});
+
+test("streaming clients get the same fallback, and the headers say so", async () => {
+  const { gateway } = gatewayWith({ primaryUrl: refusedUrl() });
+  const res = await fetch(`${gateway.url}/v1/messages?beta=true`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "claude-x", max_tokens: 20, stream: true, messages: [{ role: "user", content: "count" }] }),
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("x-lynkr-provider")).toBe("backup");
+  expect(await res.text()).toBe(recorded);
+});
+
+test("hybrid: an Ollama model without tools is passed over for a request with tools", async () => {
+  const ollama = primaryUpstream((req) => {
+    if (req.url.pathname === "/api/show") return jsonResponse({ capabilities: ["completion"] });
+    return jsonResponse({ error: "unexpected" }, 500);
+  });
+  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(messageEvents())));
+  const gateway = startTestGateway({
+    PREFER_OLLAMA: "true",
+    MODEL_PROVIDER: "anthropic",
+    ANTHROPIC_UPSTREAM_URL: cloud.url,
+    OLLAMA_ENDPOINT: ollama.url,
+  });
+  running.push(gateway);
+  const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
+  const { response } = await client.messages
+    .create({ model: "claude-x", max_tokens: 20, tools: [{ name: "Bash", input_schema: { type: "object" } }], messages: [{ role: "user", content: "ls" }] })
+    .withResponse();
+  expect(response.headers.get("x-lynkr-provider")).toBe("anthropic");
+  expect(response.headers.get("x-lynkr-route")).toBe("hybrid: 1 tools < OLLAMA_MAX_TOOLS_FOR_ROUTING=3: ollama; fallback: ollama no tool support -> anthropic");
+  expect(ollama.received.map((r) => r.url.pathname)).toEqual(["/api/show"]);
+});
+
+function messageEvents() {
+  return [
+    { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "claude-x", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
+    { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
+    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "ok" } },
+    { type: "content_block_stop", index: 0 },
+    { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
+    { type: "message_stop" },
+  ];
+}
