@@ -31,7 +31,7 @@ function problems(env: Record<string, string>, file?: unknown): string[] {
 }
 
 const tool = (name: string) => ({ name, input_schema: { type: "object" } });
-function request(overrides: Partial<MessagesRequest> & { tools?: number } = {}): MessagesRequest {
+function request(overrides: Omit<Partial<MessagesRequest>, "tools"> & { tools?: number } = {}): MessagesRequest {
   const { tools, ...rest } = overrides;
   return {
     model: "claude-sonnet-4-5",

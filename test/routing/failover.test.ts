@@ -65,9 +65,11 @@ function gatewayWith({ primaryUrl, env = {}, primarySettings = {}, fallback = tr
   running.push(gateway);
   const events: { [K in keyof RoutingEventMap]: RoutingEventMap[K][] } = { decision: [], fallback: [], retry: [], circuit: [], answered: [] };
   const router = gateway.gateway.router;
-  for (const type of Object.keys(events) as (keyof RoutingEventMap)[]) {
-    router.events.on(type, (event: never) => (events[type] as unknown[]).push(event));
-  }
+  router.events.on("decision", (e) => events.decision.push(e));
+  router.events.on("fallback", (e) => events.fallback.push(e));
+  router.events.on("retry", (e) => events.retry.push(e));
+  router.events.on("circuit", (e) => events.circuit.push(e));
+  router.events.on("answered", (e) => events.answered.push(e));
   const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
   return { gateway, client, events };
 }
