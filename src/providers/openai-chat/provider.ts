@@ -51,6 +51,24 @@ function parseChunk(data: string, upstream: string): ChatChunk {
   return parsed.data;
 }
 
+/** An OpenAI-style SSE body → Anthropic events, each written as soon as its chunk is read. */
+export async function* translateChatSse(
+  body: AsyncIterable<Uint8Array>,
+  translator: ChatStreamTranslator,
+  upstream: string,
+): AsyncGenerator<StreamEvent> {
+  let sawDone = false;
+  for await (const frame of decodeSse(body)) {
+    if (frame.data === "[DONE]") {
+      sawDone = true;
+      break;
+    }
+    if (frame.data.trim() === "") continue;
+    yield* translator.push(parseChunk(frame.data, upstream));
+  }
+  yield* translator.finish(sawDone);
+}
+
 export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
   const endpoint = options.url(options.model);
   const upstream = `${options.name} (${new URL(endpoint).origin})`;
@@ -73,19 +91,6 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
     if (body.max_completion_tokens !== undefined) body.max_completion_tokens = room;
     else body.max_tokens = room;
     return JSON.stringify(body);
-  }
-
-  async function* sseEvents(response: Response, translator: ChatStreamTranslator, ctx: CallContext): AsyncGenerator<StreamEvent> {
-    let sawDone = false;
-    for await (const frame of decodeSse(readBody(response, upstream, options.timeoutMs, ctx.signal))) {
-      if (frame.data === "[DONE]") {
-        sawDone = true;
-        break;
-      }
-      if (frame.data.trim() === "") continue;
-      yield* translator.push(parseChunk(frame.data, upstream));
-    }
-    yield* translator.finish(sawDone);
   }
 
   async function* jsonEvents(response: Response, translator: ChatStreamTranslator): AsyncGenerator<StreamEvent> {
@@ -143,7 +148,10 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       const contentType = response.headers.get("content-type") ?? "";
       // Always asked for a stream; a server that ignored that answered with one completion.
       const json = contentType.includes("json") && !contentType.includes("event-stream");
-      return { events: json ? jsonEvents(response, translator) : sseEvents(response, translator, ctx), headers };
+      const events = json
+        ? jsonEvents(response, translator)
+        : translateChatSse(readBody(response, upstream, options.timeoutMs, ctx.signal), translator, upstream);
+      return { events, headers };
     },
 
     async listModels(): Promise<ModelInfo[]> {
