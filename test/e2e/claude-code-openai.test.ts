@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionToolMessageParam } from "openai/resources/chat/completions";
+import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { startTestGateway } from "../helpers/gateway.ts";
+import { runClaudeCode, tempGitRepo } from "../helpers/claude-code.ts";
+
+// The real Claude Code CLI through lynkr to a fake OpenAI-compatible upstream that scripts a
+// tool-use conversation: parallel Bash + Read, then Edit, then the final answer. The file must
+// really change and the final text must arrive.
+
+const finalText = "Done: the greeting now says hello to lynkr.";
+
+let upstream: FakeUpstream;
+let gateway: ReturnType<typeof startTestGateway>;
+let repo: string;
+
+function chunk(delta: ChatCompletionChunk.Choice.Delta, finish: ChatCompletionChunk.Choice["finish_reason"] = null): string {
+  const body: ChatCompletionChunk = { id: "chatcmpl-e2e", object: "chat.completion.chunk", created: 1, model: "gpt-4o-2024-08-06", choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] };
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+const usage = `data: ${JSON.stringify({ id: "chatcmpl-e2e", object: "chat.completion.chunk", created: 1, model: "gpt-4o-2024-08-06", choices: [], usage: { prompt_tokens: 9000, completion_tokens: 40, total_tokens: 9040, prompt_tokens_details: { cached_tokens: 8000 } } })}\n\n`;
+
+/** Tool calls as OpenAI streams them: id and name first, then the arguments in small fragments. */
+function toolCalls(calls: { name: string; input: unknown }[]): string[] {
+  const out = [chunk({ role: "assistant", content: null })];
+  for (const [index, call] of calls.entries()) {
+    out.push(chunk({ tool_calls: [{ index, id: `call_${index}${call.name}`, type: "function", function: { name: call.name, arguments: "" } }] }));
+    const args = JSON.stringify(call.input);
+    for (let i = 0; i < args.length; i += 7) out.push(chunk({ tool_calls: [{ index, function: { arguments: args.slice(i, i + 7) } }] }));
+  }
+  return [...out, chunk({}, "tool_calls"), usage, "data: [DONE]\n\n"];
+}
+
+function text(words: string): string[] {
+  const out = [chunk({ role: "assistant", content: "" })];
+  for (const word of words.split(/(?<= )/)) out.push(chunk({ content: word }));
+  return [...out, chunk({}, "stop"), usage, "data: [DONE]\n\n"];
+}
+
+/** The conversation, decided by what the upstream has seen so far (the CLI may add side calls). */
+function answer(body: ChatCompletionCreateParams): string[] {
+  if (!body.tools || body.tools.length === 0) return text("ok");
+  const results = body.messages.filter((m): m is ChatCompletionToolMessageParam => m.role === "tool");
+  const file = join(repo, "hello.txt");
+  if (results.length === 0) {
+    return toolCalls([
+      { name: "Bash", input: { command: "ls", description: "List files" } },
+      { name: "Read", input: { file_path: file } },
+    ]);
+  }
+  if (results.length === 2) return toolCalls([{ name: "Edit", input: { file_path: file, old_string: "world", new_string: "lynkr" } }]);
+  return text(finalText);
+}
+
+beforeAll(async () => {
+  repo = await tempGitRepo({ "hello.txt": "Hello, world\n", "README.md": "# demo\n" });
+  upstream = startFakeUpstream((req) => {
+    const chunks = answer(req.json as ChatCompletionCreateParams);
+    return new Response(chunks.join(""), { headers: { "content-type": "text/event-stream" } });
+  });
+  gateway = startTestGateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-e2e", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+});
+
+afterAll(async () => {
+  await gateway.shutdown();
+  await upstream.stop();
+});
+
+test("Claude Code runs parallel Bash + Read, then Edit, through an OpenAI upstream; the file changes and the answer arrives", async () => {
+  const run = await runClaudeCode({
+    baseUrl: gateway.url,
+    prompt: "Change the greeting in hello.txt to greet lynkr.",
+    cwd: repo,
+    allowedTools: ["Bash", "Read", "Edit", "Write"],
+  });
+  if (run.code !== 0) console.error(run.stdout, run.stderr);
+  expect(run.code).toBe(0);
+  expect(run.json?.is_error).toBe(false);
+  expect(run.json?.result).toBe(finalText);
+  expect(readFileSync(join(repo, "hello.txt"), "utf8")).toBe("Hello, lynkr\n");
+
+  const bodies = upstream.received.map((r) => r.json as ChatCompletionCreateParams).filter((b) => b.tools && b.tools.length > 0);
+  expect(bodies.length).toBe(3);
+  const [first, second, third] = bodies;
+  if (!first || !second || !third) throw new Error("missing turns");
+  // The tools Claude Code sent, under their own names, on every turn; no billing header.
+  const names = first.tools?.map((t) => (t.type === "function" ? t.function.name : ""));
+  expect(names).toEqual(expect.arrayContaining(["Bash", "Read", "Edit", "Write"]));
+  expect(JSON.stringify(second.tools)).toBe(JSON.stringify(first.tools));
+  expect(JSON.stringify(first.messages)).not.toContain("x-anthropic-billing-header");
+  // Both parallel calls, then both results as tool messages (in the order the CLI finished
+  // them), each answering its call's id with what the tool really did.
+  const assistant = second.messages.find((m) => m.role === "assistant");
+  const calls = assistant && "tool_calls" in assistant ? (assistant.tool_calls ?? []) : [];
+  expect(calls.map((c) => (c.type === "function" ? c.function.name : ""))).toEqual(["Bash", "Read"]);
+  expect(calls.every((c) => c.id.startsWith("toolu_01"))).toBe(true);
+  const results = second.messages.filter((m): m is ChatCompletionToolMessageParam => m.role === "tool");
+  const resultFor = (i: number) => String(results.find((r) => r.tool_call_id === calls[i]?.id)?.content);
+  expect(results.length).toBe(2);
+  expect(resultFor(0)).toContain("hello.txt");
+  expect(resultFor(1)).toContain("Hello, world");
+  // Each turn's history is a prefix of the next one's.
+  for (const [i, message] of second.messages.entries()) expect(JSON.stringify(third.messages[i])).toBe(JSON.stringify(message));
+}, 120_000);

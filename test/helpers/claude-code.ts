@@ -1,0 +1,82 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { repoRoot, tempDir } from "./gateway.ts";
+
+// The real Claude Code CLI (node_modules/.bin/claude), headless, pointed at a gateway: the way
+// CLAUDE-CODE-FACTS.md observed it. As root --dangerously-skip-permissions is refused, so the
+// tools a run may use are listed with --allowedTools.
+
+export const claudeBin = join(repoRoot, "node_modules/.bin/claude");
+
+export interface ClaudeCodeResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The `--output-format json` result object, when the CLI printed one. */
+  json: { result?: string; is_error?: boolean; subtype?: string; num_turns?: number; [k: string]: unknown } | undefined;
+}
+
+export interface ClaudeCodeOptions {
+  baseUrl: string;
+  prompt: string;
+  /** Working directory (e.g. from tempGitRepo); a fresh empty one by default. */
+  cwd?: string;
+  allowedTools?: string[];
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** A throwaway git repository with the given files committed, as the CLI's working directory. */
+export async function tempGitRepo(files: Record<string, string>): Promise<string> {
+  const dir = tempDir("lynkr-cc-repo-");
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  const git = async (...args: string[]) => {
+    const proc = Bun.spawn(["git", ...args], { cwd: dir, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: dir } });
+    if ((await proc.exited) !== 0) throw new Error(`git ${args.join(" ")} failed: ${await new Response(proc.stderr).text()}`);
+  };
+  await git("init", "-q");
+  await git("add", ".");
+  await git("-c", "user.name=test", "-c", "user.email=test@example.test", "commit", "-q", "-m", "initial");
+  return dir;
+}
+
+/** Runs `claude -p PROMPT --output-format json` against the gateway at `baseUrl`. */
+export async function runClaudeCode(options: ClaudeCodeOptions): Promise<ClaudeCodeResult> {
+  const cwd = options.cwd ?? tempDir("lynkr-cc-");
+  const home = tempDir("lynkr-cc-home-");
+  const args = [claudeBin, "-p", options.prompt, "--output-format", "json"];
+  if (options.allowedTools) args.push("--allowedTools", options.allowedTools.join(","));
+  const proc = Bun.spawn(args, {
+    cwd,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      CLAUDE_CONFIG_DIR: join(home, ".claude"),
+      ANTHROPIC_BASE_URL: options.baseUrl,
+      ANTHROPIC_API_KEY: "dummy",
+      DISABLE_TELEMETRY: "1",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      CLAUDE_CODE_MAX_RETRIES: "1",
+      ...options.env,
+    },
+  });
+  const timer = setTimeout(() => proc.kill(), options.timeoutMs ?? 90_000);
+  try {
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    let json: ClaudeCodeResult["json"];
+    try {
+      json = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as ClaudeCodeResult["json"];
+    } catch {
+      json = undefined;
+    }
+    return { code, stdout, stderr, json };
+  } finally {
+    clearTimeout(timer);
+  }
+}
