@@ -7,6 +7,7 @@ import type {
   ChatCompletionToolChoiceOption,
   ChatCompletionUserMessageParam,
 } from "openai/resources/chat/completions";
+import { createHash } from "node:crypto";
 import { InvalidRequestError } from "../../anthropic/errors.ts";
 import type { ContentBlockParam, MessageParam, MessagesRequest, Tool } from "../../anthropic/schema.ts";
 import type { ModelCapabilities } from "../models/capabilities.ts";
@@ -82,7 +83,6 @@ class Translator {
   private unsupported(what: string): InvalidRequestError {
     return new InvalidRequestError(
       `${what} cannot be sent to model ${this.options.model} on provider ${this.options.provider}; use a model that supports it or set its capabilities in MODEL_CAPABILITIES`,
-      { headers: { "x-should-retry": "false" } },
     );
   }
 
@@ -272,6 +272,14 @@ export function reasoningEffort(request: MessagesRequest): ReasoningEffort | und
   return thinking?.type === "adaptive" ? "medium" : undefined;
 }
 
+/**
+ * OpenAI refuses a `user` longer than 64 characters, and Claude Code's user_id is a JSON string
+ * of about 150: a longer id goes as its SHA-256 (hex, 64 characters), the same for every turn.
+ */
+function endUser(userId: string): string {
+  return userId.length <= 64 ? userId : createHash("sha256").update(userId).digest("hex");
+}
+
 export function toChatRequest(request: MessagesRequest, options: TranslationOptions): ChatRequest {
   const translator = new Translator(options);
   const caps = options.capabilities;
@@ -286,7 +294,6 @@ export function toChatRequest(request: MessagesRequest, options: TranslationOpti
     } else if (usesTools(request)) {
       throw new InvalidRequestError(
         `model ${options.model} on provider ${options.provider} does not support tools, and this request needs them; use a model that does or set "tools":true for it in MODEL_CAPABILITIES`,
-        { headers: { "x-should-retry": "false" } },
       );
     }
   }
@@ -304,7 +311,7 @@ export function toChatRequest(request: MessagesRequest, options: TranslationOpti
     body.top_k = request.top_k;
   }
   if (request.stop_sequences && request.stop_sequences.length > 0) body.stop = request.stop_sequences;
-  if (request.metadata?.user_id) body.user = request.metadata.user_id;
+  if (request.metadata?.user_id) body.user = endUser(request.metadata.user_id);
   if (caps.reasoning) {
     const effort = reasoningEffort(request);
     if (effort !== undefined) {

@@ -276,6 +276,17 @@ describe("request translation", () => {
     expect(body).toMatchObject({ tool_choice: "auto", parallel_tool_calls: false, stop: ["END"], user: "u-1", max_tokens: 1000 });
   });
 
+  test("Claude Code's long JSON user_id goes as a stable 64-character hash (OpenAI's limit)", async () => {
+    next = hello;
+    const client = openai();
+    const userId = JSON.stringify({ device_id: "d".repeat(64), account_uuid: "", session_id: "0b6a3c1e-1111-4222-8333-944445555666" });
+    await client.messages.create({ ...ask, metadata: { user_id: userId } });
+    const first = lastBody().user;
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    await client.messages.create({ ...ask, metadata: { user_id: userId } });
+    expect(lastBody().user).toBe(first);
+  });
+
   test("tool_choice any/tool/none map to required/function/none", async () => {
     next = hello;
     const client = openai();
