@@ -1,11 +1,12 @@
 #!/usr/bin/env -S bun --no-env-file
 import { defineCommand, runMain } from "citty";
 import pkg from "../../package.json" with { type: "json" };
+import { doctorCommand } from "./commands/doctor.ts";
 import { startCommand } from "./commands/start.ts";
 
 const main = defineCommand({
   meta: { name: "lynkr", version: pkg.version, description: pkg.description },
-  subCommands: { start: startCommand },
+  subCommands: { start: startCommand, doctor: doctorCommand },
 });
 
 await runMain(main);

@@ -72,7 +72,13 @@ interface Decision {
   reason: string;
 }
 
-export function createRouter(config: Config, file: RoutingFile | undefined = loadRoutingFile(config)): Router {
+export interface RouterOptions {
+  /** The routing file already read; null for none; absent → read LYNKR_CONFIG now. */
+  file?: RoutingFile | null;
+}
+
+export function createRouter(config: Config, options: RouterOptions = {}): Router {
+  const file = options.file === undefined ? loadRoutingFile(config) : (options.file ?? undefined);
   const events = new RoutingEvents();
   const settings: RoutingSettings = {
     retry: {

@@ -1,0 +1,36 @@
+import { defineCommand } from "citty";
+import { runDoctor, type DoctorReport } from "../../doctor/run.ts";
+
+// `lynkr doctor`: one screen saying what is wrong with this setup and how to fix each thing.
+
+function table(report: DoctorReport, color: boolean): string {
+  const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const width = Math.max(...report.checks.map((c) => c.title.length));
+  const lines = report.checks.map((check) => {
+    const mark = check.ok ? paint(32, "✔") : paint(31, "✖");
+    const line = `${mark} ${check.title.padEnd(width)}  ${check.detail}`;
+    return check.fix ? `${line}\n  ${" ".repeat(width)}  ${paint(33, `fix: ${check.fix}`)}` : line;
+  });
+  const failed = report.checks.filter((c) => !c.ok).length;
+  const summary = failed === 0 ? "all checks passed" : `${failed} check${failed === 1 ? "" : "s"} failed`;
+  return `${lines.join("\n")}\n\n${summary}\n`;
+}
+
+export const doctorCommand = defineCommand({
+  meta: { name: "doctor", description: "Check the configuration, each provider, the port, the database and Claude Code's ANTHROPIC_BASE_URL" },
+  args: {
+    json: { type: "boolean", description: "Print the results as JSON (for CI)" },
+    "env-file": { type: "string", description: "Read configuration from this .env file (default: ./.env if present)" },
+    timeout: { type: "string", description: "Milliseconds to wait for each provider (default 5000)" },
+  },
+  async run({ args }) {
+    const timeoutMs = args.timeout === undefined ? undefined : Number(args.timeout);
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+      process.stderr.write(`lynkr doctor: --timeout=${JSON.stringify(args.timeout)}: expected a positive number of milliseconds\n`);
+      process.exit(2);
+    }
+    const report = await runDoctor({ env: process.env, envFile: args["env-file"], timeoutMs });
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : table(report, process.stdout.isTTY === true));
+    process.exit(report.ok ? 0 : 1);
+  },
+});

@@ -1,0 +1,58 @@
+import type { Config } from "../config/schema.ts";
+import { pointsAtSelf } from "../config/self-loop.ts";
+import { databasePath, openDatabase } from "../store/db.ts";
+import { probe } from "./probe.ts";
+import { fail, pass, type CheckResult } from "./types.ts";
+
+// Checks of the machine lynkr runs on: its port, its database, and whether Claude Code in
+// this shell would talk to it.
+
+export function listenUrl(config: Pick<Config, "HOST" | "PORT">): string {
+  const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${config.PORT}`;
+}
+
+export async function checkPort(config: Config, timeoutMs: number): Promise<CheckResult> {
+  const title = `port ${config.HOST}:${config.PORT}`;
+  if (config.PORT === 0) return pass("port", title, "PORT=0: a free port is picked at start");
+  try {
+    const server = Bun.listen({ hostname: config.HOST, port: config.PORT, socket: { data() {} } });
+    server.stop(true);
+    return pass("port", title, "free");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== "EADDRINUSE") {
+      return fail("port", title, `cannot listen: ${String(code ?? error)}`, "set HOST to an address of this machine (127.0.0.1 or 0.0.0.0)");
+    }
+    const live = await probe(`${listenUrl(config)}/health/live`, { method: "GET" }, timeoutMs);
+    if (live.ok && live.status === 200 && live.body.includes('"ok"')) return pass("port", title, "in use by a running lynkr");
+    return fail("port", title, "in use by another program", `stop that program, or set PORT to a free port (e.g. PORT=${config.PORT + 1})`);
+  }
+}
+
+export function checkDatabase(config: Config): CheckResult {
+  const path = databasePath(config);
+  try {
+    const db = openDatabase(path);
+    try {
+      // A write lock proves the file (and its WAL) can be written, without changing anything.
+      db.exec("BEGIN IMMEDIATE");
+      db.exec("ROLLBACK");
+    } finally {
+      db.close(false);
+    }
+    return pass("database", "database", `${path} writable`);
+  } catch (error) {
+    return fail("database", "database", `${path}: ${error instanceof Error ? error.message : String(error)}`, "make its folder writable, or set SESSION_DB_PATH to a writable file");
+  }
+}
+
+/** Whether Claude Code, started from this shell, would send its requests to this gateway. */
+export function checkClaudeCodeBaseUrl(config: Config, shellBaseUrl: string | undefined): CheckResult {
+  const url = listenUrl(config);
+  const title = "ANTHROPIC_BASE_URL";
+  const fix = `export ANTHROPIC_BASE_URL=${url}`;
+  if (!shellBaseUrl) return fail("base-url", title, "not set: Claude Code in this shell talks to Anthropic directly", fix);
+  if (config.PORT !== 0 && pointsAtSelf(shellBaseUrl, config)) return pass("base-url", title, `${shellBaseUrl} points at this gateway`);
+  return fail("base-url", title, `${shellBaseUrl} is not this gateway (${url})`, fix);
+}

@@ -1,0 +1,165 @@
+import { z } from "zod";
+import type { ProviderName } from "../config/provider-names.ts";
+import type { Config } from "../config/schema.ts";
+import { parseErrorBody } from "../providers/upstream-error.ts";
+import { parseShow } from "../providers/ollama/capabilities.ts";
+import { probe, type ProbeResult } from "./probe.ts";
+import { fail, pass, type CheckResult } from "./types.ts";
+
+// Is each configured provider reachable, and is its key accepted? The cheapest real call each
+// one has: a model list, a key lookup, a health endpoint. Never a generation (it would cost).
+
+export interface ProviderUnderTest {
+  /** The name routing uses (a built-in kind or a named instance from LYNKR_CONFIG). */
+  name: string;
+  kind: ProviderName;
+  /** The settings this provider is built from (an instance's own on top of the environment). */
+  config: Config;
+}
+
+interface Call {
+  url: string;
+  headers: Record<string, string>;
+  /** The variable holding the key, named in fixes; undefined when none is sent. */
+  keyVariable: string | undefined;
+  /** The variable holding the URL, named in fixes. */
+  urlVariable: string;
+}
+
+const bearer = (key: string | undefined): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {});
+const withoutChatPath = (url: string) => url.replace(/\/chat\/completions(\?.*)?$/, "");
+
+function callFor(kind: Exclude<ProviderName, "ollama">, c: Config): Call {
+  switch (kind) {
+    case "anthropic":
+      return {
+        url: `${c.ANTHROPIC_UPSTREAM_URL.replace(/\/v1\/messages$/, "")}/v1/models?limit=1`,
+        headers: { "anthropic-version": "2023-06-01", ...(c.ANTHROPIC_UPSTREAM_API_KEY ? { "x-api-key": c.ANTHROPIC_UPSTREAM_API_KEY } : {}) },
+        keyVariable: c.ANTHROPIC_UPSTREAM_API_KEY ? "ANTHROPIC_UPSTREAM_API_KEY" : undefined,
+        urlVariable: "ANTHROPIC_UPSTREAM_URL",
+      };
+    case "azure-anthropic":
+      return {
+        url: `${(c.AZURE_ANTHROPIC_ENDPOINT ?? "").replace(/\/v1\/messages$/, "")}/v1/models?limit=1`,
+        headers: { "anthropic-version": c.AZURE_ANTHROPIC_VERSION, "x-api-key": c.AZURE_ANTHROPIC_API_KEY ?? "" },
+        keyVariable: "AZURE_ANTHROPIC_API_KEY",
+        urlVariable: "AZURE_ANTHROPIC_ENDPOINT",
+      };
+    case "openai":
+      return {
+        url: `${withoutChatPath(c.OPENAI_ENDPOINT)}/models`,
+        headers: bearer(c.OPENAI_API_KEY),
+        keyVariable: c.OPENAI_API_KEY ? "OPENAI_API_KEY" : undefined,
+        urlVariable: "OPENAI_ENDPOINT",
+      };
+    case "azure-openai": {
+      const base = (c.AZURE_OPENAI_ENDPOINT ?? "").replace(/\/openai\/.*$/, "");
+      return {
+        url: `${base}/openai/models?api-version=${encodeURIComponent(c.AZURE_OPENAI_API_VERSION)}`,
+        headers: { "api-key": c.AZURE_OPENAI_API_KEY ?? "" },
+        keyVariable: "AZURE_OPENAI_API_KEY",
+        urlVariable: "AZURE_OPENAI_ENDPOINT",
+      };
+    }
+    case "openrouter":
+      // /models answers without a key; /key tells whether the key is valid.
+      return {
+        url: `${withoutChatPath(c.OPENROUTER_ENDPOINT)}/key`,
+        headers: bearer(c.OPENROUTER_API_KEY),
+        keyVariable: "OPENROUTER_API_KEY",
+        urlVariable: "OPENROUTER_ENDPOINT",
+      };
+    case "databricks":
+      return {
+        url: `${c.DATABRICKS_API_BASE ?? ""}/api/2.0/serving-endpoints`,
+        headers: bearer(c.DATABRICKS_API_KEY),
+        keyVariable: "DATABRICKS_API_KEY",
+        urlVariable: "DATABRICKS_API_BASE",
+      };
+    case "llamacpp":
+      return {
+        url: `${(c.LLAMACPP_ENDPOINT ?? "http://localhost:8080").replace(/\/v1(\/chat\/completions)?$/, "").replace(/\/chat\/completions$/, "")}/health`,
+        headers: bearer(c.LLAMACPP_API_KEY),
+        keyVariable: c.LLAMACPP_API_KEY ? "LLAMACPP_API_KEY" : undefined,
+        urlVariable: "LLAMACPP_ENDPOINT",
+      };
+  }
+}
+
+function reason(result: Extract<ProbeResult, { ok: true }>): string {
+  const message = parseErrorBody(result.body).message;
+  return `HTTP ${result.status}${message ? `: ${message.slice(0, 160)}` : ""}`;
+}
+
+async function checkHttpProvider(target: ProviderUnderTest & { kind: Exclude<ProviderName, "ollama"> }, timeoutMs: number): Promise<CheckResult> {
+  const call = callFor(target.kind, target.config);
+  const id = `provider:${target.name}`;
+  const title = `provider ${target.name}`;
+  const result = await probe(call.url, { method: "GET", headers: call.headers }, timeoutMs);
+  if (!result.ok) return fail(id, title, result.error, `check ${call.urlVariable} and that the host is reachable from here`);
+  const origin = new URL(call.url).origin;
+  if (result.status === 401 || result.status === 403) {
+    if (!call.keyVariable) {
+      // No key of lynkr's own: Anthropic-wire upstreams take the client's; others need none to be reachable.
+      return pass(id, title, `${origin} reachable; no key configured, so clients' own credentials are passed on`);
+    }
+    return fail(id, title, `${origin} rejected the key (${reason(result)})`, `set a valid ${call.keyVariable}`);
+  }
+  if (target.kind === "llamacpp" && result.status === 503) {
+    return fail(id, title, `${origin} is up but still loading its model (${reason(result)})`, "wait for llama-server to finish loading, then run lynkr doctor again");
+  }
+  if (result.status >= 500) return fail(id, title, `${origin} answered ${reason(result)}`, `the upstream is failing; check its status, or ${call.urlVariable}`);
+  if (result.status === 404 && target.kind !== "anthropic") {
+    return fail(id, title, `${origin} has no ${new URL(call.url).pathname} (${reason(result)})`, `check ${call.urlVariable}: it does not look like a ${target.kind} endpoint`);
+  }
+  const accepted = call.keyVariable ? ", key accepted" : "";
+  return pass(id, title, `${origin} reachable${result.status < 300 ? accepted : ` (HTTP ${result.status})`}`);
+}
+
+const tagsSchema = z.looseObject({ models: z.array(z.looseObject({ name: z.string() })) });
+
+/** Ollama: the server, the model pulled, and whether the model takes tools. */
+async function checkOllama(target: ProviderUnderTest, timeoutMs: number): Promise<CheckResult[]> {
+  const { OLLAMA_ENDPOINT: endpoint, OLLAMA_MODEL: model } = target.config;
+  const id = `provider:${target.name}`;
+  const title = `provider ${target.name}`;
+  const tags = await probe(`${endpoint}/api/tags`, { method: "GET" }, timeoutMs);
+  if (!tags.ok) return [fail(id, title, tags.error, `start Ollama (ollama serve) or set OLLAMA_ENDPOINT to where it runs`)];
+  const parsed = tags.status === 200 ? tagsSchema.safeParse(safeJson(tags.body)) : undefined;
+  if (!parsed?.success) {
+    return [fail(id, title, `${endpoint}/api/tags answered ${reason(tags)}, not Ollama's model list`, "check OLLAMA_ENDPOINT: it should be Ollama's base URL, e.g. http://localhost:11434")];
+  }
+  const names = parsed.data.models.map((m) => m.name);
+  const results = [pass(id, title, `${endpoint} reachable, ${names.length} model${names.length === 1 ? "" : "s"} pulled`)];
+  const pulled = names.includes(model) || (!model.includes(":") && names.includes(`${model}:latest`));
+  const modelId = `ollama-model:${target.name}`;
+  if (!pulled) {
+    results.push(fail(modelId, `ollama model ${model}`, `not pulled on ${endpoint}`, `ollama pull ${model}`));
+    return results;
+  }
+  const show = await probe(`${endpoint}/api/show`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model }) }, timeoutMs);
+  if (!show.ok || show.status !== 200) {
+    results.push(fail(modelId, `ollama model ${model}`, show.ok ? `/api/show answered ${reason(show)}` : show.error, `ollama pull ${model}`));
+    return results;
+  }
+  const caps = parseShow(safeJson(show.body));
+  results.push(
+    caps.tools
+      ? pass(modelId, `ollama model ${model}`, `pulled, takes tools${caps.thinking ? " and thinking" : ""}${caps.contextLength ? `, ${caps.contextLength}-token context` : ""}`)
+      : fail(modelId, `ollama model ${model}`, "pulled, but cannot call tools (Claude Code needs them)", "use a model with the tools capability, e.g. OLLAMA_MODEL=qwen2.5-coder:7b (ollama pull qwen2.5-coder:7b)"),
+  );
+  return results;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function checkProvider(target: ProviderUnderTest, timeoutMs: number): Promise<CheckResult[]> {
+  if (target.kind === "ollama") return checkOllama(target, timeoutMs);
+  return [await checkHttpProvider({ ...target, kind: target.kind }, timeoutMs)];
+}

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { DoctorReport } from "../../src/doctor/run.ts";
+import { jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.ts";
+import { runCli, tempDir } from "../helpers/gateway.ts";
+import { refusedUrl } from "../helpers/ports.ts";
+
+// `lynkr doctor` as a process, against fake upstreams that are healthy or broken.
+
+let ollama: FakeOllama;
+let anthropic: FakeUpstream;
+let openrouter: FakeUpstream;
+let occupied: FakeUpstream;
+
+beforeAll(() => {
+  ollama = startFakeOllama(
+    { "coder:7b": { capabilities: ["completion", "tools"], contextLength: 32768 }, "chat:1b": { capabilities: ["completion"] } },
+    () => jsonResponse({ error: "doctor must not generate" }, 500),
+  );
+  anthropic = startFakeUpstream((req) =>
+    req.headers.get("x-api-key") === "good-key"
+      ? jsonResponse({ data: [{ id: "claude-x", type: "model" }], has_more: false })
+      : jsonResponse({ type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } }, 401),
+  );
+  openrouter = startFakeUpstream((req) =>
+    req.url.pathname === "/api/v1/key" && req.headers.get("authorization") === "Bearer or-good"
+      ? jsonResponse({ data: { label: "lynkr", usage: 0 } })
+      : jsonResponse({ error: { message: "No auth credentials found", code: 401 } }, 401),
+  );
+  // Something that is not lynkr, holding a port.
+  occupied = startFakeUpstream(() => new Response("nginx"));
+});
+
+afterAll(async () => {
+  await Promise.all([ollama.stop(), anthropic.stop(), openrouter.stop(), occupied.stop()]);
+});
+
+function freePort(): string {
+  return new URL(refusedUrl()).port;
+}
+
+async function doctor(env: Record<string, string>, json = true) {
+  const dir = tempDir();
+  const result = await runCli(["doctor", ...(json ? ["--json"] : []), "--timeout", "2000"], { SESSION_DB_PATH: join(dir, "lynkr.db"), ...env }, dir);
+  return { ...result, report: json ? (JSON.parse(result.stdout) as DoctorReport) : undefined };
+}
+
+const byId = (report: DoctorReport | undefined) => Object.fromEntries((report?.checks ?? []).map((c) => [c.id, c]));
+
+test("a healthy hybrid setup: every check passes, exit 0, and the table shows ✔ only", async () => {
+  const port = freePort();
+  const env = {
+    PREFER_OLLAMA: "true",
+    MODEL_PROVIDER: "anthropic",
+    ANTHROPIC_UPSTREAM_URL: anthropic.url,
+    ANTHROPIC_UPSTREAM_API_KEY: "good-key",
+    OLLAMA_ENDPOINT: ollama.url,
+    OLLAMA_MODEL: "coder:7b",
+    FALLBACK_PROVIDER: "openrouter",
+    OPENROUTER_API_KEY: "or-good",
+    OPENROUTER_ENDPOINT: `${openrouter.url}/api/v1/chat/completions`,
+    PORT: port,
+    ANTHROPIC_BASE_URL: `http://localhost:${port}`,
+  };
+  const { code, report } = await doctor(env);
+  expect(report?.checks.filter((c) => !c.ok)).toEqual([]);
+  expect(code).toBe(0);
+  expect(Object.keys(byId(report))).toEqual([
+    "config",
+    "routing-file",
+    "provider:anthropic",
+    "provider:ollama",
+    "ollama-model:ollama",
+    "provider:openrouter",
+    "port",
+    "database",
+    "base-url",
+  ]);
+  expect(byId(report)["ollama-model:ollama"]?.detail).toBe("pulled, takes tools, 32768-token context");
+  expect(byId(report)["provider:anthropic"]?.detail).toBe(`${anthropic.url} reachable, key accepted`);
+  expect(ollama.chats()).toEqual([]);
+
+  const text = await doctor(env, false);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toContain("✔ configuration");
+  expect(text.stdout).not.toContain("✖");
+  expect(text.stdout).toContain("all checks passed");
+});
+
+test("a broken setup: each problem is a ✖ with a one-line fix, exit 1", async () => {
+  const { code, report } = await doctor({
+    PREFER_OLLAMA: "true",
+    MODEL_PROVIDER: "anthropic",
+    ANTHROPIC_UPSTREAM_URL: anthropic.url,
+    ANTHROPIC_UPSTREAM_API_KEY: "revoked",
+    OLLAMA_ENDPOINT: ollama.url,
+    OLLAMA_MODEL: "qwen3:8b",
+    FALLBACK_PROVIDER: "openrouter",
+    OPENROUTER_API_KEY: "or-bad",
+    OPENROUTER_ENDPOINT: `${openrouter.url}/api/v1/chat/completions`,
+    PORT: String(occupied.port),
+    SESSION_DB_PATH: "/proc/lynkr/lynkr.db",
+  });
+  expect(code).toBe(1);
+  const checks = byId(report);
+  expect(checks["provider:anthropic"]).toMatchObject({ ok: false, detail: `${anthropic.url} rejected the key (HTTP 401: invalid x-api-key)`, fix: "set a valid ANTHROPIC_UPSTREAM_API_KEY" });
+  expect(checks["ollama-model:ollama"]).toMatchObject({ ok: false, fix: "ollama pull qwen3:8b" });
+  expect(checks["provider:openrouter"]).toMatchObject({ ok: false, fix: "set a valid OPENROUTER_API_KEY" });
+  expect(checks.port).toMatchObject({ ok: false, detail: "in use by another program" });
+  expect(checks.database?.ok).toBe(false);
+  expect(checks.database?.fix).toContain("SESSION_DB_PATH");
+  expect(checks["base-url"]).toMatchObject({ ok: false, fix: `export ANTHROPIC_BASE_URL=http://127.0.0.1:${occupied.port}` });
+  for (const check of report?.checks ?? []) if (!check.ok) expect(check.fix).toBeString();
+});
+
+test("Ollama down, or a model that cannot call tools, says so", async () => {
+  const down = await doctor({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: refusedUrl(), PORT: freePort() });
+  expect(byId(down.report)["provider:ollama"]).toMatchObject({ ok: false, fix: "start Ollama (ollama serve) or set OLLAMA_ENDPOINT to where it runs" });
+  expect(byId(down.report)["provider:ollama"]?.detail).toMatch(/unreachable/);
+
+  const noTools = await doctor({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, OLLAMA_MODEL: "chat:1b", PORT: freePort() });
+  expect(byId(noTools.report)["ollama-model:ollama"]).toMatchObject({ ok: false, detail: "pulled, but cannot call tools (Claude Code needs them)" });
+});
+
+test("an invalid configuration is reported as the first ✖ and nothing is probed", async () => {
+  const { code, report } = await doctor({ MODEL_PROVIDER: "ollama", PORT: "eighty", FALLBACK_PROVIDER: "ollama" });
+  expect(code).toBe(1);
+  expect(report?.checks.map((c) => c.id)).toEqual(["config"]);
+  expect(report?.checks[0]?.detail).toContain('PORT="eighty": expected an integer from 0 to 65535');
+  expect(report?.checks[0]?.detail).toContain("FALLBACK_PROVIDER");
+});
+
+test("a bad routing file is named with its path and key", async () => {
+  const dir = tempDir();
+  const path = join(dir, "routing.json");
+  await Bun.write(path, JSON.stringify({ router: { default: "nowhere" } }));
+  const { code, report } = await doctor({ LYNKR_CONFIG: path, ANTHROPIC_UPSTREAM_URL: anthropic.url, PORT: freePort() });
+  expect(code).toBe(1);
+  expect(byId(report)["routing-file"]).toMatchObject({ ok: false });
+  expect(byId(report)["routing-file"]?.detail).toStartWith(`LYNKR_CONFIG ${path}: router.default: unknown provider "nowhere"`);
+});
