@@ -1,5 +1,6 @@
 import { InvalidRequestError } from "../../anthropic/errors.ts";
 import type { ContentBlockParam, MessageParam, MessagesRequest } from "../../anthropic/schema.ts";
+import { translatedSystemPrompt } from "../system-prompt.ts";
 
 // Anthropic Messages request → Ollama /api/chat request. A pure function of the request: the
 // same history gives the same bytes every turn, so Ollama's prompt cache keeps its prefix.
@@ -52,18 +53,6 @@ export interface OllamaTranslation {
   thinkLevels: string[];
   keepAlive: string | undefined;
   numCtx: number | undefined;
-}
-
-/** Claude Code's first system block: Anthropic billing metadata that differs per conversation. */
-const billingHeaderPrefix = "x-anthropic-billing-header:";
-
-function systemPrompt(system: MessagesRequest["system"]): string {
-  if (system === undefined) return "";
-  if (typeof system === "string") return system;
-  return system
-    .filter((block) => !block.text.startsWith(billingHeaderPrefix))
-    .map((block) => block.text)
-    .join("\n\n");
 }
 
 function base64Image(block: ContentBlockParam): string {
@@ -165,7 +154,7 @@ function assistantMessage(content: ContentBlockParam[], toolNames: Map<string, s
 
 function messagesFor(request: MessagesRequest): OllamaMessage[] {
   const out: OllamaMessage[] = [];
-  const system = systemPrompt(request.system);
+  const system = translatedSystemPrompt(request.system);
   if (system) out.push({ role: "system", content: system });
   // Tool results name their call by id; Ollama wants the tool's name instead.
   const toolNames = new Map<string, string>();

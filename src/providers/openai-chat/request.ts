@@ -12,6 +12,7 @@ import { InvalidRequestError } from "../../anthropic/errors.ts";
 import type { ContentBlockParam, MessageParam, MessagesRequest, Tool } from "../../anthropic/schema.ts";
 import type { ModelCapabilities } from "../models/capabilities.ts";
 import { toolParameters } from "./tool-schema.ts";
+import { translatedSystemPrompt } from "../system-prompt.ts";
 
 // Anthropic Messages request → OpenAI Chat Completions request. The translation is a pure
 // function of the request, and each message translates on its own: the same history gives the
@@ -53,18 +54,6 @@ export interface TranslationOptions {
   capabilities: ModelCapabilities;
   /** role:"system" messages after the start: kept in place, or merged into the user turn before them. */
   midSystem: "keep" | "merge";
-}
-
-/** Claude Code's first system block: Anthropic billing metadata that differs per conversation. */
-const billingHeaderPrefix = "x-anthropic-billing-header:";
-
-function systemText(system: MessagesRequest["system"]): string {
-  if (system === undefined) return "";
-  if (typeof system === "string") return system;
-  return system
-    .filter((block) => !block.text.startsWith(billingHeaderPrefix))
-    .map((block) => block.text)
-    .join("\n\n");
 }
 
 function blockText(block: ContentBlockParam): string {
@@ -203,7 +192,7 @@ class Translator {
 
   messages(request: MessagesRequest): ChatCompletionMessageParam[] {
     const out: ChatCompletionMessageParam[] = [];
-    const system = systemText(request.system);
+    const system = translatedSystemPrompt(request.system);
     if (system !== "") out.push({ role: "system", content: system });
     for (const message of request.messages) {
       if (message.role === "system") this.midSystem(message, out);
