@@ -51,6 +51,26 @@ function parseChunk(data: string, upstream: string): ChatChunk {
   return parsed.data;
 }
 
+function outputTokens(body: ChatRequest): number {
+  return body.max_completion_tokens ?? body.max_tokens ?? 0;
+}
+
+function withOutputTokens(body: ChatRequest, tokens: number): string {
+  if (body.max_completion_tokens !== undefined) body.max_completion_tokens = tokens;
+  else body.max_tokens = tokens;
+  return JSON.stringify(body);
+}
+
+/** Output tokens left by a context-length error that names the prompt's and the output's share. */
+function completionRoom(errorText: string): number | undefined {
+  const { message } = parseErrorBody(errorText);
+  const maximum = /maximum context length is (\d+) tokens/i.exec(message)?.[1];
+  const prompt = /\((\d+) in the messages, \d+ in the completion\)/i.exec(message)?.[1];
+  if (maximum === undefined || prompt === undefined) return undefined;
+  const room = Number(maximum) - Number(prompt);
+  return room > 0 ? room : undefined;
+}
+
 /** An OpenAI-style SSE body → Anthropic events, each written as soon as its chunk is read. */
 export async function* translateChatSse(
   body: AsyncIterable<Uint8Array>,
@@ -81,16 +101,25 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
   /** Clamps the output to what fits, and refuses, before any upstream call, a prompt that cannot. */
   function fitToWindow(body: ChatRequest, bodyText: string, request: MessagesRequest, caps: ModelCapabilities): string {
     const window = caps.context_window;
-    const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? 0;
-    // A token is at least one byte: a body smaller than the window cannot overflow it.
-    if (window === undefined || Buffer.byteLength(bodyText) + maxTokens <= window) return bodyText;
+    const maxTokens = outputTokens(body);
+    // Counting costs ~0.25 ms per KB: only near the window. Text and code run 3.5-4.5 bytes per
+    // token, so a body under 2.7 bytes per token of room clearly fits; what slips through is
+    // caught by the upstream's own context error (translated below).
+    if (window === undefined || Buffer.byteLength(bodyText) / 2.7 + maxTokens <= window) return bodyText;
     const estimated = countRequestTokens(request);
     if (estimated >= window) throw promptTooLongError(estimated, window);
     const room = window - estimated;
-    if (maxTokens <= room) return bodyText;
-    if (body.max_completion_tokens !== undefined) body.max_completion_tokens = room;
-    else body.max_tokens = room;
-    return JSON.stringify(body);
+    return maxTokens <= room ? bodyText : withOutputTokens(body, room);
+  }
+
+  async function post(url: string, bodyText: string, ctx: CallContext): Promise<Response> {
+    return fetchUpstream({
+      upstream,
+      url,
+      init: { method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream", ...options.headers }, body: bodyText },
+      timeoutMs: options.timeoutMs,
+      signal: ctx.signal,
+    });
   }
 
   async function* jsonEvents(response: Response, translator: ChatStreamTranslator): AsyncGenerator<StreamEvent> {
@@ -129,17 +158,17 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       });
       const bodyText = fitToWindow(body, JSON.stringify(body), request, caps);
       const hint: PromptSizeHint = { estimatedTokens: () => countRequestTokens(request), contextWindow: caps.context_window };
-      const response = await fetchUpstream({
-        upstream,
-        url: options.url(model),
-        init: {
-          method: "POST",
-          headers: { "content-type": "application/json", accept: "text/event-stream", ...options.headers },
-          body: bodyText,
-        },
-        timeoutMs: options.timeoutMs,
-        signal: ctx.signal,
-      });
+      const url = options.url(model);
+      let response = await post(url, bodyText, ctx);
+      if (response.status === 400) {
+        // "…you requested 130000 tokens (114000 in the messages, 16000 in the completion)": the
+        // prompt fits, the output asked for does not. One re-send with the output that fits.
+        const text = await response.text();
+        const room = completionRoom(text);
+        const rejected = new Response(text, { status: response.status, headers: response.headers });
+        if (room === undefined || room >= outputTokens(body)) throw await upstreamError(rejected, upstream, hint);
+        response = await post(url, withOutputTokens(body, room), ctx);
+      }
       if (!response.ok) throw await upstreamError(response, upstream, hint);
       const headers = retryHeaders(response.headers);
       const upstreamId = response.headers.get("x-request-id") ?? response.headers.get("apim-request-id");

@@ -210,6 +210,21 @@ describe("models", () => {
   });
 });
 
+test("an output that does not fit beside the prompt is re-sent once with the output that does", async () => {
+  let calls = 0;
+  next = () => {
+    calls++;
+    if (calls > 1) return hello();
+    const message = "This model's maximum context length is 128000 tokens. However, you requested 136384 tokens (120000 in the messages, 16384 in the completion). Please reduce the length of the messages or completion.";
+    return jsonResponse({ error: { message, type: "invalid_request_error", param: "messages", code: "context_length_exceeded" } }, 400);
+  };
+  const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+  const message = await client.messages.create(ask);
+  expect(message.content.map((b) => (b.type === "text" ? b.text : b.type))).toEqual(["Hello"]);
+  expect(calls).toBe(2);
+  expect(lastBody().max_tokens).toBe(8000);
+});
+
 describe("request translation", () => {
   const openai = () => gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
 
