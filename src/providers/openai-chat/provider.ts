@@ -145,7 +145,8 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
     endpoint: new URL(endpoint).origin,
 
     async stream(request, ctx): Promise<UpstreamStream> {
-      const model = modelFor(request.model);
+      // A routing rule's model (ctx.model) wins over MODEL_MAP and the provider's own.
+      const model = ctx.model ?? modelFor(request.model);
       const modelName = model ?? options.name;
       const caps = options.capabilities.for(modelName);
       const body = toChatRequest(request, {

@@ -59,7 +59,7 @@ test("replays a recorded /api/chat NDJSON stream as Anthropic events, with Ollam
   const final = JSON.parse(lines.at(-1) ?? "{}") as { prompt_eval_count: number; eval_count: number };
 
   const stream = client.messages.stream({
-    model: "claude-sonnet-4-5",
+    model: "claude-x",
     max_tokens: 1000,
     system: [
       { type: "text", text: "x-anthropic-billing-header: cc_version=2.1.328.abc; cc_entrypoint=sdk-cli;" },
