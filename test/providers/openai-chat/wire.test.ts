@@ -443,6 +443,20 @@ describe("responses", () => {
     expect((error as Error).message).toContain("Provider returned error");
   });
 
+  test("OpenRouter's error object after content has streamed becomes an error event", async () => {
+    next = () => chunkedResponse([...sse([chunk({ content: "Half an ans" })], false), `data: ${JSON.stringify({ id: "gen-1", error: { code: 502, message: "Upstream provider disconnected" } })}\n\n`]);
+    const client = gateway({ MODEL_PROVIDER: "openrouter", OPENROUTER_API_KEY: "or", OPENROUTER_ENDPOINT: `${upstream.url}/api/v1/chat/completions` });
+    const stream = client.messages.stream(ask);
+    let streamed = "";
+    stream.on("text", (delta) => {
+      streamed += delta;
+    });
+    const error = await stream.finalMessage().catch((e: unknown) => e);
+    expect(streamed).toBe("Half an ans");
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect((error as Error).message).toContain("Upstream provider disconnected");
+  });
+
   test("a stream that breaks off mid-answer ends with an error event, not a truncated success", async () => {
     next = () => chunkedResponse(sse([chunk({ content: "partial" })], false));
     const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
