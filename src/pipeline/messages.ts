@@ -30,6 +30,8 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
     acc?: MessageAccumulator;
     error?: AnthropicError;
     firstByteMs?: number;
+    /** The routing decision and any fallback, logged with the request. */
+    route?: string;
   }) => {
     const latencyMs = performance.now() - started;
     gw.lifecycle.end();
@@ -64,6 +66,7 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
         latency_ms: Math.round(latencyMs),
         input_tokens: response?.usage.input_tokens ?? undefined,
         output_tokens: response?.usage.output_tokens ?? undefined,
+        ...(outcome.route ? { route: outcome.route } : {}),
         ...(outcome.error ? { error: outcome.error.message } : {}),
       });
     });
@@ -96,12 +99,12 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
         acc.push(next.value);
       }
       const message = acc.result();
-      record(provider.name, provider.model, 200, { acc });
+      record(provider.name, answer.model, 200, { acc, route: answer.route });
       headers.set("content-type", "application/json");
       return new Response(JSON.stringify(message), { status: 200, headers });
     } catch (error) {
       const err = toAnthropicError(error, requestId);
-      record(provider.name, provider.model, err.status, { acc, error: err });
+      record(provider.name, answer.model, err.status, { acc, error: err, route: answer.route });
       throw err;
     } finally {
       req.signal.removeEventListener("abort", onClientGone);
@@ -122,7 +125,7 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
     onEnd: ({ error, aborted }) => {
       req.signal.removeEventListener("abort", onClientGone);
       const status = error ? error.status : aborted ? 499 : 200;
-      record(provider.name, provider.model, status, { acc, error, firstByteMs });
+      record(provider.name, answer.model, status, { acc, error, firstByteMs, route: answer.route });
     },
     abort: () => abort.abort(),
   });
