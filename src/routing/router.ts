@@ -7,7 +7,7 @@ import { createProvider } from "../providers/registry.ts";
 import type { Provider } from "../providers/types.ts";
 import { CircuitBreaker, type BreakerSettings } from "./circuit-breaker.ts";
 import { loadRoutingFile, type RoutingFile, type TargetRef } from "./config-file.ts";
-import { RoutingEvents, type RouteRule } from "./events.ts";
+import { RoutingEvents, type CircuitState, type RouteRule } from "./events.ts";
 import type { RetrySettings } from "./failure.ts";
 
 // Decides, per request, which providers answer and in which order, and says why. Rules from
@@ -42,6 +42,8 @@ export interface Router {
   readonly events: RoutingEvents;
   readonly settings: RoutingSettings;
   breakerFor(provider: string): CircuitBreaker;
+  /** Each called provider's circuit state, for health checks and metrics. */
+  circuits(): Record<string, CircuitState>;
   route(request: MessagesRequest): Route;
 }
 
@@ -178,6 +180,7 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     events,
     settings,
     breakerFor,
+    circuits: () => Object.fromEntries([...breakers].map(([name, breaker]) => [name, breaker.state])),
     route(request) {
       const decision = decide(request);
       const chain: Target[] = [];

@@ -112,7 +112,7 @@ test("500s open the breaker (no more calls), a half-open probe after the timeout
   const primary = primaryUpstream(() =>
     healthy ? chunkedResponse(sseEvents(recorded)) : jsonResponse({ type: "error", error: { type: "api_error", message: "boom" } }, 500),
   );
-  const { client, events } = gatewayWith({
+  const { client, events, gateway } = gatewayWith({
     primaryUrl: primary.url,
     env: {
       API_RETRY_MAX_RETRIES: "0",
@@ -122,11 +122,13 @@ test("500s open the breaker (no more calls), a half-open probe after the timeout
     },
   });
   const served = async () => (await ask(client)).response.headers.get("x-lynkr-provider");
+  const router = gateway.gateway.router;
 
   expect(await served()).toBe("backup");
   expect(await served()).toBe("backup");
   expect(primary.received.length).toBe(2);
   expect(events.circuit).toEqual([{ provider: "primary", from: "closed", to: "open" }]);
+  expect(router.circuits()).toEqual({ primary: "open", backup: "closed" });
 
   // Open: the primary is not even called.
   const open = await ask(client);
