@@ -128,9 +128,20 @@ export class ChatStreamTranslator {
     }
   }
 
-  /** Which call a fragment belongs to: by index; failing that by id; failing that the last one. */
+  /**
+   * Which call a fragment belongs to: by index, unless it names a new id at an index already
+   * taken (Gemini numbers every parallel call 0); without an index, by id; else the last call.
+   */
   private toolKey(index: number | null | undefined, id: string | null | undefined): string {
-    if (index != null) return `i${index}`;
+    if (index != null) {
+      const key = `i${index}`;
+      const known = this.tools.get(key);
+      if (id && known?.upstreamId && known.upstreamId !== id) {
+        this.tools.set(`${key}@${this.tools.size}`, known);
+        this.tools.delete(key);
+      }
+      return key;
+    }
     if (id) {
       for (const [key, tool] of this.tools) if (tool.upstreamId === id) return key;
       return `id:${id}`;

@@ -419,6 +419,20 @@ describe("responses", () => {
     expect(message.usage).toMatchObject({ input_tokens: 40, output_tokens: 20, cache_read_input_tokens: 60 });
   });
 
+  test("parallel calls that all say index 0 but carry their own ids (Gemini) stay separate calls", async () => {
+    next = () =>
+      chunkedResponse(
+        sse([
+          chunk({ role: "assistant", tool_calls: [{ index: 0, id: "function-call-1", type: "function", function: { name: "Read", arguments: '{"file_path":"a"}' } }] }),
+          chunk({ tool_calls: [{ index: 0, id: "function-call-2", type: "function", function: { name: "Read", arguments: '{"file_path":"b"}' } }] }),
+          chunk({}, "tool_calls"),
+        ]),
+      );
+    const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+    const message = await client.messages.stream(ask).finalMessage();
+    expect(message.content.map((b) => (b.type === "tool_use" ? b.input : b.type))).toEqual([{ file_path: "a" }, { file_path: "b" }]);
+  });
+
   test("stream:false gets one Message; a reported stop sequence becomes stop_sequence", async () => {
     next = () => chunkedResponse(sse([chunk({ content: "done" }), { ...chunk({}, "stop"), choices: [{ index: 0, delta: {}, finish_reason: "stop", logprobs: null, stop_reason: "END" } as ChatCompletionChunk.Choice] }]));
     const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
