@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RoutingEventMap } from "../../src/routing/events.ts";
 import { anthropicSse, chunkedResponse, jsonResponse, readWire, sseEvents, startFakeUpstream, type FakeHandler, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { anthropicTextEvents } from "../helpers/anthropic-message.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { refusedUrl } from "../helpers/ports.ts";
 
@@ -244,7 +245,7 @@ test("hybrid: an Ollama model without tools is passed over for a request with to
     if (req.url.pathname === "/api/show") return jsonResponse({ capabilities: ["completion"] });
     return jsonResponse({ error: "unexpected" }, 500);
   });
-  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(messageEvents())));
+  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(anthropicTextEvents("ok"))));
   const gateway = startTestGateway({
     PREFER_OLLAMA: "true",
     MODEL_PROVIDER: "anthropic",
@@ -260,14 +261,3 @@ test("hybrid: an Ollama model without tools is passed over for a request with to
   expect(response.headers.get("x-lynkr-route")).toBe("hybrid: 1 tools < OLLAMA_MAX_TOOLS_FOR_ROUTING=3: ollama; fallback: ollama no tool support -> anthropic");
   expect(ollama.received.map((r) => r.url.pathname)).toEqual(["/api/show"]);
 });
-
-function messageEvents() {
-  return [
-    { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "claude-x", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
-    { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
-    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "ok" } },
-    { type: "content_block_stop", index: 0 },
-    { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
-    { type: "message_stop" },
-  ];
-}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { anthropicTextEvents } from "../helpers/anthropic-message.ts";
 import { ndjsonResponse, recordedNdjson, startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 
@@ -25,18 +26,7 @@ beforeAll(async () => {
       "data: [DONE]\n\n",
     ]),
   );
-  anthropic = startFakeUpstream(() =>
-    chunkedResponse(
-      anthropicSse([
-        { type: "message_start", message: { id: "m", type: "message", role: "assistant", model: "claude-opus-4-1", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
-        { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
-        { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "deep" } },
-        { type: "content_block_stop", index: 0 },
-        { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
-        { type: "message_stop" },
-      ]),
-    ),
-  );
+  anthropic = startFakeUpstream(() => chunkedResponse(anthropicSse(anthropicTextEvents("deep", "claude-opus-4-1"))));
   const dir = tempDir();
   const path = join(dir, "routing.json");
   writeFileSync(
