@@ -50,7 +50,7 @@ export default async function fallbackBench(): Promise<BenchSection> {
       ],
       notes: [
         `${requests} sequential streaming requests per scenario after ${warmup} warm-up requests, gateway in process, loopback fake upstream; aim: breaker open adds < 20 ms.`,
-        "A refused connection fails over at once (no retry) when another provider is in the chain.",
+        "A refused connection (or a timeout) fails over at once, without retrying, when another provider is in the chain.",
       ],
     };
   } finally {

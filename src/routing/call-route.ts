@@ -131,8 +131,9 @@ export async function callRoute(router: Router, request: MessagesRequest, ctx: C
         lastError = error;
         failure = classified;
         if (!classified.retryable || attempt >= retry.maxRetries || breaker.state === "open") break;
-        // A refused connection is a host that is down: another provider answers sooner than a retry would.
-        if (classified.reason === "connection_refused" && next && fallbackEnabled) break;
+        // A refused connection is a host that is down, a timeout one that already cost its whole
+        // wait: another provider answers sooner than a retry would.
+        if ((classified.reason === "connection_refused" || classified.reason === "timeout") && next && fallbackEnabled) break;
         const delayMs = retryDelayMs(attempt, classified, retry);
         if (delayMs === undefined) break;
         router.events.emit("retry", {

@@ -91,21 +91,26 @@ test("a primary that refuses connections: the backup answers at once, without re
   expect(events.answered[0]).toMatchObject({ provider: "backup", attempts: 2, fellBack: true });
 });
 
-test("a primary that hangs past its timeout is retried, then the backup answers", async () => {
+test("a primary that hangs past its timeout: the backup answers without waiting again; alone, it is retried", async () => {
   const primary = primaryUpstream(async () => {
     await Bun.sleep(2_000);
     return chunkedResponse(sseEvents(recorded));
   });
-  const { client, events } = gatewayWith({
-    primaryUrl: primary.url,
-    primarySettings: { ANTHROPIC_UPSTREAM_TIMEOUT_MS: "150" },
-    env: { API_RETRY_MAX_RETRIES: "1" },
-  });
+  const setup = { primaryUrl: primary.url, primarySettings: { ANTHROPIC_UPSTREAM_TIMEOUT_MS: "150" }, env: { API_RETRY_MAX_RETRIES: "1" } };
+  const { client, events } = gatewayWith(setup);
   const { response } = await ask(client);
   expect(response.headers.get("x-lynkr-provider")).toBe("backup");
-  expect(primary.received.length).toBe(2);
-  expect(events.retry.map((e) => e.reason)).toEqual(["timeout"]);
+  expect(response.headers.get("x-lynkr-route")).toBe("rule default; fallback: primary timeout (HTTP 504) -> backup");
+  expect(primary.received.length).toBe(1);
+  expect(events.retry).toEqual([]);
   expect(events.fallback.map((e) => e.reason)).toEqual(["timeout"]);
+
+  const alone = gatewayWith({ ...setup, fallback: false });
+  const error = await ask(alone.client).catch((e: unknown) => e);
+  expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(504);
+  expect(String(error)).toContain("did not answer within 150 ms");
+  expect(primary.received.length).toBe(3);
+  expect(alone.events.retry.map((e) => e.reason)).toEqual(["timeout"]);
 });
 
 test("500s open the breaker (no more calls), a half-open probe after the timeout, then it closes", async () => {
