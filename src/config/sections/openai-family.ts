@@ -58,11 +58,12 @@ export const capabilityOverrideSchema = z.strictObject({
   images: z.boolean().optional(),
   pdf: z.boolean().optional(),
   reasoning: z.boolean().optional(),
+  reasoning_history: z.boolean().optional(),
 });
 export type CapabilityOverride = z.infer<typeof capabilityOverrideSchema>;
 
 const capabilitiesError =
-  'expected a JSON object of model → limits, e.g. {"my-model":{"context_window":32768,"max_output_tokens":4096,"tools":true,"images":false,"pdf":false,"reasoning":false}}';
+  'expected a JSON object of model → limits, e.g. {"my-model":{"context_window":32768,"max_output_tokens":4096,"tools":true,"images":false,"pdf":false,"reasoning":false,"reasoning_history":false}}';
 
 function parseCapabilities(value: string, ctx: z.RefinementCtx): Record<string, CapabilityOverride> {
   let json: unknown;

@@ -15,6 +15,11 @@ export interface ModelCapabilities {
   pdf: boolean;
   /** Takes a reasoning effort (and, on OpenAI, max_completion_tokens instead of max_tokens). */
   reasoning: boolean;
+  /**
+   * Wants its own reasoning back on assistant turns as `reasoning_content` (DeepSeek's thinking
+   * mode answers 400 "Missing reasoning_content field" after a tool call without it).
+   */
+  reasoning_history: boolean;
 }
 
 /** For a model nobody described: trust the backend, but never ask for Claude Code's 128k output. */
@@ -25,6 +30,7 @@ export const unknownModelCapabilities: ModelCapabilities = {
   images: true,
   pdf: false,
   reasoning: false,
+  reasoning_history: false,
 };
 
 const chat = (context_window: number, max_output_tokens: number, extra: Partial<ModelCapabilities> = {}): ModelCapabilities => ({
@@ -34,6 +40,7 @@ const chat = (context_window: number, max_output_tokens: number, extra: Partial<
   images: false,
   pdf: false,
   reasoning: false,
+  reasoning_history: false,
   ...extra,
 });
 const vision = { images: true };
@@ -54,7 +61,8 @@ const builtIn: Record<string, ModelCapabilities> = {
   "o4-mini": chat(200_000, 100_000, { ...openAiVision, ...reasoning }),
   claude: chat(200_000, 64_000, { ...vision, pdf: true }),
   "deepseek-chat": chat(128_000, 8_192),
-  "deepseek-reasoner": chat(128_000, 64_000, reasoning),
+  "deepseek-reasoner": chat(128_000, 64_000, { ...reasoning, reasoning_history: true }),
+  "deepseek-v4": chat(1_000_000, 384_000, { ...reasoning, reasoning_history: true }),
   "deepseek-r1": chat(128_000, 32_768, reasoning),
   "deepseek-v3": chat(128_000, 8_192),
   "gemini-2": chat(1_048_576, 65_536, { ...vision, pdf: true }),

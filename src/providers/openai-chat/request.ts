@@ -43,6 +43,9 @@ export interface ChatRequest {
   stream_options?: { include_usage: true };
 }
 
+/** An assistant turn, with the reasoning field DeepSeek-style backends take back. */
+type AssistantTurn = ChatCompletionAssistantMessageParam & { reasoning_content?: string };
+
 export interface TranslationOptions {
   flavor: ChatFlavor;
   /** Provider name, for error messages. */
@@ -148,14 +151,13 @@ class Translator {
   }
 
   private assistant(message: MessageParam, out: ChatCompletionMessageParam[]): void {
-    if (typeof message.content === "string") {
-      out.push({ role: "assistant", content: message.content });
-      return;
-    }
+    const blocks: ContentBlockParam[] = typeof message.content === "string" ? [{ type: "text", text: message.content }] : message.content;
     const texts: string[] = [];
+    const thinking: string[] = [];
     const toolCalls: ChatCompletionMessageFunctionToolCall[] = [];
-    for (const block of message.content) {
+    for (const block of blocks) {
       if (block.type === "text") texts.push(String(block.text));
+      else if (block.type === "thinking") thinking.push(String(block.thinking));
       else if (block.type === "tool_use") {
         toolCalls.push({
           id: String(block.id),
@@ -163,12 +165,14 @@ class Translator {
           function: { name: String(block.name), arguments: JSON.stringify(block.input ?? {}) },
         });
       }
-      // thinking, redacted_thinking and Anthropic server-tool blocks have no Chat Completions
-      // form; dropping them on every turn keeps the history stable.
+      // redacted_thinking and Anthropic server-tool blocks have no Chat Completions form;
+      // dropping them on every turn keeps the history stable.
     }
     if (texts.length === 0 && toolCalls.length === 0) return;
-    const turn: ChatCompletionAssistantMessageParam = { role: "assistant", content: texts.length > 0 ? texts.join("\n\n") : null };
+    const turn: AssistantTurn = { role: "assistant", content: texts.length > 0 ? texts.join("\n\n") : null };
     if (toolCalls.length > 0) turn.tool_calls = toolCalls;
+    // Thinking goes back only to models that ask for it, and then on every assistant turn.
+    if (this.options.capabilities.reasoning_history) turn.reasoning_content = thinking.join("");
     out.push(turn);
   }
 

@@ -302,6 +302,29 @@ describe("request translation", () => {
     expect(lastBody().user).toBe(first);
   });
 
+  test("DeepSeek's thinking mode gets its reasoning back as reasoning_content on every assistant turn; others get none", async () => {
+    next = hello;
+    const history: Anthropic.MessageParam[] = [
+      { role: "user", content: "weather?" },
+      {
+        role: "assistant",
+        content: [
+          { type: "thinking", thinking: "Need the tool.", signature: "lynkr-thinking.b3BlbmFp" },
+          { type: "tool_use", id: "toolu_1", name: "weather", input: { city: "Paris" } },
+        ],
+      },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "sunny" }] },
+      { role: "assistant", content: "Sunny." },
+      { role: "user", content: "thanks" },
+    ];
+    const deepseek = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`, OPENAI_MODEL: "deepseek-reasoner" });
+    await deepseek.messages.create({ ...ask, messages: history });
+    const assistants = lastBody().messages.filter((m) => m.role === "assistant");
+    expect(assistants.map((m) => (m as { reasoning_content?: string }).reasoning_content)).toEqual(["Need the tool.", ""]);
+    await openai().messages.create({ ...ask, messages: history });
+    expect(JSON.stringify(lastBody().messages)).not.toContain("reasoning_content");
+  });
+
   test("tool_choice any/tool/none map to required/function/none", async () => {
     next = hello;
     const client = openai();
