@@ -1,23 +1,11 @@
-import { join } from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { loadConfig } from "../../src/config/load.ts";
-import { configureLogger } from "../../src/observability/logger.ts";
+import { decodeSse } from "../../src/anthropic/sse.ts";
 import { translateChatSse } from "../../src/providers/openai-chat/provider.ts";
 import { ChatStreamTranslator } from "../../src/providers/openai-chat/stream.ts";
-import { decodeSse } from "../../src/anthropic/sse.ts";
-import { startGateway } from "../../src/server/serve.ts";
+import { percentile, startGatewayInProcess, type BenchSection } from "../lib.ts";
 
 // OpenAI → Anthropic stream translation: cost per chunk on a 1,000-chunk stream (SSE decode,
 // JSON parse and validation, translation, encoding of every event), and the time to first token
 // the gateway adds over calling the same fake upstream directly. Aims: < 50 µs per chunk, < 1 ms.
-
-interface BenchSection {
-  title: string;
-  columns: string[];
-  rows: (string | number)[][];
-  notes?: string[];
-}
 
 const encoder = new TextEncoder();
 
@@ -69,11 +57,6 @@ async function timePerRun(run: () => Promise<unknown>, runs: number): Promise<nu
   return (performance.now() - started) / runs;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 /** Time from sending the request to the first byte of the first text token, as a client sees it. */
 async function firstToken(url: string, init: RequestInit, marker: string): Promise<number> {
   const started = performance.now();
@@ -108,21 +91,11 @@ export default async function openAiTranslation(): Promise<BenchSection> {
     port: 0,
     fetch: () => new Response(answer, { headers: { "content-type": "text/event-stream" } }),
   });
-  const dir = mkdtempSync(join(tmpdir(), "lynkr-bench-"));
-  configureLogger("silent", "json");
-  const gateway = startGateway(
-    loadConfig({
-      env: {
-        PORT: "0",
-        HOST: "127.0.0.1",
-        SESSION_DB_PATH: join(dir, "lynkr.db"),
-        MODEL_PROVIDER: "openai",
-        OPENAI_API_KEY: "sk-bench",
-        OPENAI_ENDPOINT: `http://127.0.0.1:${upstream.port}/v1/chat/completions`,
-      },
-      cwd: dir,
-    }),
-  );
+  const gateway = startGatewayInProcess({
+    MODEL_PROVIDER: "openai",
+    OPENAI_API_KEY: "sk-bench",
+    OPENAI_ENDPOINT: `http://127.0.0.1:${upstream.port}/v1/chat/completions`,
+  });
   const direct: number[] = [];
   const through: number[] = [];
   try {
@@ -142,9 +115,8 @@ export default async function openAiTranslation(): Promise<BenchSection> {
       }
     }
   } finally {
-    await gateway.shutdown();
+    await gateway.stop();
     await upstream.stop(true);
-    rmSync(dir, { recursive: true, force: true });
   }
   const addedMedian = percentile(through, 50) - percentile(direct, 50);
   const addedP95 = percentile(through, 95) - percentile(direct, 95);
