@@ -46,6 +46,10 @@ export const startCommand = defineCommand({
       database: running.gateway.dbPath,
     });
     log.info(`provider ${provider.name} → ${provider.endpoint}, model ${provider.model ?? "as requested by the client"}`);
+    // Hybrid routing, fallbacks and named providers: say which other upstreams requests can reach.
+    for (const other of running.gateway.router.providers.filter((p) => p !== provider)) {
+      log.info(`also routes to ${other.name} → ${other.endpoint}, model ${other.model ?? "as requested by the client"}`);
+    }
     log.info(`database ${running.gateway.dbPath}`);
     log.info(`use it from Claude Code: export ANTHROPIC_BASE_URL=${running.url}`);
 
