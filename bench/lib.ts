@@ -1,0 +1,210 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../src/config/load.ts";
+import { configureLogger } from "../src/observability/logger.ts";
+import { startGateway } from "../src/server/serve.ts";
+
+// Shared pieces of the benchmark suites: what a suite returns, percentiles, the Markdown
+// printer, the gateway (in this process or as its own process) and a fast fake upstream.
+
+/** What every `bench/suites/*.ts` default export resolves to; printed as one Markdown table. */
+export interface BenchSection {
+  title: string;
+  columns: string[];
+  rows: (string | number)[][];
+  notes?: string[];
+}
+
+/** Nearest-rank percentile (p in 0..100) of unsorted samples. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? Number.NaN;
+}
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+/** Milliseconds with a precision that suits sub-millisecond figures. */
+export function ms(value: number, digits = 3): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "-";
+}
+
+export function mib(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
+}
+
+export function markdownTable(section: BenchSection): string {
+  const cell = (v: string | number) => String(v).replaceAll("|", "\\|");
+  const lines = [
+    `## ${section.title}`,
+    "",
+    `| ${section.columns.map(cell).join(" | ")} |`,
+    `| ${section.columns.map(() => "---").join(" | ")} |`,
+    ...section.rows.map((row) => `| ${row.map(cell).join(" | ")} |`),
+  ];
+  if (section.notes?.length) lines.push("", ...section.notes.map((n) => `- ${n}`));
+  return `${lines.join("\n")}\n`;
+}
+
+/** Runs `fn` `count` times one after another and returns each duration in ms. */
+export async function timeEach(count: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await fn();
+    out.push(performance.now() - started);
+  }
+  return out;
+}
+
+export interface BenchGateway {
+  url: string;
+  /** Resident set size of the gateway, in bytes (the whole process when in-process). */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+function benchEnv(dir: string, env: Record<string, string>): Record<string, string> {
+  return { PORT: "0", HOST: "127.0.0.1", HOME: dir, SESSION_DB_PATH: join(dir, "lynkr.db"), LOG_LEVEL: "silent", ...env };
+}
+
+/** The gateway inside the benchmark process: cheapest to start, shares its event loop with the client. */
+export function startGatewayInProcess(env: Record<string, string>): BenchGateway {
+  const dir = mkdtempSync(join(tmpdir(), "lynkr-bench-"));
+  configureLogger("silent", "json");
+  const running = startGateway(loadConfig({ env: benchEnv(dir, env), cwd: dir }));
+  return {
+    url: running.url,
+    rss: () => process.memoryUsage().rss,
+    async stop() {
+      await running.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const repoRoot = new URL("../", import.meta.url).pathname;
+
+/** `lynkr start` as its own process (like a user runs it), so its RSS and event loop are its own. */
+export async function spawnGateway(env: Record<string, string>): Promise<BenchGateway> {
+  const dir = mkdtempSync(join(tmpdir(), "lynkr-bench-"));
+  const proc = Bun.spawn(["bun", "--no-env-file", join(repoRoot, "src/cli/main.ts"), "start"], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "", ...benchEnv(dir, env), LOG_LEVEL: "info", LOG_FORMAT: "json" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const url = await listeningUrl(proc.stdout, proc.stderr, proc.exited);
+  return {
+    url,
+    rss: () => rssOf(proc.pid),
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function listeningUrl(stdout: ReadableStream<Uint8Array>, stderr: ReadableStream<Uint8Array>, exited: Promise<number>): Promise<string> {
+  const decoder = new TextDecoder();
+  let seen = "";
+  const reader = stdout.getReader();
+  const found = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return undefined;
+      seen += decoder.decode(value, { stream: true });
+      const match = seen.match(/listening on (http:\/\/[^\s"]+)/);
+      if (match?.[1]) {
+        reader.releaseLock();
+        void stdout.pipeTo(new WritableStream());
+        return match[1];
+      }
+    }
+  })();
+  const url = await Promise.race([found, exited.then(() => undefined), Bun.sleep(15_000).then(() => undefined)]);
+  if (!url) throw new Error(`gateway did not start:\n${seen}\n${await new Response(stderr).text()}`);
+  return url;
+}
+
+/** RSS of another process from /proc (Linux), in bytes. */
+export function rssOf(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = status.match(/^VmRSS:\s+(\d+) kB/m)?.[1];
+    return kb ? Number(kb) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** A complete Anthropic message stream with `text` as its one text block. */
+export function anthropicTextSse(text: string, model = "claude-bench"): string {
+  const events = [
+    { type: "message_start", message: { id: "msg_bench", type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } } },
+    { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
+    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } },
+    { type: "content_block_stop", index: 0 },
+    { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
+    { type: "message_stop" },
+  ];
+  return events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
+}
+
+export function anthropicTextMessage(text: string, model = "claude-bench"): string {
+  return JSON.stringify({
+    id: "msg_bench",
+    type: "message",
+    role: "assistant",
+    model,
+    content: [{ type: "text", text }],
+    stop_reason: "end_turn",
+    stop_sequence: null,
+    usage: { input_tokens: 10, output_tokens: 1 },
+  });
+}
+
+export interface FakeAnthropicUpstream {
+  url: string;
+  requests: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A loopback Anthropic-wire upstream that answers at once: SSE when the body asks for a stream,
+ * one JSON message otherwise, and a token count on count_tokens. It reads each body in full,
+ * as a real upstream does, but never parses more than needed to pick the answer.
+ */
+export function startFakeAnthropicUpstream(reply = "ok"): FakeAnthropicUpstream {
+  const sse = anthropicTextSse(reply);
+  const message = anthropicTextMessage(reply);
+  const state = { requests: 0 };
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      state.requests++;
+      const body = await req.text();
+      if (new URL(req.url).pathname.endsWith("/count_tokens")) {
+        return new Response('{"input_tokens":10}', { headers: { "content-type": "application/json" } });
+      }
+      const streaming = /"stream"\s*:\s*true/.test(body);
+      return streaming
+        ? new Response(sse, { headers: { "content-type": "text/event-stream; charset=utf-8" } })
+        : new Response(message, { headers: { "content-type": "application/json" } });
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    get requests() {
+      return state.requests;
+    },
+    stop: () => server.stop(true),
+  };
+}

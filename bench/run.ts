@@ -1,0 +1,33 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { markdownTable, type BenchSection } from "./lib.ts";
+
+// `bun run bench`: every bench/suites/*.ts in turn (one at a time, so they do not disturb each
+// other's timings), each printed as a Markdown table. `bun run bench NAME...` runs only those.
+
+const suitesDir = join(import.meta.dir, "suites");
+const wanted = process.argv.slice(2);
+const files = readdirSync(suitesDir)
+  .filter((f) => f.endsWith(".ts"))
+  .filter((f) => wanted.length === 0 || wanted.some((w) => f === w || f === `${w}.ts`))
+  .sort();
+
+if (files.length === 0) {
+  process.stderr.write(`no bench suite matches ${wanted.join(", ")}\n`);
+  process.exit(1);
+}
+
+let failed = 0;
+for (const file of files) {
+  const started = performance.now();
+  try {
+    const mod = (await import(join(suitesDir, file))) as { default?: () => Promise<BenchSection> };
+    if (typeof mod.default !== "function") throw new Error("has no default export function");
+    const section = await mod.default();
+    process.stdout.write(`${markdownTable(section)}\n_${file}: ${((performance.now() - started) / 1000).toFixed(1)} s_\n\n`);
+  } catch (error) {
+    failed++;
+    process.stdout.write(`## ${file}\n\nFAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n\n`);
+  }
+}
+process.exit(failed === 0 ? 0 : 1);
