@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { Config } from "./config/schema.ts";
+import type { Operations } from "./operations.ts";
 import type { Router } from "./routing/router.ts";
 import type { SessionStore } from "./store/sessions.ts";
 
@@ -47,4 +48,6 @@ export interface Gateway {
   sessions: SessionStore;
   router: Router;
   lifecycle: Lifecycle;
+  /** Metrics, limits, usage and budgets, prompt cache (src/operations.ts). */
+  ops: Operations;
 }

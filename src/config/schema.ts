@@ -2,6 +2,7 @@ import { z } from "zod";
 import { anthropicEnv } from "./sections/anthropic.ts";
 import { missingOpenAiFamilyVariables, openAiFamilyEnv } from "./sections/openai-family.ts";
 import { ollamaEnv } from "./sections/ollama.ts";
+import { operationsEnv, operationsProblems } from "./sections/operations.ts";
 import { routingEnv, routingProblems } from "./sections/routing.ts";
 import { serverEnv } from "./sections/server.ts";
 
@@ -14,6 +15,7 @@ export const envShape = {
   ...openAiFamilyEnv,
   ...ollamaEnv,
   ...routingEnv,
+  ...operationsEnv,
 };
 
 export const envSchema = z.object(envShape).superRefine((env, ctx) => {
@@ -27,6 +29,7 @@ export const envSchema = z.object(envShape).superRefine((env, ctx) => {
     ctx.addIssue({ code: "custom", path: [variable], message });
   }
   for (const { variable, message } of routingProblems(env)) ctx.addIssue({ code: "custom", path: [variable], message });
+  for (const { variable, message } of operationsProblems(env)) ctx.addIssue({ code: "custom", path: [variable], message });
 });
 
 export type Config = z.infer<typeof envSchema>;

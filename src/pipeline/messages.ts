@@ -3,17 +3,23 @@ import type { AnthropicError } from "../anthropic/errors.ts";
 import { messagesRequestSchema } from "../anthropic/schema.ts";
 import type { Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
+import type { RequestFacts } from "../observability/request-facts.ts";
 import type { CallContext } from "../providers/types.ts";
 import { callRoute } from "../routing/call-route.ts";
 import { toAnthropicError } from "../server/error-response.ts";
 import { readJsonBody } from "../server/read-body.ts";
 import { sseStream } from "../server/sse-response.ts";
 import { sessionIdFor } from "./session-id.ts";
+import { TurnOperations } from "./turn-operations.ts";
 
-export async function handleMessages(gw: Gateway, req: Request, requestId: string): Promise<Response> {
+export async function handleMessages(gw: Gateway, req: Request, requestId: string, facts: RequestFacts): Promise<Response> {
   const started = performance.now();
   const request = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
   const sessionId = sessionIdFor(req.headers, request);
+  // Budgets and the prompt cache, before any upstream call; usage and cache store after.
+  const turn = new TurnOperations(gw, facts, request, sessionId, request.stream === true);
+  const cached = turn.admit();
+  if (cached) return turn.replay(cached);
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
   req.signal.addEventListener("abort", onClientGone, { once: true });
@@ -57,18 +63,7 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
       } catch (error) {
         logger.error("could not record turn", { request_id: requestId, error: String(error) });
       }
-      logger.info(`POST /v1/messages ${status}`, {
-        request_id: requestId,
-        session_id: sessionId,
-        provider,
-        model: response?.model ?? model,
-        stream: wantsStream,
-        latency_ms: Math.round(latencyMs),
-        input_tokens: response?.usage.input_tokens ?? undefined,
-        output_tokens: response?.usage.output_tokens ?? undefined,
-        ...(outcome.route ? { route: outcome.route } : {}),
-        ...(outcome.error ? { error: outcome.error.message } : {}),
-      });
+      turn.finish({ provider, model, route: outcome.route, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
     });
   };
 
@@ -85,9 +80,11 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
   const { provider } = answer;
   const headers = new Headers({ "request-id": requestId, ...answer.upstream.headers });
   // Which provider and model answered, and why (routing rule, fallbacks on the way).
-  headers.set("x-lynkr-provider", provider.name);
-  headers.set("x-lynkr-model", answer.model ?? request.model);
-  headers.set("x-lynkr-route", answer.route);
+  // Header values must be visible ASCII; a client's model name may not be.
+  const ascii = (value: string) => value.replace(/[^\x20-\x7e]/g, "?");
+  headers.set("x-lynkr-provider", ascii(provider.name));
+  headers.set("x-lynkr-model", ascii(answer.model ?? request.model));
+  headers.set("x-lynkr-route", ascii(answer.route));
   const acc = new MessageAccumulator();
 
   if (!wantsStream) {
@@ -120,6 +117,7 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
     pingIntervalMs: gw.config.STREAM_PING_INTERVAL_MS,
     onEvent: (event) => {
       if (event.type !== "error" && event.type !== "ping") acc.push(event);
+      turn.capture(event);
     },
     toError: (error) => toAnthropicError(error, requestId),
     onEnd: ({ error, aborted }) => {

@@ -4,14 +4,18 @@ import type { Gateway } from "../gateway.ts";
 import { handleCountTokens } from "../pipeline/count-tokens.ts";
 import { handleMessages } from "../pipeline/messages.ts";
 import { handleModels } from "../pipeline/models.ts";
-import { isDatabaseReachable } from "../store/db.ts";
+import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error-response.ts";
+import { Health } from "./health.ts";
+import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
+import { requireKey } from "./middleware/auth.ts";
+import { shedLoad } from "./middleware/load-shedding.ts";
+import { observe } from "./middleware/observe.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestIdFor } from "./request-id.ts";
 
-type Env = { Variables: { requestId: string } };
-
-export function createApp(gw: Gateway): Hono<Env> {
-  const app = new Hono<Env>();
+export function createApp(gw: Gateway): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
     const requestId = requestIdFor(c.req.raw.headers);
@@ -19,20 +23,25 @@ export function createApp(gw: Gateway): Hono<Env> {
     await next();
     c.res.headers.set("request-id", requestId);
   });
+  // Operations (src/operations.ts): request log and metrics, then auth, load shedding, rate limits.
+  app.use(observe(gw.ops.metrics, gw.ops.redactor));
+  if (gw.config.LYNKR_API_KEYS) {
+    app.use("/v1/*", requireKey(gw.config.LYNKR_API_KEYS));
+    app.use("/metrics/*", requireKey(gw.config.LYNKR_API_KEYS));
+  }
+  if (gw.config.LOAD_SHEDDING_ENABLED) app.use("/v1/*", shedLoad(gw.config, gw.lifecycle, gw.ops.memory));
+  if (gw.ops.limiter.active) app.use("/v1/messages", rateLimit(gw.ops.limiter));
 
-  app.post("/v1/messages", (c) => handleMessages(gw, c.req.raw, c.get("requestId")));
+  app.post("/v1/messages", (c) => handleMessages(gw, c.req.raw, c.get("requestId"), c.get("facts")));
   app.post("/v1/messages/count_tokens", (c) => handleCountTokens(gw, c.req.raw, c.get("requestId")));
   app.get("/v1/models", (c) => handleModels(gw, c.req.raw, c.get("requestId")));
 
-  app.get("/health/live", (c) => c.json({ status: "ok" }));
-  app.get("/health/ready", (c) => {
-    const checks = {
-      database: isDatabaseReachable(gw.db) ? "ok" : "unreachable",
-      shutdown: gw.lifecycle.shuttingDown ? "draining" : "ok",
-    };
-    const ready = Object.values(checks).every((v) => v === "ok");
-    return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
-  });
+  const health = new Health(gw);
+  app.get("/health/live", (c) => health.live(c));
+  app.get("/health/ready", (c) => health.ready(c));
+  app.get("/metrics/prometheus", (c) => prometheusMetrics(gw, c));
+  app.get("/metrics/observability", (c) => observabilityMetrics(gw, c));
+  app.get("/metrics/circuit-breakers", (c) => circuitBreakerMetrics(gw, c));
 
   app.notFound((c) =>
     errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId") ?? requestIdFor(c.req.raw.headers)),

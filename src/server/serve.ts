@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.ts";
 import { Lifecycle, type Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
+import { createOperations } from "../operations.ts";
 import { createRouter } from "../routing/router.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
 import { SessionStore } from "../store/sessions.ts";
@@ -17,13 +18,15 @@ export interface RunningGateway {
 export function startGateway(config: Config): RunningGateway {
   const dbPath = databasePath(config);
   const db = openDatabase(dbPath);
+  const router = createRouter(config);
   const gateway: Gateway = {
     config,
     db,
     dbPath,
     sessions: new SessionStore(db),
-    router: createRouter(config),
+    router,
     lifecycle: new Lifecycle(),
+    ops: createOperations(config, db, router),
   };
   const app = createApp(gateway);
   const server = Bun.serve({
@@ -53,6 +56,7 @@ export function startGateway(config: Config): RunningGateway {
         server.stop(true);
         // Turn records are written on the next tick after each answer; let them land first.
         await new Promise((resolve) => setImmediate(resolve));
+        gateway.ops.stop();
         db.close(false);
         return { drained };
       })();

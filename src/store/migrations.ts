@@ -45,4 +45,60 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX turns_session ON turns(session_id, id);
     `,
   },
+  {
+    version: 2,
+    name: "usage, cost and budget totals",
+    sql: `
+      -- One row per answered request: tokens, what they cost, and who asked.
+      CREATE TABLE usage (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        day TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        client TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_read_input_tokens INTEGER NOT NULL,
+        cache_creation_input_tokens INTEGER NOT NULL,
+        -- 1 when the upstream reported no usage and the counts are a local estimate
+        estimated INTEGER NOT NULL,
+        -- NULL when the model has no price
+        cost_usd REAL,
+        -- answered from the prompt cache: nothing spent, saved_usd not spent
+        cached INTEGER NOT NULL,
+        saved_usd REAL
+      );
+      CREATE INDEX usage_day ON usage(day);
+      CREATE INDEX usage_session ON usage(session_id);
+      -- Running totals that budgets read with one primary-key lookup.
+      -- scope: 'session' (period ''), 'client' (period = UTC day), 'day' (subject '').
+      CREATE TABLE usage_totals (
+        scope TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        period TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        PRIMARY KEY (scope, subject, period)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 3,
+    name: "prompt cache",
+    sql: `
+      CREATE TABLE prompt_cache (
+        key TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        -- JSON: the Message, and the stream's events as sent when the answer was streamed
+        entry TEXT NOT NULL
+      );
+      CREATE INDEX prompt_cache_expiry ON prompt_cache(expires_at);
+    `,
+  },
 ];

@@ -14,7 +14,8 @@ export function startTestGateway(env: Record<string, string> = {}): RunningGatew
   const dir = tempDir();
   configureLogger((env.LOG_LEVEL as "silent" | undefined) ?? "silent", "json");
   const config = loadConfig({
-    env: { PORT: "0", HOST: "127.0.0.1", SESSION_DB_PATH: join(dir, "lynkr.db"), HOME: dir, ...env },
+    // The prompt cache would answer a test's repeated request without calling its fake upstream.
+    env: { PORT: "0", HOST: "127.0.0.1", PROMPT_CACHE_ENABLED: "false", SESSION_DB_PATH: join(dir, "lynkr.db"), HOME: dir, ...env },
     cwd: dir,
   });
   return { ...startGateway(config), dir };

@@ -1,0 +1,152 @@
+// An in-process metrics registry: counters, gauges and histograms keyed by label values. Recording
+// is a Map lookup and a few additions on the request's own thread (no lock, no syscall, no I/O);
+// the text and JSON views are built only when scraped.
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** Series beyond this per metric fold into one `other` series, so clients cannot blow up memory. */
+const maxSeriesPerMetric = 500;
+
+interface Series<V> {
+  labels: Labels;
+  value: V;
+}
+
+abstract class Metric<V> {
+  protected readonly series = new Map<string, Series<V>>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {}
+
+  abstract readonly type: "counter" | "gauge" | "histogram";
+  protected abstract initial(): V;
+
+  protected at(labels: Labels): V {
+    let key = "";
+    for (const name of this.labelNames) key += `${labels[name] ?? ""}\u0001`;
+    let entry = this.series.get(key);
+    if (entry === undefined) {
+      if (this.series.size >= maxSeriesPerMetric) return this.overflow();
+      entry = { labels: pick(labels, this.labelNames), value: this.initial() };
+      this.series.set(key, entry);
+    }
+    return entry.value;
+  }
+
+  private overflow(): V {
+    const labels = Object.fromEntries(this.labelNames.map((n) => [n, "other"]));
+    const key = this.labelNames.map(() => "other\u0001").join("");
+    let entry = this.series.get(key);
+    if (entry === undefined) {
+      entry = { labels, value: this.initial() };
+      this.series.set(key, entry);
+    }
+    return entry.value;
+  }
+
+  entries(): Iterable<Series<V>> {
+    return this.series.values();
+  }
+}
+
+function pick(labels: Labels, names: readonly string[]): Labels {
+  const out: Record<string, string> = {};
+  for (const name of names) out[name] = labels[name] ?? "";
+  return out;
+}
+
+export class Counter extends Metric<{ n: number }> {
+  readonly type = "counter";
+  protected initial() {
+    return { n: 0 };
+  }
+  inc(labels: Labels = {}, by = 1): void {
+    this.at(labels).n += by;
+  }
+  get(labels: Labels = {}): number {
+    return this.at(labels).n;
+  }
+}
+
+export class Gauge extends Metric<{ n: number }> {
+  readonly type = "gauge";
+  protected initial() {
+    return { n: 0 };
+  }
+  set(labels: Labels, value: number): void {
+    this.at(labels).n = value;
+  }
+}
+
+export interface HistogramValue {
+  /** Cumulative counts are computed at scrape time; these are per bucket. */
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+  /** The latest samples, for percentiles in the JSON view. */
+  recent: Float64Array;
+  next: number;
+}
+
+const recentSamples = 1024;
+
+export class Histogram extends Metric<HistogramValue> {
+  readonly type = "histogram";
+
+  constructor(name: string, help: string, labelNames: readonly string[], readonly bounds: readonly number[]) {
+    super(name, help, labelNames);
+  }
+
+  protected initial(): HistogramValue {
+    return { buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0, recent: new Float64Array(recentSamples), next: 0 };
+  }
+
+  observe(labels: Labels, value: number): void {
+    const h = this.at(labels);
+    let i = 0;
+    while (i < this.bounds.length && value > (this.bounds[i] as number)) i++;
+    h.buckets[i] = (h.buckets[i] ?? 0) + 1;
+    h.sum += value;
+    h.count++;
+    h.recent[h.next % recentSamples] = value;
+    h.next++;
+  }
+}
+
+/** p-th percentiles (0-100) over the recent samples of the given series, merged. */
+export function percentiles(values: Iterable<HistogramValue>, ps: readonly number[]): number[] {
+  const all: number[] = [];
+  for (const h of values) {
+    const n = Math.min(h.next, recentSamples);
+    for (let i = 0; i < n; i++) all.push(h.recent[i] as number);
+  }
+  if (all.length === 0) return ps.map(() => 0);
+  all.sort((a, b) => a - b);
+  return ps.map((p) => all[Math.min(all.length - 1, Math.max(0, Math.ceil((p / 100) * all.length) - 1))] as number);
+}
+
+export class Registry {
+  private readonly metrics: (Counter | Gauge | Histogram)[] = [];
+
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    return this.add(new Counter(name, help, labelNames));
+  }
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
+    return this.add(new Gauge(name, help, labelNames));
+  }
+  histogram(name: string, help: string, labelNames: readonly string[], bounds: readonly number[]): Histogram {
+    return this.add(new Histogram(name, help, labelNames, bounds));
+  }
+
+  all(): readonly (Counter | Gauge | Histogram)[] {
+    return this.metrics;
+  }
+
+  private add<M extends Counter | Gauge | Histogram>(metric: M): M {
+    this.metrics.push(metric);
+    return metric;
+  }
+}

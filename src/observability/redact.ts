@@ -1,0 +1,47 @@
+import type { Config } from "../config/schema.ts";
+
+// Secrets out of anything lynkr writes: the exact values of every configured key, token or
+// password, plus credential shapes a client may send (bearer tokens, sk-… keys).
+
+const secretName = /KEY|TOKEN|SECRET|PASSWORD/;
+const shapes: RegExp[] = [
+  /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\bsk-[A-Za-z0-9_-]{8,}/g,
+  /("(?:x-api-key|api[-_]?key|authorization|password|secret|token)"\s*:\s*")[^"]*(")/gi,
+];
+
+export class Redactor {
+  private readonly values: string[];
+
+  constructor(config: Config) {
+    const values = new Set<string>();
+    for (const key of config.LYNKR_API_KEYS ?? []) values.add(key.key);
+    for (const [name, value] of Object.entries(config)) {
+      if (secretName.test(name) && typeof value === "string" && value.length >= 6) values.add(value);
+    }
+    // Longest first, so a key that contains another is removed whole.
+    this.values = [...values].sort((a, b) => b.length - a.length);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const value of this.values) out = out.replaceAll(value, "[REDACTED]");
+    for (const shape of shapes) {
+      out = out.replace(shape, (_match, before?: string, after?: string) =>
+        typeof before === "string" ? `${before}[REDACTED]${typeof after === "string" ? after : ""}` : "[REDACTED]",
+      );
+    }
+    return out;
+  }
+}
+
+const sensitiveHeaders = new Set(["x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"]);
+
+/** Headers as a plain object for the debug log, credentials masked. */
+export function redactedHeaders(headers: Headers, redactor: Redactor): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = sensitiveHeaders.has(name.toLowerCase()) ? "[REDACTED]" : redactor.redact(value);
+  });
+  return out;
+}

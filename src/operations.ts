@@ -1,0 +1,46 @@
+import type { Database } from "bun:sqlite";
+import { PromptCache } from "./cache/prompt-cache.ts";
+import type { Config } from "./config/schema.ts";
+import { MemoryMonitor } from "./observability/memory.ts";
+import { GatewayMetrics } from "./observability/metrics/gateway-metrics.ts";
+import { Redactor } from "./observability/redact.ts";
+import type { Router } from "./routing/router.ts";
+import { RateLimiter } from "./server/rate-limiter.ts";
+import { Budgets } from "./usage/budgets.ts";
+import { defaultPrices, Prices } from "./usage/prices.ts";
+import { UsageStore } from "./usage/store.ts";
+
+/** Everything that runs the gateway for a team: metrics, limits, money, cache, memory watch. */
+export interface Operations {
+  metrics: GatewayMetrics;
+  memory: MemoryMonitor;
+  redactor: Redactor;
+  limiter: RateLimiter;
+  usage: UsageStore;
+  prices: Prices;
+  budgets: Budgets;
+  /** Undefined when PROMPT_CACHE_ENABLED=false. */
+  cache: PromptCache | undefined;
+  stop(): void;
+}
+
+export function createOperations(config: Config, db: Database, router: Router): Operations {
+  const metrics = new GatewayMetrics();
+  metrics.observeRouting(router.events);
+  const memory = new MemoryMonitor();
+  const usage = new UsageStore(db);
+  return {
+    metrics,
+    memory,
+    redactor: new Redactor(config),
+    limiter: new RateLimiter(
+      { requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE, tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE },
+      config.RATE_LIMIT_BY_KEY ?? new Map(),
+    ),
+    usage,
+    prices: new Prices(defaultPrices),
+    budgets: new Budgets(config, usage),
+    cache: config.PROMPT_CACHE_ENABLED ? new PromptCache(db, config.PROMPT_CACHE_TTL_MS, config.PROMPT_CACHE_MAX_ENTRIES) : undefined,
+    stop: () => memory.stop(),
+  };
+}

@@ -1,0 +1,175 @@
+import type { AnthropicError } from "../anthropic/errors.ts";
+import { messageToEvents } from "../anthropic/message-events.ts";
+import type { Message, MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
+import { promptCacheKey } from "../cache/key.ts";
+import { isCacheable, type CacheEntry, type CachedFrame } from "../cache/prompt-cache.ts";
+import type { Gateway } from "../gateway.ts";
+import { logger } from "../observability/logger.ts";
+import type { RequestFacts } from "../observability/request-facts.ts";
+import { rawData, type ForwardedEvent } from "../providers/types.ts";
+import { toAnthropicError } from "../server/error-response.ts";
+import { sseStream } from "../server/sse-response.ts";
+import { costOf } from "../usage/prices.ts";
+import { turnUsage } from "../usage/tokens.ts";
+
+// What operations add to one /v1/messages turn: the budget check and cache lookup before any
+// upstream call, and afterwards usage, cost, rate-limit charge and cache store, off the
+// response path.
+
+export interface TurnOutcome {
+  /** The provider's name, as routing knows it. */
+  provider: string;
+  model: string | undefined;
+  route: string | undefined;
+  status: number;
+  /** The finished (or partial) answer, when one started. */
+  response: Message | undefined;
+  error: AnthropicError | undefined;
+  firstByteMs: number | undefined;
+}
+
+export class TurnOperations {
+  private readonly cacheKey: string | undefined;
+  private readonly frames: ForwardedEvent[] | undefined;
+
+  constructor(
+    private readonly gw: Gateway,
+    private readonly facts: RequestFacts,
+    private readonly request: MessagesRequest,
+    private readonly sessionId: string,
+    private readonly stream: boolean,
+  ) {
+    facts.stream = stream;
+    const cache = gw.ops.cache;
+    if (cache) {
+      const scope = `${gw.config.LYNKR_API_KEYS ? facts.client : ""}|${gw.config.MODEL_PROVIDER}|${gw.config.MODEL_DEFAULT ?? ""}`;
+      this.cacheKey = promptCacheKey(request, scope);
+      if (stream) this.frames = [];
+    }
+    facts.cache = this.cacheKey ? "miss" : "off";
+  }
+
+  /** Refuses an over-budget turn; returns the cached answer when there is one. */
+  admit(): CacheEntry | undefined {
+    try {
+      this.gw.ops.budgets.check({ client: this.facts.client, sessionId: this.sessionId });
+    } catch (error) {
+      this.facts.rejected = "over_budget";
+      throw error;
+    }
+    const hit = this.cacheKey ? this.gw.ops.cache?.get(this.cacheKey) : undefined;
+    if (!hit) this.facts.hold();
+    return hit;
+  }
+
+  /** Keeps each event as it was sent, for a byte-identical replay. */
+  capture(event: StreamEvent): void {
+    if (this.frames && event.type !== "error") this.frames.push(event);
+  }
+
+  /** Accounts for a turn that reached the upstream. Call off the response path. */
+  finish(outcome: TurnOutcome): void {
+    const { gw, facts } = this;
+    const model = outcome.response?.model ?? outcome.model ?? this.request.model;
+    facts.provider = outcome.provider;
+    const kind = gw.router.providers.find((p) => p.name === outcome.provider)?.kind ?? outcome.provider;
+    facts.model = model;
+    facts.route = outcome.route;
+    facts.firstByteMs = outcome.firstByteMs;
+    if (outcome.error) facts.errorType = outcome.error.type;
+    try {
+      if (outcome.response) {
+        const usage = turnUsage(this.request, outcome.response);
+        const cost = costOf(gw.ops.prices.lookup(kind, model).price, usage);
+        facts.inputTokens = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens;
+        facts.outputTokens = usage.output_tokens;
+        facts.tokensEstimated = usage.estimated;
+        facts.costUsd = cost;
+        gw.ops.limiter.charge(facts.client, facts.inputTokens + facts.outputTokens);
+        gw.ops.usage.record({
+          requestId: facts.requestId,
+          sessionId: this.sessionId,
+          client: facts.client,
+          provider: outcome.provider,
+          model,
+          usage,
+          costUsd: cost,
+          cached: false,
+          savedUsd: undefined,
+        });
+        if (facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(outcome.response);
+        if (this.cacheKey && outcome.status === 200 && isCacheable(outcome.response)) {
+          const frames: CachedFrame[] | undefined = this.frames?.map((e) => ({ type: e.type, data: e[rawData] ?? JSON.stringify(e) }));
+          gw.ops.cache?.set(this.cacheKey, outcome.response, frames);
+        }
+      }
+    } catch (error) {
+      logger.error("could not record usage", { request_id: facts.requestId, error: String(error) });
+    }
+    facts.close(outcome.status);
+  }
+
+  /** Answers from the cache, as a stream or JSON, exactly as the original answer was sent. */
+  async replay(entry: CacheEntry): Promise<Response> {
+    const { gw, facts } = this;
+    const headers = new Headers({ "request-id": facts.requestId, "x-lynkr-cache": "hit" });
+    facts.cache = "hit";
+    facts.model = entry.message.model;
+    facts.provider = "cache";
+    facts.hold();
+    const account = () =>
+      setImmediate(() => {
+        try {
+          const usage = turnUsage(this.request, entry.message);
+          const saved = costOf(gw.ops.prices.lookup("", entry.message.model).price, usage);
+          facts.inputTokens = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens;
+          facts.outputTokens = usage.output_tokens;
+          facts.savedUsd = saved;
+          facts.costUsd = 0;
+          gw.ops.usage.record({
+            requestId: facts.requestId,
+            sessionId: this.sessionId,
+            client: facts.client,
+            provider: "cache",
+            model: entry.message.model,
+            usage,
+            costUsd: 0,
+            cached: true,
+            savedUsd: saved,
+          });
+        } catch (error) {
+          logger.error("could not record usage", { request_id: facts.requestId, error: String(error) });
+        }
+        facts.close(200);
+      });
+
+    if (!this.stream) {
+      account();
+      headers.set("content-type", "application/json");
+      return new Response(JSON.stringify(entry.message), { status: 200, headers });
+    }
+    headers.set("content-type", "text/event-stream; charset=utf-8");
+    headers.set("cache-control", "no-cache");
+    const events: AsyncIterator<StreamEvent> = entry.frames ? replayFrames(entry.frames) : messageToEvents(entry.message);
+    const first = await events.next();
+    if (first.done) throw new Error("prompt cache entry without events");
+    const body = sseStream({
+      first: first.value,
+      rest: events,
+      pingIntervalMs: gw.config.STREAM_PING_INTERVAL_MS,
+      onEvent: () => {},
+      toError: (error) => toAnthropicError(error, facts.requestId),
+      onEnd: () => account(),
+      abort: () => {},
+    });
+    return new Response(body, { status: 200, headers });
+  }
+}
+
+async function* replayFrames(frames: CachedFrame[]): AsyncGenerator<StreamEvent> {
+  for (const frame of frames) {
+    const event = JSON.parse(frame.data) as ForwardedEvent;
+    event[rawData] = frame.data;
+    yield event;
+  }
+}

@@ -1,0 +1,59 @@
+import { timingSafeEqual } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import { AuthenticationError } from "../../anthropic/errors.ts";
+import type { ClientKey } from "../../config/sections/operations.ts";
+import type { AppEnv } from "../context.ts";
+
+// LYNKR_API_KEYS: a client presents one as `x-api-key` or `Authorization: Bearer`. The header
+// that carried it is removed from the request, so it is never forwarded upstream as if it were
+// the client's provider credentials (nor logged). Without keys every caller is let in and known
+// by its IP address.
+
+function digest(value: string): Buffer {
+  return Buffer.from(new Bun.CryptoHasher("sha256").update(value).digest());
+}
+
+export class KeyRing {
+  private readonly digests: { name: string; digest: Buffer }[];
+
+  constructor(keys: readonly ClientKey[]) {
+    this.digests = keys.map((k) => ({ name: k.name, digest: digest(k.key) }));
+  }
+
+  /** The key's name, comparing in constant time; undefined for an unknown key. */
+  nameOf(presented: string): string | undefined {
+    const d = digest(presented);
+    let found: string | undefined;
+    for (const key of this.digests) if (timingSafeEqual(d, key.digest)) found ??= key.name;
+    return found;
+  }
+}
+
+function bearer(authorization: string | null): string | undefined {
+  const match = authorization ? /^Bearer\s+(.+)$/i.exec(authorization.trim()) : null;
+  return match?.[1]?.trim();
+}
+
+export function requireKey(keys: readonly ClientKey[]): MiddlewareHandler<AppEnv> {
+  const ring = new KeyRing(keys);
+  return async (c, next) => {
+    const headers = c.req.raw.headers;
+    const apiKey = headers.get("x-api-key");
+    const token = bearer(headers.get("authorization"));
+    const viaApiKey = apiKey ? ring.nameOf(apiKey) : undefined;
+    const viaBearer = token ? ring.nameOf(token) : undefined;
+    const name = viaApiKey ?? viaBearer;
+    if (name === undefined) {
+      c.get("facts").rejected = "unauthenticated";
+      throw new AuthenticationError(
+        apiKey || token
+          ? "invalid API key: this lynkr gateway accepts only the keys in its LYNKR_API_KEYS"
+          : "this lynkr gateway requires an API key: send one of its LYNKR_API_KEYS as x-api-key or Authorization: Bearer",
+      );
+    }
+    if (viaApiKey) headers.delete("x-api-key");
+    if (viaBearer) headers.delete("authorization");
+    c.get("facts").client = name;
+    await next();
+  };
+}

@@ -1,0 +1,40 @@
+import type { MiddlewareHandler } from "hono";
+import { OverloadedError } from "../../anthropic/errors.ts";
+import type { Config } from "../../config/schema.ts";
+import type { Lifecycle } from "../../gateway.ts";
+import type { MemoryMonitor } from "../../observability/memory.ts";
+import type { AppEnv } from "../context.ts";
+
+// Under too much load, refuse new work at once with 529 overloaded_error and a retry-after:
+// Claude Code backs off and retries, and the requests already running keep their memory.
+
+export type SheddingSettings = Pick<
+  Config,
+  "LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD" | "LOAD_SHEDDING_MEMORY_THRESHOLD" | "LOAD_SHEDDING_HEAP_THRESHOLD"
+>;
+
+/** Why a new request should be refused now, or undefined. Reads counters only. */
+export function overloadReason(settings: SheddingSettings, lifecycle: Lifecycle, memory: MemoryMonitor): string | undefined {
+  if (lifecycle.active >= settings.LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD) {
+    return `${lifecycle.active} requests in flight (LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD=${settings.LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD})`;
+  }
+  const m = memory.current;
+  if (m.rssFraction >= settings.LOAD_SHEDDING_MEMORY_THRESHOLD) {
+    return `memory at ${Math.round(m.rssFraction * 100)}% of its limit (LOAD_SHEDDING_MEMORY_THRESHOLD=${settings.LOAD_SHEDDING_MEMORY_THRESHOLD})`;
+  }
+  if (m.heapFraction >= settings.LOAD_SHEDDING_HEAP_THRESHOLD) {
+    return `heap at ${Math.round(m.heapFraction * 100)}% of its limit (LOAD_SHEDDING_HEAP_THRESHOLD=${settings.LOAD_SHEDDING_HEAP_THRESHOLD})`;
+  }
+  return undefined;
+}
+
+export function shedLoad(settings: SheddingSettings, lifecycle: Lifecycle, memory: MemoryMonitor): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const reason = overloadReason(settings, lifecycle, memory);
+    if (reason) {
+      c.get("facts").rejected = "overloaded";
+      throw new OverloadedError(`lynkr is overloaded: ${reason}; retry shortly`, { headers: { "retry-after": "2" } });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,52 @@
+import { LogLevels } from "consola";
+import type { MiddlewareHandler } from "hono";
+import { logger } from "../../observability/logger.ts";
+import type { GatewayMetrics } from "../../observability/metrics/gateway-metrics.ts";
+import { redactedHeaders, type Redactor } from "../../observability/redact.ts";
+import { logRequest } from "../../observability/request-log.ts";
+import { RequestFacts } from "../../observability/request-facts.ts";
+import type { AppEnv } from "../context.ts";
+
+// Opens each request's facts and, once the request is over (its stream included), writes its
+// log line and records its metrics, after the answer went out.
+
+const knownPaths = new Set([
+  "/v1/messages",
+  "/v1/messages/count_tokens",
+  "/v1/models",
+  "/health/live",
+  "/health/ready",
+  "/metrics/prometheus",
+  "/metrics/observability",
+  "/metrics/circuit-breakers",
+]);
+
+export function peerAddress(c: { env: AppEnv["Bindings"]; req: { raw: Request } }): string {
+  try {
+    return c.env?.requestIP?.(c.req.raw)?.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+export function observe(metrics: GatewayMetrics, redactor: Redactor): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const path = knownPaths.has(c.req.path) ? c.req.path : "other";
+    const facts = new RequestFacts(c.get("requestId"), c.req.method, path, `ip:${peerAddress(c)}`);
+    c.set("facts", facts);
+    const debug = logger.level >= LogLevels.debug;
+    if (debug && c.req.method === "POST") {
+      facts.requestHeaders = redactedHeaders(c.req.raw.headers, redactor);
+      facts.requestBody = await c.req.raw.clone().text();
+    }
+    await next();
+    if (facts.status === 0) facts.status = c.res.status;
+    if (debug && facts.responseBody === undefined && c.res.headers.get("content-type")?.includes("json")) {
+      facts.responseBody = await c.res.clone().text();
+    }
+    facts.whenDone(() => {
+      metrics.record(facts);
+      logRequest(facts, redactor);
+    });
+  };
+}
