@@ -74,3 +74,9 @@ test("default → OpenAI with the rule's model", async () => {
   expect(response.headers.get("x-lynkr-provider")).toBe("openai");
   expect(response.headers.get("x-lynkr-model")).toBe("gpt-4.1");
 });
+
+test("a client model name that is not ASCII still gets its routing headers", async () => {
+  const { response } = await ask({ model: "claude-haiku-4-5-é✓" });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("x-lynkr-route")).toBe("rule background: model claude-haiku-4-5-??");
+});

@@ -276,3 +276,31 @@ test("the Ollama Cloud tool-call body (thinking + call with an id) translates to
   expect(call?.type === "tool_use" && call.id).toMatch(/^toolu_01/);
   expect(message.stop_reason).toBe("tool_use");
 });
+
+test("NDJSON split at arbitrary byte boundaries (inside lines and UTF-8 characters) gives the same answer", async () => {
+  const recorded = await recordedNdjson("chat-stream-thinking-cloud.ndjson");
+  // The recording is ASCII; one added line carries multi-byte characters to cut in half.
+  const extra = '{"model":"gpt-oss:120b","created_at":"2026-03-03T23:25:48Z","message":{"role":"assistant","content":" — café ✓ 数"},"done":false}\n';
+  const lines = [...recorded.slice(0, -1), extra, ...recorded.slice(-1)];
+  const ask = () => client.messages.create({ model: "claude-x", max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
+  ollama.onChat(() => ndjsonResponse(lines));
+  const reference = await ask();
+  expect(JSON.stringify(reference.content)).toContain("café ✓ 数");
+  const bytes = new TextEncoder().encode(lines.join(""));
+  for (const size of [1, 2, 3, 7, 64]) {
+    ollama.onChat(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (let i = 0; i < bytes.length; i += size) controller.enqueue(bytes.slice(i, i + size));
+              controller.close();
+            },
+          }),
+          { headers: { "content-type": "application/x-ndjson" } },
+        ),
+    );
+    const split = await ask();
+    expect({ ...split, id: "" }).toEqual({ ...reference, id: "" });
+  }
+});
