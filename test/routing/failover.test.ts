@@ -266,3 +266,20 @@ test("hybrid: an Ollama model without tools is passed over for a request with to
   expect(response.headers.get("x-lynkr-route")).toBe("hybrid: 1 tools < OLLAMA_MAX_TOOLS_FOR_ROUTING=3: ollama; fallback: ollama no tool support -> anthropic");
   expect(ollama.received.map((r) => r.url.pathname)).toEqual(["/api/show"]);
 });
+
+test("503s are retried on the same provider with backoff until it answers", async () => {
+  let calls = 0;
+  const primary = primaryUpstream(() =>
+    ++calls <= 2 ? jsonResponse({ type: "error", error: { type: "overloaded_error", message: "busy" } }, 503) : chunkedResponse(sseEvents(recorded)),
+  );
+  const { client, events } = gatewayWith({ primaryUrl: primary.url });
+  const { response } = await ask(client);
+  expect(response.headers.get("x-lynkr-provider")).toBe("primary");
+  expect(events.retry.map((e) => [e.attempt, e.reason, e.status])).toEqual([
+    [1, "server_error", 503],
+    [2, "server_error", 503],
+  ]);
+  // Full jitter below API_RETRY_INITIAL_DELAY·2^n (5 ms, then 10 ms).
+  expect(events.retry.every((e, i) => e.delayMs >= 0 && e.delayMs < 5 * 2 ** i)).toBe(true);
+  expect(events.fallback).toEqual([]);
+});
