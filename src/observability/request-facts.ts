@@ -9,6 +9,8 @@ export class RequestFacts {
   status = 0;
   provider?: string;
   model?: string;
+  /** The routing rule that chose the provider, and why (with any fallback on the way). */
+  rule?: string;
   route?: string;
   inputTokens?: number;
   outputTokens?: number;

@@ -5,7 +5,7 @@ import type { Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import type { CallContext } from "../providers/types.ts";
-import { callRoute } from "../routing/call-route.ts";
+import { callRoute, type Answer } from "../routing/call-route.ts";
 import { toAnthropicError } from "../server/error-response.ts";
 import { readJsonBody } from "../server/read-body.ts";
 import { sseStream } from "../server/sse-response.ts";
@@ -63,11 +63,11 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
       } catch (error) {
         logger.error("could not record turn", { request_id: requestId, error: String(error) });
       }
-      turn.finish({ provider, model, route: outcome.route, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
+      turn.finish({ provider, model, rule: answer?.rule, route: outcome.route, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
     });
   };
 
-  let answer;
+  let answer: Answer | undefined;
   try {
     answer = await callRoute(gw.router, request, ctx);
   } catch (error) {

@@ -20,6 +20,8 @@ export interface TurnOutcome {
   /** The provider's name, as routing knows it. */
   provider: string;
   model: string | undefined;
+  /** The routing rule (a bounded metrics label) and the full reason (for the log). */
+  rule: string | undefined;
   route: string | undefined;
   status: number;
   /** The finished (or partial) answer, when one started. */
@@ -74,6 +76,7 @@ export class TurnOperations {
     facts.provider = outcome.provider;
     const kind = gw.router.providers.find((p) => p.name === outcome.provider)?.kind ?? outcome.provider;
     facts.model = model;
+    facts.rule = outcome.rule;
     facts.route = outcome.route;
     facts.firstByteMs = outcome.firstByteMs;
     if (outcome.error) facts.errorType = outcome.error.type;

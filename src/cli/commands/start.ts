@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
-import { ConfigError, loadConfig } from "../../config/load.ts";
+import { ConfigError, loadConfig, resolveEnvFile } from "../../config/load.ts";
 import { configureLogger } from "../../observability/logger.ts";
+import { exposureProblem } from "../../server/middleware/auth.ts";
 import { startGateway } from "../../server/serve.ts";
 
 export const startCommand = defineCommand({
@@ -8,19 +9,25 @@ export const startCommand = defineCommand({
   args: {
     port: { type: "string", description: "Port to listen on (PORT, default 8080)" },
     host: { type: "string", description: "Address to bind (HOST, default 127.0.0.1)" },
-    "env-file": { type: "string", description: "Read configuration from this .env file (default: ./.env if present)" },
+    "env-file": { type: "string", description: "Read configuration from this .env file (default: ./.env, else ~/.lynkr/.env, if present)" },
+    "allow-unauthenticated": {
+      type: "boolean",
+      description: "Serve a non-loopback HOST without LYNKR_API_KEYS (only behind something that authenticates)",
+    },
   },
   async run({ args }) {
     let config;
+    const loadOptions = { env: process.env, envFile: args["env-file"], overrides: { PORT: args.port, HOST: args.host } };
     try {
-      config = loadConfig({
-        env: process.env,
-        envFile: args["env-file"],
-        overrides: { PORT: args.port, HOST: args.host },
-      });
+      config = loadConfig(loadOptions);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       process.stderr.write(`lynkr: ${error.message}\n`);
+      process.exit(2);
+    }
+    const exposed = exposureProblem(config.HOST, config.LYNKR_API_KEYS, args["allow-unauthenticated"] === true);
+    if (exposed) {
+      process.stderr.write(`lynkr: refusing to start: ${exposed}\n`);
       process.exit(2);
     }
     const log = configureLogger(config.LOG_LEVEL, config.LOG_FORMAT);
@@ -51,6 +58,7 @@ export const startCommand = defineCommand({
       log.info(`also routes to ${other.name} → ${other.endpoint}, model ${other.model ?? "as requested by the client"}`);
     }
     log.info(`database ${running.gateway.dbPath}`);
+    log.info(`configuration from ${resolveEnvFile(loadOptions) ?? "the environment only (no .env file)"}`);
     log.info(`use it from Claude Code: export ANTHROPIC_BASE_URL=${running.url}`);
 
     const stop = async (signal: string) => {

@@ -82,7 +82,7 @@ export class GatewayMetrics {
     if (facts.provider === undefined) return;
     const provider = facts.provider;
     const model = facts.model ?? "";
-    const route = facts.route ?? "";
+    const route = facts.rule ?? "";
     this.requests.inc({ provider, model, route, status });
     this.latency.observe({ provider, model, route }, facts.latencyMs / 1000);
     if (facts.firstByteMs !== undefined) this.firstByte.observe({ provider, model }, facts.firstByteMs / 1000);

@@ -57,3 +57,19 @@ export function requireKey(keys: readonly ClientKey[]): MiddlewareHandler<AppEnv
     await next();
   };
 }
+
+/** Whether binding `host` keeps the gateway on this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** Why start-up must refuse: reachable from other machines, with no key required. */
+export function exposureProblem(host: string, keys: readonly ClientKey[] | undefined, allowUnauthenticated: boolean): string | undefined {
+  if (keys || allowUnauthenticated || isLoopbackHost(host)) return undefined;
+  return (
+    `HOST=${host} makes lynkr reachable from other machines, and LYNKR_API_KEYS is not set: anyone who can reach it could spend your provider credits. ` +
+    "Set LYNKR_API_KEYS (clients send one as x-api-key or Authorization: Bearer), bind HOST=127.0.0.1, " +
+    "or pass --allow-unauthenticated if something in front of lynkr already authenticates"
+  );
+}
