@@ -59,6 +59,7 @@ export const capabilityOverrideSchema = z.strictObject({
   pdf: z.boolean().optional(),
   reasoning: z.boolean().optional(),
   reasoning_history: z.boolean().optional(),
+  cache_control: z.boolean().optional(),
 });
 export type CapabilityOverride = z.infer<typeof capabilityOverrideSchema>;
 

@@ -20,6 +20,8 @@ export interface ModelCapabilities {
    * mode answers 400 "Missing reasoning_content field" after a tool call without it).
    */
   reasoning_history: boolean;
+  /** Honours Anthropic's cache_control breakpoints when OpenRouter passes them on (Claude, Gemini). */
+  cache_control: boolean;
 }
 
 /** For a model nobody described: trust the backend, but never ask for Claude Code's 128k output. */
@@ -31,6 +33,7 @@ export const unknownModelCapabilities: ModelCapabilities = {
   pdf: false,
   reasoning: false,
   reasoning_history: false,
+  cache_control: false,
 };
 
 const chat = (context_window: number, max_output_tokens: number, extra: Partial<ModelCapabilities> = {}): ModelCapabilities => ({
@@ -41,9 +44,11 @@ const chat = (context_window: number, max_output_tokens: number, extra: Partial<
   pdf: false,
   reasoning: false,
   reasoning_history: false,
+  cache_control: false,
   ...extra,
 });
 const vision = { images: true };
+const cached = { cache_control: true };
 const openAiVision = { images: true, pdf: true };
 const reasoning = { reasoning: true };
 
@@ -59,14 +64,14 @@ const builtIn: Record<string, ModelCapabilities> = {
   o3: chat(200_000, 100_000, { ...openAiVision, ...reasoning }),
   "o3-mini": chat(200_000, 100_000, reasoning),
   "o4-mini": chat(200_000, 100_000, { ...openAiVision, ...reasoning }),
-  claude: chat(200_000, 64_000, { ...vision, pdf: true }),
+  claude: chat(200_000, 64_000, { ...vision, pdf: true, ...cached }),
   "deepseek-chat": chat(128_000, 8_192),
   "deepseek-reasoner": chat(128_000, 64_000, { ...reasoning, reasoning_history: true }),
   "deepseek-v4": chat(1_000_000, 384_000, { ...reasoning, reasoning_history: true }),
   "deepseek-r1": chat(128_000, 32_768, reasoning),
   "deepseek-v3": chat(128_000, 8_192),
-  "gemini-2": chat(1_048_576, 65_536, { ...vision, pdf: true }),
-  "gemini-1.5": chat(1_048_576, 8_192, { ...vision, pdf: true }),
+  "gemini-2": chat(1_048_576, 65_536, { ...vision, pdf: true, ...cached }),
+  "gemini-1.5": chat(1_048_576, 8_192, { ...vision, pdf: true, ...cached }),
   "grok-3": chat(131_072, 16_384),
   "grok-4": chat(256_000, 64_000, { ...vision, ...reasoning }),
   "kimi-k2": chat(131_072, 16_384),

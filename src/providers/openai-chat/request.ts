@@ -1,6 +1,7 @@
 import type {
   ChatCompletionAssistantMessageParam,
   ChatCompletionContentPart,
+  ChatCompletionContentPartText,
   ChatCompletionFunctionTool,
   ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageParam,
@@ -43,6 +44,10 @@ export interface ChatRequest {
   stream_options?: { include_usage: true };
 }
 
+/** Anthropic's cache breakpoint on a part, for backends that hand it on to Claude (OpenRouter). */
+type CacheMark = { type: string; [k: string]: unknown };
+type Marked<T> = T & { cache_control?: CacheMark };
+
 /** An assistant turn, with the reasoning field DeepSeek-style backends take back. */
 type AssistantTurn = ChatCompletionAssistantMessageParam & { reasoning_content?: string };
 
@@ -70,7 +75,22 @@ function contentText(content: MessageParam["content"]): string {
 }
 
 class Translator {
-  constructor(private readonly options: TranslationOptions) {}
+  /** Whether Claude Code's cache_control breakpoints go on (OpenRouter hands them to Claude and Gemini). */
+  private readonly marks: boolean;
+
+  constructor(private readonly options: TranslationOptions) {
+    this.marks = options.flavor === "openrouter" && options.capabilities.cache_control;
+  }
+
+  private mark(block: Record<string, unknown>): CacheMark | undefined {
+    const mark = block.cache_control as CacheMark | undefined;
+    return this.marks && typeof mark?.type === "string" ? mark : undefined;
+  }
+
+  /** Text with the block's breakpoint, as a part when there is one, else as a plain string. */
+  private markedText(text: string, mark: CacheMark | undefined): string | Marked<ChatCompletionContentPartText>[] {
+    return mark ? [{ type: "text", text, cache_control: mark }] : text;
+  }
 
   private unsupported(what: string): InvalidRequestError {
     return new InvalidRequestError(
@@ -101,20 +121,18 @@ class Translator {
     throw this.unsupported(`a document (source ${JSON.stringify(source?.type)})`);
   }
 
-  private userPart(block: ContentBlockParam): ChatCompletionContentPart {
-    switch (block.type) {
-      case "image":
-        return this.image(block);
-      case "document":
-        return this.document(block);
-      default:
-        return { type: "text", text: blockText(block) };
-    }
+  private userPart(block: ContentBlockParam): Marked<ChatCompletionContentPart> {
+    const part: ChatCompletionContentPart =
+      block.type === "image" ? this.image(block) : block.type === "document" ? this.document(block) : { type: "text", text: blockText(block) };
+    const mark = this.mark(block);
+    return mark ? { ...part, cache_control: mark } : part;
   }
 
-  /** Text-only content as one string (every backend takes that); parts only when there is media. */
-  private userContent(parts: ChatCompletionContentPart[]): ChatCompletionUserMessageParam["content"] {
-    if (parts.every((p) => p.type === "text")) return parts.map((p) => (p.type === "text" ? p.text : "")).join("\n\n");
+  /** Text-only content as one string (every backend takes that); parts only for media or breakpoints. */
+  private userContent(parts: Marked<ChatCompletionContentPart>[]): ChatCompletionUserMessageParam["content"] {
+    if (parts.every((p) => p.type === "text" && !p.cache_control)) {
+      return parts.map((p) => (p.type === "text" ? p.text : "")).join("\n\n");
+    }
     return parts;
   }
 
@@ -124,8 +142,8 @@ class Translator {
       out.push({ role: "user", content: message.content });
       return;
     }
-    const parts: ChatCompletionContentPart[] = [];
-    const resultMedia: ChatCompletionContentPart[] = [];
+    const parts: Marked<ChatCompletionContentPart>[] = [];
+    const resultMedia: Marked<ChatCompletionContentPart>[] = [];
     for (const block of message.content) {
       if (block.type !== "tool_result") {
         parts.push(this.userPart(block));
@@ -142,7 +160,7 @@ class Translator {
       out.push({
         role: "tool",
         tool_call_id: String(block.tool_use_id),
-        content: block.is_error === true ? `Error: ${text}` : text,
+        content: this.markedText(block.is_error === true ? `Error: ${text}` : text, this.mark(block)),
       });
     }
     // Tool messages cannot carry images; those of the results follow in the user turn.
@@ -180,7 +198,8 @@ class Translator {
     const text = contentText(message.content);
     if (text === "") return;
     if (this.options.midSystem === "keep") {
-      out.push({ role: "system", content: text });
+      const blocks = typeof message.content === "string" ? [] : message.content;
+      out.push({ role: "system", content: this.markedText(text, blocks.map((b) => this.mark(b)).find(Boolean)) });
       return;
     }
     // Merged backwards, never forwards: the turn it joins is already complete, so later turns
@@ -197,7 +216,8 @@ class Translator {
   messages(request: MessagesRequest): ChatCompletionMessageParam[] {
     const out: ChatCompletionMessageParam[] = [];
     const system = translatedSystemPrompt(request.system);
-    if (system !== "") out.push({ role: "system", content: system });
+    const systemMark = Array.isArray(request.system) ? request.system.map((b) => this.mark(b)).find(Boolean) : undefined;
+    if (system !== "") out.push({ role: "system", content: this.markedText(system, systemMark) });
     for (const message of request.messages) {
       if (message.role === "system") this.midSystem(message, out);
       else if (message.role === "user") this.user(message, out);

@@ -200,10 +200,13 @@ export class ChatStreamTranslator {
         usage.prompt_cache_hit_tokens ??
         this.timingsUsage?.cache_read_input_tokens ??
         0;
+      // OpenRouter reports Claude's cache writes; Anthropic counts them apart from input_tokens.
+      const written = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
       return {
-        input_tokens: Math.max(0, prompt - cached),
+        input_tokens: Math.max(0, prompt - cached - written),
         output_tokens: usage.completion_tokens ?? 0,
         cache_read_input_tokens: cached,
+        ...(written > 0 ? { cache_creation_input_tokens: written } : {}),
       };
     }
     if (this.timingsUsage) return this.timingsUsage;

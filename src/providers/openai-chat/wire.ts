@@ -35,7 +35,7 @@ export const chatDeltaSchema = z.looseObject({
 export const chatUsageSchema = z.looseObject({
   prompt_tokens: z.number().nullish(),
   completion_tokens: z.number().nullish(),
-  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().nullish() }).nullish(),
+  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().nullish(), cache_write_tokens: z.number().nullish() }).nullish(),
   prompt_cache_hit_tokens: z.number().nullish(),
 });
 

@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from "openai/resources/chat/completions";
-import { chunkedResponse, jsonResponse, startFakeUpstream, type FakeUpstream, type ReceivedRequest } from "../../helpers/fake-upstream.ts";
+import { chunkedResponse, jsonResponse, readWire, startFakeUpstream, type FakeUpstream, type ReceivedRequest } from "../../helpers/fake-upstream.ts";
 import { startTestGateway } from "../../helpers/gateway.ts";
 
 // Each OpenAI-family provider against a loopback fake: what it sends (URL, auth, api-version,
@@ -323,6 +323,29 @@ describe("request translation", () => {
     expect(assistants.map((m) => (m as { reasoning_content?: string }).reasoning_content)).toEqual(["Need the tool.", ""]);
     await openai().messages.create({ ...ask, messages: history });
     expect(JSON.stringify(lastBody().messages)).not.toContain("reasoning_content");
+  });
+
+  test("OpenRouter to Claude keeps Claude Code's cache breakpoints; other backends never see them", async () => {
+    // OpenRouter's usage for Claude: cache reads and cache writes inside prompt_tokens.
+    const usage = { prompt_tokens: 12000, completion_tokens: 5, total_tokens: 12005, prompt_tokens_details: { cached_tokens: 9000, cache_write_tokens: 2500 } };
+    next = () => chunkedResponse([...sse([chunk({ content: "ok" }), chunk({}, "stop")], false), `data: ${JSON.stringify({ ...chunk({}), choices: [], usage })}\n\n`, "data: [DONE]\n\n"]);
+    const captured = JSON.parse(await readWire("claude-code-sessions/refactor-two-runs/003-anthropic-RUN-1-t2.json")) as { body: Record<string, unknown> };
+    const send = (url: string) =>
+      fetch(`${url}/v1/messages?beta=true`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(captured.body) });
+    gateway({ MODEL_PROVIDER: "openrouter", OPENROUTER_API_KEY: "or", OPENROUTER_ENDPOINT: `${upstream.url}/api/v1/chat/completions`, OPENROUTER_MODEL: "anthropic/claude-sonnet-4.5" });
+    const res = await send(gatewayUrl());
+    expect(await res.text()).toContain('"cache_read_input_tokens":9000');
+    const marked = lastBody().messages.filter((m) => JSON.stringify(m).includes("cache_control"));
+    // The system prompt and the last tool result: the breakpoints Claude Code set (system[1..2], last block).
+    expect(marked.map((m) => m.role)).toEqual(["system", "tool"]);
+    expect(marked[0]?.content as unknown).toEqual([{ type: "text", text: expect.stringContaining("You are a Claude agent"), cache_control: { type: "ephemeral" } }]);
+    expect(marked[1]?.content as unknown).toEqual([{ type: "text", text: expect.any(String), cache_control: { type: "ephemeral" } }]);
+    gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+    const plain = await send(gatewayUrl());
+    const text = await plain.text();
+    expect(text).toContain('"input_tokens":500');
+    expect(text).toContain('"cache_creation_input_tokens":2500');
+    expect(JSON.stringify(lastBody())).not.toContain("cache_control");
   });
 
   test("tool_choice any/tool/none map to required/function/none", async () => {
