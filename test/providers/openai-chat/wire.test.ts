@@ -19,6 +19,9 @@ function sse(chunks: ChatCompletionChunk[], done = true): string[] {
   return [...chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`), ...(done ? ["data: [DONE]\n\n"] : [])];
 }
 
+/** MODEL_PROVIDER=openai pointed at the fake upstream. */
+const openAiEnv = () => ({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+
 const hello = () => chunkedResponse(sse([chunk({ role: "assistant", content: "" }), chunk({ content: "Hello" }), chunk({}, "stop")]));
 
 beforeAll(() => {
@@ -138,9 +141,7 @@ describe("models", () => {
   test("MODEL_MAP sends haiku-class requests to a cheaper model; MODEL_DEFAULT serves the rest", async () => {
     next = hello;
     const client = gateway({
-      MODEL_PROVIDER: "openai",
-      OPENAI_API_KEY: "sk",
-      OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`,
+      ...openAiEnv(),
       MODEL_DEFAULT: "gpt-4.1",
       MODEL_MAP: "haiku=gpt-4o-mini,openrouter:opus=anthropic/claude-opus-4",
     });
@@ -160,9 +161,7 @@ describe("models", () => {
 
   test("GET /v1/models lists the configured models with their limits", async () => {
     const client = gateway({
-      MODEL_PROVIDER: "openai",
-      OPENAI_API_KEY: "sk",
-      OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`,
+      ...openAiEnv(),
       MODEL_MAP: "haiku=gpt-4o-mini",
       MODEL_CAPABILITIES: '{"gpt-4o":{"context_window":64000}}',
     });
@@ -176,7 +175,7 @@ describe("models", () => {
 
   test("reasoning models: max_completion_tokens, reasoning_effort from thinking, no sampling parameters", async () => {
     next = hello;
-    const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`, OPENAI_MODEL: "o3" });
+    const client = gateway({ ...openAiEnv(), OPENAI_MODEL: "o3" });
     await client.messages.create({ ...ask, thinking: { type: "enabled", budget_tokens: 31999 }, ...{ temperature: 0.2 } });
     expect(lastBody()).toMatchObject({ model: "o3", max_completion_tokens: 100000, reasoning_effort: "high" });
     expect(lastBody().max_tokens).toBeUndefined();
@@ -190,9 +189,7 @@ describe("models", () => {
 
   test("a prompt larger than the model's window is refused before any upstream call, in the wording Claude Code compacts on", async () => {
     const client = gateway({
-      MODEL_PROVIDER: "openai",
-      OPENAI_API_KEY: "sk",
-      OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`,
+      ...openAiEnv(),
       OPENAI_MODEL: "tiny-model",
       MODEL_CAPABILITIES: '{"tiny-model":{"context_window":1000,"max_output_tokens":500}}',
     });
@@ -218,7 +215,7 @@ test("an output that does not fit beside the prompt is re-sent once with the out
     const message = "This model's maximum context length is 128000 tokens. However, you requested 136384 tokens (120000 in the messages, 16384 in the completion). Please reduce the length of the messages or completion.";
     return jsonResponse({ error: { message, type: "invalid_request_error", param: "messages", code: "context_length_exceeded" } }, 400);
   };
-  const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+  const client = gateway(openAiEnv());
   const message = await client.messages.create(ask);
   expect(message.content.map((b) => (b.type === "text" ? b.text : b.type))).toEqual(["Hello"]);
   expect(calls).toBe(2);
@@ -226,7 +223,7 @@ test("an output that does not fit beside the prompt is re-sent once with the out
 });
 
 describe("request translation", () => {
-  const openai = () => gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+  const openai = () => gateway(openAiEnv());
 
   test("system, mid-conversation system messages, tool calls and results, images, stop sequences, user", async () => {
     next = hello;
@@ -317,7 +314,7 @@ describe("request translation", () => {
       { role: "assistant", content: "Sunny." },
       { role: "user", content: "thanks" },
     ];
-    const deepseek = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`, OPENAI_MODEL: "deepseek-reasoner" });
+    const deepseek = gateway({ ...openAiEnv(), OPENAI_MODEL: "deepseek-reasoner" });
     await deepseek.messages.create({ ...ask, messages: history });
     const assistants = lastBody().messages.filter((m) => m.role === "assistant");
     expect(assistants.map((m) => (m as { reasoning_content?: string }).reasoning_content)).toEqual(["Need the tool.", ""]);
@@ -340,7 +337,7 @@ describe("request translation", () => {
     expect(marked.map((m) => m.role)).toEqual(["system", "tool"]);
     expect(marked[0]?.content as unknown).toEqual([{ type: "text", text: expect.stringContaining("You are a Claude agent"), cache_control: { type: "ephemeral" } }]);
     expect(marked[1]?.content as unknown).toEqual([{ type: "text", text: expect.any(String), cache_control: { type: "ephemeral" } }]);
-    gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+    gateway(openAiEnv());
     const plain = await send(gatewayUrl());
     const text = await plain.text();
     expect(text).toContain('"input_tokens":500');
@@ -378,9 +375,7 @@ describe("request translation", () => {
   test("a model without images or tools: a clear 400 when the request needs them, tools left out when it does not", async () => {
     next = hello;
     const client = gateway({
-      MODEL_PROVIDER: "openai",
-      OPENAI_API_KEY: "sk",
-      OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`,
+      ...openAiEnv(),
       OPENAI_MODEL: "plain",
       MODEL_CAPABILITIES: '{"plain":{"tools":false,"images":false}}',
     });
@@ -447,7 +442,7 @@ describe("responses", () => {
       });
       return new Response(body, { headers: { "content-type": "text/event-stream" } });
     };
-    const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+    const client = gateway(openAiEnv());
     const stream = client.messages.stream({ ...ask, tools: [{ name: "Bash", input_schema: { type: "object" } }, { name: "Read", input_schema: { type: "object" } }] });
     const partials: string[] = [];
     stream.on("inputJson", (partial) => {
@@ -474,20 +469,20 @@ describe("responses", () => {
           chunk({}, "tool_calls"),
         ]),
       );
-    const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+    const client = gateway(openAiEnv());
     const message = await client.messages.stream(ask).finalMessage();
     expect(message.content.map((b) => (b.type === "tool_use" ? b.input : b.type))).toEqual([{ file_path: "a" }, { file_path: "b" }]);
   });
 
   test("stream:false gets one Message; a reported stop sequence becomes stop_sequence", async () => {
     next = () => chunkedResponse(sse([chunk({ content: "done" }), { ...chunk({}, "stop"), choices: [{ index: 0, delta: {}, finish_reason: "stop", logprobs: null, stop_reason: "END" } as ChatCompletionChunk.Choice] }]));
-    const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+    const client = gateway(openAiEnv());
     const message = await client.messages.create({ ...ask, stop_sequences: ["END"] });
     expect(message).toMatchObject({ type: "message", role: "assistant", content: [{ type: "text", text: "done" }], stop_reason: "stop_sequence", stop_sequence: "END" });
   });
 
   test("content_filter becomes refusal; length becomes max_tokens", async () => {
-    const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+    const client = gateway(openAiEnv());
     next = () => chunkedResponse(sse([chunk({ content: "I can" }), chunk({}, "content_filter")]));
     expect((await client.messages.create(ask)).stop_reason).toBe("refusal");
     next = () => chunkedResponse(sse([chunk({ content: "I can" }), chunk({}, "length")]));
@@ -519,7 +514,7 @@ describe("responses", () => {
 
   test("a stream that breaks off mid-answer ends with an error event, not a truncated success", async () => {
     next = () => chunkedResponse(sse([chunk({ content: "partial" })], false));
-    const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+    const client = gateway(openAiEnv());
     const error = await client.messages.stream(ask).finalMessage().catch((e: unknown) => e);
     expect((error as Error).message).toContain("closed the stream before finishing the answer");
   });
@@ -538,12 +533,11 @@ describe("errors", () => {
   for (const [status, type, retry] of cases) {
     test(`upstream ${status} → ${type}`, async () => {
       next = () => jsonResponse({ error: { message: `upstream said ${status}`, type: "x", code: null } }, status);
-      const client = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
+      gateway(openAiEnv());
       const res = await fetch(`${gatewayUrl()}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ask) });
       expect(res.status).toBe(status);
       expect((res.headers.get("x-should-retry") ?? "true")).toBe(retry);
       expect(await res.json()).toMatchObject({ type: "error", error: { type, message: `upstream said ${status}` } });
-      void client;
     });
   }
 
@@ -565,7 +559,7 @@ describe("errors", () => {
       await Bun.sleep(500);
       return hello();
     };
-    const slow = gateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`, OPENAI_TIMEOUT_MS: "100" });
+    const slow = gateway({ ...openAiEnv(), OPENAI_TIMEOUT_MS: "100" });
     const timeout = await slow.messages.create(ask).catch((e: unknown) => e);
     expect((timeout as Error).message).toMatch(/upstream openai \(http:\/\/127\.0\.0\.1:\d+\) did not answer within 100 ms/);
   });
