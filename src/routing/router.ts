@@ -170,9 +170,14 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
   }
 
   const primary = providerFor(config.MODEL_PROVIDER);
-  const providers = new Set<Provider>([primary]);
-  if (config.PREFER_OLLAMA) providers.add(providerFor("ollama"));
-  for (const name of [...fallbackNames, ...(file?.instances.keys() ?? [])]) providers.add(providerFor(name));
+  // Every provider some request can reach: for /v1/models, `lynkr doctor` and the start-up log.
+  const reachable = [
+    ...(config.PREFER_OLLAMA ? ["ollama", ...(openRouterReady ? ["openrouter"] : []), fallback.provider] : []),
+    ...[file?.rules.default, file?.rules.background, file?.rules.think, file?.rules.longContext].flatMap((t) => (t ? [t.provider] : [])),
+    ...fallbackNames,
+    ...(file?.instances.keys() ?? []),
+  ];
+  const providers = new Set<Provider>([primary, ...reachable.map(providerFor)]);
 
   return {
     primary,

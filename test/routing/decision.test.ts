@@ -153,6 +153,12 @@ describe("rules from LYNKR_CONFIG", () => {
     expect(gpu?.endpoint).toBe("http://10.1.2.3:11434");
     expect(gpu?.model).toBe("qwen3:32b");
     expect(router.providers.map((p) => p.name).sort()).toEqual(["anthropic", "gpu-box", "reasoner"]);
+    // Hybrid tiers and rules' built-in providers are listed too (for /v1/models and lynkr doctor).
+    const hybrid = routerFor(
+      { PREFER_OLLAMA: "true", MODEL_PROVIDER: "anthropic", OPENROUTER_API_KEY: "k", OPENAI_API_KEY: "sk" },
+      { router: { think: "openai,gpt-5" } },
+    );
+    expect(hybrid.providers.map((p) => p.name).sort()).toEqual(["anthropic", "ollama", "openai", "openrouter"]);
   });
 
   test("without rules that match, hybrid tiers and MODEL_PROVIDER still apply", () => {
