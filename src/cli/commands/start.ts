@@ -44,6 +44,17 @@ export const startCommand = defineCommand({
       log.error(code === "EADDRINUSE" ? `port ${config.PORT} on ${config.HOST} is already in use` : String(error));
       process.exit(1);
     }
+    // Before announcing the address: a supervisor may signal as soon as it sees it.
+    const server = running;
+    const stop = async (signal: string) => {
+      log.info(`${signal} received: finishing in-flight requests`);
+      const { drained } = await server.shutdown();
+      log.info(drained ? "stopped cleanly" : "stopped after the shutdown timeout");
+      process.exit(0);
+    };
+    process.once("SIGINT", () => void stop("SIGINT"));
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+
     const provider = running.gateway.router.primary;
     log.info(`lynkr listening on ${running.url}`, {
       url: running.url,
@@ -60,14 +71,5 @@ export const startCommand = defineCommand({
     log.info(`database ${running.gateway.dbPath}`);
     log.info(`configuration from ${resolveEnvFile(loadOptions) ?? "the environment only (no .env file)"}`);
     log.info(`use it from Claude Code: export ANTHROPIC_BASE_URL=${running.url}`);
-
-    const stop = async (signal: string) => {
-      log.info(`${signal} received: finishing in-flight requests`);
-      const { drained } = await running.shutdown();
-      log.info(drained ? "stopped cleanly" : "stopped after the shutdown timeout");
-      process.exit(0);
-    };
-    process.once("SIGINT", () => void stop("SIGINT"));
-    process.once("SIGTERM", () => void stop("SIGTERM"));
   },
 });
