@@ -58,16 +58,22 @@ function optionsFor(name: TranslatedProviderName, config: Config): OpenAiChatOpt
       // The schema requires the endpoint, and a deployment unless the endpoint is a full URL.
       const base = config.AZURE_OPENAI_ENDPOINT ?? "";
       const full = /\/chat\/completions(\?|$)/.test(base);
+      // A full URL without a deployment (Azure's /openai/v1/ API, AI Foundry's /models/) takes
+      // the model in the body; the v1 API takes no api-version.
+      const named = /\/deployments\/([^/]+)\//.exec(base)?.[1];
+      const modelInBody = full && named === undefined;
       const version = config.AZURE_OPENAI_API_VERSION;
-      const deployment = config.MODEL_DEFAULT ?? config.AZURE_OPENAI_DEPLOYMENT ?? /\/deployments\/([^/]+)\//.exec(base)?.[1];
+      const deployment = config.MODEL_DEFAULT ?? config.AZURE_OPENAI_DEPLOYMENT ?? named;
       return {
         ...common,
         model: deployment,
-        url: (model) =>
-          full && (model === undefined || model === deployment)
-            ? withQuery(base, "api-version", version)
-            : `${base.replace(/\/openai\/.*$/, "")}/openai/deployments/${encodeURIComponent(model ?? "")}/chat/completions?api-version=${encodeURIComponent(version)}`,
-        modelInBody: false,
+        url: (model) => {
+          if (full && (modelInBody || model === undefined || model === deployment)) {
+            return /\/openai\/v1\//.test(base) ? base : withQuery(base, "api-version", version);
+          }
+          return `${base.replace(/\/openai\/.*$/, "")}/openai/deployments/${encodeURIComponent(model ?? "")}/chat/completions?api-version=${encodeURIComponent(version)}`;
+        },
+        modelInBody,
         headers: config.AZURE_OPENAI_API_KEY ? { "api-key": config.AZURE_OPENAI_API_KEY } : {},
         timeoutMs: config.AZURE_OPENAI_TIMEOUT_MS,
       };

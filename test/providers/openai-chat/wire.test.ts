@@ -95,6 +95,18 @@ describe("each provider's URL, auth and body", () => {
     expect(`${req?.url.pathname}${req?.url.search}`).toBe("/openai/deployments/dep-x/chat/completions?api-version=2024-06-01");
   });
 
+  test("azure-openai: a full URL without a deployment (v1 API, AI Foundry) takes the model in the body", async () => {
+    next = hello;
+    const v1 = gateway({ MODEL_PROVIDER: "azure-openai", AZURE_OPENAI_ENDPOINT: `${upstream.url}/openai/v1/chat/completions`, AZURE_OPENAI_API_KEY: "az", AZURE_OPENAI_DEPLOYMENT: "gpt-4.1" });
+    await v1.messages.create(ask);
+    expect(`${upstream.received.at(-1)?.url.pathname}${upstream.received.at(-1)?.url.search}`).toBe("/openai/v1/chat/completions");
+    expect(lastBody().model).toBe("gpt-4.1");
+    const foundry = gateway({ MODEL_PROVIDER: "azure-openai", AZURE_OPENAI_ENDPOINT: `${upstream.url}/models/chat/completions?api-version=2024-05-01-preview`, AZURE_OPENAI_API_KEY: "az", AZURE_OPENAI_DEPLOYMENT: "DeepSeek-R1" });
+    await foundry.messages.create(ask);
+    expect(upstream.received.at(-1)?.url.searchParams.get("api-version")).toBe("2024-05-01-preview");
+    expect(lastBody().model).toBe("DeepSeek-R1");
+  });
+
   test("openrouter: Bearer key, attribution headers, configured model", async () => {
     next = hello;
     const client = gateway({ MODEL_PROVIDER: "openrouter", OPENROUTER_API_KEY: "or", OPENROUTER_ENDPOINT: `${upstream.url}/api/v1/chat/completions`, OPENROUTER_SITE_URL: "https://example.test" });
