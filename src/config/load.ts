@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import { envSchema, type Config } from "./schema.ts";
 import { selfLoopProblems } from "./self-loop.ts";
@@ -14,7 +15,10 @@ export class ConfigError extends Error {
 export interface LoadOptions {
   /** The process environment; the only place lynkr reads it is the caller of this function. */
   env: Record<string, string | undefined>;
-  /** An explicit .env file; when absent, `.env` in the working directory is read if it exists. */
+  /**
+   * An explicit .env file; when absent, `.env` in the working directory is read if it exists,
+   * else the user's file written by `lynkr init` (~/.lynkr/.env) if that exists.
+   */
   envFile?: string;
   cwd?: string;
   /** Values from command-line flags; they win over the environment and the file. */
@@ -29,15 +33,21 @@ export function readEnvFile(path: string): Record<string, string> {
   }
 }
 
-export function loadConfig(options: LoadOptions): Config {
+/** Where `lynkr init` writes by default, and where `lynkr start` looks last. */
+export function userEnvFile(env: Record<string, string | undefined>): string {
+  return join(env.HOME || homedir(), ".lynkr", ".env");
+}
+
+/** The one .env file a load reads: --env-file, else ./.env, else ~/.lynkr/.env; none when neither exists. */
+export function resolveEnvFile(options: LoadOptions): string | undefined {
   const cwd = options.cwd ?? process.cwd();
-  let fileValues: Record<string, string> = {};
-  if (options.envFile) {
-    fileValues = readEnvFile(resolve(cwd, options.envFile));
-  } else {
-    const local = resolve(cwd, ".env");
-    if (existsSync(local)) fileValues = readEnvFile(local);
-  }
+  if (options.envFile) return resolve(cwd, options.envFile);
+  return [resolve(cwd, ".env"), userEnvFile(options.env)].find((path) => existsSync(path));
+}
+
+export function loadConfig(options: LoadOptions): Config {
+  const envFile = resolveEnvFile(options);
+  const fileValues: Record<string, string> = envFile ? readEnvFile(envFile) : {};
   const merged: Record<string, string> = {};
   for (const source of [fileValues, options.env, options.overrides ?? {}]) {
     for (const [key, value] of Object.entries(source)) {

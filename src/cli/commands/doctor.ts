@@ -3,7 +3,7 @@ import { runDoctor, type DoctorReport } from "../../doctor/run.ts";
 
 // `lynkr doctor`: one screen saying what is wrong with this setup and how to fix each thing.
 
-function table(report: DoctorReport, color: boolean): string {
+export function table(report: DoctorReport, color: boolean): string {
   const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const width = Math.max(...report.checks.map((c) => c.title.length));
   const lines = report.checks.map((check) => {
@@ -20,7 +20,7 @@ export const doctorCommand = defineCommand({
   meta: { name: "doctor", description: "Check the configuration, each provider, the port, the database and Claude Code's ANTHROPIC_BASE_URL" },
   args: {
     json: { type: "boolean", description: "Print the results as JSON (for CI)" },
-    "env-file": { type: "string", description: "Read configuration from this .env file (default: ./.env if present)" },
+    "env-file": { type: "string", description: "Read configuration from this .env file (default: ./.env, else ~/.lynkr/.env, if present)" },
     timeout: { type: "string", description: "Milliseconds to wait for each provider (default 5000)" },
   },
   async run({ args }) {
