@@ -1,0 +1,79 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
+import { startTestGateway } from "../../helpers/gateway.ts";
+
+let upstream: FakeUpstream;
+
+beforeAll(async () => {
+  // 15 input + 13 output tokens per answer.
+  const recorded = await readWire("upstream/anthropic/stream-text.sse");
+  upstream = startFakeUpstream(() => chunkedResponse(sseEvents(recorded)));
+});
+afterAll(() => upstream.stop());
+
+const ask = { model: "claude-x", max_tokens: 16, messages: [{ role: "user" as const, content: "count" }] };
+const post = (url: string, key: string) =>
+  fetch(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": key }, body: JSON.stringify(ask) });
+
+test("requests per minute: the next request gets 429 rate_limit_error with retry-after and anthropic-ratelimit-* headers", async () => {
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, RATE_LIMIT_REQUESTS_PER_MINUTE: "2" });
+  try {
+    const first = await post(gateway.url, "any");
+    expect(first.status).toBe(200);
+    expect(first.headers.get("anthropic-ratelimit-requests-limit")).toBe("2");
+    expect(first.headers.get("anthropic-ratelimit-requests-remaining")).toBe("1");
+    expect(await post(gateway.url, "any").then((r) => r.status)).toBe(200);
+
+    const limited = await post(gateway.url, "any");
+    expect(limited.status).toBe(429);
+    // One request refills in 30 s at 2 per minute.
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(29);
+    expect(Number(limited.headers.get("retry-after"))).toBeLessThanOrEqual(30);
+    expect(limited.headers.get("anthropic-ratelimit-requests-remaining")).toBe("0");
+    expect(Date.parse(limited.headers.get("anthropic-ratelimit-requests-reset") ?? "")).toBeGreaterThan(Date.now());
+    const body = (await limited.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe("rate_limit_error");
+    expect(body.error.message).toContain("2 requests per minute");
+
+    // The SDK sees a RateLimitError it could retry (no x-should-retry: false).
+    expect(limited.headers.get("x-should-retry")).toBeNull();
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: "any", maxRetries: 0 });
+    expect(await client.messages.create(ask).catch((e: unknown) => e)).toBeInstanceOf(Anthropic.RateLimitError);
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("tokens per minute are charged from each answer's usage, per key, with per-key overrides", async () => {
+  const gateway = startTestGateway({
+    ANTHROPIC_UPSTREAM_URL: upstream.url,
+    LYNKR_API_KEYS: "small:key-small-0000000,big:key-big-00000000",
+    RATE_LIMIT_TOKENS_PER_MINUTE: "30",
+    RATE_LIMIT_BY_KEY: "big=0/1000",
+  });
+  try {
+    // 28 tokens used: still under 30, so the next request is admitted and takes it over.
+    expect((await post(gateway.url, "key-small-0000000")).status).toBe(200);
+    await Bun.sleep(20);
+    const second = await post(gateway.url, "key-small-0000000");
+    expect(second.status).toBe(200);
+    expect(second.headers.get("anthropic-ratelimit-tokens-limit")).toBe("30");
+    await Bun.sleep(20);
+    const limited = await post(gateway.url, "key-small-0000000");
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as { error: { message: string } }).error.message).toContain("client small: 30 tokens per minute");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+
+    // Another key has its own allowance.
+    for (let i = 0; i < 3; i++) expect((await post(gateway.url, "key-big-00000000")).status).toBe(200);
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("a per-key limit naming an unknown key stops start-up with the variable named", async () => {
+  expect(() =>
+    startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, LYNKR_API_KEYS: "a:key-aaaaaaaaaa", RATE_LIMIT_BY_KEY: "b=1/1" }),
+  ).toThrow(/RATE_LIMIT_BY_KEY.*"b" is not a key name/);
+});
