@@ -27,6 +27,10 @@ test("each provider names the variables it cannot work without", () => {
   expect(
     problems({ MODEL_PROVIDER: "azure-openai", AZURE_OPENAI_API_KEY: "k", AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21" }),
   ).toEqual([]);
+  // Azure's v1 API URL names no deployment: the model must come from AZURE_OPENAI_DEPLOYMENT.
+  expect(
+    problems({ MODEL_PROVIDER: "azure-openai", AZURE_OPENAI_API_KEY: "k", AZURE_OPENAI_ENDPOINT: "https://r.openai.azure.com/openai/v1/chat/completions" }).map((p) => p.split(":")[0]),
+  ).toEqual(["AZURE_OPENAI_DEPLOYMENT"]);
   expect(problems({ MODEL_PROVIDER: "openrouter" }).map((p) => p.split(":")[0])).toEqual(["OPENROUTER_API_KEY"]);
   expect(problems({ MODEL_PROVIDER: "databricks" }).map((p) => p.split(":")[0])).toEqual(["DATABRICKS_API_BASE", "DATABRICKS_API_KEY"]);
   expect(problems({ MODEL_PROVIDER: "llamacpp" })).toEqual([]);

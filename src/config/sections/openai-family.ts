@@ -158,8 +158,8 @@ export function missingOpenAiFamilyVariables(
     case "azure-openai":
       need("AZURE_OPENAI_ENDPOINT", "the resource URL, e.g. https://NAME.openai.azure.com");
       need("AZURE_OPENAI_API_KEY", "the resource's key, sent as api-key");
-      if (env.AZURE_OPENAI_ENDPOINT === undefined || !/\/chat\/completions(\?|$)/.test(env.AZURE_OPENAI_ENDPOINT)) {
-        need("AZURE_OPENAI_DEPLOYMENT", "the deployment name, unless AZURE_OPENAI_ENDPOINT is a full chat-completions URL");
+      if (env.AZURE_OPENAI_ENDPOINT === undefined || !/\/deployments\/[^/]+\/chat\/completions(\?|$)/.test(env.AZURE_OPENAI_ENDPOINT)) {
+        need("AZURE_OPENAI_DEPLOYMENT", "the deployment (model) name, unless AZURE_OPENAI_ENDPOINT is a full …/deployments/NAME/chat/completions URL");
       }
       break;
     case "openrouter":
