@@ -123,9 +123,12 @@ export async function callRoute(router: Router, request: MessagesRequest, ctx: C
         }
         const classified = classifyFailure(error);
         if (!classified.providerFault) {
-          // The request's own fault (400, 401, 404…): the same answer would come from anywhere.
           breaker.release();
-          throw error;
+          // The request's own fault (400, 401, 404…): the same answer would come from anywhere.
+          if (!classified.passOver || !next) throw error;
+          lastError = error;
+          failure = classified;
+          break;
         }
         breaker.failure();
         lastError = error;
@@ -148,7 +151,9 @@ export async function callRoute(router: Router, request: MessagesRequest, ctx: C
       }
     }
 
-    if (failure.reason !== "no_tool_support" && !fallbackEnabled) break;
+    // Passing over a provider that cannot take the request is routing, not failover.
+    const passedOver = failure.reason === "no_tool_support" || failure.reason === "context_too_long";
+    if (!passedOver && !fallbackEnabled) break;
     router.events.emit("fallback", {
       requestId: ctx.requestId,
       from: provider.name,
@@ -159,7 +164,7 @@ export async function callRoute(router: Router, request: MessagesRequest, ctx: C
     if (!next) break;
     const note = `${provider.name} ${failure.reason.replaceAll("_", " ")}${failure.status ? ` (HTTP ${failure.status})` : ""}`;
     detours.push(`fallback: ${note} -> ${next.provider.name}`);
-    if (failure.reason !== "no_tool_support") {
+    if (!passedOver) {
       logger.warn(`provider ${note}; answering with ${next.provider.name}`, { request_id: ctx.requestId });
     }
   }

@@ -14,6 +14,8 @@ export type FailureReason =
   | "rate_limited"
   | "circuit_open"
   | "no_tool_support"
+  /** The prompt does not fit this provider's context window (a larger one may take it). */
+  | "context_too_long"
   | "empty_stream"
   | "request_error";
 

@@ -9,6 +9,8 @@ export interface Failure {
   retryable: boolean;
   /** The provider failed, not the request: counts against its breaker, may fail over. */
   providerFault: boolean;
+  /** Another provider may still take the request, though this one is not at fault. */
+  passOver?: boolean;
   status?: number;
   /** Milliseconds the upstream asked us to wait (retry-after / retry-after-ms). */
   retryAfterMs?: number;
@@ -47,6 +49,8 @@ export function classifyFailure(error: unknown): Failure {
   if (status === 429) return { reason: "rate_limited", retryable: true, providerFault: true, ...withStatus };
   if (error.cause !== undefined && status === 502) return { reason: "network_error", retryable: true, providerFault: true, ...withStatus };
   if (status >= 500 || status === 409) return { reason: "server_error", retryable: true, providerFault: true, ...withStatus };
+  // Claude Code's compaction trigger; a provider with a larger window may still take the prompt.
+  if (/^prompt is too long/.test(error.message)) return { reason: "context_too_long", retryable: false, providerFault: false, passOver: true, ...withStatus };
   // Any other 4xx is about the request (bad input, bad key, unknown model): no retry can fix it.
   return { reason: "request_error", retryable: false, providerFault: false, ...withStatus };
 }

@@ -283,3 +283,25 @@ test("503s are retried on the same provider with backoff until it answers", asyn
   expect(events.retry.every((e, i) => e.delayMs >= 0 && e.delayMs < 5 * 2 ** i)).toBe(true);
   expect(events.fallback).toEqual([]);
 });
+
+test("hybrid: a prompt too long for Ollama's window goes to the cloud provider, even with FALLBACK_ENABLED=false", async () => {
+  const ollama = primaryUpstream((req) => (req.url.pathname === "/api/show" ? jsonResponse({ capabilities: ["completion", "tools"] }) : jsonResponse({ error: "unexpected" }, 500)));
+  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(anthropicTextEvents("ok"))));
+  const gateway = startTestGateway({
+    PREFER_OLLAMA: "true",
+    FALLBACK_ENABLED: "false",
+    MODEL_PROVIDER: "anthropic",
+    ANTHROPIC_UPSTREAM_URL: cloud.url,
+    OLLAMA_ENDPOINT: ollama.url,
+    OLLAMA_NUM_CTX: "1024",
+  });
+  running.push(gateway);
+  const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
+  const { response } = await client.messages
+    .create({ model: "claude-x", max_tokens: 20, messages: [{ role: "user", content: "lorem ipsum dolor ".repeat(1000) }] })
+    .withResponse();
+  expect(response.headers.get("x-lynkr-provider")).toBe("anthropic");
+  expect(response.headers.get("x-lynkr-route")).toBe("hybrid: 0 tools < OLLAMA_MAX_TOOLS_FOR_ROUTING=3: ollama; fallback: ollama context too long (HTTP 400) -> anthropic");
+  expect(ollama.received.map((r) => r.url.pathname)).toEqual(["/api/show"]);
+  expect(gateway.gateway.router.circuits().ollama).toBe("closed");
+});

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { promptTooLongError } from "../../anthropic/errors.ts";
+import { countRequestTokens } from "../../optimize/tokens.ts";
 import { logger } from "../../observability/logger.ts";
 import { fetchUpstream, readBody } from "../http.ts";
 import type { CallContext, ModelInfo, Provider, UpstreamStream } from "../types.ts";
@@ -55,10 +57,18 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
         keepAlive: options.keepAlive,
         numCtx: options.numCtx > 0 ? options.numCtx : undefined,
       });
+      const bodyText = JSON.stringify(body);
+      // Ollama silently drops what does not fit num_ctx; say so instead, in the words Claude Code
+      // compacts on. Counting costs ~0.25 ms per KB, so only near the window: at 2.7+ bytes per
+      // token a smaller body clearly fits.
+      if (options.numCtx > 0 && Buffer.byteLength(bodyText) / 2.7 > options.numCtx) {
+        const estimated = countRequestTokens(request);
+        if (estimated >= options.numCtx) throw promptTooLongError(estimated, options.numCtx);
+      }
       const response = await fetchUpstream({
         upstream,
         url: `${options.endpoint}/api/chat`,
-        init: { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+        init: { method: "POST", headers: { "content-type": "application/json" }, body: bodyText },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });

@@ -304,3 +304,22 @@ test("NDJSON split at arbitrary byte boundaries (inside lines and UTF-8 characte
     expect({ ...split, id: "" }).toEqual({ ...reference, id: "" });
   }
 });
+
+test("a prompt larger than OLLAMA_NUM_CTX is refused in the words Claude Code compacts on, before Ollama cuts it", async () => {
+  const small = startTestGateway({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, OLLAMA_MODEL: "coder:7b", OLLAMA_NUM_CTX: "2048" });
+  try {
+    const before = ollama.chats().length;
+    const smallClient = new Anthropic({ baseURL: small.url, apiKey: "k", maxRetries: 0 });
+    const error = await smallClient.messages
+      .create({ model: "claude-x", max_tokens: 100, messages: [{ role: "user", content: "lorem ipsum dolor ".repeat(2000) }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(String(error)).toMatch(/prompt is too long: \d+ tokens > 2048 maximum/);
+    expect(ollama.chats().length).toBe(before);
+    // A prompt that fits goes out.
+    await smallClient.messages.create({ model: "claude-x", max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
+    expect(ollama.chats().length).toBe(before + 1);
+  } finally {
+    await small.shutdown();
+  }
+});
