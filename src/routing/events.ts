@@ -16,6 +16,8 @@ export type FailureReason =
   | "no_tool_support"
   /** The prompt does not fit this provider's context window (a larger one may take it). */
   | "context_too_long"
+  /** HTTP 404: this provider lacks the model (e.g. not pulled into Ollama); another may have its own. */
+  | "not_found"
   | "empty_stream"
   | "request_error";
 

@@ -51,6 +51,7 @@ export function classifyFailure(error: unknown): Failure {
   if (status >= 500 || status === 409) return { reason: "server_error", retryable: true, providerFault: true, ...withStatus };
   // Claude Code's compaction trigger; a provider with a larger window may still take the prompt.
   if (/^prompt is too long/.test(error.message)) return { reason: "context_too_long", retryable: false, providerFault: false, passOver: true, ...withStatus };
+  if (status === 404) return { reason: "not_found", retryable: false, providerFault: false, passOver: true, ...withStatus };
   // Any other 4xx is about the request (bad input, bad key, unknown model): no retry can fix it.
   return { reason: "request_error", retryable: false, providerFault: false, ...withStatus };
 }

@@ -305,3 +305,17 @@ test("hybrid: a prompt too long for Ollama's window goes to the cloud provider, 
   expect(ollama.received.map((r) => r.url.pathname)).toEqual(["/api/show"]);
   expect(gateway.gateway.router.circuits().ollama).toBe("closed");
 });
+
+test("hybrid: an Ollama model that is not pulled (404) hands the request to the cloud provider", async () => {
+  const ollama = primaryUpstream(() => jsonResponse({ error: "model 'qwen2.5-coder:7b' not found" }, 404));
+  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(anthropicTextEvents("ok"))));
+  const gateway = startTestGateway({ PREFER_OLLAMA: "true", MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: cloud.url, OLLAMA_ENDPOINT: ollama.url });
+  running.push(gateway);
+  const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
+  const { response } = await client.messages.create({ model: "claude-x", max_tokens: 20, messages: [{ role: "user", content: "hi" }] }).withResponse();
+  expect(response.headers.get("x-lynkr-provider")).toBe("anthropic");
+  expect(response.headers.get("x-lynkr-route")).toBe("hybrid: 0 tools < OLLAMA_MAX_TOOLS_FOR_ROUTING=3: ollama; fallback: ollama not found (HTTP 404) -> anthropic");
+  // Not the provider's outage: no retries, and its circuit stays closed.
+  expect(ollama.received.length).toBe(1);
+  expect(gateway.gateway.router.circuits().ollama).toBe("closed");
+});
