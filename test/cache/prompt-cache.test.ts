@@ -1,0 +1,153 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { promptCacheKey } from "../../src/cache/key.ts";
+import { anthropicSse, chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { startTestGateway, tempDir } from "../helpers/gateway.ts";
+
+let upstream: FakeUpstream;
+let recorded: string;
+
+beforeAll(async () => {
+  recorded = await readWire("upstream/anthropic/stream-text.sse");
+  // One event's JSON per line.
+  const toolUse = (await readWire("upstream/anthropic/stream-text-then-tool-use.chunks.txt"))
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as { type: string });
+  upstream = startFakeUpstream((req) => {
+    const text = JSON.stringify(req.json);
+    if (text.includes("use a tool")) return chunkedResponse(anthropicSse(toolUse));
+    return chunkedResponse(sseEvents(recorded));
+  });
+});
+afterAll(() => upstream.stop());
+
+const body = (content: string, extra: Record<string, unknown> = {}) => ({
+  model: "claude-3-opus-20240229",
+  max_tokens: 64,
+  messages: [{ role: "user", content }],
+  ...extra,
+});
+const post = (url: string, payload: unknown) =>
+  fetch(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) });
+
+function cachedGateway(env: Record<string, string> = {}) {
+  return startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, PROMPT_CACHE_ENABLED: "true", ...env });
+}
+
+test("a streamed hit is byte-identical to the original stream, marked x-lynkr-cache: hit, without calling the upstream", async () => {
+  const gateway = cachedGateway();
+  try {
+    const before = upstream.received.length;
+    const original = await post(gateway.url, body("count", { stream: true }));
+    expect(original.headers.get("x-lynkr-cache")).toBeNull();
+    const originalText = await original.text();
+    expect(originalText).toBe(recorded);
+    await Bun.sleep(20);
+
+    const hit = await post(gateway.url, body("count", { stream: true }));
+    expect(hit.status).toBe(200);
+    expect(hit.headers.get("x-lynkr-cache")).toBe("hit");
+    expect(hit.headers.get("content-type")).toStartWith("text/event-stream");
+    expect(await hit.text()).toBe(originalText);
+    expect(upstream.received.length - before).toBe(1);
+
+    // The same answer as JSON, for a client that does not stream.
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
+    const { data, response } = await client.messages.create(body("count") as Anthropic.MessageCreateParamsNonStreaming).withResponse();
+    expect(response.headers.get("x-lynkr-cache")).toBe("hit");
+    expect(data.content.map((b) => (b.type === "text" ? b.text : ""))).toEqual(["1\n2\n3\n4\n5"]);
+    expect(upstream.received.length - before).toBe(1);
+
+    await Bun.sleep(20);
+    const metrics = (await (await fetch(`${gateway.url}/metrics/observability`)).json()) as { cache: { hit: number; miss: number; saved_tokens: number; saved_usd: number } };
+    expect(metrics.cache).toMatchObject({ hit: 2, miss: 1, saved_tokens: 56, saved_usd: 0.0024 });
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("a JSON answer replays as identical JSON, and as a valid stream to a streaming client", async () => {
+  const gateway = cachedGateway();
+  try {
+    const original = await post(gateway.url, body("json first"));
+    const originalText = await original.text();
+    await Bun.sleep(20);
+    const hit = await post(gateway.url, body("json first"));
+    expect(hit.headers.get("x-lynkr-cache")).toBe("hit");
+    expect(await hit.text()).toBe(originalText);
+
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
+    const streamed = await client.messages.stream(body("json first") as Anthropic.MessageCreateParamsNonStreaming).finalMessage();
+    const message = JSON.parse(originalText) as Anthropic.Message;
+    const text = (m: Anthropic.Message) => m.content.map((block) => (block.type === "text" ? block.text : block.type));
+    expect({ id: streamed.id, text: text(streamed), stop_reason: streamed.stop_reason, usage: streamed.usage }).toEqual({
+      id: message.id,
+      text: text(message),
+      stop_reason: message.stop_reason,
+      usage: message.usage,
+    });
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("turns that call tools are not cached", async () => {
+  const gateway = cachedGateway();
+  try {
+    const before = upstream.received.length;
+    for (let i = 0; i < 2; i++) {
+      const res = await post(gateway.url, body("please use a tool", { stream: true }));
+      expect(res.headers.get("x-lynkr-cache")).toBeNull();
+      await res.text();
+      await Bun.sleep(20);
+    }
+    expect(upstream.received.length - before).toBe(2);
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("entries survive a restart, expire after PROMPT_CACHE_TTL_MS, and differ by sampling parameters", async () => {
+  const dbPath = join(tempDir(), "lynkr.db");
+  let gateway = cachedGateway({ SESSION_DB_PATH: dbPath, PROMPT_CACHE_TTL_MS: "1500" });
+  const before = upstream.received.length;
+  try {
+    await (await post(gateway.url, body("persist"))).text();
+    await Bun.sleep(20);
+  } finally {
+    await gateway.shutdown();
+  }
+  gateway = cachedGateway({ SESSION_DB_PATH: dbPath, PROMPT_CACHE_TTL_MS: "1500" });
+  try {
+    expect((await post(gateway.url, body("persist"))).headers.get("x-lynkr-cache")).toBe("hit");
+    expect((await post(gateway.url, body("persist", { temperature: 0.2 }))).headers.get("x-lynkr-cache")).toBeNull();
+    expect(upstream.received.length - before).toBe(2);
+    await Bun.sleep(1600);
+    expect((await post(gateway.url, body("persist"))).headers.get("x-lynkr-cache")).toBeNull();
+    expect(upstream.received.length - before).toBe(3);
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("PROMPT_CACHE_ENABLED=false always calls the upstream", async () => {
+  const gateway = cachedGateway({ PROMPT_CACHE_ENABLED: "false" });
+  try {
+    const before = upstream.received.length;
+    for (let i = 0; i < 2; i++) await (await post(gateway.url, body("off"))).text();
+    expect(upstream.received.length - before).toBe(2);
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("the key is canonical: key order and stream/metadata do not change it, content and scope do", () => {
+  const a = { model: "m", max_tokens: 5, messages: [{ role: "user" as const, content: [{ type: "text", text: "x" }] }], stream: true };
+  const b = { messages: [{ content: [{ text: "x", type: "text" }], role: "user" as const }], max_tokens: 5, model: "m", metadata: { user_id: "u" } };
+  expect(promptCacheKey(a, "s")).toBe(promptCacheKey(b, "s"));
+  expect(promptCacheKey(a, "s")).toMatch(/^[0-9a-f]{64}$/);
+  expect(promptCacheKey({ ...a, max_tokens: 6 }, "s")).not.toBe(promptCacheKey(a, "s"));
+  expect(promptCacheKey(a, "other key")).not.toBe(promptCacheKey(a, "s"));
+});
