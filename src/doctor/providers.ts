@@ -148,7 +148,28 @@ async function checkOllama(target: ProviderUnderTest, timeoutMs: number): Promis
       ? pass(modelId, `ollama model ${model}`, `pulled, takes tools${caps.thinking ? " and thinking" : ""}${caps.contextLength ? `, ${caps.contextLength}-token context` : ""}`)
       : fail(modelId, `ollama model ${model}`, "pulled, but cannot call tools (Claude Code needs them)", "use a model with the tools capability, e.g. OLLAMA_MODEL=qwen2.5-coder:7b (ollama pull qwen2.5-coder:7b)"),
   );
+  results.push(checkOllamaContext(target, caps.contextLength));
   return results;
+}
+
+/** Claude Code's first request is ~12k tokens; a smaller window is silently cut by Ollama. */
+const claudeCodeContext = 16_384;
+
+function checkOllamaContext(target: ProviderUnderTest, modelContext: number | undefined): CheckResult {
+  const numCtx = target.config.OLLAMA_NUM_CTX;
+  const id = `ollama-context:${target.name}`;
+  const title = "ollama context";
+  const suggested = Math.min(32_768, modelContext ?? 32_768);
+  if (numCtx === 0) {
+    return fail(id, title, "OLLAMA_NUM_CTX unset: Ollama's default window (often 4096 tokens) silently cuts Claude Code's 12k+ token prompts", `set OLLAMA_NUM_CTX=${suggested}`);
+  }
+  if (modelContext !== undefined && numCtx > modelContext) {
+    return fail(id, title, `OLLAMA_NUM_CTX=${numCtx} is more than the model's ${modelContext}`, `set OLLAMA_NUM_CTX=${modelContext}`);
+  }
+  if (numCtx < claudeCodeContext) {
+    return fail(id, title, `OLLAMA_NUM_CTX=${numCtx} is too small for Claude Code's prompts (12k+ tokens)`, `set OLLAMA_NUM_CTX=${suggested}`);
+  }
+  return pass(id, title, `num_ctx ${numCtx}${modelContext ? ` of the model's ${modelContext}` : ""}`);
 }
 
 function safeJson(text: string): unknown {

@@ -57,6 +57,7 @@ test("a healthy hybrid setup: every check passes, exit 0, and the table shows âœ
     ANTHROPIC_UPSTREAM_API_KEY: "good-key",
     OLLAMA_ENDPOINT: ollama.url,
     OLLAMA_MODEL: "coder:7b",
+    OLLAMA_NUM_CTX: "32768",
     FALLBACK_PROVIDER: "openrouter",
     OPENROUTER_API_KEY: "or-good",
     OPENROUTER_ENDPOINT: `${openrouter.url}/api/v1/chat/completions`,
@@ -72,6 +73,7 @@ test("a healthy hybrid setup: every check passes, exit 0, and the table shows âœ
     "provider:anthropic",
     "provider:ollama",
     "ollama-model:ollama",
+    "ollama-context:ollama",
     "provider:openrouter",
     "port",
     "database",
@@ -121,6 +123,10 @@ test("Ollama down, or a model that cannot call tools, says so", async () => {
 
   const noTools = await doctor({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, OLLAMA_MODEL: "chat:1b", PORT: freePort() });
   expect(byId(noTools.report)["ollama-model:ollama"]).toMatchObject({ ok: false, detail: "pulled, but cannot call tools (Claude Code needs them)" });
+  // No OLLAMA_NUM_CTX: Ollama's default window would cut Claude Code's prompts.
+  expect(byId(noTools.report)["ollama-context:ollama"]).toMatchObject({ ok: false, fix: "set OLLAMA_NUM_CTX=32768" });
+  const tooBig = await doctor({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, OLLAMA_MODEL: "coder:7b", OLLAMA_NUM_CTX: "65536", PORT: freePort() });
+  expect(byId(tooBig.report)["ollama-context:ollama"]).toMatchObject({ ok: false, detail: "OLLAMA_NUM_CTX=65536 is more than the model's 32768", fix: "set OLLAMA_NUM_CTX=32768" });
 });
 
 test("an invalid configuration is reported as the first âœ– and nothing is probed", async () => {
