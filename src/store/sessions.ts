@@ -17,8 +17,12 @@ export interface TurnRecord {
   error: { type: string; message: string } | undefined;
 }
 
+// Claude Code moves its cache_control breakpoint to the newest block on every request, so the
+// history it re-sends differs from the previous request only there: compare without it.
+const withoutCacheControl = (key: string, value: unknown) => (key === "cache_control" ? undefined : value);
+
 function hash(value: unknown): string {
-  return Bun.hash(JSON.stringify(value)).toString(16);
+  return Bun.hash(JSON.stringify(value, withoutCacheControl)).toString(16);
 }
 
 export class SessionStore {

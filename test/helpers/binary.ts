@@ -1,0 +1,27 @@
+import { copyFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRootDir } from "./lynkr-process.ts";
+
+// The standalone executable, built once per test process with the README's `bun run build`
+// (into a temp folder, so a developer's dist/ is left alone), then copied alone into an empty
+// folder: whatever runs it there has no node_modules and no sources next to it.
+
+let built: Promise<string> | undefined;
+
+export function buildBinary(): Promise<string> {
+  built ??= (async () => {
+    const outdir = mkdtempSync(join(tmpdir(), "lynkr-build-"));
+    const proc = Bun.spawn(["bun", "run", "build", "--outdir", outdir], { cwd: repoRootDir, stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    if (code !== 0) throw new Error(`bun run build failed (exit ${code}):\n${stdout}${stderr}`);
+    const alone = mkdtempSync(join(tmpdir(), "lynkr-bin-"));
+    const binary = join(alone, "lynkr");
+    copyFileSync(join(outdir, "lynkr"), binary);
+    return binary;
+  })();
+  return built;
+}
+
+/** A PATH with no Bun and no Node on it: only what a bare machine has for everything else. */
+export const pathWithoutBun = "/nonexistent-no-bun";

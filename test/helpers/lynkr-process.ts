@@ -1,0 +1,61 @@
+import { join } from "node:path";
+
+// `lynkr start` as a separate process (from source or a built binary): started, its listen URL
+// read from its own start-up log, its output kept for assertions, stopped when done.
+
+export interface LynkrProcess {
+  url: string;
+  pid: number;
+  /** Everything it printed so far (stdout then stderr). */
+  output(): string;
+  stop(): Promise<number>;
+}
+
+export const repoRootDir = new URL("../../", import.meta.url).pathname;
+
+/** The command that runs lynkr from source, without Bun's own .env loading. */
+export const lynkrFromSource = ["bun", "--no-env-file", join(repoRootDir, "src/cli/main.ts")];
+
+/**
+ * Starts `command start` with exactly `env` (PORT 0 unless given) and resolves once it logs its
+ * URL; rejects with its output if it exits or stays silent for `timeoutMs`.
+ */
+export async function spawnLynkr(command: string[], env: Record<string, string>, cwd: string, timeoutMs = 15_000): Promise<LynkrProcess> {
+  const proc = Bun.spawn([...command, "start"], {
+    cwd,
+    env: { PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  let err = "";
+  const drain = async (stream: ReadableStream<Uint8Array>, onText: (t: string) => void) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
+  };
+  let announced: (url: string) => void = () => {};
+  const listening = new Promise<string>((resolve) => (announced = resolve));
+  void drain(proc.stdout, (t) => {
+    out += t;
+    const match = out.match(/listening on (http:\/\/[^\s"]+)/);
+    if (match?.[1]) announced(match[1]);
+  });
+  void drain(proc.stderr, (t) => (err += t));
+  const url = await Promise.race([listening, proc.exited.then(() => undefined), Bun.sleep(timeoutMs).then(() => undefined)]);
+  if (!url) {
+    proc.kill("SIGKILL");
+    throw new Error(`lynkr did not start (exit ${proc.exitCode}):\n${out}${err}`);
+  }
+  return {
+    url,
+    pid: proc.pid,
+    output: () => out + err,
+    async stop() {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+      const code = await proc.exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
