@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config/load.ts";
 import { configureLogger } from "../src/observability/logger.ts";
 import { startGateway } from "../src/server/serve.ts";
+import { lynkrFromSource, spawnLynkr } from "../test/helpers/lynkr-process.ts";
 
 // Shared pieces of the benchmark suites: what a suite returns, percentiles, the Markdown
 // printer, the gateway (in this process or as its own process) and a fast fake upstream.
@@ -87,49 +88,18 @@ export function startGatewayInProcess(env: Record<string, string>): BenchGateway
   };
 }
 
-const repoRoot = new URL("../", import.meta.url).pathname;
-
 /** `lynkr start` as its own process (like a user runs it), so its RSS and event loop are its own. */
 export async function spawnGateway(env: Record<string, string>): Promise<BenchGateway> {
   const dir = mkdtempSync(join(tmpdir(), "lynkr-bench-"));
-  const proc = Bun.spawn(["bun", "--no-env-file", join(repoRoot, "src/cli/main.ts"), "start"], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? "", ...benchEnv(dir, env), LOG_LEVEL: "info", LOG_FORMAT: "json" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const url = await listeningUrl(proc.stdout, proc.stderr, proc.exited);
+  const lynkr = await spawnLynkr(lynkrFromSource, { PATH: process.env.PATH ?? "", ...benchEnv(dir, env), LOG_LEVEL: "info" }, dir);
   return {
-    url,
-    rss: () => rssOf(proc.pid),
+    url: lynkr.url,
+    rss: () => rssOf(lynkr.pid),
     async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
+      await lynkr.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function listeningUrl(stdout: ReadableStream<Uint8Array>, stderr: ReadableStream<Uint8Array>, exited: Promise<number>): Promise<string> {
-  const decoder = new TextDecoder();
-  let seen = "";
-  const reader = stdout.getReader();
-  const found = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return undefined;
-      seen += decoder.decode(value, { stream: true });
-      const match = seen.match(/listening on (http:\/\/[^\s"]+)/);
-      if (match?.[1]) {
-        reader.releaseLock();
-        void stdout.pipeTo(new WritableStream());
-        return match[1];
-      }
-    }
-  })();
-  const url = await Promise.race([found, exited.then(() => undefined), Bun.sleep(15_000).then(() => undefined)]);
-  if (!url) throw new Error(`gateway did not start:\n${seen}\n${await new Response(stderr).text()}`);
-  return url;
 }
 
 /** RSS of another process from /proc (Linux), in bytes. */

@@ -76,7 +76,8 @@ async function paired(gatewayUrl: string, upstreamUrl: string, measure: (base: s
 export default async function gatewayOverhead(): Promise<BenchSection> {
   const recorded = (await Bun.file(recordedPath).json()) as Recorded;
   const upstream = startFakeAnthropicUpstream();
-  const gateway = await spawnGateway({ MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: upstream.url });
+  // The prompt cache would answer repeated identical requests itself: measure the forwarding path.
+  const gateway = await spawnGateway({ MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: upstream.url, PROMPT_CACHE_ENABLED: "false" });
   try {
     await Bun.sleep(200);
     const idleRss = gateway.rss();
@@ -104,7 +105,7 @@ export default async function gatewayOverhead(): Promise<BenchSection> {
       columns: ["request", "measured until", "direct p50 ms", "via lynkr p50 ms", "added p50 ms", "added p99 ms", "ratio p50"],
       rows,
       notes: [
-        `${samples} sequential requests per row after ${warmup} warm-up ones, direct and via lynkr alternating; fake upstream on loopback answering at once; every turn written to SQLite as in production.`,
+        `${samples} sequential requests per row after ${warmup} warm-up ones, direct and via lynkr alternating; fake upstream on loopback answering at once; every turn written to SQLite as in production; prompt cache off (every request reaches the upstream).`,
         `Aim: added p50 < 1 ms. Worst added p50 this run: ${ms(worstAddedP50)} ms (${worstAddedP50 < 1 ? "met" : "MISSED"}).`,
         `Gateway RSS (\`lynkr start\` as its own process): ${mib(idleRss)} MiB idle, ${mib(afterRss)} MiB after ${upstream.requests} upstream requests.`,
         "added p99 is the difference of the two p99s (tail noise of a shared machine included).",
