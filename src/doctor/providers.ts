@@ -161,7 +161,8 @@ function checkOllamaContext(target: ProviderUnderTest, modelContext: number | un
   const title = "ollama context";
   const suggested = Math.min(32_768, modelContext ?? 32_768);
   if (numCtx === 0) {
-    return fail(id, title, "OLLAMA_NUM_CTX unset: Ollama's default window (often 4096 tokens) silently cuts Claude Code's 12k+ token prompts", `set OLLAMA_NUM_CTX=${suggested}`);
+    // Ollama may run with OLLAMA_CONTEXT_LENGTH large enough; lynkr cannot see it, so it advises.
+    return pass(id, title, `Ollama's own window (OLLAMA_NUM_CTX unset); unless Ollama runs with OLLAMA_CONTEXT_LENGTH >= ${claudeCodeContext}, set OLLAMA_NUM_CTX=${suggested}: a smaller window silently cuts Claude Code's 12k+ token prompts`);
   }
   if (modelContext !== undefined && numCtx > modelContext) {
     return fail(id, title, `OLLAMA_NUM_CTX=${numCtx} is more than the model's ${modelContext}`, `set OLLAMA_NUM_CTX=${modelContext}`);
