@@ -58,12 +58,13 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
         numCtx: options.numCtx > 0 ? options.numCtx : undefined,
       });
       const bodyText = JSON.stringify(body);
-      // Ollama silently drops what does not fit num_ctx; say so instead, in the words Claude Code
-      // compacts on. Counting costs ~0.25 ms per KB, so only near the window: at 2.7+ bytes per
-      // token a smaller body clearly fits.
-      if (options.numCtx > 0 && Buffer.byteLength(bodyText) / 2.7 > options.numCtx) {
+      // Ollama silently drops what does not fit its window (num_ctx, at most the model's own);
+      // say so instead, in the words Claude Code compacts on. Counting costs ~0.25 ms per KB, so
+      // only near the window: at 2.7+ bytes per token a smaller body clearly fits.
+      const window = options.numCtx > 0 ? options.numCtx : caps.contextLength;
+      if (window !== undefined && Buffer.byteLength(bodyText) / 2.7 > window) {
         const estimated = countRequestTokens(request);
-        if (estimated >= options.numCtx) throw promptTooLongError(estimated, options.numCtx);
+        if (estimated >= window) throw promptTooLongError(estimated, window);
       }
       const response = await fetchUpstream({
         upstream,

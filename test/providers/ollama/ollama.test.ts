@@ -323,3 +323,17 @@ test("a prompt larger than OLLAMA_NUM_CTX is refused in the words Claude Code co
     await small.shutdown();
   }
 });
+
+test("without OLLAMA_NUM_CTX, the model's own context length (from /api/show) bounds the prompt", async () => {
+  ollama.onChat(async () => ndjsonResponse(await recordedNdjson("chat-stream-text.ndjson")));
+  const bare = startTestGateway({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, OLLAMA_MODEL: "coder:7b" });
+  try {
+    const bareClient = new Anthropic({ baseURL: bare.url, apiKey: "k", maxRetries: 0 });
+    const error = await bareClient.messages
+      .create({ model: "claude-x", max_tokens: 100, messages: [{ role: "user", content: "lorem ipsum dolor ".repeat(30_000) }] })
+      .catch((e: unknown) => e);
+    expect(String(error)).toMatch(/prompt is too long: \d+ tokens > 32768 maximum/);
+  } finally {
+    await bare.shutdown();
+  }
+});
