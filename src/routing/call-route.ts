@@ -43,6 +43,13 @@ function circuitOpenError(provider: string, breaker: CircuitBreaker): AnthropicE
   });
 }
 
+/** The failure the client gets, saying how it was routed (x-lynkr-route), like an answer does. */
+function withRoute(error: unknown, route: string): unknown {
+  if (!(error instanceof AnthropicError)) return error;
+  const headers = { ...error.headers, "x-lynkr-route": route.replace(/[^\x20-\x7e]/g, "?") };
+  return new AnthropicError(error.type, error.message, { status: error.status, headers, cause: error.cause });
+}
+
 /** After the first byte nothing can fail over, but a broken stream still counts against the provider. */
 function watched(events: AsyncIterator<StreamEvent>, breaker: CircuitBreaker, signal: AbortSignal): AsyncIterator<StreamEvent> {
   return {
@@ -76,6 +83,7 @@ export async function callRoute(router: Router, request: MessagesRequest, ctx: C
   logger.debug(`route ${route.reason}`, { request_id: ctx.requestId, chain: route.chain.map((t) => t.provider.name) });
   const needsTools = (request.tools?.length ?? 0) > 0 && request.tool_choice?.type !== "none";
   const detours: string[] = [];
+  const routeSoFar = () => [route.reason, ...detours].join("; ");
   let lastError: unknown = new ApiError("no provider is configured for this request");
   let attempts = 0;
 
@@ -114,7 +122,7 @@ export async function callRoute(router: Router, request: MessagesRequest, ctx: C
           events: watched(events, breaker, ctx.signal),
           first: first.value,
           rule: route.rule,
-          route: detours.length > 0 ? `${route.reason}; ${detours.join("; ")}` : route.reason,
+          route: routeSoFar(),
         };
       } catch (error) {
         if (ctx.signal.aborted) {
@@ -125,7 +133,7 @@ export async function callRoute(router: Router, request: MessagesRequest, ctx: C
         if (!classified.providerFault) {
           breaker.release();
           // The request's own fault (400, 401, 404…): the same answer would come from anywhere.
-          if (!classified.passOver || !next) throw error;
+          if (!classified.passOver || !next) throw withRoute(error, routeSoFar());
           lastError = error;
           failure = classified;
           break;
@@ -168,5 +176,5 @@ export async function callRoute(router: Router, request: MessagesRequest, ctx: C
       logger.warn(`provider ${note}; answering with ${next.provider.name}`, { request_id: ctx.requestId });
     }
   }
-  throw lastError;
+  throw withRoute(lastError, routeSoFar());
 }

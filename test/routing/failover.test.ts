@@ -211,6 +211,7 @@ test("a 400 is the request's fault: no retry, no fallback, the upstream's words"
   const error = await ask(client).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(Anthropic.BadRequestError);
   expect(String(error)).toContain("max_tokens: too large");
+  expect((error as InstanceType<typeof Anthropic.BadRequestError>).headers?.get("x-lynkr-route")).toBe("rule default");
   expect(primary.received.length).toBe(1);
   expect(backup.received.length).toBe(before);
   expect(events.retry).toEqual([]);
@@ -225,6 +226,7 @@ test("FALLBACK_ENABLED=false: a refused primary is retried, then reported; an op
   expect(error).toBeInstanceOf(Anthropic.APIError);
   expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
   expect(String(error)).toMatch(/connection refused|ECONNREFUSED/);
+  expect((error as InstanceType<typeof Anthropic.APIError>).headers?.get("x-lynkr-route")).toBe("rule default");
   expect(events.retry.map((e) => e.reason)).toEqual(["connection_refused"]);
 
   const open = await ask(client).catch((e: unknown) => e);
@@ -318,4 +320,29 @@ test("hybrid: an Ollama model that is not pulled (404) hands the request to the 
   // Not the provider's outage: no retries, and its circuit stays closed.
   expect(ollama.received.length).toBe(1);
   expect(gateway.gateway.router.circuits().ollama).toBe("closed");
+});
+
+test("when every provider fails, the client gets the last error, and x-lynkr-route tells the way it went", async () => {
+  const failing = startFakeUpstream(() => jsonResponse({ type: "error", error: { type: "api_error", message: "backup down too" } }, 500));
+  upstreams.push(failing);
+  const dir = tempDir();
+  const path = join(dir, "routing.json");
+  writeFileSync(
+    path,
+    JSON.stringify({
+      providers: { primary: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: refusedUrl() }, spare: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: failing.url } },
+      router: { default: "primary" },
+      fallback: ["spare"],
+    }),
+  );
+  const gateway = startTestGateway({ LYNKR_CONFIG: path, API_RETRY_MAX_RETRIES: "1", API_RETRY_INITIAL_DELAY: "1" });
+  running.push(gateway);
+  const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
+  const error = await ask(client).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(Anthropic.InternalServerError);
+  expect(String(error)).toContain("backup down too");
+  expect((error as InstanceType<typeof Anthropic.APIError>).headers?.get("x-lynkr-route")).toBe(
+    "rule default; fallback: primary connection refused (HTTP 502) -> spare",
+  );
+  expect(failing.received.length).toBe(2);
 });
