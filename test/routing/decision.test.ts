@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { MessagesRequest } from "../../src/anthropic/schema.ts";
+import { messagesRequestSchema, type MessagesRequest } from "../../src/anthropic/schema.ts";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
 import { createRouter } from "../../src/routing/router.ts";
+import { readWire } from "../helpers/fake-upstream.ts";
 import { tempDir } from "../helpers/gateway.ts";
 
 // The routing decision table: which chain each kind of request gets, and why.
@@ -215,5 +216,21 @@ describe("rules from LYNKR_CONFIG", () => {
     expect(problems({ LYNKR_CONFIG: "/nonexistent/lynkr.json" })).toEqual([
       "LYNKR_CONFIG /nonexistent/lynkr.json: file not found (LYNKR_CONFIG names a routing file that does not exist)",
     ]);
+  });
+});
+
+describe("Claude Code's real request (2.1.328)", () => {
+  test("12 tools and everyday adaptive thinking: the cloud tier in hybrid mode, the default rule with rules", async () => {
+    const recorded = JSON.parse(await readWire("claude-code-2.1.328-request.json")) as { body: unknown };
+    const request = messagesRequestSchema.parse(recorded.body);
+    expect(chainOf(routerFor({ PREFER_OLLAMA: "true", MODEL_PROVIDER: "anthropic" }), request)).toEqual({
+      chain: ["anthropic"],
+      rule: "hybrid",
+      reason: "hybrid: 12 tools >= OLLAMA_MAX_TOOLS_FOR_ROUTING=3, cloud: anthropic",
+    });
+    const rules = routerFor({ MODEL_PROVIDER: "anthropic" }, { router: { default: "anthropic", think: "ollama", background: "ollama", longContext: "ollama", longContextThreshold: 60000 } });
+    expect(chainOf(rules, request).rule).toBe("default");
+    expect(chainOf(rules, { ...request, model: "claude-haiku-4-5" }).rule).toBe("background");
+    expect(chainOf(rules, { ...request, output_config: { effort: "high" } }).rule).toBe("think");
   });
 });
