@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { anthropicTextEvents } from "../helpers/anthropic-message.ts";
+import { anthropicSse, chunkedResponse, jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { startTestGateway } from "../helpers/gateway.ts";
+import { refusedUrl } from "../helpers/ports.ts";
+import { createApp } from "../../src/server/app.ts";
+
+let upstream: FakeUpstream;
+
+beforeAll(() => {
+  upstream = startFakeUpstream((req) =>
+    req.url.pathname === "/v1/models"
+      ? jsonResponse({ data: [{ id: "claude-x", type: "model", display_name: "X", created_at: "2025-01-01T00:00:00Z" }], has_more: false })
+      : chunkedResponse(anthropicSse(anthropicTextEvents("hi")), { delayMs: 100 }),
+  );
+});
+afterAll(() => upstream.stop());
+
+type Ready = { status: string; checks: Record<string, string>; providers?: { name: string; ok: boolean; circuit: string }[] };
+
+test("ready reports database, shutdown and memory; live is plain ok", async () => {
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url });
+  try {
+    expect(await (await fetch(`${gateway.url}/health/live`)).json()).toEqual({ status: "ok" });
+    const res = await fetch(`${gateway.url}/health/ready`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Ready;
+    expect(body.status).toBe("ready");
+    expect(body.checks).toEqual({ database: "ok", shutdown: "ok", memory: "ok" });
+    expect(body.providers).toBeUndefined();
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("deep=true asks each provider, and reuses the answer for HEALTH_DEEP_CACHE_MS", async () => {
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_UPSTREAM_API_KEY: "sk-ant-upstream-key-123" });
+  try {
+    const before = upstream.received.filter((r) => r.url.pathname === "/v1/models").length;
+    const body = (await (await fetch(`${gateway.url}/health/ready?deep=true`)).json()) as Ready;
+    expect(body.checks.providers).toBe("ok");
+    expect(body.providers).toEqual([expect.objectContaining({ name: "anthropic", ok: true, circuit: "closed" })]);
+    await fetch(`${gateway.url}/health/ready?deep=true`);
+    expect(upstream.received.filter((r) => r.url.pathname === "/v1/models").length - before).toBe(1);
+    expect(JSON.stringify(body)).not.toContain("sk-ant-upstream-key-123");
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("deep=true is 503 when no provider can be reached", async () => {
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: refusedUrl(), HEALTH_DEEP_CACHE_MS: "0" });
+  try {
+    const res = await fetch(`${gateway.url}/health/ready?deep=true`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as Ready;
+    expect(body.checks.providers).toBe("none reachable");
+    expect(body.providers?.[0]?.ok).toBe(false);
+    // Plain readiness does not depend on upstreams.
+    expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(200);
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("ready turns 503 the moment shutdown begins, while an in-flight stream is still finishing", async () => {
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url });
+  const app = createApp(gateway.gateway);
+  const stream = await fetch(`${gateway.url}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "claude-x", max_tokens: 8, stream: true, messages: [{ role: "user", content: "hi" }] }),
+  });
+  const stopping = gateway.shutdown();
+  const res = await app.request("/health/ready");
+  expect(res.status).toBe(503);
+  expect(((await res.json()) as Ready).checks.shutdown).toBe("draining");
+  expect(await stream.text()).toContain("event: message_stop");
+  expect(await stopping).toEqual({ drained: true });
+});
+
+test("a body over MAX_REQUEST_BODY_BYTES gets 413 request_too_large", async () => {
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, MAX_REQUEST_BODY_BYTES: "2048" });
+  try {
+    const res = await fetch(`${gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-x", max_tokens: 8, messages: [{ role: "user", content: "x".repeat(4096) }] }),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe("request_too_large");
+    expect(res.headers.get("x-should-retry")).toBe("false");
+  } finally {
+    await gateway.shutdown();
+  }
+});
