@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { spawnGateway } from "../helpers/cli-process.ts";
+import { chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+
+const lynkrKey = "lynkr-key-do-not-log-4821";
+const upstreamKey = "sk-ant-api03-upstream-do-not-log-7731";
+const secretInBody = "sk-proj-secret-pasted-into-a-prompt-9917";
+let upstream: FakeUpstream;
+
+beforeAll(async () => {
+  const recorded = await readWire("upstream/anthropic/stream-text.sse");
+  upstream = startFakeUpstream(() => chunkedResponse(sseEvents(recorded)));
+});
+afterAll(() => upstream.stop());
+
+type Line = Record<string, unknown>;
+
+test("one line per request with id, route, tokens, cost and cache; debug adds bodies; no secret anywhere in the log", async () => {
+  const gw = await spawnGateway({
+    ANTHROPIC_UPSTREAM_URL: upstream.url,
+    ANTHROPIC_UPSTREAM_API_KEY: upstreamKey,
+    LYNKR_API_KEYS: `ops:${lynkrKey}`,
+    LOG_LEVEL: "debug",
+  });
+  const post = (headers: Record<string, string>, stream: boolean) =>
+    fetch(`${gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({
+        model: "claude-3-opus-20240229",
+        max_tokens: 64,
+        stream,
+        messages: [{ role: "user", content: `my key is ${secretInBody}, count please` }],
+      }),
+    });
+  expect((await post({ "x-api-key": lynkrKey, "x-request-id": "trace-abc-123" }, true).then((r) => r.text())).length).toBeGreaterThan(0);
+  expect((await post({ authorization: `Bearer ${lynkrKey}` }, false)).status).toBe(200);
+  expect((await post({ "x-api-key": "not-the-key-55555" }, false)).status).toBe(401);
+  await Bun.sleep(100);
+  gw.proc.kill("SIGTERM");
+  expect(await gw.exited()).toBe(0);
+
+  const output = gw.output();
+  for (const secret of [lynkrKey, upstreamKey, secretInBody, "not-the-key-55555"]) expect(output).not.toContain(secret);
+
+  const lines = output.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Line);
+  const requests = lines.filter((l) => l.path === "/v1/messages" && l.status !== undefined);
+  expect(requests).toHaveLength(3);
+  expect(requests[0]).toMatchObject({
+    msg: "POST /v1/messages 200",
+    request_id: "trace-abc-123",
+    method: "POST",
+    status: 200,
+    client: "ops",
+    provider: "anthropic",
+    model: "claude-3-opus-20240229",
+    route: expect.stringContaining("static"),
+    stream: true,
+    input_tokens: 15,
+    output_tokens: 13,
+    cost_usd: 0.0012,
+    cache: "miss",
+  });
+  expect(typeof requests[0]?.latency_ms).toBe("number");
+  expect(requests[2]).toMatchObject({ status: 401, rejected: "unauthenticated" });
+
+  const bodies = lines.filter((l) => l.request_id === "trace-abc-123" && typeof l.request_body === "string");
+  expect(bodies).toHaveLength(1);
+  expect(String(bodies[0]?.request_body)).toContain("[REDACTED]");
+  expect(String(bodies[0]?.request_body)).toContain("count please");
+  expect(String(bodies[0]?.response_body)).toContain("1\\n2\\n3");
+  expect((bodies[0]?.request_headers as Record<string, string>)["x-api-key"]).toBe("[REDACTED]");
+});
