@@ -8,16 +8,17 @@ function messagesUrl(endpoint: string): string {
   return /\/v1\/messages$/.test(endpoint) ? endpoint : `${endpoint}/v1/messages`;
 }
 
-// One factory per provider kind; each reads only its own part of the validated config.
-const factories: Record<ProviderName, (config: Config) => Provider> = {
+// One factory per provider kind; each reads only its own part of the validated config. `name`
+// is the kind, or an instance name from the routing file (several providers of one kind).
+const factories: Record<ProviderName, (config: Config, name: string) => Provider> = {
   openai: (config) => createOpenAiFamilyProvider("openai", config),
   "azure-openai": (config) => createOpenAiFamilyProvider("azure-openai", config),
   openrouter: (config) => createOpenAiFamilyProvider("openrouter", config),
   databricks: (config) => createOpenAiFamilyProvider("databricks", config),
   llamacpp: (config) => createOpenAiFamilyProvider("llamacpp", config),
-  anthropic: (config) =>
+  anthropic: (config, name) =>
     createAnthropicWireProvider({
-      name: "anthropic",
+      name,
       kind: "anthropic",
       messagesUrl: messagesUrl(config.ANTHROPIC_UPSTREAM_URL),
       apiKey: config.ANTHROPIC_UPSTREAM_API_KEY,
@@ -25,9 +26,9 @@ const factories: Record<ProviderName, (config: Config) => Provider> = {
       model: config.MODEL_DEFAULT,
       timeoutMs: config.ANTHROPIC_UPSTREAM_TIMEOUT_MS,
     }),
-  "azure-anthropic": (config) =>
+  "azure-anthropic": (config, name) =>
     createAnthropicWireProvider({
-      name: "azure-anthropic",
+      name,
       kind: "azure-anthropic",
       // The schema requires both when this provider is selected.
       messagesUrl: messagesUrl(config.AZURE_ANTHROPIC_ENDPOINT ?? ""),
@@ -36,9 +37,9 @@ const factories: Record<ProviderName, (config: Config) => Provider> = {
       model: config.MODEL_DEFAULT,
       timeoutMs: config.ANTHROPIC_UPSTREAM_TIMEOUT_MS,
     }),
-  ollama: (config) =>
+  ollama: (config, name) =>
     createOllamaProvider({
-      name: "ollama",
+      name,
       endpoint: config.OLLAMA_ENDPOINT,
       model: config.OLLAMA_MODEL,
       timeoutMs: config.OLLAMA_TIMEOUT_MS,
@@ -47,6 +48,6 @@ const factories: Record<ProviderName, (config: Config) => Provider> = {
     }),
 };
 
-export function createProvider(name: ProviderName, config: Config): Provider {
-  return factories[name](config);
+export function createProvider(kind: ProviderName, config: Config, name: string = kind): Provider {
+  return factories[kind](config, name);
 }

@@ -101,7 +101,8 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     let provider = built.get(name);
     if (!provider) {
       const instance = file?.instances.get(name);
-      if (instance) provider = renamed(createProvider(instance.type, instance.config), name);
+      // Factories that do not take an instance name still answer to it.
+      if (instance) provider = renamed(createProvider(instance.type, instance.config, name), name);
       else if (isProviderName(name)) provider = createProvider(name, config);
       // The routing file is checked at load time; an unknown name here is a bug.
       else throw new Error(`routing refers to unknown provider ${name}`);
