@@ -18,14 +18,19 @@ export class ClientAbortedError extends AnthropicError {
   }
 }
 
+/**
+ * Calls the upstream; `timeoutMs` bounds the wait for its response headers only. The body is
+ * bounded by readBody's idle limit instead: a long generation may stream for many minutes.
+ */
 export async function fetchUpstream(req: UpstreamRequest): Promise<Response> {
   if (req.signal.aborted) throw new ClientAbortedError();
-  const timeout = AbortSignal.timeout(req.timeoutMs);
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), req.timeoutMs);
   try {
-    return await fetch(req.url, { ...req.init, signal: AbortSignal.any([req.signal, timeout]) });
+    return await fetch(req.url, { ...req.init, signal: AbortSignal.any([req.signal, timeout.signal]) });
   } catch (error) {
     if (req.signal.aborted) throw new ClientAbortedError();
-    if (timeout.aborted) {
+    if (timeout.signal.aborted) {
       throw new ApiError(`upstream ${req.upstream} did not answer within ${req.timeoutMs} ms`, {
         status: 504,
         cause: error,
@@ -35,6 +40,8 @@ export async function fetchUpstream(req: UpstreamRequest): Promise<Response> {
       status: 502,
       cause: error,
     });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
