@@ -299,7 +299,7 @@ describe("stream lifetime", () => {
       expect(text).toContain('event: ping\ndata: {"type": "ping"}\n\n');
       // Pings go between events, never inside one, and the answer is still whole.
       const sdk = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
-      expect((await sdk.messages.stream(ask).finalMessage()).content).toEqual([{ type: "text", text: "slow" }]);
+      expect((await sdk.messages.stream(ask).finalMessage()).content as unknown[]).toEqual([{ type: "text", text: "slow" }]);
     } finally {
       await gateway.shutdown();
       await upstream.stop();

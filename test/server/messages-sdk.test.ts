@@ -116,7 +116,7 @@ test("an upstream that answers a stream request with a JSON Message still stream
   try {
     const sdk = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
     const streamed = await sdk.messages.stream({ model: "claude-x", max_tokens: 64, messages: [{ role: "user", content: "x" }] }).finalMessage();
-    expect(streamed.content).toEqual(message.content);
+    expect(streamed.content as unknown[]).toEqual(message.content);
     expect(streamed.stop_reason).toBe("tool_use");
     const whole = await sdk.messages.create({ model: "claude-x", max_tokens: 64, messages: [{ role: "user", content: "x" }] });
     expect(whole.content).toEqual(message.content);
@@ -144,7 +144,7 @@ test("the events a fake upstream writes one by one arrive in order, each as it i
     const started = performance.now();
     const stream = sdk.messages.stream({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "x" }] });
     stream.on("text", () => arrivals.push(performance.now() - started));
-    expect((await stream.finalMessage()).content).toEqual([{ type: "text", text: "01234" }]);
+    expect((await stream.finalMessage()).content as unknown[]).toEqual([{ type: "text", text: "01234" }]);
     // Not buffered: the deltas arrive spread over the upstream's pace, not all at the end.
     expect(arrivals).toHaveLength(5);
     expect((arrivals[4] ?? 0) - (arrivals[0] ?? 0)).toBeGreaterThan(150);
