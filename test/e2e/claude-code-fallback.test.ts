@@ -3,55 +3,28 @@ import { join } from "node:path";
 import type { MessagesRequest } from "../../src/anthropic/schema.ts";
 import type { RoutingEventMap } from "../../src/routing/events.ts";
 import { runClaudeCode, tempGitRepo } from "../helpers/claude-code.ts";
-import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { refusedUrl } from "../helpers/ports.ts";
+import { startScriptedAnthropic, type ScriptedUpstream } from "../helpers/scripted-anthropic.ts";
 
 // The real Claude Code CLI with PREFER_OLLAMA=true while Ollama is down (a refused loopback
 // port): every request is routed to Ollama first and must complete on the fallback provider, a
-// fake Anthropic-wire upstream that scripts a Read tool call and then the answer.
+// scripted Anthropic-wire upstream: a Read tool call, then the answer.
 
 const finalText = "hello.txt says: Hello from the fallback";
 
-let cloud: FakeUpstream;
+let cloud: ScriptedUpstream;
 let gateway: ReturnType<typeof startTestGateway>;
 let repo: string;
 const fallbacks: RoutingEventMap["fallback"][] = [];
 const answered: RoutingEventMap["answered"][] = [];
 
-function message(content: Record<string, unknown>[], stopReason: string) {
-  const events: { type: string; [k: string]: unknown }[] = [
-    {
-      type: "message_start",
-      message: { id: "msg_01Fallback", type: "message", role: "assistant", model: "claude-fallback", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 100, output_tokens: 1 } },
-    },
-  ];
-  for (const [index, block] of content.entries()) {
-    if (block.type === "tool_use") {
-      events.push({ type: "content_block_start", index, content_block: { ...block, input: {} } });
-      events.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input) } });
-    } else {
-      events.push({ type: "content_block_start", index, content_block: { type: "text", text: "" } });
-      events.push({ type: "content_block_delta", index, delta: { type: "text_delta", text: block.text } });
-    }
-    events.push({ type: "content_block_stop", index });
-  }
-  events.push({ type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: 20 } });
-  events.push({ type: "message_stop" });
-  return chunkedResponse(anthropicSse(events));
-}
-
-function answer(body: MessagesRequest): Response {
-  const last = body.messages.at(-1);
-  const hasToolResult = Array.isArray(last?.content) && last.content.some((b) => b.type === "tool_result");
-  if (hasToolResult) return message([{ type: "text", text: finalText }], "end_turn");
-  if (!body.tools || body.tools.length === 0) return message([{ type: "text", text: "ok" }], "end_turn");
-  return message([{ type: "tool_use", id: "toolu_01FallbackRead00000000", name: "Read", input: { file_path: join(repo, "hello.txt") } }], "tool_use");
-}
-
 beforeAll(async () => {
   repo = await tempGitRepo({ "hello.txt": "Hello from the fallback\n" });
-  cloud = startFakeUpstream((req) => answer(req.json as MessagesRequest));
+  cloud = startScriptedAnthropic([
+    { blocks: [{ type: "tool_use", name: "Read", input: { file_path: join(repo, "hello.txt") } }] },
+    { blocks: [{ type: "text", text: finalText }] },
+  ]);
   gateway = startTestGateway({
     PREFER_OLLAMA: "true",
     MODEL_PROVIDER: "anthropic",

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RoutingEventMap } from "../../src/routing/events.ts";
 import { anthropicSse, chunkedResponse, jsonResponse, readWire, sseEvents, startFakeUpstream, type FakeHandler, type FakeUpstream } from "../helpers/fake-upstream.ts";
-import { anthropicTextEvents } from "../helpers/anthropic-message.ts";
+import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { refusedUrl } from "../helpers/ports.ts";
 
@@ -252,7 +252,7 @@ test("hybrid: an Ollama model without tools is passed over for a request with to
     if (req.url.pathname === "/api/show") return jsonResponse({ capabilities: ["completion"] });
     return jsonResponse({ error: "unexpected" }, 500);
   });
-  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(anthropicTextEvents("ok"))));
+  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(turnEvents({ blocks: [{ type: "text", text: "ok" }] }, "claude-x"))));
   const gateway = startTestGateway({
     PREFER_OLLAMA: "true",
     MODEL_PROVIDER: "anthropic",
@@ -288,7 +288,7 @@ test("503s are retried on the same provider with backoff until it answers", asyn
 
 test("hybrid: a prompt too long for Ollama's window goes to the cloud provider, even with FALLBACK_ENABLED=false", async () => {
   const ollama = primaryUpstream((req) => (req.url.pathname === "/api/show" ? jsonResponse({ capabilities: ["completion", "tools"] }) : jsonResponse({ error: "unexpected" }, 500)));
-  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(anthropicTextEvents("ok"))));
+  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(turnEvents({ blocks: [{ type: "text", text: "ok" }] }, "claude-x"))));
   const gateway = startTestGateway({
     PREFER_OLLAMA: "true",
     FALLBACK_ENABLED: "false",
@@ -310,7 +310,7 @@ test("hybrid: a prompt too long for Ollama's window goes to the cloud provider, 
 
 test("hybrid: an Ollama model that is not pulled (404) hands the request to the cloud provider", async () => {
   const ollama = primaryUpstream(() => jsonResponse({ error: "model 'qwen2.5-coder:7b' not found" }, 404));
-  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(anthropicTextEvents("ok"))));
+  const cloud = primaryUpstream(() => chunkedResponse(anthropicSse(turnEvents({ blocks: [{ type: "text", text: "ok" }] }, "claude-x"))));
   const gateway = startTestGateway({ PREFER_OLLAMA: "true", MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: cloud.url, OLLAMA_ENDPOINT: ollama.url });
   running.push(gateway);
   const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
-import { anthropicTextEvents } from "../helpers/anthropic-message.ts";
 import { ndjsonResponse, recordedNdjson, startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
+import { turnEvents } from "../helpers/scripted-anthropic.ts";
 
 // A rule's "provider,model" target: the request reaches that provider with that model, whatever
 // its wire format, and the headers say so.
@@ -26,7 +26,7 @@ beforeAll(async () => {
       "data: [DONE]\n\n",
     ]),
   );
-  anthropic = startFakeUpstream(() => chunkedResponse(anthropicSse(anthropicTextEvents("deep", "claude-opus-4-1"))));
+  anthropic = startFakeUpstream(() => chunkedResponse(anthropicSse(turnEvents({ blocks: [{ type: "text", text: "deep" }] }, "claude-opus-4-1"))));
   const dir = tempDir();
   const path = join(dir, "routing.json");
   writeFileSync(
