@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { spawnGateway } from "../helpers/cli-process.ts";
 import { chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { tempDir } from "../helpers/gateway.ts";
+import { lynkrFromSource, spawnLynkr } from "../helpers/lynkr-process.ts";
 
 const lynkrKey = "lynkr-key-do-not-log-4821";
 const upstreamKey = "sk-ant-api03-upstream-do-not-log-7731";
@@ -16,12 +17,15 @@ afterAll(() => upstream.stop());
 type Line = Record<string, unknown>;
 
 test("one line per request with id, route, tokens, cost and cache; debug adds bodies; no secret anywhere in the log", async () => {
-  const gw = await spawnGateway({
+  const dir = tempDir();
+  const gw = await spawnLynkr(lynkrFromSource, {
+    PATH: process.env.PATH ?? "",
+    HOME: dir,
     ANTHROPIC_UPSTREAM_URL: upstream.url,
     ANTHROPIC_UPSTREAM_API_KEY: upstreamKey,
     LYNKR_API_KEYS: `ops:${lynkrKey}`,
     LOG_LEVEL: "debug",
-  });
+  }, dir);
   const post = (headers: Record<string, string>, stream: boolean) =>
     fetch(`${gw.url}/v1/messages`, {
       method: "POST",
@@ -37,8 +41,7 @@ test("one line per request with id, route, tokens, cost and cache; debug adds bo
   expect((await post({ authorization: `Bearer ${lynkrKey}` }, false)).status).toBe(200);
   expect((await post({ "x-api-key": "not-the-key-55555" }, false)).status).toBe(401);
   await Bun.sleep(100);
-  gw.proc.kill("SIGTERM");
-  expect(await gw.exited()).toBe(0);
+  expect(await gw.stop()).toBe(0);
 
   const output = gw.output();
   for (const secret of [lynkrKey, upstreamKey, secretInBody, "not-the-key-55555"]) expect(output).not.toContain(secret);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { anthropicTextEvents } from "../helpers/anthropic-message.ts";
+import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { refusedUrl } from "../helpers/ports.ts";
@@ -11,7 +11,7 @@ beforeAll(() => {
   upstream = startFakeUpstream((req) =>
     req.url.pathname === "/v1/models"
       ? jsonResponse({ data: [{ id: "claude-x", type: "model", display_name: "X", created_at: "2025-01-01T00:00:00Z" }], has_more: false })
-      : chunkedResponse(anthropicSse(anthropicTextEvents("hi")), { delayMs: 100 }),
+      : chunkedResponse(anthropicSse(turnEvents({ blocks: [{ type: "text", text: "hi" }] }, "claude-x")), { delayMs: 100 }),
   );
 });
 afterAll(() => upstream.stop());

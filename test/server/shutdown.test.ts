@@ -1,16 +1,17 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { anthropicTextEvents } from "../helpers/anthropic-message.ts";
-import { spawnGateway } from "../helpers/cli-process.ts";
+import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { tempDir } from "../helpers/gateway.ts";
+import { lynkrFromSource, spawnLynkr } from "../helpers/lynkr-process.ts";
 
 let upstream: FakeUpstream;
 
 beforeAll(() => {
   upstream = startFakeUpstream((req) => {
     const slow = JSON.stringify(req.json).includes("slowly");
-    const events = anthropicSse(anthropicTextEvents("a long answer"));
+    const events = anthropicSse(turnEvents({ blocks: [{ type: "text", text: "a long answer" }] }, "claude-x"));
     // A slow stream: each event 150 ms after the last.
     return chunkedResponse(events, slow ? { delayMs: 150 } : {});
   });
@@ -19,6 +20,12 @@ afterAll(() => upstream.stop());
 
 const ask = (content: string) =>
   JSON.stringify({ model: "claude-x", max_tokens: 64, stream: true, messages: [{ role: "user", content }] });
+
+async function spawnGateway(env: Record<string, string>) {
+  const dir = tempDir();
+  const env_ = { PATH: process.env.PATH ?? "", HOME: dir, SESSION_DB_PATH: join(dir, "lynkr.db"), ...env };
+  return { dir, lynkr: await spawnLynkr(lynkrFromSource, env_, dir) };
+}
 
 function integrity(path: string): string {
   const db = new Database(path);
@@ -30,17 +37,17 @@ function integrity(path: string): string {
 }
 
 test("SIGTERM during a stream: ready turns 503, the stream completes, the database closes cleanly, exit 0", async () => {
-  const gw = await spawnGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, GRACEFUL_SHUTDOWN_TIMEOUT: "10000" });
-  const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: ask("answer slowly") });
+  const { dir, lynkr } = await spawnGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, GRACEFUL_SHUTDOWN_TIMEOUT: "10000" });
+  const res = await fetch(`${lynkr.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: ask("answer slowly") });
   expect(res.status).toBe(200);
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let streamed = decoder.decode((await reader.read()).value);
 
-  gw.proc.kill("SIGTERM");
+  const exited = lynkr.stop();
   // Draining: new connections are refused, or (on a kept-alive one) readiness says 503.
   await Bun.sleep(50);
-  const ready = await fetch(`${gw.url}/health/ready`).then((r) => r.status, () => "refused");
+  const ready = await fetch(`${lynkr.url}/health/ready`).then((r) => r.status, () => "refused");
   expect([503, "refused"]).toContain(ready);
 
   for (;;) {
@@ -50,11 +57,11 @@ test("SIGTERM during a stream: ready turns 503, the stream completes, the databa
   }
   expect(streamed).toContain("event: message_stop");
   expect(streamed).not.toContain("event: error");
-  expect(await gw.exited()).toBe(0);
-  expect(gw.output()).toContain("SIGTERM received");
-  expect(gw.output()).toContain("stopped cleanly");
+  expect(await exited).toBe(0);
+  expect(lynkr.output()).toContain("SIGTERM received");
+  expect(lynkr.output()).toContain("stopped cleanly");
 
-  const dbPath = join(gw.dir, "lynkr.db");
+  const dbPath = join(dir, "lynkr.db");
   expect(integrity(dbPath)).toBe("ok");
   const db = new Database(dbPath, { readonly: true });
   expect(db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM turns WHERE status = 200").get()?.n).toBe(1);
@@ -62,34 +69,34 @@ test("SIGTERM during a stream: ready turns 503, the stream completes, the databa
 });
 
 test("a stream longer than GRACEFUL_SHUTDOWN_TIMEOUT is cut at the timeout and the process still exits 0", async () => {
-  const gw = await spawnGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, GRACEFUL_SHUTDOWN_TIMEOUT: "200" });
-  const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: ask("answer slowly") });
+  const { dir, lynkr } = await spawnGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, GRACEFUL_SHUTDOWN_TIMEOUT: "200" });
+  const res = await fetch(`${lynkr.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: ask("answer slowly") });
   const started = Date.now();
-  gw.proc.kill("SIGTERM");
+  const exited = lynkr.stop();
   await res.text().catch(() => "");
-  expect(await gw.exited()).toBe(0);
+  expect(await exited).toBe(0);
   expect(Date.now() - started).toBeLessThan(3000);
-  expect(gw.output()).toContain("stopped after the shutdown timeout");
-  expect(integrity(join(gw.dir, "lynkr.db"))).toBe("ok");
+  expect(lynkr.output()).toContain("stopped after the shutdown timeout");
+  expect(integrity(join(dir, "lynkr.db"))).toBe("ok");
 });
 
 test("kill -9 in the middle of writes leaves a database that opens and passes integrity_check", async () => {
-  const gw = await spawnGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, PROMPT_CACHE_ENABLED: "true" });
+  const { dir, lynkr } = await spawnGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, PROMPT_CACHE_ENABLED: "true" });
   let stop = false;
   const load = Array.from({ length: 8 }, async (_, worker) => {
     for (let i = 0; !stop; i++) {
-      await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: ask(`w${worker} r${i}`) })
+      await fetch(`${lynkr.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: ask(`w${worker} r${i}`) })
         .then((r) => r.text())
         .catch(() => {});
     }
   });
   await Bun.sleep(400);
-  gw.proc.kill("SIGKILL");
-  await gw.exited();
+  process.kill(lynkr.pid, "SIGKILL");
+  await lynkr.stop();
   stop = true;
   await Promise.all(load);
 
-  const dbPath = join(gw.dir, "lynkr.db");
+  const dbPath = join(dir, "lynkr.db");
   expect(integrity(dbPath)).toBe("ok");
   const db = new Database(dbPath, { readonly: true });
   // Writes were happening: turns, usage and cache entries are there.

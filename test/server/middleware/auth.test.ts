@@ -1,6 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { anthropicTextEvents } from "../../helpers/anthropic-message.ts";
+import { turnEvents } from "../../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
 import { repoRoot, runCli, startTestGateway, tempDir } from "../../helpers/gateway.ts";
 import { join } from "node:path";
@@ -9,7 +9,7 @@ const lynkrKey = "lynkr-team-key-0123456789";
 let upstream: FakeUpstream;
 
 beforeAll(() => {
-  upstream = startFakeUpstream(() => chunkedResponse(anthropicSse(anthropicTextEvents("hi"))));
+  upstream = startFakeUpstream(() => chunkedResponse(anthropicSse(turnEvents({ blocks: [{ type: "text", text: "hi" }] }, "claude-x"))));
 });
 afterAll(() => upstream.stop());
 

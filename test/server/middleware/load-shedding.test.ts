@@ -1,6 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { anthropicTextEvents } from "../../helpers/anthropic-message.ts";
+import { turnEvents } from "../../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
 import { startTestGateway } from "../../helpers/gateway.ts";
 
@@ -12,7 +12,7 @@ let held = Promise.resolve();
 beforeAll(() => {
   // Answers start at once, then stall until the test lets them finish.
   upstream = startFakeUpstream(() => {
-    const events = anthropicSse(anthropicTextEvents("slow"));
+    const events = anthropicSse(turnEvents({ blocks: [{ type: "text", text: "slow" }] }, "claude-x"));
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
