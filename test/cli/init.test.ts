@@ -178,3 +178,104 @@ test("./.env in the working folder wins over ~/.lynkr/.env; --env-file wins over
   writeFileSync(join(cwd, "other.env"), "PORT=3333\n");
   expect(loadConfig({ env: { HOME: home }, cwd, envFile: "other.env" }).PORT).toBe(3333);
 });
+
+/** `lynkr init` on a pseudo-terminal (util-linux `script`), typed at like a person would. */
+function onTerminal(args: string[], home: string) {
+  const script = Bun.which("script");
+  if (!script) throw new Error("script (util-linux) is not installed: the terminal tests need it");
+  const command = ["stty cols 120 rows 40;", "exec", ...[...lynkrFromSource, "init", ...args].map((a) => `'${a}'`)].join(" ");
+  const proc = Bun.spawn([script, "-qfec", command, "/dev/null"], {
+    cwd: home,
+    env: { PATH: process.env.PATH ?? "", HOME: home, TERM: "xterm-256color" },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let screen = "";
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stdout) screen += decoder.decode(chunk, { stream: true });
+  })();
+  let seen = 0;
+  return {
+    /** Waits for `text` to appear after what was already waited for. */
+    async waitFor(text: string) {
+      for (let waited = 0; waited < 10_000; waited += 25) {
+        const at = screen.indexOf(text, seen);
+        if (at >= 0) {
+          seen = at + text.length;
+          return;
+        }
+        await Bun.sleep(25);
+      }
+      throw new Error(`"${text}" never appeared on the terminal:\n${screen}`);
+    },
+    /** Keys arrive one write at a time, with a pause, as typing does. */
+    async type(...keys: string[]) {
+      for (const key of keys) {
+        proc.stdin.write(key);
+        await proc.stdin.flush();
+        await Bun.sleep(60);
+      }
+    },
+    screen: () => screen,
+    exited: proc.exited,
+  };
+}
+
+const down = "\x1b[B";
+const enter = "\r";
+
+test("on a terminal: arrows pick the provider, the key is masked, typed answers are kept", async () => {
+  const home = tempDir();
+  const key = "sk-or-v1-TYPEDSECRET-987";
+  const term = onTerminal(["--no-check"], home);
+  await term.waitFor("Which provider should answer Claude Code?");
+  await term.type(down, down, down, down, enter); // anthropic, azure-anthropic, openai, azure-openai, openrouter
+  await term.waitFor("OpenRouter API key (OPENROUTER_API_KEY)");
+  await term.type(key, enter);
+  await term.waitFor("Model (OPENROUTER_MODEL)");
+  await term.type("anthropic/claude-sonnet-4.5", enter);
+  await term.waitFor("Enable hybrid routing");
+  await term.type(enter); // default: no
+  await term.waitFor("Port for lynkr to listen on (PORT)");
+  await term.type("18555", enter);
+  expect(await term.exited).toBe(0);
+  expect(term.screen()).toContain("wrote");
+  expect(term.screen()).not.toContain("TYPEDSECRET");
+  const file = join(home, ".lynkr", ".env");
+  expect(modeOf(file)).toBe(0o600);
+  expect(readEnvFile(file)).toEqual({
+    MODEL_PROVIDER: "openrouter",
+    PORT: "18555",
+    OPENROUTER_API_KEY: key,
+    OPENROUTER_MODEL: "anthropic/claude-sonnet-4.5",
+  });
+});
+
+test("on a terminal: a missing required answer is asked again; Ctrl+C leaves nothing behind", async () => {
+  const home = tempDir();
+  const term = onTerminal(["--provider", "azure-openai", "--no-check"], home);
+  await term.waitFor("AZURE_OPENAI_ENDPOINT");
+  await term.type("https://acme.openai.azure.com", enter);
+  await term.waitFor("AZURE_OPENAI_API_KEY");
+  await term.type("azure-key-123", enter);
+  await term.waitFor("AZURE_OPENAI_DEPLOYMENT");
+  await term.type(enter); // left empty
+  await term.waitFor("Enable hybrid routing");
+  await term.type(enter);
+  await term.waitFor("(PORT)");
+  await term.type(enter);
+  await term.waitFor("do not make a working configuration yet");
+  await term.waitFor("AZURE_OPENAI_DEPLOYMENT");
+  await term.type("gpt-4o-prod", enter);
+  expect(await term.exited).toBe(0);
+  expect(readEnvFile(join(home, ".lynkr", ".env"))).toMatchObject({ AZURE_OPENAI_DEPLOYMENT: "gpt-4o-prod", AZURE_OPENAI_API_KEY: "azure-key-123" });
+
+  const cancelled = onTerminal(["--force"], home);
+  await cancelled.waitFor("Which provider");
+  await cancelled.type("\x03");
+  expect(await cancelled.exited).toBe(130);
+  expect(readEnvFile(join(home, ".lynkr", ".env")).AZURE_OPENAI_DEPLOYMENT).toBe("gpt-4o-prod");
+  expect(readdirSync(join(home, ".lynkr")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+});

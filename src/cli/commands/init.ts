@@ -1,12 +1,11 @@
 import { defineCommand } from "citty";
-import { consola } from "consola";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError, loadConfig, userEnvFile } from "../../config/load.ts";
 import { providerNames } from "../../config/provider-names.ts";
 import { listenUrl } from "../../doctor/checks.ts";
 import { runDoctor } from "../../doctor/run.ts";
-import { answersFromFlags, answersFromPrompts, answersToEnv, askQuestion, InitCancelled, InitUsageError, otherProviders, type Answers, type InitFlags } from "../init/answers.ts";
+import { answersFromFlags, answersFromPrompts, answersToEnv, askConfirm, askQuestion, InitCancelled, InitUsageError, otherProviders, type Answers, type InitFlags } from "../init/answers.ts";
 import { renderEnvFile, stageEnvFile } from "../init/env-file.ts";
 import { providerQuestions, type Question } from "../init/questions.ts";
 import { table } from "./doctor.ts";
@@ -78,8 +77,7 @@ export const initCommand = defineCommand({
       }
       if (existsSync(path) && !args.force) {
         if (!interactive) fail(`${path} exists: pass --force to replace it`);
-        const replace = await consola.prompt(`${path} exists. Replace it?`, { type: "confirm", initial: false, cancel: "symbol" });
-        if (replace !== true) throw new InitCancelled();
+        if (!(await askConfirm(`${path} exists. Replace it?`, false))) throw new InitCancelled();
       }
 
       const answers = interactive ? await answersFromPrompts(flags, process.env) : answersFromFlags(flags, process.env);

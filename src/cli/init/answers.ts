@@ -1,11 +1,12 @@
-import { isCancel, password } from "@clack/prompts";
-import { consola } from "consola";
+import { confirm, isCancel, password, select, text } from "@clack/prompts";
 import { providerNames, type ProviderName } from "../../config/provider-names.ts";
 import { pointsAtSelf } from "../../config/self-loop.ts";
 import { defaultAnswer, providerHints, providerQuestions, type Question, type ValueFlag } from "./questions.ts";
 
 // The answers `lynkr init` turns into a .env file: from prompts on a terminal, or from flags and
 // the environment in scripts (where keys come from their own variables, not from argv).
+// Prompts are @clack/prompts': consola 3.4's text prompt (an older clack inside) loses what is
+// typed when run by Bun and answers its default instead.
 
 export class InitCancelled extends Error {}
 
@@ -69,21 +70,25 @@ export function answersFromFlags(flags: InitFlags, env: Record<string, string | 
   return { provider, hybrid: flags.hybrid, fallback, port: flags.port ?? defaultPort(values), values };
 }
 
+/** The answer, or InitCancelled when the user pressed Ctrl+C / Escape. */
+function answered<T>(answer: T): Exclude<T, symbol> {
+  if (isCancel(answer)) throw new InitCancelled();
+  return answer as Exclude<T, symbol>;
+}
+
 async function askText(message: string, fallback: string | undefined): Promise<string> {
-  const answer = await consola.prompt(message, { type: "text", default: fallback, placeholder: fallback, cancel: "symbol" });
-  if (typeof answer !== "string") throw new InitCancelled();
-  return answer.trim();
+  return (answered(await text({ message, placeholder: fallback, defaultValue: fallback })) ?? "").trim();
+}
+
+export async function askConfirm(message: string, initialValue: boolean): Promise<boolean> {
+  return answered(await confirm({ message, initialValue }));
 }
 
 async function askSecret(question: Question, env: Record<string, string | undefined>): Promise<string> {
-  if (env[question.variable]) {
-    const reuse = await consola.prompt(`Use ${question.variable} from your environment?`, { type: "confirm", initial: true, cancel: "symbol" });
-    if (typeof reuse !== "boolean") throw new InitCancelled();
-    if (reuse) return env[question.variable] ?? "";
+  if (env[question.variable] && (await askConfirm(`Use ${question.variable} from your environment?`, true))) {
+    return env[question.variable] ?? "";
   }
-  const answer = await password({ message: `${question.label} (${question.variable})`, mask: "•" });
-  if (isCancel(answer)) throw new InitCancelled();
-  return (answer ?? "").trim();
+  return (answered(await password({ message: `${question.label} (${question.variable})`, mask: "•" })) ?? "").trim();
 }
 
 export async function askQuestion(question: Question, env: Record<string, string | undefined>): Promise<string> {
@@ -93,9 +98,7 @@ export async function askQuestion(question: Question, env: Record<string, string
 
 async function askProvider(message: string, choices: readonly ProviderName[], initial: ProviderName): Promise<ProviderName> {
   const options = choices.map((name) => ({ value: name, label: name, hint: providerHints[name] }));
-  const answer = await consola.prompt(message, { type: "select", options, initial, cancel: "symbol" });
-  if (typeof answer !== "string") throw new InitCancelled();
-  return providerName(answer, "provider", choices);
+  return answered(await select<ProviderName>({ message, options, initialValue: initial }));
 }
 
 /** Asks on the terminal; a flag given on the command line answers its question without asking. */
@@ -115,9 +118,7 @@ export async function answersFromPrompts(flags: InitFlags, env: Record<string, s
   let hybrid = flags.hybrid;
   if (!hybrid) {
     const hint = provider === "ollama" ? "heavier ones on a cloud provider" : `heavier ones on ${provider}`;
-    const answer = await consola.prompt(`Enable hybrid routing (light requests on local Ollama, ${hint})?`, { type: "confirm", initial: false, cancel: "symbol" });
-    if (typeof answer !== "boolean") throw new InitCancelled();
-    hybrid = answer;
+    hybrid = await askConfirm(`Enable hybrid routing (light requests on local Ollama, ${hint})?`, false);
   }
   let fallback = flags.fallback === undefined ? undefined : providerName(flags.fallback, "--fallback", cloudProviders);
   if (hybrid && provider === "ollama" && !fallback) {
