@@ -5,8 +5,9 @@ import pkg from "../../package.json" with { type: "json" };
 import { readEnvFile } from "../../src/config/load.ts";
 import { buildBinary, pathWithoutBun } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/gateway.ts";
-import { repoRootDir, spawnLynkr } from "../helpers/lynkr-process.ts";
+import { spawnLynkr } from "../helpers/lynkr-process.ts";
 import { refusedUrl } from "../helpers/ports.ts";
+import { run } from "./run.ts";
 
 // The standalone executable as users get it: built by the release script (one foreign target
 // here, to prove cross-compiling; all four are `bun run build:all`), and the host binary run alone,
@@ -16,12 +17,6 @@ const outdirs: string[] = [];
 afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
-
-async function run(cmd: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-  const proc = Bun.spawn(cmd, { cwd: options.cwd ?? repoRootDir, env: options.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, code };
-}
 
 test("the release build cross-compiles a darwin-arm64 Mach-O and writes a SHA256SUMS that sha256sum -c accepts", async () => {
   const outdir = tempDir("lynkr-release-build-");

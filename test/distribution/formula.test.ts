@@ -5,6 +5,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { assetName, formatSums, releaseTargets } from "../../scripts/build.ts";
 import { parseSums, renderFormula, repositoryFromPackage } from "../../scripts/formula.ts";
 import { tempDir } from "../helpers/gateway.ts";
+import { run } from "./run.ts";
 import { repoRootDir } from "../helpers/lynkr-process.ts";
 
 // Formula/lynkr.rb: valid Ruby, generated (not hand-edited), and on each platform it picks that
@@ -17,12 +18,6 @@ function ruby(): string {
   const found = Bun.which("ruby");
   if (!found) throw new Error("ruby is not installed (.ci/run installs it from Debian)");
   return found;
-}
-
-async function run(cmd: string[], cwd = repoRootDir) {
-  const proc = Bun.spawn(cmd, { cwd, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { stdout, stderr, code };
 }
 
 test("ruby -c accepts the committed formula", async () => {

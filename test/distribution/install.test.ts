@@ -6,6 +6,7 @@ import { formatSums, sha256File } from "../../scripts/build.ts";
 import { buildBinary } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/gateway.ts";
 import { repoRootDir } from "../helpers/lynkr-process.ts";
+import { run } from "./run.ts";
 
 // install.sh run by sh against a loopback server laid out like GitHub releases: the real binary
 // as the latest release, small scripts as other versions, and one release whose checksum lies.
@@ -93,9 +94,7 @@ async function install(env: Record<string, string>, options: { asUser?: number; 
 }
 
 async function versionOf(binary: string): Promise<string> {
-  const proc = Bun.spawn([binary, "--version"], { env: {}, stdout: "pipe", stderr: "pipe" });
-  const [stdout] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-  return stdout.trim();
+  return (await run([binary, "--version"], { env: {} })).stdout.trim();
 }
 
 test("install.sh is POSIX sh and shellcheck-clean", async () => {
