@@ -8,22 +8,22 @@ class Lynkr < Formula
   on_macos do
     on_arm do
       url "https://github.com/lynkr-gateway/lynkr/releases/download/v0.1.0/lynkr-darwin-arm64"
-      sha256 "493ef9c28b23363d9b8ef75d384b01cbf4ff6107e92a33fd9d1921d3168238c6"
+      sha256 "072ed6c8e638a1fe4fc55a8f522da6741195766b8cfa44d186c2245b30111bef"
     end
     on_intel do
       url "https://github.com/lynkr-gateway/lynkr/releases/download/v0.1.0/lynkr-darwin-x64"
-      sha256 "11579c0971db1a5bb5b84c0022b8f99bf396063bc24c86c06b234662bb6e6370"
+      sha256 "fa1c9f0449ebc0d7e15c81bcfde50f3604b4ea971cc1541b47cf5ceacb315a55"
     end
   end
 
   on_linux do
     on_arm do
       url "https://github.com/lynkr-gateway/lynkr/releases/download/v0.1.0/lynkr-linux-arm64"
-      sha256 "164de47e60c385bb1213e6196a6719cfa65f3a40e064bc26708a7891f4834654"
+      sha256 "52129347317f22eaa7c2ad6f515b23c0496b35c10071dff0a703baaaa7d2d909"
     end
     on_intel do
       url "https://github.com/lynkr-gateway/lynkr/releases/download/v0.1.0/lynkr-linux-x64"
-      sha256 "c5f61a6dfaf8e0eae1f47de35b99f24f09f96d32cb268fbbd6ecb79787063caf"
+      sha256 "801b35973718afa0895f819b3193a6cbd4788ccb8f5ab89b48af4e0ab24e8e5e"
     end
   end
 
