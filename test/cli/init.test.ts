@@ -151,6 +151,12 @@ test("an existing file is kept unless --force; a custom --path is written and na
   expect(elsewhere.stdout).toContain(`lynkr start --env-file ${custom}`);
 });
 
+test("variables of this shell that would win over the file are named", async () => {
+  const { code, stdout } = await init(["--provider", "ollama", "--yes", "--no-check", "--port", "8123"], { PORT: "9999", OLLAMA_MODEL: "qwen2.5-coder:7b" });
+  expect(code).toBe(0);
+  expect(stdout).toContain("winning over the file when lynkr start runs here: PORT\n");
+});
+
 test("with no terminal and no --yes it refuses to guess", async () => {
   const { code, stderr, file } = await init(["--provider", "ollama"]);
   expect(code).toBe(2);

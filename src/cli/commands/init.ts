@@ -105,6 +105,10 @@ export const initCommand = defineCommand({
       }
       file.commit();
       out(`✔ wrote ${path} (mode 0600)`);
+      // lynkr start lets the environment win over the file: say so where this shell disagrees with it.
+      const written = answersToEnv(answers);
+      const shadowed = Object.keys(written).filter((name) => process.env[name]?.trim() && process.env[name] !== written[name]);
+      if (shadowed.length > 0) out(`! set differently in this shell, and winning over the file when lynkr start runs here: ${shadowed.join(", ")}`);
 
       if (args.check) {
         const report = await runDoctor({ env: process.env, envFile: path, timeoutMs: 3_000 });
