@@ -6,8 +6,13 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   return path ? `${path}: ${issue.message}` : issue.message;
 }
 
-/** Reads a JSON body within `maxBytes` and validates it, with errors a client can act on. */
-export async function readJsonBody<T extends z.ZodType>(request: Request, schema: T, maxBytes: number): Promise<z.infer<T>> {
+/**
+ * Reads a JSON body within `maxBytes` and validates it, with errors a client can act on.
+ * The body is returned as the client sent it, not as the schema rebuilt it: zod puts known
+ * keys first, and Anthropic-wire upstreams must get the client's bytes (same key order, so
+ * the same prompt-cache prefix). Hence schemas here check and never transform (input = output).
+ */
+export async function readJsonBody<T>(request: Request, schema: z.ZodType<T, T>, maxBytes: number): Promise<T> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) {
     throw new RequestTooLargeError(`request body is ${declared} bytes; the maximum is ${maxBytes} bytes`);
@@ -30,5 +35,6 @@ export async function readJsonBody<T extends z.ZodType>(request: Request, schema
   if (!parsed.success) {
     throw new InvalidRequestError(parsed.error.issues.slice(0, 5).map(formatIssue).join("; "));
   }
-  return parsed.data;
+  // Valid, and the schema does not transform: the checked value is the sent value.
+  return json as T;
 }

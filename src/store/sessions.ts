@@ -17,12 +17,22 @@ export interface TurnRecord {
   error: { type: string; message: string } | undefined;
 }
 
-// Claude Code moves its cache_control breakpoint to the newest block on every request, so the
-// history it re-sends differs from the previous request only there: compare without it.
+// Claude Code moves its cache_control breakpoint to the newest message on every request, and
+// the message carrying it is sent as a block list ([{type:"text",text,cache_control}]) where
+// the next request sends the same content as a plain string. History is compared without
+// either difference, so a re-sent message is recognised as the one already stored.
 const withoutCacheControl = (key: string, value: unknown) => (key === "cache_control" ? undefined : value);
 
-function hash(value: unknown): string {
-  return Bun.hash(JSON.stringify(value, withoutCacheControl)).toString(16);
+function comparable(message: MessageParam): MessageParam {
+  const { content } = message;
+  if (!Array.isArray(content) || content.length !== 1) return message;
+  const only = content[0];
+  const plainText = only?.type === "text" && Object.keys(only).every((k) => k === "type" || k === "text" || k === "cache_control");
+  return plainText ? { ...message, content: String(only.text) } : message;
+}
+
+function hash(messages: MessageParam[]): string {
+  return Bun.hash(JSON.stringify(messages.map(comparable), withoutCacheControl)).toString(16);
 }
 
 export class SessionStore {
@@ -58,7 +68,7 @@ export class SessionStore {
    */
   record(turn: TurnRecord): void {
     const messages = turn.messages;
-    const root = messages.length > 0 ? hash(messages[0]) : "empty";
+    const root = messages.length > 0 ? hash(messages.slice(0, 1)) : "empty";
     const now = Date.now();
     this.db.transaction(() => {
       this.upsertSession.run({ id: turn.sessionId, now });
