@@ -1,12 +1,9 @@
 import type { Config, ProviderName } from "../config/schema.ts";
+import { anthropicMessagesUrl, azureAnthropicMessagesUrl } from "./anthropic-wire/messages-url.ts";
 import { createAnthropicWireProvider } from "./anthropic-wire/provider.ts";
 import { createOllamaProvider } from "./ollama/provider.ts";
 import { createOpenAiFamilyProvider } from "./openai-chat/configured.ts";
 import type { Provider } from "./types.ts";
-
-function messagesUrl(endpoint: string): string {
-  return /\/v1\/messages$/.test(endpoint) ? endpoint : `${endpoint}/v1/messages`;
-}
 
 // One factory per provider kind; each reads only its own part of the validated config. `name`
 // is the kind, or an instance name from the routing file (several providers of one kind).
@@ -20,7 +17,7 @@ const factories: Record<ProviderName, (config: Config, name: string) => Provider
     createAnthropicWireProvider({
       name,
       kind: "anthropic",
-      messagesUrl: messagesUrl(config.ANTHROPIC_UPSTREAM_URL),
+      messagesUrl: anthropicMessagesUrl(config.ANTHROPIC_UPSTREAM_URL),
       apiKey: config.ANTHROPIC_UPSTREAM_API_KEY,
       anthropicVersion: "2023-06-01",
       model: config.MODEL_DEFAULT,
@@ -31,7 +28,7 @@ const factories: Record<ProviderName, (config: Config, name: string) => Provider
       name,
       kind: "azure-anthropic",
       // The schema requires both when this provider is selected.
-      messagesUrl: messagesUrl(config.AZURE_ANTHROPIC_ENDPOINT ?? ""),
+      messagesUrl: azureAnthropicMessagesUrl(config.AZURE_ANTHROPIC_ENDPOINT ?? ""),
       apiKey: config.AZURE_ANTHROPIC_API_KEY,
       anthropicVersion: config.AZURE_ANTHROPIC_VERSION,
       model: config.MODEL_DEFAULT,

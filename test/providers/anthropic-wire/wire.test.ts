@@ -1,0 +1,98 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
+import { azureAnthropicMessagesUrl } from "../../../src/providers/anthropic-wire/messages-url.ts";
+import { startTestGateway } from "../../helpers/gateway.ts";
+import { turnEvents } from "../../helpers/scripted-anthropic.ts";
+
+// What the anthropic and azure-anthropic providers put on the wire: the URL for each way users
+// write their endpoint, whose credentials go out, the anthropic-version default, the model.
+
+let upstream: FakeUpstream;
+
+beforeAll(() => {
+  upstream = startFakeUpstream((req) => {
+    const model = (req.json as { model?: string } | undefined)?.model ?? "m";
+    return chunkedResponse(anthropicSse(turnEvents({ blocks: [{ type: "text", text: "ok" }] }, model)));
+  });
+});
+afterAll(() => upstream.stop());
+
+async function callThrough(env: Record<string, string>, headers: Record<string, string>, model = "claude-x") {
+  const gateway = startTestGateway({ PROMPT_CACHE_ENABLED: "false", ...env });
+  try {
+    const res = await fetch(`${gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ model, max_tokens: 8, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(200);
+    return { answer: (await res.json()) as Anthropic.Message, received: upstream.received.at(-1) };
+  } finally {
+    await gateway.shutdown();
+  }
+}
+
+test("without ANTHROPIC_UPSTREAM_API_KEY the client's own x-api-key or Authorization goes on", async () => {
+  const withKey = await callThrough({ ANTHROPIC_UPSTREAM_URL: upstream.url }, { "x-api-key": "sk-ant-user" });
+  expect(withKey.received?.headers.get("x-api-key")).toBe("sk-ant-user");
+  expect(withKey.received?.headers.get("authorization")).toBeNull();
+  // A Claude subscription's OAuth token arrives as a bearer token.
+  const withToken = await callThrough({ ANTHROPIC_UPSTREAM_URL: upstream.url }, { authorization: "Bearer sk-ant-oat01-user" });
+  expect(withToken.received?.headers.get("authorization")).toBe("Bearer sk-ant-oat01-user");
+  expect(withToken.received?.headers.get("x-api-key")).toBeNull();
+});
+
+test("with ANTHROPIC_UPSTREAM_API_KEY that key replaces whatever the client sent", async () => {
+  const { received } = await callThrough(
+    { ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_UPSTREAM_API_KEY: "sk-ant-gateway" },
+    { "x-api-key": "dummy", authorization: "Bearer client-token" },
+  );
+  expect(received?.headers.get("x-api-key")).toBe("sk-ant-gateway");
+  expect(received?.headers.get("authorization")).toBeNull();
+});
+
+test("the anthropic-version header is the client's, else 2023-06-01; hop-by-hop and unknown client headers stay home", async () => {
+  const theirs = await callThrough({ ANTHROPIC_UPSTREAM_URL: upstream.url }, { "anthropic-version": "2099-01-01", "x-secret-internal": "no" });
+  expect(theirs.received?.headers.get("anthropic-version")).toBe("2099-01-01");
+  expect(theirs.received?.headers.get("x-secret-internal")).toBeNull();
+  const none = await callThrough({ ANTHROPIC_UPSTREAM_URL: upstream.url }, {});
+  expect(none.received?.headers.get("anthropic-version")).toBe("2023-06-01");
+});
+
+test("every way of writing the upstream URL reaches /v1/messages once", async () => {
+  for (const suffix of ["", "/", "/v1", "/v1/messages"]) {
+    const { received } = await callThrough({ ANTHROPIC_UPSTREAM_URL: upstream.url + suffix }, { "x-api-key": "k" });
+    expect(received?.url.pathname, suffix).toBe("/v1/messages");
+  }
+  // Anthropic-compatible providers document a base URL with a path (…/anthropic).
+  const { received } = await callThrough({ ANTHROPIC_UPSTREAM_URL: `${upstream.url}/api/anthropic` }, { "x-api-key": "k" });
+  expect(received?.url.pathname).toBe("/api/anthropic/v1/messages");
+});
+
+test("MODEL_DEFAULT serves every request, whatever model the client named", async () => {
+  const { answer, received } = await callThrough({ ANTHROPIC_UPSTREAM_URL: upstream.url, MODEL_DEFAULT: "claude-fixed" }, { "x-api-key": "k" }, "claude-opus-5-5");
+  expect((received?.json as { model: string }).model).toBe("claude-fixed");
+  expect(answer.model).toBe("claude-fixed");
+});
+
+test("azure-anthropic: its endpoint forms, its key as x-api-key, its anthropic-version default", async () => {
+  const azure = { MODEL_PROVIDER: "azure-anthropic", AZURE_ANTHROPIC_API_KEY: "azure-key" };
+  for (const endpoint of [`${upstream.url}/anthropic`, `${upstream.url}/anthropic/`, `${upstream.url}/anthropic/v1`, `${upstream.url}/anthropic/v1/messages`]) {
+    const { received } = await callThrough({ ...azure, AZURE_ANTHROPIC_ENDPOINT: endpoint }, { "x-api-key": "dummy" });
+    expect(received?.url.pathname, endpoint).toBe("/anthropic/v1/messages");
+    expect(received?.headers.get("x-api-key")).toBe("azure-key");
+    expect(received?.headers.get("anthropic-version")).toBe("2023-06-01");
+  }
+  const pinned = await callThrough({ ...azure, AZURE_ANTHROPIC_ENDPOINT: `${upstream.url}/anthropic`, AZURE_ANTHROPIC_VERSION: "2024-10-22" }, {});
+  expect(pinned.received?.headers.get("anthropic-version")).toBe("2024-10-22");
+  // The client's own version still wins: it knows which features it uses.
+  const client = await callThrough({ ...azure, AZURE_ANTHROPIC_ENDPOINT: `${upstream.url}/anthropic` }, { "anthropic-version": "2023-01-01" });
+  expect(client.received?.headers.get("anthropic-version")).toBe("2023-01-01");
+});
+
+test("a bare Azure AI Foundry resource URL means its /anthropic endpoint", () => {
+  // A real Foundry host cannot be served on loopback: the mapping itself is checked.
+  expect(azureAnthropicMessagesUrl("https://my-res.services.ai.azure.com")).toBe("https://my-res.services.ai.azure.com/anthropic/v1/messages");
+  expect(azureAnthropicMessagesUrl("https://my-res.services.ai.azure.com/anthropic")).toBe("https://my-res.services.ai.azure.com/anthropic/v1/messages");
+});
