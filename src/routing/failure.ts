@@ -38,6 +38,16 @@ export function retryAfterMs(headers: Record<string, string>, now = Date.now()):
 }
 
 export function classifyFailure(error: unknown): Failure {
+  const failure = classify(error);
+  // An upstream that says "do not retry" (e.g. an exhausted quota's 429) is not called again;
+  // another provider may still take the request.
+  if (failure.retryable && error instanceof AnthropicError && error.headers["x-should-retry"] === "false") {
+    return { ...failure, retryable: false };
+  }
+  return failure;
+}
+
+function classify(error: unknown): Failure {
   if (!(error instanceof AnthropicError)) return { reason: "network_error", retryable: true, providerFault: true };
   const status = error.status;
   const retryAfter = retryAfterMs(error.headers);

@@ -84,5 +84,8 @@ test("what is retried and what fails over: 408/409/429/5xx and network errors, n
   });
   expect(kinds).toEqual(["408:retry", "409:retry", "429:retry", "500:retry", "502:retry", "503:retry", "529:retry", "400:no", "401:no", "403:no", "404:no", "413:no"]);
   expect(classifyFailure(new InvalidRequestError("bad")).providerFault).toBe(false);
+  // An exhausted quota's 429 says not to retry: the same provider is not called again, another may be.
+  const quota = classifyFailure(new AnthropicError("rate_limit_error", "quota", { headers: { "x-should-retry": "false" } }));
+  expect([quota.retryable, quota.providerFault]).toEqual([false, true]);
   expect(classifyFailure(new ApiError("unreachable", { status: 502, cause: Object.assign(new Error("x"), { code: "ECONNREFUSED" }) })).reason).toBe("connection_refused");
 });
