@@ -49,7 +49,7 @@ function describeNetworkError(error: unknown): string {
   if (error && typeof error === "object") {
     const code = (error as { code?: unknown }).code;
     const message = (error as { message?: unknown }).message;
-    if (typeof code === "string" && code !== "") return code === "ConnectionRefused" ? "connection refused" : code;
+    if (typeof code === "string" && code !== "") return code === "ConnectionRefused" || code === "ECONNREFUSED" ? "connection refused" : code;
     if (typeof message === "string") return message;
   }
   return String(error);

@@ -219,7 +219,7 @@ describe("upstream failures the gateway must explain", () => {
       const res = await post(gateway.url, JSON.stringify(ask));
       const body = await expectError(res, 502, "api_error");
       expect(body.error.message).toContain(url);
-      expect(body.error.message).toContain("unreachable");
+      expect(body.error.message).toContain("unreachable: connection refused");
     } finally {
       await gateway.shutdown();
     }
