@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseEnv } from "node:util";
+import type { z } from "zod";
 import { envSchema, type Config } from "./schema.ts";
 import { selfLoopProblems } from "./self-loop.ts";
 
@@ -56,18 +57,33 @@ export function loadConfig(options: LoadOptions): Config {
     }
   }
   const parsed = envSchema.safeParse(merged);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = String(issue.path[0] ?? "config");
-        const got = merged[name];
-        return `${name}${got === undefined ? "" : `=${JSON.stringify(redactIfSecret(name, got))}`}: ${issue.message}`;
-      }),
-    );
-  }
+  if (!parsed.success) throw new ConfigError(allProblems(merged, parsed.error.issues));
   const loops = selfLoopProblems(parsed.data);
   if (loops.length > 0) throw new ConfigError(loops);
   return parsed.data;
+}
+
+/**
+ * Every problem at once. Cross-field checks (a provider's required variables, routing) only run
+ * once each variable parses on its own; so the bad ones are set aside and the rest checked
+ * again, and the user fixes everything in one go instead of one error per start.
+ */
+function allProblems(merged: Record<string, string>, issues: z.core.$ZodIssue[]): string[] {
+  const describe = (issue: z.core.$ZodIssue) => {
+    const name = String(issue.path[0] ?? "config");
+    const got = merged[name];
+    return { name, text: `${name}${got === undefined ? "" : `=${JSON.stringify(redactIfSecret(name, got))}`}: ${issue.message}` };
+  };
+  const problems = issues.map(describe);
+  const reported = new Set(problems.map((p) => p.name));
+  const rest = Object.fromEntries(Object.entries(merged).filter(([name]) => !reported.has(name)));
+  const again = envSchema.safeParse(rest);
+  if (!again.success) {
+    for (const problem of again.error.issues.map(describe)) {
+      if (!problems.some((p) => p.text === problem.text)) problems.push(problem);
+    }
+  }
+  return problems.map((p) => p.text);
 }
 
 function redactIfSecret(name: string, value: string): string {

@@ -17,11 +17,11 @@ export const repoRootDir = new URL("../../", import.meta.url).pathname;
 export const lynkrFromSource = ["bun", "--no-env-file", join(repoRootDir, "src/cli/main.ts")];
 
 /**
- * Starts `command start` with exactly `env` (PORT 0 unless given) and resolves once it logs its
- * URL; rejects with its output if it exits or stays silent for `timeoutMs`.
+ * Starts `command start ...args` with exactly `env` (PORT 0 unless given) and resolves once it
+ * logs its URL; rejects with its output if it exits or stays silent for `timeoutMs`.
  */
-export async function spawnLynkr(command: string[], env: Record<string, string>, cwd: string, timeoutMs = 15_000): Promise<LynkrProcess> {
-  const proc = Bun.spawn([...command, "start"], {
+export async function spawnLynkr(command: string[], env: Record<string, string>, cwd: string, args: string[] = [], timeoutMs = 15_000): Promise<LynkrProcess> {
+  const proc = Bun.spawn([...command, "start", ...args], {
     cwd,
     env: { PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env },
     stdout: "pipe",
@@ -35,12 +35,12 @@ export async function spawnLynkr(command: string[], env: Record<string, string>,
   };
   let announced: (url: string) => void = () => {};
   const listening = new Promise<string>((resolve) => (announced = resolve));
-  void drain(proc.stdout, (t) => {
+  const stdoutDone = drain(proc.stdout, (t) => {
     out += t;
     const match = out.match(/listening on (http:\/\/[^\s"]+)/);
     if (match?.[1]) announced(match[1]);
   });
-  void drain(proc.stderr, (t) => (err += t));
+  const stderrDone = drain(proc.stderr, (t) => (err += t));
   const url = await Promise.race([listening, proc.exited.then(() => undefined), Bun.sleep(timeoutMs).then(() => undefined)]);
   if (!url) {
     proc.kill("SIGKILL");
@@ -55,6 +55,8 @@ export async function spawnLynkr(command: string[], env: Record<string, string>,
       const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
       const code = await proc.exited;
       clearTimeout(timer);
+      // Everything it printed before exiting is in output() once stop() resolves.
+      await Promise.all([stdoutDone, stderrDone]);
       return code;
     },
   };
