@@ -10,6 +10,7 @@
 #   LYNKR_DOWNLOAD_BASE  releases URL or a mirror with the same layout
 #                        ({base}/download/v{version}/{asset}, {base}/latest/download/{asset})
 #   LYNKR_OS, LYNKR_ARCH override what uname reports (linux|darwin, x64|arm64)
+#   LYNKR_LIBC           overrides the detected C library on Linux (glibc|musl)
 set -eu
 
 LYNKR_DOWNLOAD_BASE=${LYNKR_DOWNLOAD_BASE:-https://github.com/lynkr-gateway/lynkr/releases}
@@ -77,9 +78,24 @@ choose_dir() {
   fi
 }
 
+# The Linux binaries link against glibc; on musl (Alpine) they cannot start.
+check_libc() {
+  libc=${LYNKR_LIBC:-}
+  if [ -z "$libc" ]; then
+    libc=glibc
+    for loader in /lib/ld-musl-*; do
+      [ -e "$loader" ] && libc=musl
+    done
+  fi
+  if [ "$libc" = musl ]; then
+    die "musl libc (e.g. Alpine) is not supported by the prebuilt Linux binaries, which need glibc; use a glibc-based image (Debian, Ubuntu) or build from source (see the README)"
+  fi
+}
+
 main() {
   os=$(detect_os)
   arch=$(detect_arch "$os")
+  [ "$os" = linux ] && check_libc
   asset="lynkr-$os-$arch"
 
   version=${LYNKR_VERSION:-}

@@ -181,6 +181,9 @@ test("unsupported platforms stop before any download, saying what exists", async
   expect(os.stderr).toContain("unsupported operating system: FreeBSD");
   const windows = await install({ LYNKR_INSTALL_DIR: dir, LYNKR_OS: "MINGW64_NT-10.0" });
   expect(windows.stderr).toContain("WSL");
+  const alpine = await install({ LYNKR_INSTALL_DIR: dir, LYNKR_OS: "Linux", LYNKR_LIBC: "musl" });
+  expect(alpine.code).toBe(1);
+  expect(alpine.stderr).toContain("musl libc (e.g. Alpine) is not supported");
   expect(requests).toEqual([]);
   expect(readdirSync(dir)).toEqual([]);
 });
