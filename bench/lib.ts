@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config/load.ts";
 import { configureLogger } from "../src/observability/logger.ts";
 import { startGateway } from "../src/server/serve.ts";
+import { anthropicSse } from "../test/helpers/fake-upstream.ts";
 import { lynkrFromSource, spawnLynkr } from "../test/helpers/lynkr-process.ts";
+import { turnEvents, turnMessage } from "../test/helpers/scripted-anthropic.ts";
 
 // Shared pieces of the benchmark suites: what a suite returns, percentiles, the Markdown
 // printer, the gateway (in this process or as its own process) and a fast fake upstream.
@@ -113,32 +115,6 @@ export function rssOf(pid: number): number {
   }
 }
 
-/** A complete Anthropic message stream with `text` as its one text block. */
-export function anthropicTextSse(text: string, model = "claude-bench"): string {
-  const events = [
-    { type: "message_start", message: { id: "msg_bench", type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } } },
-    { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
-    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } },
-    { type: "content_block_stop", index: 0 },
-    { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
-    { type: "message_stop" },
-  ];
-  return events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
-}
-
-export function anthropicTextMessage(text: string, model = "claude-bench"): string {
-  return JSON.stringify({
-    id: "msg_bench",
-    type: "message",
-    role: "assistant",
-    model,
-    content: [{ type: "text", text }],
-    stop_reason: "end_turn",
-    stop_sequence: null,
-    usage: { input_tokens: 10, output_tokens: 1 },
-  });
-}
-
 export interface FakeAnthropicUpstream {
   url: string;
   requests: number;
@@ -151,8 +127,9 @@ export interface FakeAnthropicUpstream {
  * as a real upstream does, but never parses more than needed to pick the answer.
  */
 export function startFakeAnthropicUpstream(reply = "ok"): FakeAnthropicUpstream {
-  const sse = anthropicTextSse(reply);
-  const message = anthropicTextMessage(reply);
+  const turn = { blocks: [{ type: "text" as const, text: reply }] };
+  const sse = anthropicSse(turnEvents(turn, "claude-bench")).join("");
+  const message = JSON.stringify(turnMessage(turn, "claude-bench"));
   const state = { requests: 0 };
   const server = Bun.serve({
     hostname: "127.0.0.1",
