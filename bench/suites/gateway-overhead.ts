@@ -1,3 +1,4 @@
+import { wireDir } from "../../test/helpers/fake-upstream.ts";
 import { type BenchSection, mib, ms, percentile, spawnGateway, startFakeAnthropicUpstream, timeEach } from "../lib.ts";
 
 // What lynkr adds on the Anthropic-wire path: a Claude-Code-sized request (the recorded
@@ -9,7 +10,7 @@ import { type BenchSection, mib, ms, percentile, spawnGateway, startFakeAnthropi
 const samples = 300;
 const warmup = 40;
 
-const recordedPath = new URL("../../../shared/wire/claude-code-2.1.328-request.json", import.meta.url).pathname;
+const recordedPath = `${wireDir}claude-code-2.1.328-request.json`;
 
 interface Recorded {
   url: string;

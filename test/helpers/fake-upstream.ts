@@ -1,5 +1,5 @@
 // Loopback servers that stand in for providers in tests. They record what they received and
-// answer with whatever the test scripts, including real recorded bodies from ../shared/wire.
+// answer with whatever the test scripts, including real recorded bodies from test/fixtures/wire (copied from ../shared/wire).
 
 export interface ReceivedRequest {
   method: string;
@@ -45,7 +45,9 @@ export function startFakeUpstream(handler: FakeHandler): FakeUpstream {
   };
 }
 
-export const wireDir = new URL("../../../shared/wire/", import.meta.url).pathname;
+// Recorded traffic (real Claude Code requests, real provider answers), kept in the repository so
+// a fresh clone tests against the same bytes; see test/fixtures/wire/upstream/README.md for sources.
+export const wireDir = new URL("../fixtures/wire/", import.meta.url).pathname;
 
 export function readWire(path: string): Promise<string> {
   return Bun.file(`${wireDir}${path}`).text();
