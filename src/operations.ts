@@ -21,6 +21,7 @@ export interface Operations {
   budgets: Budgets;
   /** Undefined when PROMPT_CACHE_ENABLED=false. */
   cache: PromptCache | undefined;
+  /** Before the database closes: stops timers, writes what is pending. */
   stop(): void;
 }
 
@@ -29,6 +30,7 @@ export function createOperations(config: Config, db: Database, router: Router): 
   metrics.observeRouting(router.events);
   const memory = new MemoryMonitor();
   const usage = new UsageStore(db);
+  const cache = config.PROMPT_CACHE_ENABLED ? new PromptCache(db, config.PROMPT_CACHE_TTL_MS, config.PROMPT_CACHE_MAX_ENTRIES) : undefined;
   return {
     metrics,
     memory,
@@ -40,7 +42,10 @@ export function createOperations(config: Config, db: Database, router: Router): 
     usage,
     prices: new Prices(defaultPrices),
     budgets: new Budgets(config, usage),
-    cache: config.PROMPT_CACHE_ENABLED ? new PromptCache(db, config.PROMPT_CACHE_TTL_MS, config.PROMPT_CACHE_MAX_ENTRIES) : undefined,
-    stop: () => memory.stop(),
+    cache,
+    stop: () => {
+      memory.stop();
+      cache?.flush();
+    },
   };
 }

@@ -5,7 +5,10 @@ import { Lru } from "./lru.ts";
 
 // Answers to repeated prompts, kept in memory (LRU) with SQLite behind it so a restart keeps
 // them. An entry holds the Message and, when the answer was streamed, its events exactly as
-// they were sent, so a streamed hit is byte-identical to the original stream.
+// they were sent, so a streamed hit is byte-identical to the original stream. New entries reach
+// the disk in batches (one transaction per `flushMs`): a commit per answer cost more than the
+// rest of the cache together, and a crash only loses what a cache may lose. Each entry also
+// records its request's fingerprint (see key.ts), so most misses are known without a full key.
 
 export interface CachedFrame {
   type: string;
@@ -16,6 +19,7 @@ export interface CachedFrame {
 export interface CacheEntry {
   message: Message;
   frames?: CachedFrame[];
+  fingerprint: string;
   expiresAt: number;
 }
 
@@ -31,12 +35,17 @@ export class PromptCache {
   private readonly upsert;
   private readonly remove;
   private readonly trim;
+  private readonly pending = new Map<string, CacheEntry & { createdAt: number }>();
+  /** Fingerprint → latest expiry of an entry stored with it. */
+  private readonly fingerprints = new Map<string, number>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly ttlMs: number,
     private readonly maxEntries: number,
     private readonly now: () => number = Date.now,
+    private readonly flushMs = 100,
   ) {
     this.memory = new Lru(maxEntries);
     this.select = db.query<{ entry: string; expires_at: number }, { key: string }>(
@@ -51,6 +60,28 @@ export class PromptCache {
     this.trim = db.query(
       "DELETE FROM prompt_cache WHERE expires_at <= $now OR key NOT IN (SELECT key FROM prompt_cache ORDER BY created_at DESC LIMIT $max)",
     );
+    const live = db.query<{ entry: string; expires_at: number }, { now: number }>("SELECT entry, expires_at FROM prompt_cache WHERE expires_at > $now");
+    for (const row of live.all({ now: this.now() })) {
+      try {
+        const { fingerprint } = JSON.parse(row.entry) as { fingerprint?: unknown };
+        if (typeof fingerprint === "string") this.remember(fingerprint, row.expires_at);
+      } catch {
+        // An unreadable row is dropped the first time its key is looked up.
+      }
+    }
+  }
+
+  /** False when no live entry was stored for this fingerprint: a certain miss. */
+  mightHave(fingerprint: string): boolean {
+    return (this.fingerprints.get(fingerprint) ?? 0) > this.now();
+  }
+
+  private remember(fingerprint: string, expiresAt: number): void {
+    this.fingerprints.set(fingerprint, Math.max(expiresAt, this.fingerprints.get(fingerprint) ?? 0));
+    if (this.fingerprints.size > this.maxEntries * 4) {
+      const now = this.now();
+      for (const [fp, until] of this.fingerprints) if (until <= now) this.fingerprints.delete(fp);
+    }
   }
 
   get(key: string): CacheEntry | undefined {
@@ -75,16 +106,36 @@ export class PromptCache {
     return entry;
   }
 
-  set(key: string, message: Message, frames: CachedFrame[] | undefined): void {
+  set(key: string, fingerprint: string, message: Message, frames: CachedFrame[] | undefined): void {
     const now = this.now();
-    const entry: CacheEntry = { message, ...(frames ? { frames } : {}), expiresAt: now + this.ttlMs };
+    const entry: CacheEntry = { message, ...(frames ? { frames } : {}), fingerprint, expiresAt: now + this.ttlMs };
     this.memory.set(key, entry);
-    try {
-      this.upsert.run({ key, now, expires: entry.expiresAt, entry: JSON.stringify({ message, frames }) });
-      this.trim.run({ now, max: this.maxEntries });
-    } catch (error) {
-      // The in-memory entry still serves; losing the disk copy only costs a miss after a restart.
-      logger.warn("could not store a prompt cache entry", { error: String(error) });
+    this.remember(fingerprint, entry.expiresAt);
+    this.pending.set(key, { ...entry, createdAt: now });
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer.unref();
     }
+  }
+
+  /** Writes pending entries and trims the disk copy to the newest `maxEntries`. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size === 0) return;
+    const now = this.now();
+    try {
+      this.db.transaction(() => {
+        for (const [key, e] of this.pending) {
+          const entry = JSON.stringify({ message: e.message, frames: e.frames, fingerprint: e.fingerprint });
+          this.upsert.run({ key, now: e.createdAt, expires: e.expiresAt, entry });
+        }
+        this.trim.run({ now, max: this.maxEntries });
+      })();
+    } catch (error) {
+      // The in-memory entries still serve; losing the disk copy only costs misses after a restart.
+      logger.warn("could not store prompt cache entries", { error: String(error) });
+    }
+    this.pending.clear();
   }
 }

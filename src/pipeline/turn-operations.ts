@@ -1,7 +1,7 @@
 import type { AnthropicError } from "../anthropic/errors.ts";
 import { messageToEvents } from "../anthropic/message-events.ts";
 import type { Message, MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
-import { promptCacheKey } from "../cache/key.ts";
+import { promptCacheKey, promptFingerprint } from "../cache/key.ts";
 import { isCacheable, type CacheEntry, type CachedFrame } from "../cache/prompt-cache.ts";
 import type { Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
@@ -31,7 +31,8 @@ export interface TurnOutcome {
 }
 
 export class TurnOperations {
-  private readonly cacheKey: string | undefined;
+  /** Set when the prompt cache is on. */
+  private readonly cache: { scope: string; fingerprint: string; key?: string } | undefined;
   private readonly frames: ForwardedEvent[] | undefined;
 
   constructor(
@@ -42,13 +43,12 @@ export class TurnOperations {
     private readonly stream: boolean,
   ) {
     facts.stream = stream;
-    const cache = gw.ops.cache;
-    if (cache) {
+    if (gw.ops.cache) {
       const scope = `${gw.config.LYNKR_API_KEYS ? facts.client : ""}|${gw.config.MODEL_PROVIDER}|${gw.config.MODEL_DEFAULT ?? ""}`;
-      this.cacheKey = promptCacheKey(request, scope);
+      this.cache = { scope, fingerprint: promptFingerprint(request, scope) };
       if (stream) this.frames = [];
     }
-    facts.cache = this.cacheKey ? "miss" : "off";
+    facts.cache = this.cache ? "miss" : "off";
   }
 
   /** Refuses an over-budget turn; returns the cached answer when there is one. */
@@ -59,7 +59,12 @@ export class TurnOperations {
       this.facts.rejected = "over_budget";
       throw error;
     }
-    const hit = this.cacheKey ? this.gw.ops.cache?.get(this.cacheKey) : undefined;
+    let hit: CacheEntry | undefined;
+    const cache = this.cache;
+    if (cache && this.gw.ops.cache?.mightHave(cache.fingerprint)) {
+      cache.key = promptCacheKey(this.request, cache.scope);
+      hit = this.gw.ops.cache.get(cache.key);
+    }
     if (!hit) this.facts.hold();
     return hit;
   }
@@ -101,9 +106,11 @@ export class TurnOperations {
           savedUsd: undefined,
         });
         if (facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(outcome.response);
-        if (this.cacheKey && outcome.status === 200 && isCacheable(outcome.response)) {
+        const cache = this.cache;
+        if (cache && outcome.status === 200 && isCacheable(outcome.response)) {
           const frames: CachedFrame[] | undefined = this.frames?.map((e) => ({ type: e.type, data: e[rawData] ?? JSON.stringify(e) }));
-          gw.ops.cache?.set(this.cacheKey, outcome.response, frames);
+          cache.key ??= promptCacheKey(this.request, cache.scope);
+          gw.ops.cache?.set(cache.key, cache.fingerprint, outcome.response, frames);
         }
       }
     } catch (error) {

@@ -1,6 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
+import { messagesRequestSchema } from "../../src/anthropic/schema.ts";
 import { promptCacheKey } from "../../src/cache/key.ts";
 import { anthropicSse, chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
@@ -144,10 +145,37 @@ test("PROMPT_CACHE_ENABLED=false always calls the upstream", async () => {
 });
 
 test("the key is canonical: key order and stream/metadata do not change it, content and scope do", () => {
-  const a = { model: "m", max_tokens: 5, messages: [{ role: "user" as const, content: [{ type: "text", text: "x" }] }], stream: true };
-  const b = { messages: [{ content: [{ text: "x", type: "text" }], role: "user" as const }], max_tokens: 5, model: "m", metadata: { user_id: "u" } };
+  // As the gateway sees requests: validated by the schema.
+  const a = messagesRequestSchema.parse({ model: "m", max_tokens: 5, messages: [{ role: "user", content: [{ type: "text", text: "x" }] }], stream: true });
+  const b = messagesRequestSchema.parse({ messages: [{ content: [{ text: "x", type: "text" }], role: "user" }], max_tokens: 5, model: "m", metadata: { user_id: "u" } });
   expect(promptCacheKey(a, "s")).toBe(promptCacheKey(b, "s"));
   expect(promptCacheKey(a, "s")).toMatch(/^[0-9a-f]{64}$/);
   expect(promptCacheKey({ ...a, max_tokens: 6 }, "s")).not.toBe(promptCacheKey(a, "s"));
   expect(promptCacheKey(a, "other key")).not.toBe(promptCacheKey(a, "s"));
+});
+
+test("requests that differ only before their last message never share an answer", async () => {
+  const gateway = cachedGateway();
+  try {
+    const before = upstream.received.length;
+    const turn = (first: string) => ({
+      model: "claude-3-opus-20240229",
+      max_tokens: 64,
+      messages: [
+        { role: "user", content: first },
+        { role: "assistant", content: "ok" },
+        { role: "user", content: "and now?" },
+      ],
+    });
+    await (await post(gateway.url, turn("about cats"))).text();
+    await Bun.sleep(20);
+    const other = await post(gateway.url, turn("about dogs"));
+    expect(other.headers.get("x-lynkr-cache")).toBeNull();
+    await other.text();
+    await Bun.sleep(20);
+    expect((await post(gateway.url, turn("about cats"))).headers.get("x-lynkr-cache")).toBe("hit");
+    expect(upstream.received.length - before).toBe(2);
+  } finally {
+    await gateway.shutdown();
+  }
 });

@@ -1,0 +1,289 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promptCacheKey } from "../../src/cache/key.ts";
+import { GatewayMetrics } from "../../src/observability/metrics/gateway-metrics.ts";
+import { RequestFacts } from "../../src/observability/request-facts.ts";
+import { buildBinary } from "../../test/helpers/binary.ts";
+import { spawnLynkr } from "../../test/helpers/lynkr-process.ts";
+import { type BenchGateway, type BenchSection, median, mib, ms, percentile, spawnGateway, startFakeAnthropicUpstream } from "../lib.ts";
+
+// Lynkr under load, and what the operations features (auth, rate limits, budgets, prompt cache,
+// load shedding) cost: the same fake upstreams called directly, through a gateway with all of
+// them off, and through one with all of them on (every request unique, so the cache looks up
+// and stores but never answers). Requests: a small one and the recorded Claude Code 2.1.328
+// request (~50 KB), streamed as Claude Code streams. Also throughput at concurrency 64 with
+// RSS under load, the OpenAI-compatible path, cold start of the built binary, and the cost of
+// recording one request in the metrics.
+
+const latencySamples = 250;
+const latencyWarmup = 30;
+const loadRounds = 5;
+const sliceSeconds = 0.6;
+const concurrency = 64;
+const lynkrKey = "bench-lynkr-key-0123456789";
+
+const recordedPath = new URL("../../../shared/wire/claude-code-2.1.328-request.json", import.meta.url).pathname;
+
+interface Shape {
+  name: string;
+  path: string;
+  headers: Record<string, string>;
+  /** JSON with `"max_tokens":__N__`: each request gets its own value, so no two are alike. */
+  template: string;
+}
+
+function shapes(recorded: { url: string; headers: Record<string, string>; body: Record<string, unknown> }): Shape[] {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(recorded.headers)) {
+    if (!["host", "content-length", "connection", "authorization", "x-api-key", "accept-encoding"].includes(name)) headers[name] = value;
+  }
+  headers["content-type"] = "application/json";
+  const url = new URL(recorded.url, "http://x");
+  const unique = (body: Record<string, unknown>) => JSON.stringify({ ...body, max_tokens: 0, stream: true }).replace('"max_tokens":0', '"max_tokens":__N__');
+  return [
+    {
+      name: "small",
+      path: "/v1/messages",
+      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+      template: unique({ model: "claude-sonnet-4-5", max_tokens: 0, messages: [{ role: "user", content: "hi" }] }),
+    },
+    { name: `Claude Code (${(JSON.stringify(recorded.body).length / 1024).toFixed(0)} KB)`, path: url.pathname + url.search, headers, template: unique(recorded.body) },
+  ];
+}
+
+let counter = 1000;
+function requestInit(shape: Shape, key: string | undefined): RequestInit {
+  const headers = key ? { ...shape.headers, "x-api-key": key } : shape.headers;
+  return { method: "POST", headers, body: shape.template.replace("__N__", String(counter++)) };
+}
+
+async function once(url: string, init: RequestInit): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(url, init);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${url}: ${text.slice(0, 300)}`);
+  return performance.now() - started;
+}
+
+interface Target {
+  label: string;
+  url: string;
+  key?: string;
+  rss?: () => number;
+}
+
+/**
+ * Sequential requests, targets interleaved so drifting machine load hits them alike, in a new
+ * order each round: a gateway's after-answer work (its SQLite writes) must not always land on
+ * the same neighbour's request.
+ */
+async function latencies(targets: Target[], shape: Shape): Promise<number[][]> {
+  const out = targets.map(() => [] as number[]);
+  const order = targets.map((_, i) => i);
+  for (let i = 0; i < latencyWarmup + latencySamples; i++) {
+    order.sort(() => Math.random() - 0.5);
+    for (const t of order) {
+      const target = targets[t] as Target;
+      const took = await once(target.url + shape.path, requestInit(shape, target.key));
+      if (i >= latencyWarmup) out[t]?.push(took);
+    }
+  }
+  return out;
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  peakRss: number;
+}
+
+/**
+ * `concurrency` clients sending back to back, in slices of `sliceSeconds` per target, targets
+ * taking turns in a new order each round, so a busy moment on the shared machine does not fall
+ * on one of them only. Requests per second, median latency and peak RSS per target.
+ */
+async function throughput(targets: Target[], makeInit: (target: Target) => RequestInit, path: (target: Target) => string): Promise<LoadResult[]> {
+  const stats = targets.map(() => ({ times: [] as number[], seconds: 0, peakRss: 0 }));
+  const order = targets.map((_, i) => i);
+  for (let round = 0; round < loadRounds; round++) {
+    order.sort(() => Math.random() - 0.5);
+    for (const t of order) {
+      const target = targets[t] as Target;
+      const stat = stats[t] as (typeof stats)[number];
+      const sampler = setInterval(() => {
+        stat.peakRss = Math.max(stat.peakRss, target.rss?.() ?? 0);
+      }, 100);
+      const started = performance.now();
+      const until = started + sliceSeconds * 1000;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (performance.now() < until) stat.times.push(await once(target.url + path(target), makeInit(target)));
+        }),
+      );
+      stat.seconds += (performance.now() - started) / 1000;
+      clearInterval(sampler);
+    }
+  }
+  return stats.map((s) => ({ rps: s.times.length / s.seconds, p50: median(s.times), peakRss: s.peakRss || Number.NaN }));
+}
+
+/** A loopback OpenAI-compatible upstream answering a short chat completion stream at once. */
+function startFakeOpenAi() {
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: "gpt-4o", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const sse =
+    chunk({ role: "assistant", content: "" }) +
+    chunk({ content: "ok" }) +
+    chunk({}, "stop") +
+    `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: "gpt-4o", choices: [], usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 } })}\n\n` +
+    "data: [DONE]\n\n";
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      await req.text();
+      return new Response(sse, { headers: { "content-type": "text/event-stream" } });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
+}
+
+/** Spawn to first answered /v1/messages of the standalone binary. */
+async function coldStart(binary: string, upstreamUrl: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "lynkr-cold-"));
+  const started = performance.now();
+  const env = { HOME: dir, SESSION_DB_PATH: join(dir, "lynkr.db"), ANTHROPIC_UPSTREAM_URL: upstreamUrl, ANTHROPIC_UPSTREAM_API_KEY: "sk-bench" };
+  const lynkr = await spawnLynkr([binary], env, dir);
+  try {
+    await once(`${lynkr.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}' });
+    return performance.now() - started;
+  } finally {
+    await lynkr.stop();
+  }
+}
+
+/** Microseconds to record one finished request in the metrics registry. */
+function recordCostUs(): number {
+  const metrics = new GatewayMetrics();
+  const facts = new RequestFacts("req_bench", "POST", "/v1/messages", "bench");
+  Object.assign(facts, { status: 200, provider: "anthropic", model: "claude-sonnet-4-5", rule: "static", inputTokens: 11400, outputTokens: 300, costUsd: 0.0387, cache: "miss", firstByteMs: 180 });
+  const runs = 200_000;
+  for (let i = 0; i < 10_000; i++) metrics.record(facts);
+  const started = performance.now();
+  for (let i = 0; i < runs; i++) metrics.record(facts);
+  return ((performance.now() - started) * 1000) / runs;
+}
+
+export default async function load(): Promise<BenchSection> {
+  const recorded = (await Bun.file(recordedPath).json()) as { url: string; headers: Record<string, string>; body: Record<string, unknown> };
+  const upstream = startFakeAnthropicUpstream();
+  const openai = startFakeOpenAi();
+  const common = { MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_UPSTREAM_API_KEY: "sk-bench" };
+  const gateways: BenchGateway[] = [];
+  const rows: (string | number)[][] = [];
+  const notes: string[] = [];
+  try {
+    const off = await spawnGateway({ ...common, PROMPT_CACHE_ENABLED: "false", LOAD_SHEDDING_ENABLED: "false" });
+    gateways.push(off);
+    const on = await spawnGateway({
+      ...common,
+      LYNKR_API_KEYS: `bench:${lynkrKey}`,
+      RATE_LIMIT_REQUESTS_PER_MINUTE: "100000000",
+      RATE_LIMIT_TOKENS_PER_MINUTE: "100000000000",
+      BUDGET_SESSION_USD: "1000000",
+      BUDGET_KEY_DAILY_USD: "1000000",
+      BUDGET_DAILY_USD: "1000000",
+      PROMPT_CACHE_ENABLED: "true",
+      LOAD_SHEDDING_ENABLED: "true",
+    });
+    gateways.push(on);
+    const viaOpenAi = await spawnGateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-bench", OPENAI_ENDPOINT: `${openai.url}/v1/chat/completions`, PROMPT_CACHE_ENABLED: "false" });
+    gateways.push(viaOpenAi);
+    await Bun.sleep(200);
+    const idle = { off: off.rss(), on: on.rss() };
+
+    const targets: Target[] = [
+      { label: "direct", url: upstream.url },
+      { label: "operations off", url: off.url, rss: () => off.rss() },
+      { label: "operations on", url: on.url, key: lynkrKey, rss: () => on.rss() },
+    ];
+    let worstRatio = 0;
+    for (const shape of shapes(recorded)) {
+      const [direct = [], offTimes = [], onTimes = []] = await latencies(targets, shape);
+      const addedOff = percentile(offTimes, 50) - percentile(direct, 50);
+      const addedOn = percentile(onTimes, 50) - percentile(direct, 50);
+      const addedOffP99 = percentile(offTimes, 99) - percentile(direct, 99);
+      const addedOnP99 = percentile(onTimes, 99) - percentile(direct, 99);
+      worstRatio = Math.max(worstRatio, addedOn / addedOff);
+      rows.push([`${shape.name}, stream`, "latency, concurrency 1", `${ms(percentile(direct, 50))} ms`, `+${ms(addedOff)} ms p50, +${ms(addedOffP99)} p99`, `+${ms(addedOn)} ms p50, +${ms(addedOnP99)} p99`, `${(addedOn / addedOff).toFixed(2)} (added, on/off)`]);
+    }
+
+    for (const shape of shapes(recorded)) {
+      const [direct, offRun, onRun] = await throughput(targets, (target) => requestInit(shape, target.key), () => shape.path);
+      rows.push([
+        `${shape.name}, stream`,
+        `throughput, concurrency ${concurrency}`,
+        `${direct?.rps.toFixed(0)} req/s`,
+        `${offRun?.rps.toFixed(0)} req/s (p50 ${ms(offRun?.p50 ?? Number.NaN, 1)} ms), RSS peak ${mib(offRun?.peakRss ?? Number.NaN)} MiB`,
+        `${onRun?.rps.toFixed(0)} req/s (p50 ${ms(onRun?.p50 ?? Number.NaN, 1)} ms), RSS peak ${mib(onRun?.peakRss ?? Number.NaN)} MiB`,
+        `${((onRun?.rps ?? 0) / (direct?.rps ?? 1)).toFixed(2)} (on/direct)`,
+      ]);
+    }
+
+    const openAiBody = (n: number): RequestInit => ({
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"model":"gpt-4o","stream":true,"max_tokens":${n},"messages":[{"role":"user","content":"hi"}]}`,
+    });
+    const small = shapes(recorded)[0] as Shape;
+    const [directOpenAi, throughOpenAi] = (await throughput(
+      [
+        { label: "direct", url: openai.url },
+        { label: "lynkr", url: viaOpenAi.url, rss: () => viaOpenAi.rss() },
+      ],
+      (target) => (target.label === "direct" ? openAiBody(counter++) : requestInit(small, undefined)),
+      (target) => (target.label === "direct" ? "/v1/chat/completions" : "/v1/messages"),
+    )) as [LoadResult, LoadResult];
+    rows.push([
+      "small, stream, OpenAI-compatible upstream",
+      `throughput, concurrency ${concurrency}`,
+      `${directOpenAi.rps.toFixed(0)} req/s`,
+      `${throughOpenAi.rps.toFixed(0)} req/s (p50 ${ms(throughOpenAi.p50, 1)} ms), RSS peak ${mib(throughOpenAi.peakRss)} MiB`,
+      "",
+      `${(throughOpenAi.rps / directOpenAi.rps).toFixed(2)} (lynkr/direct)`,
+    ]);
+
+    const binary = await buildBinary();
+    const cold: number[] = [];
+    for (let i = 0; i < 3; i++) cold.push(await coldStart(binary, upstream.url));
+    rows.push(["dist/lynkr (bun run build)", "cold start → first answered request", "", `${ms(median(cold), 0)} ms median of 3`, "", ""]);
+
+    const recordUs = recordCostUs();
+    const cc = recorded.body as Parameters<typeof promptCacheKey>[0];
+    const keyRuns = 300;
+    const keyStarted = performance.now();
+    for (let i = 0; i < keyRuns; i++) promptCacheKey(cc, "bench");
+    const keyUs = ((performance.now() - keyStarted) * 1000) / keyRuns;
+    rows.push(["one finished request", "metrics record (in process)", "", "", `${recordUs.toFixed(2)} µs`, ""]);
+    rows.push(["Claude Code request", "prompt cache key (canonical JSON + SHA-256)", "", "", `${keyUs.toFixed(0)} µs`, ""]);
+
+    notes.push(
+      `Operations on: LYNKR_API_KEYS, per-client request and token rate limits, session/key/daily budgets, prompt cache (every request unique: lookup + store, never a hit), load shedding. Off: all of them disabled. Metrics and the request log (LOG_LEVEL=info) run in both.`,
+      `Done-when: added p50 with operations on within 10% of off. Worst on/off ratio of added p50 this run: ${worstRatio.toFixed(2)} (${worstRatio <= 1.1 ? "met" : "MISSED"}).`,
+      `Latency rows: ${latencySamples} sequential requests per target after ${latencyWarmup} warm-up, targets interleaved in a new order each round. Throughput rows: ${concurrency} concurrent clients, ${loadRounds} rounds of ${sliceSeconds} s per target, targets taking turns; the load generator shares the machine's cores with the gateways and the fake upstreams, so absolute req/s are the machine's, ratios are the finding.`,
+      `Gateways are \`lynkr start\` processes from source; RSS idle ${mib(idle.off)} MiB (off) / ${mib(idle.on)} MiB (on).`,
+      "Throughput with operations on is the prompt cache's worst case: every fake answer is a cacheable end_turn, so every request's SHA-256 key is computed (after its answer went out) and stored; with Claude Code most turns end in tool_use, are never stored, and a miss is decided by the fingerprint alone.",
+    );
+    return {
+      title: "Load and the cost of operations features (auth, limits, budgets, cache, shedding)",
+      columns: ["request", "measure", "upstream directly", "lynkr, operations off", "lynkr, operations on", "ratio"],
+      rows,
+      notes,
+    };
+  } finally {
+    for (const g of gateways) await g.stop();
+    await upstream.stop();
+    await openai.stop();
+  }
+}
