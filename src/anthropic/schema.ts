@@ -191,5 +191,18 @@ export type StreamEvent =
   | { type: "ping" }
   | { type: "error"; error: { type: string; message: string } };
 
+/** A whole Message from an upstream (non-streaming answers), checked for what the gateway relies on. */
+export const messageSchema = z.looseObject({
+  id: z.string(),
+  type: z.literal("message"),
+  role: z.literal("assistant"),
+  model: z.string(),
+  content: z.array(z.looseObject({ type: z.string() })),
+  stop_reason: z.string().nullable(),
+  // Some Anthropic-compatible servers leave it out.
+  stop_sequence: z.string().nullable().default(null),
+  usage: usageSchema,
+});
+
 // Upstream Anthropic-wire events are checked only for what the gateway relies on.
 export const streamEventSchema = z.looseObject({ type: z.string() });

@@ -212,6 +212,26 @@ describe("upstream failures the gateway must explain", () => {
     }
   });
 
+  test("an upstream answering 200 with something that is not Anthropic's is an error naming it, not a crash", async () => {
+    const html = startFakeUpstream(() => new Response("<html>captive portal</html>", { headers: { "content-type": "text/html" } }));
+    const garbled = startFakeUpstream(() => chunkedResponse([...anthropicSse(head).slice(0, 1), "event: content_block_start\ndata: {not json\n\n"]));
+    const htmlGateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: html.url, ...passThrough });
+    const garbledGateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: garbled.url, ...passThrough });
+    try {
+      const body = await expectError(await post(htmlGateway.url, JSON.stringify(ask)), 502, "api_error");
+      expect(body.error.message).toContain(html.url);
+      expect(body.error.message).toContain("captive portal");
+      const text = await (await post(garbledGateway.url, JSON.stringify({ ...ask, stream: true }))).text();
+      expect(text).toStartWith("event: message_start\n");
+      expect(text).toContain("event: error\n");
+      expect(text).toContain("not JSON");
+    } finally {
+      await htmlGateway.shutdown();
+      await garbledGateway.shutdown();
+      await Promise.all([html.stop(), garbled.stop()]);
+    }
+  });
+
   test("an unreachable upstream is a clear api_error naming it", async () => {
     const url = refusedUrl();
     const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: url, ...passThrough });

@@ -1,5 +1,5 @@
 import { ApiError } from "../../anthropic/errors.ts";
-import type { CountTokensRequest, Message, MessagesRequest, StreamEvent } from "../../anthropic/schema.ts";
+import { messageSchema, type CountTokensRequest, type MessagesRequest, type StreamEvent } from "../../anthropic/schema.ts";
 import { messageToEvents } from "../../anthropic/message-events.ts";
 import { decodeSse } from "../../anthropic/sse.ts";
 import { fetchUpstream, readBody } from "../http.ts";
@@ -106,8 +106,18 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
       const contentType = response.headers.get("content-type") ?? "";
       if (contentType.includes("text/event-stream")) return { events: sseEvents(response, ctx), headers };
       // An Anthropic-compatible server that ignored `stream: true` and answered with a Message.
-      const message = (await response.json()) as Message;
-      return { events: messageToEvents(message), headers };
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const message = messageSchema.safeParse(json);
+      if (!message.success) {
+        throw new ApiError(`upstream ${upstream} answered ${contentType || "without a content type"} that is neither an event stream nor a Message: ${text.slice(0, 200)}`, { status: 502 });
+      }
+      return { events: messageToEvents(message.data), headers };
     },
 
     async countTokens(request, ctx) {
