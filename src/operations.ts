@@ -7,7 +7,7 @@ import { Redactor } from "./observability/redact.ts";
 import type { Router } from "./routing/router.ts";
 import { RateLimiter } from "./server/rate-limiter.ts";
 import { Budgets } from "./usage/budgets.ts";
-import { defaultPrices, Prices } from "./usage/prices.ts";
+import { defaultPrices, Prices, type PriceTable } from "./usage/prices.ts";
 import { UsageStore } from "./usage/store.ts";
 
 /** Everything that runs the gateway for a team: metrics, limits, money, cache, memory watch. */
@@ -25,7 +25,7 @@ export interface Operations {
   stop(): void;
 }
 
-export function createOperations(config: Config, db: Database, router: Router): Operations {
+export function createOperations(config: Config, db: Database, router: Router, priceOverrides: PriceTable = {}): Operations {
   const metrics = new GatewayMetrics();
   metrics.observeRouting(router.events);
   const memory = new MemoryMonitor();
@@ -40,7 +40,7 @@ export function createOperations(config: Config, db: Database, router: Router): 
       config.RATE_LIMIT_BY_KEY ?? new Map(),
     ),
     usage,
-    prices: new Prices(defaultPrices),
+    prices: new Prices({ ...defaultPrices, ...priceOverrides }),
     budgets: new Budgets(config, usage),
     cache,
     stop: () => {

@@ -6,6 +6,7 @@ import { ConfigError } from "../config/load.ts";
 import { providerNames, type ProviderName } from "../config/provider-names.ts";
 import { envShape, type Config } from "../config/schema.ts";
 import { missingProviderVariables } from "../config/sections/routing.ts";
+import { priceTableSchema, type PriceTable } from "../usage/prices.ts";
 
 // The LYNKR_CONFIG file: named provider instances and the rules claude-code-router users know
 // (background model, thinking, long context, default), validated with every problem named by
@@ -48,6 +49,7 @@ export interface RoutingFile {
   rules: RoutingRules;
   /** Providers to fail over to, in order, replacing FALLBACK_PROVIDER. */
   fallback?: string[];
+  prices?: PriceTable;
 }
 
 const settingValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
@@ -82,6 +84,8 @@ const fileSchema = z.strictObject({
     })
     .optional(),
   fallback: z.array(z.string().min(1)).optional(),
+  /** US dollars per million tokens, by model name prefix, over the built-in table (usage/prices.ts). */
+  prices: priceTableSchema.optional(),
 });
 
 const settingSchemas: Record<string, z.ZodType> = envShape;
@@ -171,5 +175,11 @@ export function loadRoutingFile(config: Config): RoutingFile | undefined {
   }
   parsed.data.fallback?.forEach((provider, i) => known(provider, `fallback.${i}`));
   if (problems.length > 0) throw fail(problems);
-  return { path, instances, rules, ...(parsed.data.fallback ? { fallback: parsed.data.fallback } : {}) };
+  return {
+    path,
+    instances,
+    rules,
+    ...(parsed.data.fallback ? { fallback: parsed.data.fallback } : {}),
+    ...(parsed.data.prices ? { prices: parsed.data.prices } : {}),
+  };
 }

@@ -2,6 +2,7 @@ import type { Config } from "../config/schema.ts";
 import { Lifecycle, type Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
 import { createOperations } from "../operations.ts";
+import { loadRoutingFile } from "../routing/config-file.ts";
 import { createRouter } from "../routing/router.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
 import { SessionStore } from "../store/sessions.ts";
@@ -18,7 +19,9 @@ export interface RunningGateway {
 export function startGateway(config: Config): RunningGateway {
   const dbPath = databasePath(config);
   const db = openDatabase(dbPath);
-  const router = createRouter(config);
+  // Read once: routing rules for the router, price overrides for operations.
+  const file = loadRoutingFile(config);
+  const router = createRouter(config, { file: file ?? null });
   const gateway: Gateway = {
     config,
     db,
@@ -26,7 +29,7 @@ export function startGateway(config: Config): RunningGateway {
     sessions: new SessionStore(db),
     router,
     lifecycle: new Lifecycle(),
-    ops: createOperations(config, db, router),
+    ops: createOperations(config, db, router, file?.prices),
   };
   const app = createApp(gateway);
   const server = Bun.serve({
