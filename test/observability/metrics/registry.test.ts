@@ -1,0 +1,42 @@
+import { expect, test } from "bun:test";
+import { toPrometheus } from "../../../src/observability/metrics/prometheus.ts";
+import { percentiles, Registry } from "../../../src/observability/metrics/registry.ts";
+
+test("label values are escaped, histograms are cumulative and end in +Inf", () => {
+  const registry = new Registry();
+  registry.counter("x_total", "Help with a \\ backslash\nand a newline.", ["model"]).inc({ model: 'a "quoted"\\path\nnext' }, 2);
+  const h = registry.histogram("d_seconds", "Durations.", ["p"], [0.1, 1]);
+  for (const v of [0.05, 0.5, 0.5, 3]) h.observe({ p: "x" }, v);
+  expect(toPrometheus(registry)).toBe(
+    [
+      "# HELP x_total Help with a \\\\ backslash\\nand a newline.",
+      "# TYPE x_total counter",
+      'x_total{model="a \\"quoted\\"\\\\path\\nnext"} 2',
+      "# HELP d_seconds Durations.",
+      "# TYPE d_seconds histogram",
+      'd_seconds_bucket{p="x",le="0.1"} 1',
+      'd_seconds_bucket{p="x",le="1"} 3',
+      'd_seconds_bucket{p="x",le="+Inf"} 4',
+      'd_seconds_sum{p="x"} 4.05',
+      'd_seconds_count{p="x"} 4',
+      "",
+    ].join("\n"),
+  );
+});
+
+test("a metric stops growing at 500 label sets: the rest fold into `other`", () => {
+  const registry = new Registry();
+  const c = registry.counter("m_total", "M.", ["model"]);
+  for (let i = 0; i < 700; i++) c.inc({ model: `client-invented-${i}` });
+  const series = [...c.entries()];
+  expect(series).toHaveLength(501);
+  expect(c.get({ model: "other" })).toBe(200);
+});
+
+test("percentiles come from the latest samples", () => {
+  const registry = new Registry();
+  const h = registry.histogram("l", "L.", [], [1]);
+  for (let i = 1; i <= 100; i++) h.observe({}, i);
+  const values = [...h.entries()].map((e) => e.value);
+  expect(percentiles(values, [50, 95, 99])).toEqual([50, 95, 99]);
+});
