@@ -20,19 +20,26 @@ export interface TurnRecord {
 // Claude Code moves its cache_control breakpoint to the newest message on every request, and
 // the message carrying it is sent as a block list ([{type:"text",text,cache_control}]) where
 // the next request sends the same content as a plain string. History is compared without
-// either difference, so a re-sent message is recognised as the one already stored.
-const withoutCacheControl = (key: string, value: unknown) => (key === "cache_control" ? undefined : value);
-
+// either difference, so a re-sent message is recognised as the one already stored. The marker
+// sits on a message's own blocks, so only those are copied without it.
 function comparable(message: MessageParam): MessageParam {
   const { content } = message;
-  if (!Array.isArray(content) || content.length !== 1) return message;
-  const only = content[0];
-  const plainText = only?.type === "text" && Object.keys(only).every((k) => k === "type" || k === "text" || k === "cache_control");
-  return plainText ? { ...message, content: String(only.text) } : message;
+  if (!Array.isArray(content)) return message;
+  const only = content.length === 1 ? content[0] : undefined;
+  if (only?.type === "text" && Object.keys(only).every((k) => k === "type" || k === "text" || k === "cache_control")) {
+    return { ...message, content: String(only.text) };
+  }
+  if (!content.some((block) => "cache_control" in block)) return message;
+  return { ...message, content: content.map(({ cache_control: _marker, ...block }) => block) };
 }
 
-function hash(messages: MessageParam[]): string {
-  return Bun.hash(JSON.stringify(messages.map(comparable), withoutCacheControl)).toString(16);
+/** One hash per message, so a history and all its prefixes are compared after one pass. */
+function messageHashes(messages: MessageParam[]): string[] {
+  return messages.map((m) => Bun.hash(JSON.stringify(comparable(m))).toString(16));
+}
+
+function prefixHash(hashes: string[], length: number): string {
+  return Bun.hash(hashes.slice(0, length).join(",")).toString(16);
 }
 
 export class SessionStore {
@@ -68,16 +75,17 @@ export class SessionStore {
    */
   record(turn: TurnRecord): void {
     const messages = turn.messages;
-    const root = messages.length > 0 ? hash(messages.slice(0, 1)) : "empty";
+    const hashes = messageHashes(messages);
+    const root = hashes[0] ?? "empty";
     const now = Date.now();
     this.db.transaction(() => {
       this.upsertSession.run({ id: turn.sessionId, now });
       const thread = this.findThread.get({ session: turn.sessionId, root });
       let offset = 0;
-      if (thread && thread.history_len <= messages.length && hash(messages.slice(0, thread.history_len)) === thread.history_hash) {
+      if (thread && thread.history_len <= messages.length && prefixHash(hashes, thread.history_len) === thread.history_hash) {
         offset = thread.history_len;
       }
-      this.saveThread.run({ session: turn.sessionId, root, len: messages.length, hash: hash(messages) });
+      this.saveThread.run({ session: turn.sessionId, root, len: messages.length, hash: prefixHash(hashes, messages.length) });
       const usage = turn.usage ?? turn.response?.usage;
       this.insertTurn.run({
         session: turn.sessionId,
