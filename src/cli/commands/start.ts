@@ -56,13 +56,16 @@ export const startCommand = defineCommand({
     process.once("SIGTERM", () => void stop("SIGTERM"));
 
     const provider = running.gateway.router.primary;
-    log.info(`lynkr listening on ${running.url}`, {
+    const facts = {
       url: running.url,
       provider: provider.name,
       model: provider.model ?? "(the client's)",
       upstream: provider.endpoint,
       database: running.gateway.dbPath,
-    });
+    };
+    // JSON logs carry these as fields for log tooling; on a terminal the next lines say the same.
+    if (config.LOG_FORMAT === "json") log.info(`lynkr listening on ${running.url}`, facts);
+    else log.info(`lynkr listening on ${running.url}`);
     log.info(`provider ${provider.name} → ${provider.endpoint}, model ${provider.model ?? "as requested by the client"}`);
     // Hybrid routing, fallbacks and named providers: say which other upstreams requests can reach.
     for (const other of running.gateway.router.providers.filter((p) => p !== provider)) {
