@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { ConfigError, loadConfig, resolveEnvFile } from "../../config/load.ts";
 import { configureLogger } from "../../observability/logger.ts";
-import { exposureProblem } from "../../server/middleware/auth.ts";
+import { credentialsWarning, exposureProblem } from "../../server/middleware/auth.ts";
 import { startGateway } from "../../server/serve.ts";
 
 export const startCommand = defineCommand({
@@ -74,5 +74,7 @@ export const startCommand = defineCommand({
     log.info(`database ${running.gateway.dbPath}`);
     log.info(`configuration from ${resolveEnvFile(loadOptions) ?? "the environment only (no .env file)"}`);
     log.info(`use it from Claude Code: export ANTHROPIC_BASE_URL=${running.url}`);
+    const warning = credentialsWarning(config);
+    if (warning) log.warn(warning);
   },
 });

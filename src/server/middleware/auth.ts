@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { AuthenticationError } from "../../anthropic/errors.ts";
+import type { Config } from "../../config/schema.ts";
 import type { ClientKey } from "../../config/sections/operations.ts";
 import type { AppEnv } from "../context.ts";
 
@@ -71,5 +72,14 @@ export function exposureProblem(host: string, keys: readonly ClientKey[] | undef
     `HOST=${host} makes lynkr reachable from other machines, and LYNKR_API_KEYS is not set: anyone who can reach it could spend your provider credits. ` +
     "Set LYNKR_API_KEYS (clients send one as x-api-key or Authorization: Bearer), bind HOST=127.0.0.1, " +
     "or pass --allow-unauthenticated if something in front of lynkr already authenticates"
+  );
+}
+
+/** A start-up warning when gateway keys leave an Anthropic upstream without credentials of its own. */
+export function credentialsWarning(config: Pick<Config, "LYNKR_API_KEYS" | "MODEL_PROVIDER" | "ANTHROPIC_UPSTREAM_API_KEY">): string | undefined {
+  if (!config.LYNKR_API_KEYS || config.MODEL_PROVIDER !== "anthropic" || config.ANTHROPIC_UPSTREAM_API_KEY) return undefined;
+  return (
+    "LYNKR_API_KEYS is set but ANTHROPIC_UPSTREAM_API_KEY is not: a client's lynkr key is never forwarded, " +
+    "so Anthropic only sees the client's other credential header, if it sends one. Set ANTHROPIC_UPSTREAM_API_KEY."
   );
 }
