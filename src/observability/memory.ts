@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { totalmem } from "node:os";
-import { getHeapStatistics } from "node:v8";
 
 // Memory pressure, sampled once a second off the request path, so load shedding and readiness
 // read a number instead of asking the kernel on every request.
@@ -10,7 +9,10 @@ export interface MemorySample {
   heapUsedBytes: number;
   /** Resident memory over the memory limit (the cgroup's when the process is confined, else physical). */
   rssFraction: number;
-  /** Heap in use over the runtime's heap limit. */
+  /**
+   * JavaScript heap in use over the same limit. Bun's heap has no fixed ceiling (the
+   * heap_size_limit it reports grows with the heap), so the process's memory limit is the one.
+   */
   heapFraction: number;
 }
 
@@ -29,7 +31,6 @@ function memoryLimit(): number {
 
 export class MemoryMonitor {
   private readonly limit = memoryLimit();
-  private readonly heapLimit = getHeapStatistics().heap_size_limit || Number.POSITIVE_INFINITY;
   private timer: ReturnType<typeof setInterval> | undefined;
   current: MemorySample;
 
@@ -47,7 +48,7 @@ export class MemoryMonitor {
       rssBytes: usage.rss,
       heapUsedBytes: usage.heapUsed,
       rssFraction: usage.rss / this.limit,
-      heapFraction: usage.heapUsed / this.heapLimit,
+      heapFraction: usage.heapUsed / this.limit,
     };
   }
 

@@ -71,7 +71,7 @@ export const operationsEnv = {
   LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD: int(1000, 1),
   /** Resident memory as a fraction of the memory limit (cgroup, else physical). */
   LOAD_SHEDDING_MEMORY_THRESHOLD: fraction(0.85),
-  /** JavaScript heap in use as a fraction of the heap limit. */
+  /** JavaScript heap in use as a fraction of the memory limit (Bun's heap has no ceiling of its own). */
   LOAD_SHEDDING_HEAP_THRESHOLD: fraction(0.9),
   /** Per client (key, else IP address); 0 = unlimited. */
   RATE_LIMIT_REQUESTS_PER_MINUTE: int(0, 0),
