@@ -9,11 +9,12 @@ import { spawnLynkr, type LynkrProcess } from "../helpers/lynkr-process.ts";
 import { startScriptedAnthropic, type ScriptedUpstream } from "../helpers/scripted-anthropic.ts";
 
 // The issue's "done when": the built executable (`bun run build`), alone in an empty folder and
-// run with no Bun on PATH, carries the real Claude Code CLI through a Bash → Read → Edit
+// run with no Bun on PATH, carries the real Claude Code CLI through a Bash → thinking + Read → Edit
 // session against a loopback Anthropic-wire upstream; the file really changes, the final text
 // arrives, and every turn is in the SQLite database.
 
 const finalText = "Done: greeting.txt now greets lynkr.";
+const signature = "EqQBCkYIBxgCKkBsignedByTheFakeUpstream";
 
 let binary: string;
 let repo: string;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   const file = join(repo, "greeting.txt");
   upstream = startScriptedAnthropic([
     { blocks: [{ type: "text", text: "Let me look around." }, { type: "tool_use", name: "Bash", input: { command: "ls", description: "List files" } }] },
-    { blocks: [{ type: "tool_use", name: "Read", input: { file_path: file } }] },
+    { blocks: [{ type: "thinking", thinking: "The listing shows greeting.txt; read it first.", signature: signature }, { type: "tool_use", name: "Read", input: { file_path: file } }] },
     { blocks: [{ type: "tool_use", name: "Edit", input: { file_path: file, old_string: "hello world", new_string: "hello lynkr" } }] },
     { blocks: [{ type: "text", text: finalText }] },
   ]);
@@ -75,6 +76,9 @@ test("Claude Code runs Bash, Read and Edit through dist/lynkr and gets the final
   expect(results).toContain("greeting.txt");
   expect(results).toContain("notes.md"); // ls output
   expect(results).toContain("hello world"); // Read output
+  // Thinking goes back to the upstream verbatim, signature included, as Anthropic requires.
+  const thinking = lastMessages.flatMap((m) => (Array.isArray(m.content) ? (m.content as { type: string }[]) : [])).filter((b) => b.type === "thinking");
+  expect(thinking).toEqual([{ type: "thinking", thinking: "The listing shows greeting.txt; read it first.", signature }]);
   for (const req of upstream.mainLoop) {
     expect(req.url.search).toBe("?beta=true");
     expect(req.headers.get("x-api-key")).toBe("dummy");
