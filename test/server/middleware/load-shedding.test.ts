@@ -75,3 +75,26 @@ test("a memory threshold already exceeded sheds every request", async () => {
     await tight.shutdown();
   }
 });
+
+test("a heap threshold already exceeded sheds too, naming its variable", async () => {
+  const tight = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, LOAD_SHEDDING_HEAP_THRESHOLD: "0.000001" });
+  try {
+    const res = await fetch(`${tight.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ask("x")) });
+    expect(res.status).toBe(529);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("LOAD_SHEDDING_HEAP_THRESHOLD");
+  } finally {
+    await tight.shutdown();
+  }
+});
+
+test("LOAD_SHEDDING_ENABLED=false never sheds", async () => {
+  const open = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, LOAD_SHEDDING_ENABLED: "false", LOAD_SHEDDING_MEMORY_THRESHOLD: "0.000001" });
+  try {
+    release();
+    const res = await fetch(`${open.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ask("x")) });
+    expect(res.status).toBe(200);
+    await res.text();
+  } finally {
+    await open.shutdown();
+  }
+});
