@@ -77,7 +77,7 @@ test("Claude Code runs Bash, Read and Edit through dist/lynkr and gets the final
   expect(results).toContain("notes.md"); // ls output
   expect(results).toContain("hello world"); // Read output
   // Thinking goes back to the upstream verbatim, signature included, as Anthropic requires.
-  const thinking = lastMessages.flatMap((m) => (Array.isArray(m.content) ? (m.content as { type: string }[]) : [])).filter((b) => b.type === "thinking");
+  const thinking = lastMessages.flatMap((m) => (Array.isArray(m.content) ? (m.content as { type: string }[]) : [])).filter((b) => b.type === "thinking") as unknown[];
   expect(thinking).toEqual([{ type: "thinking", thinking: "The listing shows greeting.txt; read it first.", signature }]);
   for (const req of upstream.mainLoop) {
     expect(req.url.search).toBe("?beta=true");
