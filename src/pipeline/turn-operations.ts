@@ -87,24 +87,7 @@ export class TurnOperations {
     if (outcome.error) facts.errorType = outcome.error.type;
     try {
       if (outcome.response) {
-        const usage = turnUsage(this.request, outcome.response);
-        const cost = costOf(gw.ops.prices.lookup(kind, model).price, usage);
-        facts.inputTokens = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens;
-        facts.outputTokens = usage.output_tokens;
-        facts.tokensEstimated = usage.estimated;
-        facts.costUsd = cost;
-        gw.ops.limiter.charge(facts.client, facts.inputTokens + facts.outputTokens);
-        gw.ops.usage.record({
-          requestId: facts.requestId,
-          sessionId: this.sessionId,
-          client: facts.client,
-          provider: outcome.provider,
-          model,
-          usage,
-          costUsd: cost,
-          cached: false,
-          savedUsd: undefined,
-        });
+        this.account(outcome.provider, kind, outcome.response, false);
         if (facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(outcome.response);
         const cache = this.cache;
         if (cache && outcome.status === 200 && isCacheable(outcome.response)) {
@@ -119,6 +102,33 @@ export class TurnOperations {
     facts.close(outcome.status);
   }
 
+  /**
+   * Tokens and cost of an answer into the facts, the usage table and the rate limiter. A cached
+   * answer spent nothing: it records what it saved instead.
+   */
+  private account(provider: string, kind: string, response: Message, cached: boolean): void {
+    const { gw, facts } = this;
+    const usage = turnUsage(this.request, response);
+    const cost = costOf(gw.ops.prices.lookup(kind, response.model).price, usage);
+    facts.inputTokens = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens;
+    facts.outputTokens = usage.output_tokens;
+    facts.tokensEstimated = usage.estimated;
+    facts.costUsd = cached ? 0 : cost;
+    if (cached) facts.savedUsd = cost;
+    else gw.ops.limiter.charge(facts.client, facts.inputTokens + facts.outputTokens);
+    gw.ops.usage.record({
+      requestId: facts.requestId,
+      sessionId: this.sessionId,
+      client: facts.client,
+      provider,
+      model: response.model,
+      usage,
+      costUsd: facts.costUsd,
+      cached,
+      savedUsd: facts.savedUsd,
+    });
+  }
+
   /** Answers from the cache, as a stream or JSON, exactly as the original answer was sent. */
   async replay(entry: CacheEntry): Promise<Response> {
     const { gw, facts } = this;
@@ -130,23 +140,7 @@ export class TurnOperations {
     const account = () =>
       setImmediate(() => {
         try {
-          const usage = turnUsage(this.request, entry.message);
-          const saved = costOf(gw.ops.prices.lookup("", entry.message.model).price, usage);
-          facts.inputTokens = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens;
-          facts.outputTokens = usage.output_tokens;
-          facts.savedUsd = saved;
-          facts.costUsd = 0;
-          gw.ops.usage.record({
-            requestId: facts.requestId,
-            sessionId: this.sessionId,
-            client: facts.client,
-            provider: "cache",
-            model: entry.message.model,
-            usage,
-            costUsd: 0,
-            cached: true,
-            savedUsd: saved,
-          });
+          this.account("cache", "", entry.message, true);
         } catch (error) {
           logger.error("could not record usage", { request_id: facts.requestId, error: String(error) });
         }
