@@ -1,3 +1,7 @@
+import { startTestGateway } from "./gateway.ts";
+
+type RunningTestGateway = ReturnType<typeof startTestGateway>;
+
 // Loopback servers that stand in for providers in tests. They record what they received and
 // answer with whatever the test scripts, including real recorded bodies from test/fixtures/wire (copied from ../shared/wire).
 
@@ -106,4 +110,23 @@ export function anthropicSse(events: { type: string; [k: string]: unknown }[]): 
 
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+/**
+ * A test's usual frame: a fake Anthropic-wire upstream answering with `handler`, a gateway in
+ * front of it with `env`, both stopped afterwards whatever happens.
+ */
+export async function throughFakeUpstream<T>(
+  handler: FakeHandler,
+  env: Record<string, string>,
+  body: (ctx: { upstream: FakeUpstream; gateway: RunningTestGateway }) => Promise<T>,
+): Promise<T> {
+  const upstream = startFakeUpstream(handler);
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ...env });
+  try {
+    return await body({ upstream, gateway });
+  } finally {
+    await gateway.shutdown();
+    await upstream.stop();
+  }
 }

@@ -1,8 +1,9 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { anthropicSse, chunkedResponse, readWire, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { anthropicSse, chunkedResponse, readWire, startFakeUpstream, throughFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { refusedUrl } from "../helpers/ports.ts";
+import { turnEvents } from "../helpers/scripted-anthropic.ts";
 
 // Every way a request can fail, as the client sees it: Anthropic's error shape and status, a
 // request id, retry guidance (retry-after kept, x-should-retry:false where no retry helps), and
@@ -158,16 +159,11 @@ describe("upstream errors before the first byte", () => {
 });
 
 describe("upstream failures the gateway must explain", () => {
-  const head = [
-    { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "m", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
-    { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
-    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "partial" } },
-  ];
+  // An answer cut after its first text delta.
+  const head = turnEvents({ blocks: [{ type: "text", text: "partial" }] }, "m").slice(0, 3);
 
   test("an upstream dying mid-stream becomes an event: error naming the upstream", async () => {
-    const upstream = startFakeUpstream(() => chunkedResponse(anthropicSse(head), { dieAfter: 3, delayMs: 20 }));
-    const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ...passThrough });
-    try {
+    await throughFakeUpstream(() => chunkedResponse(anthropicSse(head), { dieAfter: 3, delayMs: 20 }), passThrough, async ({ upstream, gateway }) => {
       const sdk = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
       const texts: string[] = [];
       const stream = sdk.messages.stream(ask);
@@ -177,39 +173,26 @@ describe("upstream failures the gateway must explain", () => {
       expect(error).toBeInstanceOf(Anthropic.APIError);
       expect((error as Error).message).toContain("api_error");
       expect((error as Error).message).toContain(upstream.url.replace("http://", ""));
-    } finally {
-      await gateway.shutdown();
-      await upstream.stop();
-    }
+    });
   });
 
   test("a stream that ends without message_stop is reported, not silently cut", async () => {
-    const upstream = startFakeUpstream(() => chunkedResponse(anthropicSse(head)));
-    const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ...passThrough });
-    try {
+    await throughFakeUpstream(() => chunkedResponse(anthropicSse(head)), passThrough, async ({ gateway }) => {
       const text = await (await post(gateway.url, JSON.stringify({ ...ask, stream: true }))).text();
       expect(text).toContain("event: error\n");
       expect(text).toContain("ended before message_stop");
-    } finally {
-      await gateway.shutdown();
-      await upstream.stop();
-    }
+    });
   });
 
   test("an upstream's own mid-stream error event passes through as it was sent", async () => {
     const data = (await readWire("upstream/anthropic/error-midstream-overloaded.data.json")).trim();
-    const upstream = startFakeUpstream(() => chunkedResponse([...anthropicSse(head), `event: error\ndata: ${data}\n\n`]));
-    const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ...passThrough });
-    try {
+    await throughFakeUpstream(() => chunkedResponse([...anthropicSse(head), `event: error\ndata: ${data}\n\n`]), passThrough, async ({ gateway }) => {
       const text = await (await post(gateway.url, JSON.stringify({ ...ask, stream: true }))).text();
       expect(text.endsWith(`event: error\ndata: ${data}\n\n`)).toBe(true);
       const sdk = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
       const error = await sdk.messages.stream(ask).finalMessage().catch((e: unknown) => e);
       expect((error as Error).message).toContain("Overloaded");
-    } finally {
-      await gateway.shutdown();
-      await upstream.stop();
-    }
+    });
   });
 
   test("an upstream answering 200 with something that is not Anthropic's is an error naming it, not a crash", async () => {
@@ -279,14 +262,9 @@ describe("upstream failures the gateway must explain", () => {
 describe("stream lifetime", () => {
   test("a client that disconnects aborts the upstream request", async () => {
     let cancelled = false;
-    const events = anthropicSse([
-      { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "m", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
-      { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
-      ...Array.from({ length: 100 }, () => ({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "tick " } })),
-    ]);
-    const upstream = startFakeUpstream(() => chunkedResponse(events, { delayMs: 50, onCancel: () => (cancelled = true) }));
-    const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ...passThrough });
-    try {
+    // A long answer, one "tick " per delta, never finished while the client listens.
+    const events = anthropicSse(turnEvents({ blocks: [{ type: "text", text: "tick ".repeat(100) }] }, "m").slice(0, -3));
+    await throughFakeUpstream(() => chunkedResponse(events, { delayMs: 50, onCancel: () => (cancelled = true) }), passThrough, async ({ gateway }) => {
       const sdk = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
       const stream = sdk.messages.stream(ask);
       const ended = stream.done().catch((e: unknown) => e);
@@ -295,24 +273,12 @@ describe("stream lifetime", () => {
       expect(await ended).toBeInstanceOf(Anthropic.APIUserAbortError);
       for (let i = 0; i < 40 && !cancelled; i++) await Bun.sleep(50);
       expect(cancelled).toBe(true);
-    } finally {
-      await gateway.shutdown();
-      await upstream.stop();
-    }
+    });
   });
 
   test("an idle stream gets ping events while the upstream thinks", async () => {
-    const events = anthropicSse([
-      { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "m", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
-      { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
-      { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "slow" } },
-      { type: "content_block_stop", index: 0 },
-      { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
-      { type: "message_stop" },
-    ]);
-    const upstream = startFakeUpstream(() => chunkedResponse(events, { delayMs: 100 }));
-    const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, STREAM_PING_INTERVAL_MS: "25", ...passThrough });
-    try {
+    const events = anthropicSse(turnEvents({ blocks: [{ type: "text", text: "slow" }] }, "m"));
+    await throughFakeUpstream(() => chunkedResponse(events, { delayMs: 100 }), { STREAM_PING_INTERVAL_MS: "25", ...passThrough }, async ({ gateway }) => {
       const text = await (await post(gateway.url, JSON.stringify({ ...ask, stream: true }))).text();
       const pings = text.split("event: ping\n").length - 1;
       expect(pings).toBeGreaterThanOrEqual(5);
@@ -320,9 +286,6 @@ describe("stream lifetime", () => {
       // Pings go between events, never inside one, and the answer is still whole.
       const sdk = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
       expect((await sdk.messages.stream(ask).finalMessage()).content as unknown[]).toEqual([{ type: "text", text: "slow" }]);
-    } finally {
-      await gateway.shutdown();
-      await upstream.stop();
-    }
+    });
   });
 });

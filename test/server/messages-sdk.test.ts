@@ -2,6 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { anthropicSse, chunkedResponse, jsonResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
+import { turnEvents } from "../helpers/scripted-anthropic.ts";
 
 // POST /v1/messages through the official SDK against recorded Anthropic answers: the stream
 // helpers and finalMessage(), non-streaming calls, and streams passed on byte for byte.
@@ -128,14 +129,8 @@ test("an upstream that answers a stream request with a JSON Message still stream
 });
 
 test("the events a fake upstream writes one by one arrive in order, each as it is written", async () => {
-  const events = anthropicSse([
-    { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "m", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
-    { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
-    ...Array.from({ length: 5 }, (_, i) => ({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: `${i}` } })),
-    { type: "content_block_stop", index: 0 },
-    { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 5 } },
-    { type: "message_stop" },
-  ]);
+  // Five words, one text delta each.
+  const events = anthropicSse(turnEvents({ blocks: [{ type: "text", text: "0 1 2 3 4" }] }, "m"));
   const slow = startFakeUpstream(() => chunkedResponse(events, { delayMs: 60 }));
   const gw = startTestGateway({ ANTHROPIC_UPSTREAM_URL: slow.url, PROMPT_CACHE_ENABLED: "false" });
   try {
@@ -144,7 +139,7 @@ test("the events a fake upstream writes one by one arrive in order, each as it i
     const started = performance.now();
     const stream = sdk.messages.stream({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "x" }] });
     stream.on("text", () => arrivals.push(performance.now() - started));
-    expect((await stream.finalMessage()).content as unknown[]).toEqual([{ type: "text", text: "01234" }]);
+    expect((await stream.finalMessage()).content as unknown[]).toEqual([{ type: "text", text: "0 1 2 3 4" }]);
     // Not buffered: the deltas arrive spread over the upstream's pace, not all at the end.
     expect(arrivals).toHaveLength(5);
     expect((arrivals[4] ?? 0) - (arrivals[0] ?? 0)).toBeGreaterThan(150);
