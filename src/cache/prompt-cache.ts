@@ -36,8 +36,8 @@ export class PromptCache {
   private readonly remove;
   private readonly trim;
   private readonly pending = new Map<string, CacheEntry & { createdAt: number }>();
-  /** Fingerprint → latest expiry of an entry stored with it. */
-  private readonly fingerprints = new Map<string, number>();
+  /** Fingerprint → latest expiry of an entry stored with it; only the recent ones can still hit. */
+  private readonly fingerprints: Lru<string, number>;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -48,6 +48,7 @@ export class PromptCache {
     private readonly flushMs = 100,
   ) {
     this.memory = new Lru(maxEntries);
+    this.fingerprints = new Lru(maxEntries * 4);
     this.select = db.query<{ entry: string; expires_at: number }, { key: string }>(
       "SELECT entry, expires_at FROM prompt_cache WHERE key = $key",
     );
@@ -78,10 +79,6 @@ export class PromptCache {
 
   private remember(fingerprint: string, expiresAt: number): void {
     this.fingerprints.set(fingerprint, Math.max(expiresAt, this.fingerprints.get(fingerprint) ?? 0));
-    if (this.fingerprints.size > this.maxEntries * 4) {
-      const now = this.now();
-      for (const [fp, until] of this.fingerprints) if (until <= now) this.fingerprints.delete(fp);
-    }
   }
 
   get(key: string): CacheEntry | undefined {
@@ -125,8 +122,11 @@ export class PromptCache {
     if (this.pending.size === 0) return;
     const now = this.now();
     try {
+      // Only the newest `maxEntries` would survive the trim: older pending ones are not written.
+      let skip = this.pending.size - this.maxEntries;
       this.db.transaction(() => {
         for (const [key, e] of this.pending) {
+          if (skip-- > 0) continue;
           const entry = JSON.stringify({ message: e.message, frames: e.frames, fingerprint: e.fingerprint });
           this.upsert.run({ key, now: e.createdAt, expires: e.expiresAt, entry });
         }
