@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { turnEvents } from "../../helpers/scripted-anthropic.ts";
-import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
+import { anthropicSse, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
 import { startTestGateway } from "../../helpers/gateway.ts";
 
 let upstream: FakeUpstream;
