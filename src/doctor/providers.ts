@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ProviderName } from "../config/provider-names.ts";
 import type { Config } from "../config/schema.ts";
+import { anthropicMessagesUrl, azureAnthropicMessagesUrl } from "../providers/anthropic-wire/messages-url.ts";
 import { parseErrorBody } from "../providers/upstream-error.ts";
 import { parseShow } from "../providers/ollama/capabilities.ts";
 import { probe, type ProbeResult } from "./probe.ts";
@@ -27,20 +28,22 @@ interface Call {
 }
 
 const bearer = (key: string | undefined): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {});
+// The same URL forms the provider itself accepts (…/anthropic, …/v1, …/v1/messages, a bare Azure resource).
+const modelsUrl = (messagesUrl: string) => `${messagesUrl.replace(/\/messages$/, "")}/models?limit=1`;
 const withoutChatPath = (url: string) => url.replace(/\/chat\/completions(\?.*)?$/, "");
 
 function callFor(kind: Exclude<ProviderName, "ollama">, c: Config): Call {
   switch (kind) {
     case "anthropic":
       return {
-        url: `${c.ANTHROPIC_UPSTREAM_URL.replace(/\/v1\/messages$/, "")}/v1/models?limit=1`,
+        url: modelsUrl(anthropicMessagesUrl(c.ANTHROPIC_UPSTREAM_URL)),
         headers: { "anthropic-version": "2023-06-01", ...(c.ANTHROPIC_UPSTREAM_API_KEY ? { "x-api-key": c.ANTHROPIC_UPSTREAM_API_KEY } : {}) },
         keyVariable: c.ANTHROPIC_UPSTREAM_API_KEY ? "ANTHROPIC_UPSTREAM_API_KEY" : undefined,
         urlVariable: "ANTHROPIC_UPSTREAM_URL",
       };
     case "azure-anthropic":
       return {
-        url: `${(c.AZURE_ANTHROPIC_ENDPOINT ?? "").replace(/\/v1\/messages$/, "")}/v1/models?limit=1`,
+        url: modelsUrl(azureAnthropicMessagesUrl(c.AZURE_ANTHROPIC_ENDPOINT ?? "")),
         headers: { "anthropic-version": c.AZURE_ANTHROPIC_VERSION, "x-api-key": c.AZURE_ANTHROPIC_API_KEY ?? "" },
         keyVariable: "AZURE_ANTHROPIC_API_KEY",
         urlVariable: "AZURE_ANTHROPIC_ENDPOINT",

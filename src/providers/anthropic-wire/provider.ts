@@ -38,10 +38,10 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
   const upstream = `${options.name} (${new URL(options.messagesUrl).origin})`;
   const baseUrl = options.messagesUrl.replace(/\/v1\/messages$/, "");
 
-  function headersFor(ctx: CallContext): Headers {
+  function headersFor(ctx: CallContext, accept = "application/json"): Headers {
     const headers = new Headers({
       "content-type": "application/json",
-      accept: "text/event-stream",
+      accept,
       "anthropic-version": ctx.clientHeaders.get("anthropic-version") ?? options.anthropicVersion,
     });
     for (const name of passedHeaders) {
@@ -95,7 +95,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
       const response = await fetchUpstream({
         upstream,
         url: options.messagesUrl + ctx.search,
-        init: { method: "POST", headers: headersFor(ctx), body: bodyFor(request, true, ctx.model) },
+        init: { method: "POST", headers: headersFor(ctx, "text/event-stream"), body: bodyFor(request, true, ctx.model) },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });
