@@ -6,13 +6,14 @@ import { readJsonBody } from "../server/read-body.ts";
 
 /** The upstream's own count where it has one; otherwise a local cl100k estimate, marked as such. */
 export async function handleCountTokens(gw: Gateway, req: Request, requestId: string): Promise<Response> {
-  const request = await readJsonBody(req, countTokensRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
+  const { body: request, text: clientBody } = await readJsonBody(req, countTokensRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
   const provider = gw.router.primary;
   const ctx: CallContext = {
     signal: req.signal,
     requestId,
     clientHeaders: req.headers,
     search: new URL(req.url).search,
+    clientBody,
   };
   const upstream = provider.countTokens ? await provider.countTokens(request, ctx) : undefined;
   const headers = { "content-type": "application/json", "request-id": requestId };

@@ -14,10 +14,10 @@ import { TurnOperations } from "./turn-operations.ts";
 
 export async function handleMessages(gw: Gateway, req: Request, requestId: string, facts: RequestFacts): Promise<Response> {
   const started = performance.now();
-  const request = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
+  const { body: request, text: clientBody } = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
   const sessionId = sessionIdFor(req.headers, request);
   // Budgets and the prompt cache, before any upstream call; usage and cache store after.
-  const turn = new TurnOperations(gw, facts, request, sessionId, request.stream === true);
+  const turn = new TurnOperations(gw, facts, request, sessionId, request.stream === true, clientBody);
   const cached = turn.admit();
   if (cached) return turn.replay(cached);
   const abort = new AbortController();
@@ -28,6 +28,7 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
     requestId,
     clientHeaders: req.headers,
     search: new URL(req.url).search,
+    clientBody,
   };
   const wantsStream = request.stream === true;
   gw.lifecycle.begin();

@@ -41,6 +41,8 @@ export class TurnOperations {
     private readonly request: MessagesRequest,
     private readonly sessionId: string,
     private readonly stream: boolean,
+    /** The body as the client sent it, for a cheaper cache key (see cache/key.ts). */
+    private readonly clientBody?: string,
   ) {
     facts.stream = stream;
     if (gw.ops.cache) {
@@ -62,7 +64,7 @@ export class TurnOperations {
     let hit: CacheEntry | undefined;
     const cache = this.cache;
     if (cache && this.gw.ops.cache?.mightHave(cache.fingerprint)) {
-      cache.key = promptCacheKey(this.request, cache.scope);
+      cache.key = promptCacheKey(this.request, cache.scope, this.clientBody);
       hit = this.gw.ops.cache.get(cache.key);
     }
     if (!hit) this.facts.hold();
@@ -92,7 +94,7 @@ export class TurnOperations {
         const cache = this.cache;
         if (cache && outcome.status === 200 && isCacheable(outcome.response)) {
           const frames: CachedFrame[] | undefined = this.frames?.map((e) => ({ type: e.type, data: e[rawData] ?? JSON.stringify(e) }));
-          cache.key ??= promptCacheKey(this.request, cache.scope);
+          cache.key ??= promptCacheKey(this.request, cache.scope, this.clientBody);
           gw.ops.cache?.set(cache.key, cache.fingerprint, outcome.response, frames);
         }
       }

@@ -12,7 +12,11 @@ function formatIssue(issue: z.core.$ZodIssue): string {
  * keys first, and Anthropic-wire upstreams must get the client's bytes (same key order, so
  * the same prompt-cache prefix). Hence schemas here check and never transform (input = output).
  */
-export async function readJsonBody<T>(request: Request, schema: z.ZodType<T, T>, maxBytes: number): Promise<T> {
+export async function readJsonBody<T>(
+  request: Request,
+  schema: z.ZodType<T, T>,
+  maxBytes: number,
+): Promise<{ body: T; text: string }> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) {
     throw new RequestTooLargeError(`request body is ${declared} bytes; the maximum is ${maxBytes} bytes`);
@@ -36,5 +40,5 @@ export async function readJsonBody<T>(request: Request, schema: z.ZodType<T, T>,
     throw new InvalidRequestError(parsed.error.issues.slice(0, 5).map(formatIssue).join("; "));
   }
   // Valid, and the schema does not transform: the checked value is the sent value.
-  return json as T;
+  return { body: json as T, text };
 }

@@ -1,7 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { messagesRequestSchema } from "../../src/anthropic/schema.ts";
 import { promptCacheKey } from "../../src/cache/key.ts";
 import { anthropicSse, chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
@@ -144,14 +143,37 @@ test("PROMPT_CACHE_ENABLED=false always calls the upstream", async () => {
   }
 });
 
-test("the key is canonical: key order and stream/metadata do not change it, content and scope do", () => {
-  // As the gateway sees requests: validated by the schema.
-  const a = messagesRequestSchema.parse({ model: "m", max_tokens: 5, messages: [{ role: "user", content: [{ type: "text", text: "x" }] }], stream: true });
-  const b = messagesRequestSchema.parse({ messages: [{ content: [{ text: "x", type: "text" }], role: "user" }], max_tokens: 5, model: "m", metadata: { user_id: "u" } });
+test("the key ignores stream and metadata (per-session ids), not content or scope", () => {
+  const a = { model: "m", max_tokens: 5, messages: [{ role: "user" as const, content: "x" }], stream: true };
+  const b = { model: "m", max_tokens: 5, messages: [{ role: "user" as const, content: "x" }], metadata: { user_id: "u" } };
   expect(promptCacheKey(a, "s")).toBe(promptCacheKey(b, "s"));
   expect(promptCacheKey(a, "s")).toMatch(/^[0-9a-f]{64}$/);
   expect(promptCacheKey({ ...a, max_tokens: 6 }, "s")).not.toBe(promptCacheKey(a, "s"));
   expect(promptCacheKey(a, "other key")).not.toBe(promptCacheKey(a, "s"));
+});
+
+test("from the bytes the client sent: two sessions and both stream modes share a key, other content does not", () => {
+  const sent = (session: string, stream: boolean, text = "x") => {
+    const body = { model: "m", max_tokens: 5, metadata: { user_id: JSON.stringify({ session_id: session }) }, messages: [{ role: "user" as const, content: text }], stream };
+    return { body, text: JSON.stringify(body) };
+  };
+  const one = sent("s1", true);
+  const two = sent("s2", false);
+  expect(promptCacheKey(one.body, "s", one.text)).toBe(promptCacheKey(two.body, "s", two.text));
+  const { stream: _, metadata: __, ...bare } = one.body;
+  expect(promptCacheKey(bare, "s", JSON.stringify(bare))).toBe(promptCacheKey(one.body, "s", one.text));
+  // Members next to each other, first or last, cut cleanly wherever they stand.
+  const first = { metadata: one.body.metadata, stream: true, ...bare };
+  const last = { ...bare, stream: false, metadata: { user_id: "other" } };
+  expect(promptCacheKey(first, "s", JSON.stringify(first))).toBe(promptCacheKey(bare, "s", JSON.stringify(bare)));
+  expect(promptCacheKey(last, "s", JSON.stringify(last))).toBe(promptCacheKey(bare, "s", JSON.stringify(bare)));
+  const other = sent("s1", true, "y");
+  expect(promptCacheKey(other.body, "s", other.text)).not.toBe(promptCacheKey(one.body, "s", one.text));
+  expect(promptCacheKey(one.body, "t", one.text)).not.toBe(promptCacheKey(one.body, "s", one.text));
+  // Bytes where metadata can't be cut exactly (pretty-printed): the key falls back to the fields,
+  // which still ignore metadata and stream.
+  const pretty = JSON.stringify(two.body, null, 2);
+  expect(promptCacheKey(two.body, "s", pretty)).toBe(promptCacheKey(one.body, "s"));
 });
 
 test("requests that differ only before their last message never share an answer", async () => {

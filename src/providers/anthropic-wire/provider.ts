@@ -60,11 +60,17 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
     return headers;
   }
 
-  function bodyFor(request: MessagesRequest | CountTokensRequest, stream: boolean | undefined, model: string | undefined): string {
-    const out: Record<string, unknown> = { ...request };
-    if (model ?? options.model) out.model = model ?? options.model;
+  function bodyFor(request: MessagesRequest | CountTokensRequest, stream: boolean | undefined, ctx: CallContext): string {
+    const model = ctx.model ?? options.model;
+    const messages = stripForeignThinking(request.messages);
+    const unchanged =
+      (model === undefined || model === request.model) &&
+      messages === request.messages &&
+      (stream === undefined || request.stream === stream);
+    if (unchanged && ctx.clientBody !== undefined) return ctx.clientBody;
+    const out: Record<string, unknown> = { ...request, messages };
+    if (model !== undefined) out.model = model;
     if (stream !== undefined) out.stream = stream;
-    out.messages = stripForeignThinking(request.messages);
     return JSON.stringify(out);
   }
 
@@ -95,7 +101,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
       const response = await fetchUpstream({
         upstream,
         url: options.messagesUrl + ctx.search,
-        init: { method: "POST", headers: headersFor(ctx, "text/event-stream"), body: bodyFor(request, true, ctx.model) },
+        init: { method: "POST", headers: headersFor(ctx, "text/event-stream"), body: bodyFor(request, true, ctx) },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });
@@ -124,7 +130,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
       const response = await fetchUpstream({
         upstream,
         url: `${options.messagesUrl}/count_tokens${ctx.search}`,
-        init: { method: "POST", headers: headersFor(ctx), body: bodyFor(request, undefined, ctx.model) },
+        init: { method: "POST", headers: headersFor(ctx), body: bodyFor(request, undefined, ctx) },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });
