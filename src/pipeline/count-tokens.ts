@@ -2,7 +2,7 @@ import { countTokensRequestSchema } from "../anthropic/schema.ts";
 import type { Gateway } from "../gateway.ts";
 import { countRequestTokens } from "../optimize/tokens.ts";
 import type { CallContext } from "../providers/types.ts";
-import { readJsonBody } from "../server/read-body.ts";
+import { readJsonBody } from "./read-body.ts";
 
 /** The upstream's own count where it has one; otherwise a local cl100k estimate, marked as such. */
 export async function handleCountTokens(gw: Gateway, req: Request, requestId: string): Promise<Response> {

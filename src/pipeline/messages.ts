@@ -6,9 +6,9 @@ import { logger } from "../observability/logger.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import type { CallContext } from "../providers/types.ts";
 import { callRoute, type Answer } from "../routing/call-route.ts";
-import { toAnthropicError } from "../server/error-response.ts";
-import { readJsonBody } from "../server/read-body.ts";
-import { sseStream } from "../server/sse-response.ts";
+import { toAnthropicError } from "./to-anthropic-error.ts";
+import { readJsonBody } from "./read-body.ts";
+import { sseStream } from "./sse-response.ts";
 import { sessionIdFor } from "./session-id.ts";
 import { TurnOperations } from "./turn-operations.ts";
 

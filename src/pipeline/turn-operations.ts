@@ -7,8 +7,8 @@ import type { Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import { rawData, type ForwardedEvent } from "../providers/types.ts";
-import { toAnthropicError } from "../server/error-response.ts";
-import { sseStream } from "../server/sse-response.ts";
+import { toAnthropicError } from "./to-anthropic-error.ts";
+import { sseStream } from "./sse-response.ts";
 import { costOf } from "../usage/prices.ts";
 import { turnUsage } from "../usage/tokens.ts";
 
