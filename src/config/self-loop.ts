@@ -1,4 +1,4 @@
-import { llamaCppEndpoint } from "../providers/openai-chat/configured.ts";
+import { llamaCppEndpoint } from "./sections/openai-family.ts";
 import type { Config } from "./schema.ts";
 
 const loopbackHosts = new Set(["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"]);

@@ -7,6 +7,11 @@ import { httpUrl, int, oneOf, text } from "../fields.ts";
 export const defaultOpenAiEndpoint = "https://api.openai.com/v1/chat/completions";
 export const defaultOpenRouterEndpoint = "https://openrouter.ai/api/v1/chat/completions";
 export const defaultLlamaCppEndpoint = "http://localhost:8080";
+
+/** llama-server's base URL: set, or its own default (which is lynkr's default port too). */
+export function llamaCppEndpoint(config: { LLAMACPP_ENDPOINT?: string | undefined }): string {
+  return config.LLAMACPP_ENDPOINT ?? defaultLlamaCppEndpoint;
+}
 export const defaultDatabricksEndpointPath = "/serving-endpoints/databricks-claude-sonnet-4-5/invocations";
 
 const timeout = () => int(600_000, 1);

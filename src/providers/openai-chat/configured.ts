@@ -1,5 +1,5 @@
 import type { Config } from "../../config/schema.ts";
-import { defaultLlamaCppEndpoint, type TranslatedProviderName } from "../../config/sections/openai-family.ts";
+import { llamaCppEndpoint, type TranslatedProviderName } from "../../config/sections/openai-family.ts";
 import { CapabilityTable } from "../models/capabilities.ts";
 import type { Provider } from "../types.ts";
 import { createOpenAiChatProvider, type OpenAiChatOptions } from "./provider.ts";
@@ -23,10 +23,6 @@ export function llamaCppChatUrl(endpoint: string): string {
   if (/\/chat\/completions$/.test(endpoint)) return endpoint;
   if (/\/v1$/.test(endpoint)) return `${endpoint}/chat/completions`;
   return `${endpoint}/v1/chat/completions`;
-}
-
-export function llamaCppEndpoint(config: Pick<Config, "LLAMACPP_ENDPOINT">): string {
-  return config.LLAMACPP_ENDPOINT ?? defaultLlamaCppEndpoint;
 }
 
 const servingEndpoint = /\/serving-endpoints\/([^/]+)\/invocations$/;
