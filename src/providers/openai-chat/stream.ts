@@ -1,6 +1,6 @@
 import { AnthropicError, ApiError, errorTypeForStatus } from "../../anthropic/errors.ts";
 import type { StreamEvent, Usage } from "../../anthropic/schema.ts";
-import { EventWriter } from "./event-writer.ts";
+import { EventWriter } from "../event-writer.ts";
 import type { ChatChunk, ChatDelta, ChatUsage } from "./wire.ts";
 
 // OpenAI Chat Completions chunks → Anthropic stream events, one chunk at a time. Tolerates what
