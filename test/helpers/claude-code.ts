@@ -14,6 +14,8 @@ export interface ClaudeCodeResult {
   stderr: string;
   /** The `--output-format json` result object, when the CLI printed one. */
   json: { result?: string; is_error?: boolean; subtype?: string; num_turns?: number; [k: string]: unknown } | undefined;
+  /** With `outputFormat: "stream-json"`: every line the CLI printed (system/api_retry, assistant, result...). */
+  events: { type?: string; subtype?: string; [k: string]: unknown }[];
 }
 
 export interface ClaudeCodeOptions {
@@ -24,6 +26,8 @@ export interface ClaudeCodeOptions {
   allowedTools?: string[];
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** "stream-json" (with --verbose) also shows the CLI's retries as `{"type":"system","subtype":"api_retry"}` lines. */
+  outputFormat?: "json" | "stream-json";
 }
 
 /** A throwaway git repository with the given files committed, as the CLI's working directory. */
@@ -43,11 +47,21 @@ export async function tempGitRepo(files: Record<string, string>): Promise<string
   return dir;
 }
 
-/** Runs `claude -p PROMPT --output-format json` against the gateway at `baseUrl`. */
+function parseLine(line: string): ClaudeCodeResult["events"][number] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(line);
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as ClaudeCodeResult["events"][number]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `claude -p PROMPT --output-format json` (or stream-json) against the gateway at `baseUrl`. */
 export async function runClaudeCode(options: ClaudeCodeOptions): Promise<ClaudeCodeResult> {
   const cwd = options.cwd ?? tempDir("lynkr-cc-");
   const home = tempDir("lynkr-cc-home-");
-  const args = [claudeBin, "-p", options.prompt, "--output-format", "json"];
+  const args = [claudeBin, "-p", options.prompt, "--output-format", options.outputFormat ?? "json"];
+  if (options.outputFormat === "stream-json") args.push("--verbose");
   if (options.allowedTools) args.push("--allowedTools", options.allowedTools.join(","));
   const proc = Bun.spawn(args, {
     cwd,
@@ -69,13 +83,11 @@ export async function runClaudeCode(options: ClaudeCodeOptions): Promise<ClaudeC
   const timer = setTimeout(() => proc.kill(), options.timeoutMs ?? 90_000);
   try {
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    let json: ClaudeCodeResult["json"];
-    try {
-      json = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as ClaudeCodeResult["json"];
-    } catch {
-      json = undefined;
-    }
-    return { code, stdout, stderr, json };
+    const lines = stdout.trim().split("\n").map(parseLine);
+    // The result object is the last line in both formats.
+    const json = lines.at(-1) as ClaudeCodeResult["json"];
+    const events = options.outputFormat === "stream-json" ? lines.filter((line) => line !== undefined) : [];
+    return { code, stdout, stderr, json, events };
   } finally {
     clearTimeout(timer);
   }
