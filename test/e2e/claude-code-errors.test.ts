@@ -211,8 +211,9 @@ for (const [name, wire] of Object.entries(wires)) {
     expect(cut?.stream).toBe(1);
     expect(cut?.error).toContain("connection lost mid-stream");
     // Claude Code 2.1.328 answers any error event after text was shown by re-sending the turn
-    // once with stream:false: against Anthropic itself too (the baseline test below). Only a
-    // transport-level cut makes it retry streaming (see the report in the commit message).
+    // once with stream:false, against Anthropic itself too (the baseline test below): one extra
+    // call, as a streaming retry would cost. Only a transport-level cut (no error event) makes
+    // it retry streaming instead; an error event before any content does too (last test).
     expect(resent?.stream).toBe(0);
     expect(resent?.status).toBe(200);
     expect(outcome.turns).toHaveLength(2);
