@@ -19,38 +19,69 @@ const keyFields = [
 ] as const;
 
 /**
- * SHA-256 over what decides the answer, with `scope` keeping apart answers that must not be
+ * A request's identity for the prompt cache, with `scope` keeping apart answers that must not be
  * shared (another client key, another provider or model override).
  *
- * Given the body as the client sent it, the key is taken over those bytes less the top-level
- * `metadata` and `stream` members: serializing a 50 KB Claude Code request again costs ~80 µs,
- * hashing its bytes ~30 µs. Each member is cut only where its exact serialization occurs once;
- * otherwise (or without the text) the key is taken over the fields above, serialized in a fixed
- * order. Both forms are tagged, so they can only ever miss each other, never collide.
+ * Given the body as the client sent it, both the fingerprint and the key are taken over those
+ * bytes less the top-level `metadata` and `stream` members: serializing a 50 KB Claude Code
+ * request again costs ~80 µs, hashing its bytes ~4 µs (CRC-32) or ~35 µs (SHA-256). Each member
+ * is cut where its compact serialization occurs; where it does not (or without the text) both are
+ * taken over the fields above, serialized in a fixed order. The two forms are tagged, so they can
+ * only ever miss each other, never collide.
  */
-export function promptCacheKey(request: MessagesRequest, scope: string, clientBody?: string): string {
-  const hasher = new Bun.CryptoHasher("sha256").update(scope).update("\u0000");
-  const cuts = clientBody === undefined ? undefined : volatileMembers(clientBody, request);
-  if (clientBody !== undefined && cuts !== undefined) {
-    // The kept pieces go to the hasher one by one: no 50 KB copy of the body is made.
-    hasher.update("sent\u0000");
-    let from = 0;
-    for (const [start, end] of cuts) {
-      hasher.update(clientBody.substring(from, start));
-      from = end;
+export class PromptKey {
+  private readonly pieces: string[];
+  private sha: string | undefined;
+
+  constructor(request: MessagesRequest, scope: string, clientBody?: string) {
+    const cuts = clientBody === undefined ? undefined : volatileMembers(clientBody, request);
+    if (clientBody !== undefined && cuts !== undefined) {
+      this.pieces = [scope, "\u0000sent\u0000"];
+      let from = 0;
+      for (const [start, end] of cuts) {
+        this.pieces.push(clientBody.substring(from, start));
+        from = end;
+      }
+      this.pieces.push(clientBody.substring(from));
+    } else {
+      const record = request as Record<string, unknown>;
+      const canonical: unknown[] = [];
+      for (const field of keyFields) canonical.push(record[field] ?? null);
+      this.pieces = [scope, "\u0000fields\u0000", JSON.stringify(canonical)];
     }
-    return hasher.update(clientBody.substring(from)).digest("hex");
   }
-  const record = request as Record<string, unknown>;
-  const canonical: unknown[] = [];
-  for (const field of keyFields) canonical.push(record[field] ?? null);
-  return hasher.update("fields\u0000").update(JSON.stringify(canonical)).digest("hex");
+
+  /**
+   * A short digest equal requests share: a fingerprint the cache never stored proves a miss
+   * without paying for SHA-256, which is the common case (a new turn).
+   */
+  fingerprint(): string {
+    // CRC-32 continues across pieces exactly as over their concatenation, so where the cuts fell
+    // does not matter; with the length, a false match (which SHA-256 then rejects) is rare.
+    let crc = 0;
+    let length = 0;
+    for (const piece of this.pieces) {
+      crc = Bun.hash.crc32(piece, crc);
+      length += piece.length;
+    }
+    return `${crc.toString(36)}.${length.toString(36)}`;
+  }
+
+  /** SHA-256, hex: the cache's key. */
+  key(): string {
+    if (this.sha === undefined) {
+      const hasher = new Bun.CryptoHasher("sha256");
+      for (const piece of this.pieces) hasher.update(piece);
+      this.sha = hasher.digest("hex");
+    }
+    return this.sha;
+  }
 }
 
 /**
  * Where the top-level `metadata` and `stream` members sit in the body, in order, each cut with
  * one neighbouring comma so that a body without the member reads the same; undefined if either
- * can't be found exactly once.
+ * is not there as its compact serialization.
  */
 function volatileMembers(text: string, request: MessagesRequest): [number, number][] | undefined {
   const spans: [number, number][] = [];
@@ -60,8 +91,10 @@ function volatileMembers(text: string, request: MessagesRequest): [number, numbe
   ] as const) {
     if (value === undefined) continue;
     const member = `"${name}":${JSON.stringify(value)}`;
-    const at = text.indexOf(member);
-    if (at < 0 || text.indexOf(member, at + 1) >= 0) return undefined;
+    // Top-level members come after the conversation in the bodies clients send: search from the
+    // end. Cutting a nested look-alike instead could only make two requests differ, never alike.
+    const at = text.lastIndexOf(member);
+    if (at < 0) return undefined;
     spans.push([at, at + member.length]);
   }
   spans.sort((x, y) => x[0] - y[0]);
@@ -77,17 +110,4 @@ function volatileMembers(text: string, request: MessagesRequest): [number, numbe
     if (text[at - 1] === ",") return [at - 1, end];
     return [at, end];
   });
-}
-
-/**
- * A cheap 64-bit fingerprint of the parts that change from turn to turn (model, conversation
- * length, its last message, sampling size, tool count). Equal requests have equal
- * fingerprints, so a fingerprint the cache has never stored proves a miss without paying for
- * the full key: the common case (a new turn) costs microseconds, not a pass over 50 KB.
- */
-export function promptFingerprint(request: MessagesRequest, scope: string): string {
-  const last = request.messages.at(-1);
-  const system = typeof request.system === "string" ? request.system.length : (request.system?.length ?? 0);
-  const shape = [scope, request.model, request.messages.length, request.max_tokens, request.tools?.length ?? 0, system, last];
-  return Bun.hash(JSON.stringify(shape)).toString(36);
 }

@@ -1,14 +1,18 @@
 import type { Database } from "bun:sqlite";
 import type { Message } from "../anthropic/schema.ts";
 import { logger } from "../observability/logger.ts";
+import type { PromptKey } from "./key.ts";
 import { Lru } from "./lru.ts";
 
 // Answers to repeated prompts, kept in memory (LRU) with SQLite behind it so a restart keeps
 // them. An entry holds the Message and, when the answer was streamed, its events exactly as
-// they were sent, so a streamed hit is byte-identical to the original stream. New entries reach
-// the disk in batches (one transaction per `flushMs`): a commit per answer cost more than the
-// rest of the cache together, and a crash only loses what a cache may lose. Each entry also
-// records its request's fingerprint (see key.ts), so most misses are known without a full key.
+// they were sent, so a streamed hit is byte-identical to the original stream.
+//
+// Cost is kept off the common path: memory is indexed by the request's 64-bit fingerprint, and
+// the SHA-256 key (see key.ts) is computed only to confirm a fingerprint match or when entries
+// reach the disk, in batches (one transaction per `flushMs`, newest `maxEntries` only): a commit,
+// or a SHA-256 over 50 KB, per answer cost more than the rest of the cache together. A crash only
+// loses what a cache may lose.
 
 export interface CachedFrame {
   type: string;
@@ -29,15 +33,18 @@ export function isCacheable(message: Message): boolean {
   return !message.content.some((block) => block.type === "tool_use" || block.type === "server_tool_use");
 }
 
+type Stored = CacheEntry & { key: string; createdAt: number };
+
 export class PromptCache {
-  private readonly memory: Lru<string, CacheEntry>;
+  /** Fingerprint → entry, for answers stored by this process. */
+  private readonly memory: Lru<string, Stored>;
   private readonly select;
   private readonly upsert;
   private readonly remove;
   private readonly trim;
-  private readonly pending = new Map<string, CacheEntry & { createdAt: number }>();
-  /** Fingerprint → latest expiry of an entry stored with it; only the recent ones can still hit. */
-  private readonly fingerprints: Lru<string, number>;
+  private readonly pending = new Map<string, Stored>();
+  /** Fingerprint → latest expiry of an entry on disk with it; only those can still hit there. */
+  private readonly onDisk: Lru<string, number>;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -45,10 +52,10 @@ export class PromptCache {
     private readonly ttlMs: number,
     private readonly maxEntries: number,
     private readonly now: () => number = Date.now,
-    private readonly flushMs = 100,
+    private readonly flushMs = 1000,
   ) {
     this.memory = new Lru(maxEntries);
-    this.fingerprints = new Lru(maxEntries * 4);
+    this.onDisk = new Lru(maxEntries * 4);
     this.select = db.query<{ entry: string; expires_at: number }, { key: string }>(
       "SELECT entry, expires_at FROM prompt_cache WHERE key = $key",
     );
@@ -65,50 +72,58 @@ export class PromptCache {
     for (const row of live.all({ now: this.now() })) {
       try {
         const { fingerprint } = JSON.parse(row.entry) as { fingerprint?: unknown };
-        if (typeof fingerprint === "string") this.remember(fingerprint, row.expires_at);
+        if (typeof fingerprint === "string") this.onDisk.set(fingerprint, Math.max(row.expires_at, this.onDisk.get(fingerprint) ?? 0));
       } catch {
         // An unreadable row is dropped the first time its key is looked up.
       }
     }
   }
 
-  /** False when no live entry was stored for this fingerprint: a certain miss. */
-  mightHave(fingerprint: string): boolean {
-    return (this.fingerprints.get(fingerprint) ?? 0) > this.now();
-  }
-
-  private remember(fingerprint: string, expiresAt: number): void {
-    this.fingerprints.set(fingerprint, Math.max(expiresAt, this.fingerprints.get(fingerprint) ?? 0));
-  }
-
-  get(key: string): CacheEntry | undefined {
+  get(id: PromptKey): CacheEntry | undefined {
     const now = this.now();
-    let entry = this.memory.get(key);
-    if (entry === undefined) {
-      const row = this.select.get({ key });
-      if (!row) return undefined;
-      try {
-        entry = { ...(JSON.parse(row.entry) as Omit<CacheEntry, "expiresAt">), expiresAt: row.expires_at };
-      } catch {
-        this.remove.run({ key, now });
+    const fingerprint = id.fingerprint();
+    const stored = this.memory.get(fingerprint);
+    if (stored !== undefined) {
+      if (stored.expiresAt <= now) {
+        this.memory.delete(fingerprint);
         return undefined;
       }
-      this.memory.set(key, entry);
+      // Equal fingerprints of different requests are possible, if unlikely: the key decides.
+      return stored.key === id.key() ? stored : undefined;
     }
-    if (entry.expiresAt <= now) {
-      this.memory.delete(key);
+    // Not stored by this process: only an entry from before a restart can still answer.
+    if ((this.onDisk.get(fingerprint) ?? 0) <= now) return undefined;
+    const key = id.key();
+    const row = this.select.get({ key });
+    if (!row) return undefined;
+    if (row.expires_at <= now) {
       this.remove.run({ key, now });
       return undefined;
     }
-    return entry;
+    try {
+      const entry = { ...(JSON.parse(row.entry) as Omit<CacheEntry, "expiresAt">), expiresAt: row.expires_at };
+      this.memory.set(fingerprint, { ...entry, key, createdAt: now });
+      return entry;
+    } catch {
+      this.remove.run({ key, now });
+      return undefined;
+    }
   }
 
-  set(key: string, fingerprint: string, message: Message, frames: CachedFrame[] | undefined): void {
+  set(id: PromptKey, message: Message, frames: CachedFrame[] | undefined): void {
     const now = this.now();
-    const entry: CacheEntry = { message, ...(frames ? { frames } : {}), fingerprint, expiresAt: now + this.ttlMs };
-    this.memory.set(key, entry);
-    this.remember(fingerprint, entry.expiresAt);
-    this.pending.set(key, { ...entry, createdAt: now });
+    const fingerprint = id.fingerprint();
+    // The key now, so that no entry keeps its 50 KB request alive (that cost more in garbage
+    // collection than hashing).
+    const stored: Stored = { message, ...(frames ? { frames } : {}), fingerprint, expiresAt: now + this.ttlMs, key: id.key(), createdAt: now };
+    this.memory.set(fingerprint, stored);
+    this.pending.delete(fingerprint);
+    this.pending.set(fingerprint, stored);
+    // Only the newest `maxEntries` would survive the disk trim.
+    if (this.pending.size > this.maxEntries) {
+      const oldest = this.pending.keys().next();
+      if (!oldest.done) this.pending.delete(oldest.value);
+    }
     if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();
@@ -122,13 +137,11 @@ export class PromptCache {
     if (this.pending.size === 0) return;
     const now = this.now();
     try {
-      // Only the newest `maxEntries` would survive the trim: older pending ones are not written.
-      let skip = this.pending.size - this.maxEntries;
       this.db.transaction(() => {
-        for (const [key, e] of this.pending) {
-          if (skip-- > 0) continue;
+        for (const e of this.pending.values()) {
           const entry = JSON.stringify({ message: e.message, frames: e.frames, fingerprint: e.fingerprint });
-          this.upsert.run({ key, now: e.createdAt, expires: e.expiresAt, entry });
+          this.upsert.run({ key: e.key, now: e.createdAt, expires: e.expiresAt, entry });
+          this.onDisk.set(e.fingerprint, Math.max(e.expiresAt, this.onDisk.get(e.fingerprint) ?? 0));
         }
         this.trim.run({ now, max: this.maxEntries });
       })();

@@ -1,7 +1,7 @@
 import type { AnthropicError } from "../anthropic/errors.ts";
 import { messageToEvents } from "../anthropic/message-events.ts";
 import type { Message, MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
-import { promptCacheKey, promptFingerprint } from "../cache/key.ts";
+import { PromptKey } from "../cache/key.ts";
 import { isCacheable, type CacheEntry, type CachedFrame } from "../cache/prompt-cache.ts";
 import type { Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
@@ -32,7 +32,7 @@ export interface TurnOutcome {
 
 export class TurnOperations {
   /** Set when the prompt cache is on. */
-  private readonly cache: { scope: string; fingerprint: string; key?: string } | undefined;
+  private readonly cacheKey: PromptKey | undefined;
   private readonly frames: ForwardedEvent[] | undefined;
 
   constructor(
@@ -42,15 +42,15 @@ export class TurnOperations {
     private readonly sessionId: string,
     private readonly stream: boolean,
     /** The body as the client sent it, for a cheaper cache key (see cache/key.ts). */
-    private readonly clientBody?: string,
+    clientBody?: string,
   ) {
     facts.stream = stream;
     if (gw.ops.cache) {
       const scope = `${gw.config.LYNKR_API_KEYS ? facts.client : ""}|${gw.config.MODEL_PROVIDER}|${gw.config.MODEL_DEFAULT ?? ""}`;
-      this.cache = { scope, fingerprint: promptFingerprint(request, scope) };
+      this.cacheKey = new PromptKey(request, scope, clientBody);
       if (stream) this.frames = [];
     }
-    facts.cache = this.cache ? "miss" : "off";
+    facts.cache = this.cacheKey ? "miss" : "off";
   }
 
   /** Refuses an over-budget turn; returns the cached answer when there is one. */
@@ -61,12 +61,7 @@ export class TurnOperations {
       this.facts.rejected = "over_budget";
       throw error;
     }
-    let hit: CacheEntry | undefined;
-    const cache = this.cache;
-    if (cache && this.gw.ops.cache?.mightHave(cache.fingerprint)) {
-      cache.key = promptCacheKey(this.request, cache.scope, this.clientBody);
-      hit = this.gw.ops.cache.get(cache.key);
-    }
+    const hit = this.cacheKey ? this.gw.ops.cache?.get(this.cacheKey) : undefined;
     if (!hit) this.facts.hold();
     return hit;
   }
@@ -91,11 +86,9 @@ export class TurnOperations {
       if (outcome.response) {
         this.account(outcome.provider, kind, outcome.response, false);
         if (facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(outcome.response);
-        const cache = this.cache;
-        if (cache && outcome.status === 200 && isCacheable(outcome.response)) {
+        if (this.cacheKey && outcome.status === 200 && isCacheable(outcome.response)) {
           const frames: CachedFrame[] | undefined = this.frames?.map((e) => ({ type: e.type, data: e[rawData] ?? JSON.stringify(e) }));
-          cache.key ??= promptCacheKey(this.request, cache.scope, this.clientBody);
-          gw.ops.cache?.set(cache.key, cache.fingerprint, outcome.response, frames);
+          gw.ops.cache?.set(this.cacheKey, outcome.response, frames);
         }
       }
     } catch (error) {

@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { promptCacheKey } from "../../src/cache/key.ts";
+import { PromptKey } from "../../src/cache/key.ts";
 import { anthropicSse, chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 
@@ -146,10 +146,10 @@ test("PROMPT_CACHE_ENABLED=false always calls the upstream", async () => {
 test("the key ignores stream and metadata (per-session ids), not content or scope", () => {
   const a = { model: "m", max_tokens: 5, messages: [{ role: "user" as const, content: "x" }], stream: true };
   const b = { model: "m", max_tokens: 5, messages: [{ role: "user" as const, content: "x" }], metadata: { user_id: "u" } };
-  expect(promptCacheKey(a, "s")).toBe(promptCacheKey(b, "s"));
-  expect(promptCacheKey(a, "s")).toMatch(/^[0-9a-f]{64}$/);
-  expect(promptCacheKey({ ...a, max_tokens: 6 }, "s")).not.toBe(promptCacheKey(a, "s"));
-  expect(promptCacheKey(a, "other key")).not.toBe(promptCacheKey(a, "s"));
+  expect(new PromptKey(a, "s").key()).toBe(new PromptKey(b, "s").key());
+  expect(new PromptKey(a, "s").key()).toMatch(/^[0-9a-f]{64}$/);
+  expect(new PromptKey({ ...a, max_tokens: 6 }, "s").key()).not.toBe(new PromptKey(a, "s").key());
+  expect(new PromptKey(a, "other key").key()).not.toBe(new PromptKey(a, "s").key());
 });
 
 test("from the bytes the client sent: two sessions and both stream modes share a key, other content does not", () => {
@@ -159,21 +159,27 @@ test("from the bytes the client sent: two sessions and both stream modes share a
   };
   const one = sent("s1", true);
   const two = sent("s2", false);
-  expect(promptCacheKey(one.body, "s", one.text)).toBe(promptCacheKey(two.body, "s", two.text));
+  expect(new PromptKey(one.body, "s", one.text).key()).toBe(new PromptKey(two.body, "s", two.text).key());
+  // The cheap fingerprint that settles most misses agrees with the key, wherever the cuts fell.
+  expect(new PromptKey(one.body, "s", one.text).fingerprint()).toBe(new PromptKey(two.body, "s", two.text).fingerprint());
+  expect(new PromptKey(sent("s1", true, "y").body, "s", sent("s1", true, "y").text).fingerprint()).not.toBe(
+    new PromptKey(one.body, "s", one.text).fingerprint(),
+  );
   const { stream: _, metadata: __, ...bare } = one.body;
-  expect(promptCacheKey(bare, "s", JSON.stringify(bare))).toBe(promptCacheKey(one.body, "s", one.text));
+  expect(new PromptKey(bare, "s", JSON.stringify(bare)).key()).toBe(new PromptKey(one.body, "s", one.text).key());
+  expect(new PromptKey(bare, "s", JSON.stringify(bare)).fingerprint()).toBe(new PromptKey(one.body, "s", one.text).fingerprint());
   // Members next to each other, first or last, cut cleanly wherever they stand.
   const first = { metadata: one.body.metadata, stream: true, ...bare };
   const last = { ...bare, stream: false, metadata: { user_id: "other" } };
-  expect(promptCacheKey(first, "s", JSON.stringify(first))).toBe(promptCacheKey(bare, "s", JSON.stringify(bare)));
-  expect(promptCacheKey(last, "s", JSON.stringify(last))).toBe(promptCacheKey(bare, "s", JSON.stringify(bare)));
+  expect(new PromptKey(first, "s", JSON.stringify(first)).key()).toBe(new PromptKey(bare, "s", JSON.stringify(bare)).key());
+  expect(new PromptKey(last, "s", JSON.stringify(last)).key()).toBe(new PromptKey(bare, "s", JSON.stringify(bare)).key());
   const other = sent("s1", true, "y");
-  expect(promptCacheKey(other.body, "s", other.text)).not.toBe(promptCacheKey(one.body, "s", one.text));
-  expect(promptCacheKey(one.body, "t", one.text)).not.toBe(promptCacheKey(one.body, "s", one.text));
+  expect(new PromptKey(other.body, "s", other.text).key()).not.toBe(new PromptKey(one.body, "s", one.text).key());
+  expect(new PromptKey(one.body, "t", one.text).key()).not.toBe(new PromptKey(one.body, "s", one.text).key());
   // Bytes where metadata can't be cut exactly (pretty-printed): the key falls back to the fields,
   // which still ignore metadata and stream.
   const pretty = JSON.stringify(two.body, null, 2);
-  expect(promptCacheKey(two.body, "s", pretty)).toBe(promptCacheKey(one.body, "s"));
+  expect(new PromptKey(two.body, "s", pretty).key()).toBe(new PromptKey(one.body, "s").key());
 });
 
 test("requests that differ only before their last message never share an answer", async () => {
