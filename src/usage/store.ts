@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { Lru } from "../cache/lru.ts";
 import type { TurnUsage } from "./tokens.ts";
 
 export type TotalScope = "session" | "client" | "day";
@@ -24,6 +25,10 @@ export interface Totals {
   cost_usd: number;
 }
 
+function totalsKey(scope: TotalScope, subject: string, period: string): string {
+  return `${scope}\u0000${subject}\u0000${period}`;
+}
+
 /** The UTC day of a timestamp, as budgets and daily totals count it. */
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -34,6 +39,11 @@ export class UsageStore {
   private readonly insert;
   private readonly bump;
   private readonly read;
+  /**
+   * Totals read once from SQLite and then kept up to date here, so budget checks before every
+   * request cost a map lookup, not three queries. lynkr is the database's only writer.
+   */
+  private readonly known = new Lru<string, Totals>(10_000);
 
   constructor(private readonly db: Database) {
     this.insert = db.query(
@@ -60,6 +70,11 @@ export class UsageStore {
     const spentIn = row.cached ? 0 : u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens;
     const spentOut = row.cached ? 0 : u.output_tokens;
     const cost = row.cached ? 0 : (row.costUsd ?? 0);
+    const totals: [TotalScope, string, string][] = [
+      ["session", row.sessionId, ""],
+      ["client", row.client, day],
+      ["day", "", day],
+    ];
     this.db.transaction(() => {
       this.insert.run({
         requestId: row.requestId,
@@ -78,18 +93,27 @@ export class UsageStore {
         cached: row.cached ? 1 : 0,
         saved: row.savedUsd ?? null,
       });
-      const totals: [TotalScope, string, string][] = [
-        ["session", row.sessionId, ""],
-        ["client", row.client, day],
-        ["day", "", day],
-      ];
       for (const [scope, subject, period] of totals) {
         this.bump.run({ scope, subject, period, input: spentIn, output: spentOut, cost });
       }
     })();
+    for (const [scope, subject, period] of totals) {
+      const t = this.known.get(totalsKey(scope, subject, period));
+      if (!t) continue; // read from SQLite, already updated, when first asked for
+      t.requests += 1;
+      t.input_tokens += spentIn;
+      t.output_tokens += spentOut;
+      t.cost_usd += cost;
+    }
   }
 
-  totals(scope: TotalScope, subject: string, period: string): Totals {
-    return this.read.get({ scope, subject, period }) ?? { requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 };
+  totals(scope: TotalScope, subject: string, period: string): Readonly<Totals> {
+    const key = totalsKey(scope, subject, period);
+    let t = this.known.get(key);
+    if (!t) {
+      t = { ...(this.read.get({ scope, subject, period }) ?? { requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 }) };
+      this.known.set(key, t);
+    }
+    return t;
   }
 }
