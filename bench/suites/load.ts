@@ -272,8 +272,8 @@ export default async function load(): Promise<BenchSection> {
     const fingerprintUs = perRun(() => new PromptKey(cc, "bench", ccText).fingerprint());
     const keyUs = perRun(() => new PromptKey(cc, "bench", ccText).key());
     rows.push(["one finished request", "metrics record (in process)", "", "", `${recordUs.toFixed(2)} µs`, ""]);
-    rows.push(["Claude Code request", "prompt cache fingerprint (every request; 64-bit hash of the sent bytes)", "", "", `${fingerprintUs.toFixed(0)} µs`, ""]);
-    rows.push(["Claude Code request", "prompt cache key (fingerprint matches and disk writes; SHA-256)", "", "", `${keyUs.toFixed(0)} µs`, ""]);
+    rows.push(["Claude Code request", "prompt cache fingerprint (every request; CRC-32 of the sent bytes)", "", "", `${fingerprintUs.toFixed(0)} µs`, ""]);
+    rows.push(["Claude Code request", "prompt cache key (answers stored, fingerprint matches; SHA-256)", "", "", `${keyUs.toFixed(0)} µs`, ""]);
 
     notes.push(
       `Operations on: LYNKR_API_KEYS, per-client request and token rate limits, session/key/daily budgets, prompt cache (every request unique: lookup + store, never a hit), load shedding. Off: all of them disabled. Metrics and the request log (LOG_LEVEL=info) run in both.`,
