@@ -8,11 +8,11 @@ import { Lru } from "./lru.ts";
 // them. An entry holds the Message and, when the answer was streamed, its events exactly as
 // they were sent, so a streamed hit is byte-identical to the original stream.
 //
-// Cost is kept off the common path: memory is indexed by the request's 64-bit fingerprint, and
-// the SHA-256 key (see key.ts) is computed only to confirm a fingerprint match or when entries
-// reach the disk, in batches (one transaction per `flushMs`, newest `maxEntries` only): a commit,
-// or a SHA-256 over 50 KB, per answer cost more than the rest of the cache together. A crash only
-// loses what a cache may lose.
+// Cost is kept off the common path: memory is indexed by the request's fingerprint (CRC-32 of
+// its bytes, see key.ts), so a new turn is known to miss without SHA-256, which runs only for an
+// answer being stored and to confirm a fingerprint match. Entries reach the disk in batches (one
+// transaction per `flushMs`, newest `maxEntries` only): a commit per answer cost more than the
+// rest of the cache together. A crash only loses what a cache may lose.
 
 export interface CachedFrame {
   type: string;
