@@ -30,7 +30,9 @@ const keyFields = [
  * only ever miss each other, never collide.
  */
 export class PromptKey {
-  private readonly pieces: string[];
+  /** Released once the key is known, so a stored entry does not keep its request alive. */
+  private pieces: string[];
+  private crc: string | undefined;
   private sha: string | undefined;
 
   constructor(request: MessagesRequest, scope: string, clientBody?: string) {
@@ -56,15 +58,18 @@ export class PromptKey {
    * without paying for SHA-256, which is the common case (a new turn).
    */
   fingerprint(): string {
-    // CRC-32 continues across pieces exactly as over their concatenation, so where the cuts fell
-    // does not matter; with the length, a false match (which SHA-256 then rejects) is rare.
-    let crc = 0;
-    let length = 0;
-    for (const piece of this.pieces) {
-      crc = Bun.hash.crc32(piece, crc);
-      length += piece.length;
+    if (this.crc === undefined) {
+      // CRC-32 continues across pieces exactly as over their concatenation, so where the cuts fell
+      // does not matter; with the length, a false match (which SHA-256 then rejects) is rare.
+      let crc = 0;
+      let length = 0;
+      for (const piece of this.pieces) {
+        crc = Bun.hash.crc32(piece, crc);
+        length += piece.length;
+      }
+      this.crc = `${crc.toString(36)}.${length.toString(36)}`;
     }
-    return `${crc.toString(36)}.${length.toString(36)}`;
+    return this.crc;
   }
 
   /** SHA-256, hex: the cache's key. */
@@ -73,6 +78,8 @@ export class PromptKey {
       const hasher = new Bun.CryptoHasher("sha256");
       for (const piece of this.pieces) hasher.update(piece);
       this.sha = hasher.digest("hex");
+      this.fingerprint();
+      this.pieces = [];
     }
     return this.sha;
   }
