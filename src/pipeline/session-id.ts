@@ -4,7 +4,8 @@ import type { MessagesRequest } from "../anthropic/schema.ts";
 // older versions used "user_<hash>_account_<uuid>_session_<uuid>".
 const legacySession = /_session_([0-9a-f-]{8,})$/i;
 
-export function sessionIdFor(headers: Headers, request: Pick<MessagesRequest, "metadata">): string {
+/** The session the client names, if it names one. */
+export function sessionIdFor(headers: Headers, request: Pick<MessagesRequest, "metadata">): string | undefined {
   const header = headers.get("x-claude-code-session-id");
   if (header) return header;
   const userId = request.metadata?.user_id;
@@ -19,5 +20,5 @@ export function sessionIdFor(headers: Headers, request: Pick<MessagesRequest, "m
       if (legacy?.[1]) return legacy[1];
     }
   }
-  return crypto.randomUUID();
+  return undefined;
 }

@@ -107,6 +107,16 @@ export class UsageStore {
     }
   }
 
+  /**
+   * A new session id, for a request that names none. Nothing was spent under it, so its totals
+   * start at zero here and a session budget's check needs no query.
+   */
+  newSession(): string {
+    const id = crypto.randomUUID();
+    this.known.set(totalsKey("session", id, ""), { requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 });
+    return id;
+  }
+
   totals(scope: TotalScope, subject: string, period: string): Readonly<Totals> {
     const key = totalsKey(scope, subject, period);
     let t = this.known.get(key);
