@@ -8,10 +8,11 @@ import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error-response.ts";
 import { Health } from "./health.ts";
 import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
-import { requireKey } from "./middleware/auth.ts";
-import { shedLoad } from "./middleware/load-shedding.ts";
+import { admit, type AdmissionCheck } from "./middleware/admit.ts";
+import { keyCheck } from "./middleware/auth.ts";
+import { loadCheck } from "./middleware/load-shedding.ts";
 import { observe } from "./middleware/observe.ts";
-import { rateLimit } from "./middleware/rate-limit.ts";
+import { rateLimitCheck } from "./middleware/rate-limit.ts";
 import { requestIdFor } from "./request-id.ts";
 
 export function createApp(gw: Gateway): Hono<AppEnv> {
@@ -25,12 +26,13 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
   });
   // Operations (src/operations.ts): request log and metrics, then auth, load shedding, rate limits.
   app.use(observe(gw.ops.metrics, gw.ops.redactor));
-  if (gw.config.LYNKR_API_KEYS) {
-    app.use("/v1/*", requireKey(gw.config.LYNKR_API_KEYS));
-    app.use("/metrics/*", requireKey(gw.config.LYNKR_API_KEYS));
-  }
-  if (gw.config.LOAD_SHEDDING_ENABLED) app.use("/v1/*", shedLoad(gw.config, gw.lifecycle, gw.ops.memory));
-  if (gw.ops.limiter.active) app.use("/v1/messages", rateLimit(gw.ops.limiter));
+  const keys = gw.config.LYNKR_API_KEYS ? keyCheck(gw.config.LYNKR_API_KEYS) : undefined;
+  const apiChecks: AdmissionCheck[] = [];
+  if (keys) apiChecks.push(keys);
+  if (gw.config.LOAD_SHEDDING_ENABLED) apiChecks.push(loadCheck(gw.config, gw.lifecycle, gw.ops.memory));
+  if (gw.ops.limiter.active) apiChecks.push(rateLimitCheck(gw.ops.limiter));
+  if (apiChecks.length > 0) app.use("/v1/*", admit(apiChecks));
+  if (keys) app.use("/metrics/*", admit([keys]));
 
   app.post("/v1/messages", (c) => handleMessages(gw, c.req.raw, c.get("requestId"), c.get("facts")));
   app.post("/v1/messages/count_tokens", (c) => handleCountTokens(gw, c.req.raw, c.get("requestId")));

@@ -1,9 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
 import { AuthenticationError } from "../../anthropic/errors.ts";
 import type { Config } from "../../config/schema.ts";
 import type { ClientKey } from "../../config/sections/operations.ts";
-import type { AppEnv } from "../context.ts";
+import type { AdmissionCheck } from "./admit.ts";
 
 // LYNKR_API_KEYS: a client presents one as `x-api-key` or `Authorization: Bearer`. The header
 // that carried it is removed from the request, so it is never forwarded upstream as if it were
@@ -35,9 +34,9 @@ function bearer(authorization: string | null): string | undefined {
   return match?.[1]?.trim();
 }
 
-export function requireKey(keys: readonly ClientKey[]): MiddlewareHandler<AppEnv> {
+export function keyCheck(keys: readonly ClientKey[]): AdmissionCheck {
   const ring = new KeyRing(keys);
-  return async (c, next) => {
+  return (c) => {
     const headers = c.req.raw.headers;
     const apiKey = headers.get("x-api-key");
     const token = bearer(headers.get("authorization"));
@@ -55,7 +54,7 @@ export function requireKey(keys: readonly ClientKey[]): MiddlewareHandler<AppEnv
     if (viaApiKey) headers.delete("x-api-key");
     if (viaBearer) headers.delete("authorization");
     c.get("facts").client = name;
-    await next();
+    return undefined;
   };
 }
 

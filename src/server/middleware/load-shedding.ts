@@ -1,9 +1,8 @@
-import type { MiddlewareHandler } from "hono";
 import { OverloadedError } from "../../anthropic/errors.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Lifecycle } from "../../gateway.ts";
 import type { MemoryMonitor } from "../../observability/memory.ts";
-import type { AppEnv } from "../context.ts";
+import type { AdmissionCheck } from "./admit.ts";
 
 // Under too much load, refuse new work at once with 529 overloaded_error and a retry-after:
 // Claude Code backs off and retries, and the requests already running keep their memory.
@@ -28,13 +27,13 @@ export function overloadReason(settings: SheddingSettings, lifecycle: Lifecycle,
   return undefined;
 }
 
-export function shedLoad(settings: SheddingSettings, lifecycle: Lifecycle, memory: MemoryMonitor): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+export function loadCheck(settings: SheddingSettings, lifecycle: Lifecycle, memory: MemoryMonitor): AdmissionCheck {
+  return (c) => {
     const reason = overloadReason(settings, lifecycle, memory);
     if (reason) {
       c.get("facts").rejected = "overloaded";
       throw new OverloadedError(`lynkr is overloaded: ${reason}; retry shortly`, { headers: { "retry-after": "2" } });
     }
-    await next();
+    return undefined;
   };
 }

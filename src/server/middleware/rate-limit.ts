@@ -1,19 +1,16 @@
-import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../context.ts";
 import type { RateLimiter } from "../rate-limiter.ts";
+import type { AdmissionCheck } from "./admit.ts";
 
-/** Takes a request from the client's allowance; answers carry anthropic-ratelimit-* headers. */
-export function rateLimit(limiter: RateLimiter): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+/** Takes a /v1/messages request from the client's allowance; its answer carries anthropic-ratelimit-* headers. */
+export function rateLimitCheck(limiter: RateLimiter): AdmissionCheck {
+  return (c) => {
+    if (c.req.path !== "/v1/messages") return undefined;
     const facts = c.get("facts");
-    let state;
     try {
-      state = limiter.admit(facts.client);
+      return limiter.admit(facts.client).headers;
     } catch (error) {
       facts.rejected = "rate_limited";
       throw error;
     }
-    await next();
-    for (const [name, value] of Object.entries(state.headers)) c.res.headers.set(name, value);
   };
 }
