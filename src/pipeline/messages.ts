@@ -15,9 +15,9 @@ import { TurnOperations } from "./turn-operations.ts";
 export async function handleMessages(gw: Gateway, req: Request, requestId: string, facts: RequestFacts): Promise<Response> {
   const started = performance.now();
   const { body: request, text: clientBody } = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
-  const sessionId = sessionIdFor(req.headers, request) ?? gw.ops.usage.newSession();
   // Budgets and the prompt cache, before any upstream call; usage and cache store after.
-  const turn = new TurnOperations(gw, facts, request, sessionId, request.stream === true, clientBody);
+  const turn = new TurnOperations(gw, facts, request, sessionIdFor(req.headers, request), request.stream === true, clientBody);
+  const { sessionId } = turn;
   const cached = turn.admit();
   if (cached) return turn.replay(cached);
   const abort = new AbortController();

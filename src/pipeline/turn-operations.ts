@@ -34,17 +34,23 @@ export class TurnOperations {
   /** Set when the prompt cache is on. */
   private readonly cacheKey: PromptKey | undefined;
   private readonly frames: ForwardedEvent[] | undefined;
+  /** The client's session, or one made up for this request (which has spent nothing yet). */
+  readonly sessionId: string;
+  private readonly newSession: boolean;
 
   constructor(
     private readonly gw: Gateway,
     private readonly facts: RequestFacts,
     private readonly request: MessagesRequest,
-    private readonly sessionId: string,
+    /** The session the client named, if any. */
+    namedSession: string | undefined,
     private readonly stream: boolean,
     /** The body as the client sent it, for a cheaper cache key (see cache/key.ts). */
     clientBody?: string,
   ) {
     facts.stream = stream;
+    this.sessionId = namedSession ?? crypto.randomUUID();
+    this.newSession = namedSession === undefined;
     if (gw.ops.cache) {
       const scope = `${gw.config.LYNKR_API_KEYS ? facts.client : ""}|${gw.config.MODEL_PROVIDER}|${gw.config.MODEL_DEFAULT ?? ""}`;
       this.cacheKey = new PromptKey(request, scope, clientBody);
@@ -56,7 +62,7 @@ export class TurnOperations {
   /** Refuses an over-budget turn; returns the cached answer when there is one. */
   admit(): CacheEntry | undefined {
     try {
-      this.gw.ops.budgets.check({ client: this.facts.client, sessionId: this.sessionId });
+      this.gw.ops.budgets.check({ client: this.facts.client, sessionId: this.sessionId, newSession: this.newSession });
     } catch (error) {
       this.facts.rejected = "over_budget";
       throw error;

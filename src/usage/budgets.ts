@@ -44,8 +44,10 @@ export class Budgets {
   }
 
   /** Throws a 429 naming the exhausted budget and when it resets; no retry can help before then. */
-  check(who: { client: string; sessionId: string }, now = Date.now()): void {
+  check(who: { client: string; sessionId: string; newSession?: boolean }, now = Date.now()): void {
     for (const budget of this.budgets) {
+      // A session made up for this request has spent nothing: no need to look its total up.
+      if (budget.scope === "session" && who.newSession) continue;
       const subject = budget.subject(who);
       const spent = this.usage.totals(budget.scope, subject, budget.daily ? utcDay(now) : "").cost_usd;
       if (spent < budget.limit) continue;

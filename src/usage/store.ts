@@ -29,9 +29,16 @@ function totalsKey(scope: TotalScope, subject: string, period: string): string {
   return `${scope}\u0000${subject}\u0000${period}`;
 }
 
-/** The UTC day of a timestamp, as budgets and daily totals count it. */
+const dayMs = 86_400_000;
+let lastDay = { from: 0, name: "1970-01-01" };
+
+/** The UTC day of a timestamp, as budgets and daily totals count it (formatted once a day). */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms < lastDay.from || ms >= lastDay.from + dayMs) {
+    const from = ms - (((ms % dayMs) + dayMs) % dayMs);
+    lastDay = { from, name: new Date(from).toISOString().slice(0, 10) };
+  }
+  return lastDay.name;
 }
 
 /** Usage rows and their running totals per session, per client per day and per day. */
@@ -105,16 +112,6 @@ export class UsageStore {
       t.output_tokens += spentOut;
       t.cost_usd += cost;
     }
-  }
-
-  /**
-   * A new session id, for a request that names none. Nothing was spent under it, so its totals
-   * start at zero here and a session budget's check needs no query.
-   */
-  newSession(): string {
-    const id = crypto.randomUUID();
-    this.known.set(totalsKey("session", id, ""), { requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 });
-    return id;
   }
 
   totals(scope: TotalScope, subject: string, period: string): Readonly<Totals> {
