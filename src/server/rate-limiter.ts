@@ -35,6 +35,15 @@ class Buckets {
   }
 }
 
+let lastSecond = { at: Number.NaN, text: "" };
+
+/** RFC 3339 to the second; formatted once per second, as every answer carries it. */
+function rfc3339Seconds(ms: number): string {
+  const at = Math.floor(ms / 1000);
+  if (at !== lastSecond.at) lastSecond = { at, text: new Date(at * 1000).toISOString().replace(/\.\d{3}Z$/, "Z") };
+  return lastSecond.text;
+}
+
 export interface RateLimitState {
   headers: Record<string, string>;
 }
@@ -110,7 +119,7 @@ export class RateLimiter {
       [`anthropic-ratelimit-${kind}-limit`]: String(limit),
       [`anthropic-ratelimit-${kind}-remaining`]: String(remaining),
       // When the bucket is full again (RFC 3339), as Anthropic reports it.
-      [`anthropic-ratelimit-${kind}-reset`]: new Date(this.now() + Math.max(0, fullInMs)).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      [`anthropic-ratelimit-${kind}-reset`]: rfc3339Seconds(this.now() + Math.max(0, fullInMs)),
     };
   }
 }

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import { AuthenticationError } from "../../anthropic/errors.ts";
 import type { Config } from "../../config/schema.ts";
 import type { ClientKey } from "../../config/sections/operations.ts";
@@ -9,23 +8,28 @@ import type { AdmissionCheck } from "./admit.ts";
 // the client's provider credentials (nor logged). Without keys every caller is let in and known
 // by its IP address.
 
-function digest(value: string): Buffer {
-  return Buffer.from(new Bun.CryptoHasher("sha256").update(value).digest());
+function digest(value: string): string {
+  return Bun.CryptoHasher.hash("sha256", value, "base64");
 }
 
 export class KeyRing {
-  private readonly digests: { name: string; digest: Buffer }[];
+  /**
+   * SHA-256 of each key → its name. A lookup by the digest of what a client presents takes no
+   * time that depends on how much of a key it guessed right (the digest of a near-miss shares
+   * nothing with the key's), so no constant-time comparison is needed.
+   */
+  private readonly names = new Map<string, string>();
 
   constructor(keys: readonly ClientKey[]) {
-    this.digests = keys.map((k) => ({ name: k.name, digest: digest(k.key) }));
+    for (const k of keys) {
+      const d = digest(k.key);
+      if (!this.names.has(d)) this.names.set(d, k.name);
+    }
   }
 
-  /** The key's name, comparing in constant time; undefined for an unknown key. */
+  /** The key's name; undefined for an unknown key. */
   nameOf(presented: string): string | undefined {
-    const d = digest(presented);
-    let found: string | undefined;
-    for (const key of this.digests) if (timingSafeEqual(d, key.digest)) found ??= key.name;
-    return found;
+    return this.names.get(digest(presented));
   }
 }
 
