@@ -12,14 +12,21 @@ import { sseStream } from "./sse-response.ts";
 import { sessionIdFor } from "./session-id.ts";
 import { TurnOperations } from "./turn-operations.ts";
 
-export async function handleMessages(gw: Gateway, req: Request, requestId: string, facts: RequestFacts): Promise<Response> {
+/** `answerHeaders`: what admission adds to the answer (rate-limit state). */
+export async function handleMessages(
+  gw: Gateway,
+  req: Request,
+  requestId: string,
+  facts: RequestFacts,
+  answerHeaders?: Record<string, string>,
+): Promise<Response> {
   const started = performance.now();
   const { body: request, text: clientBody } = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
   // Budgets and the prompt cache, before any upstream call; usage and cache store after.
   const turn = new TurnOperations(gw, facts, request, sessionIdFor(req.headers, request), request.stream === true, clientBody);
   const { sessionId } = turn;
   const cached = turn.admit();
-  if (cached) return turn.replay(cached);
+  if (cached) return turn.replay(cached, answerHeaders);
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
   req.signal.addEventListener("abort", onClientGone, { once: true });
@@ -79,7 +86,7 @@ export async function handleMessages(gw: Gateway, req: Request, requestId: strin
   }
 
   const { provider } = answer;
-  const headers = new Headers({ "request-id": requestId, ...answer.upstream.headers });
+  const headers = new Headers({ ...answer.upstream.headers, ...answerHeaders, "request-id": requestId });
   // Which provider and model answered, and why (routing rule, fallbacks on the way).
   // Header values must be visible ASCII; a client's model name may not be.
   const ascii = (value: string) => value.replace(/[^\x20-\x7e]/g, "?");

@@ -131,9 +131,9 @@ export class TurnOperations {
   }
 
   /** Answers from the cache, as a stream or JSON, exactly as the original answer was sent. */
-  async replay(entry: CacheEntry): Promise<Response> {
+  async replay(entry: CacheEntry, answerHeaders?: Record<string, string>): Promise<Response> {
     const { gw, facts } = this;
-    const headers = new Headers({ "request-id": facts.requestId, "x-lynkr-cache": "hit" });
+    const headers = new Headers({ ...answerHeaders, "request-id": facts.requestId, "x-lynkr-cache": "hit" });
     facts.cache = "hit";
     facts.model = entry.message.model;
     facts.provider = "cache";

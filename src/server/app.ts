@@ -8,7 +8,7 @@ import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error-response.ts";
 import { Health } from "./health.ts";
 import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
-import { admit, type AdmissionCheck } from "./middleware/admit.ts";
+import { admitting } from "./admission.ts";
 import { keyCheck } from "./middleware/auth.ts";
 import { loadCheck } from "./middleware/load-shedding.ts";
 import { observe } from "./middleware/observe.ts";
@@ -24,30 +24,30 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
     await next();
     c.res.headers.set("request-id", requestId);
   });
-  // Operations (src/operations.ts): request log and metrics, then auth, load shedding, rate limits.
+  // Operations (src/operations.ts): request log and metrics for every request; each API route
+  // then checks its caller's key, the load and (for messages) the caller's rate limit first.
   app.use(observe(gw.ops.metrics, gw.ops.redactor));
-  const keys = gw.config.LYNKR_API_KEYS ? keyCheck(gw.config.LYNKR_API_KEYS) : undefined;
-  const apiChecks: AdmissionCheck[] = [];
-  if (keys) apiChecks.push(keys);
-  if (gw.config.LOAD_SHEDDING_ENABLED) apiChecks.push(loadCheck(gw.config, gw.lifecycle, gw.ops.memory));
-  if (gw.ops.limiter.active) apiChecks.push(rateLimitCheck(gw.ops.limiter));
-  if (apiChecks.length > 0) app.use("/v1/*", admit(apiChecks));
-  if (keys) app.use("/metrics/*", admit([keys]));
+  const keys = gw.config.LYNKR_API_KEYS ? [keyCheck(gw.config.LYNKR_API_KEYS)] : [];
+  const load = gw.config.LOAD_SHEDDING_ENABLED ? [loadCheck(gw.config, gw.lifecycle, gw.ops.memory)] : [];
+  const rate = gw.ops.limiter.active ? [rateLimitCheck(gw.ops.limiter)] : [];
+  const turn = admitting([...keys, ...load, ...rate]);
+  const api = admitting([...keys, ...load]);
+  const keyed = admitting(keys);
 
-  app.post("/v1/messages", (c) => handleMessages(gw, c.req.raw, c.get("requestId"), c.get("facts")));
-  app.post("/v1/messages/count_tokens", (c) => handleCountTokens(gw, c.req.raw, c.get("requestId")));
-  app.get("/v1/models", (c) => handleModels(gw, c.req.raw, c.get("requestId")));
+  app.post("/v1/messages", turn((c) => handleMessages(gw, c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"))));
+  app.post("/v1/messages/count_tokens", api((c) => handleCountTokens(gw, c.req.raw, c.get("requestId"))));
+  app.get("/v1/models", api((c) => handleModels(gw, c.req.raw, c.get("requestId"))));
 
   const health = new Health(gw);
   app.get("/health/live", (c) => health.live(c));
   app.get("/health/ready", (c) => health.ready(c));
-  app.get("/metrics/prometheus", (c) => prometheusMetrics(gw, c));
-  app.get("/metrics/observability", (c) => observabilityMetrics(gw, c));
-  app.get("/metrics/circuit-breakers", (c) => circuitBreakerMetrics(gw, c));
+  app.get("/metrics/prometheus", keyed((c) => prometheusMetrics(gw, c)));
+  app.get("/metrics/observability", keyed((c) => observabilityMetrics(gw, c)));
+  app.get("/metrics/circuit-breakers", keyed((c) => circuitBreakerMetrics(gw, c)));
 
   app.notFound((c) =>
     errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId") ?? requestIdFor(c.req.raw.headers)),
   );
-  app.onError((error, c) => errorResponse(error, c.get("requestId") ?? requestIdFor(c.req.raw.headers)));
+  app.onError((error, c) => errorResponse(error, c.get("requestId") ?? requestIdFor(c.req.raw.headers), c.get("answerHeaders")));
   return app;
 }

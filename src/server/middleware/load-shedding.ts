@@ -2,7 +2,7 @@ import { OverloadedError } from "../../anthropic/errors.ts";
 import type { Config } from "../../config/schema.ts";
 import type { Lifecycle } from "../../gateway.ts";
 import type { MemoryMonitor } from "../../observability/memory.ts";
-import type { AdmissionCheck } from "./admit.ts";
+import type { AdmissionCheck } from "../admission.ts";
 
 // Under too much load, refuse new work at once with 529 overloaded_error and a retry-after:
 // Claude Code backs off and retries, and the requests already running keep their memory.

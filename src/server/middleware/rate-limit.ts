@@ -1,10 +1,9 @@
 import type { RateLimiter } from "../rate-limiter.ts";
-import type { AdmissionCheck } from "./admit.ts";
+import type { AdmissionCheck } from "../admission.ts";
 
-/** Takes a /v1/messages request from the client's allowance; its answer carries anthropic-ratelimit-* headers. */
+/** Takes a turn from the client's allowance; its answer carries anthropic-ratelimit-* headers. */
 export function rateLimitCheck(limiter: RateLimiter): AdmissionCheck {
   return (c) => {
-    if (c.req.path !== "/v1/messages") return undefined;
     const facts = c.get("facts");
     try {
       return limiter.admit(facts.client).headers;
