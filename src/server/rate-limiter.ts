@@ -5,34 +5,12 @@ import type { KeyRateLimit } from "../config/sections/operations.ts";
 // Anthropic's own limits do). Requests are taken on arrival; tokens are charged when the answer's
 // usage is known, so a bucket may go below zero and then refuses until it has refilled.
 
-interface Bucket {
-  level: number;
+/** One client's two buckets, refilled together; one lookup per request. */
+interface ClientBuckets {
+  limits: KeyRateLimit;
+  requests: number;
+  tokens: number;
   at: number;
-}
-
-class Buckets {
-  private readonly map = new Map<string, Bucket>();
-  constructor(private readonly now: () => number) {}
-
-  /** The bucket's level after refilling at `perMinute`, capped at `perMinute`. */
-  level(client: string, perMinute: number): Bucket {
-    const now = this.now();
-    let bucket = this.map.get(client);
-    if (!bucket) {
-      if (this.map.size >= 10_000) this.prune(now);
-      bucket = { level: perMinute, at: now };
-      this.map.set(client, bucket);
-    } else {
-      bucket.level = Math.min(perMinute, bucket.level + ((now - bucket.at) * perMinute) / 60_000);
-      bucket.at = now;
-    }
-    return bucket;
-  }
-
-  /** Drops buckets that have been idle long enough to be full again. */
-  private prune(now: number): void {
-    for (const [client, bucket] of this.map) if (now - bucket.at > 60_000) this.map.delete(client);
-  }
 }
 
 let lastSecond = { at: Number.NaN, text: "" };
@@ -44,60 +22,75 @@ function rfc3339Seconds(ms: number): string {
   return lastSecond.text;
 }
 
+/** When a bucket at `level` of `limit` per minute is full again, as Anthropic reports it. */
+function fullAt(now: number, limit: number, level: number): string {
+  return rfc3339Seconds(now + Math.max(0, ((limit - level) * 60_000) / limit));
+}
+
 export interface RateLimitState {
   headers: Record<string, string>;
 }
 
 export class RateLimiter {
-  private readonly requests: Buckets;
-  private readonly tokens: Buckets;
+  private readonly clients = new Map<string, ClientBuckets>();
 
   constructor(
     private readonly defaults: KeyRateLimit,
     private readonly perKey: ReadonlyMap<string, KeyRateLimit>,
     private readonly now: () => number = Date.now,
-  ) {
-    this.requests = new Buckets(now);
-    this.tokens = new Buckets(now);
-  }
+  ) {}
 
   get active(): boolean {
     return this.defaults.requestsPerMinute > 0 || this.defaults.tokensPerMinute > 0 || this.perKey.size > 0;
   }
 
-  private limitsFor(client: string): KeyRateLimit {
-    return this.perKey.get(client) ?? this.defaults;
+  /** The client's buckets, refilled up to `now` (and capped at their limits). */
+  private buckets(client: string, now: number): ClientBuckets {
+    const b = this.clients.get(client);
+    if (b === undefined) {
+      if (this.clients.size >= 10_000) this.prune(now);
+      const limits = this.perKey.get(client) ?? this.defaults;
+      const fresh = { limits, requests: limits.requestsPerMinute, tokens: limits.tokensPerMinute, at: now };
+      this.clients.set(client, fresh);
+      return fresh;
+    }
+    const elapsed = now - b.at;
+    if (elapsed > 0) {
+      const { requestsPerMinute, tokensPerMinute } = b.limits;
+      b.requests = Math.min(requestsPerMinute, b.requests + (elapsed * requestsPerMinute) / 60_000);
+      b.tokens = Math.min(tokensPerMinute, b.tokens + (elapsed * tokensPerMinute) / 60_000);
+      b.at = now;
+    }
+    return b;
+  }
+
+  /** Drops buckets that have been idle long enough to be full again. */
+  private prune(now: number): void {
+    for (const [client, b] of this.clients) if (now - b.at > 60_000) this.clients.delete(client);
   }
 
   /** Takes one request from the client's bucket, or throws a 429 that says when to come back. */
   admit(client: string): RateLimitState {
-    const limits = this.limitsFor(client);
+    const now = this.now();
+    const b = this.buckets(client, now);
+    const { requestsPerMinute: rpm, tokensPerMinute: tpm } = b.limits;
+    const tokenWait = tpm > 0 && b.tokens < 1 ? ((1 - b.tokens) * 60_000) / tpm : 0;
+    const requestWait = rpm > 0 && b.requests < 1 ? ((1 - b.requests) * 60_000) / rpm : 0;
+    if (tokenWait === 0 && requestWait === 0 && rpm > 0) b.requests -= 1;
     const headers: Record<string, string> = {};
-    let waitMs = 0;
-    let which = "";
-    if (limits.tokensPerMinute > 0) {
-      const tokens = this.tokens.level(client, limits.tokensPerMinute);
-      Object.assign(headers, this.headersFor("tokens", limits.tokensPerMinute, tokens.level));
-      if (tokens.level < 1) {
-        waitMs = ((1 - tokens.level) * 60_000) / limits.tokensPerMinute;
-        which = `${limits.tokensPerMinute} tokens per minute`;
-      }
+    if (tpm > 0) {
+      headers["anthropic-ratelimit-tokens-limit"] = String(tpm);
+      headers["anthropic-ratelimit-tokens-remaining"] = String(Math.max(0, Math.floor(b.tokens)));
+      headers["anthropic-ratelimit-tokens-reset"] = fullAt(now, tpm, b.tokens);
     }
-    if (limits.requestsPerMinute > 0) {
-      const requests = this.requests.level(client, limits.requestsPerMinute);
-      if (requests.level < 1) {
-        const wait = ((1 - requests.level) * 60_000) / limits.requestsPerMinute;
-        if (wait > waitMs) {
-          waitMs = wait;
-          which = `${limits.requestsPerMinute} requests per minute`;
-        }
-      } else if (waitMs === 0) {
-        requests.level -= 1;
-      }
-      Object.assign(headers, this.headersFor("requests", limits.requestsPerMinute, requests.level));
+    if (rpm > 0) {
+      headers["anthropic-ratelimit-requests-limit"] = String(rpm);
+      headers["anthropic-ratelimit-requests-remaining"] = String(Math.max(0, Math.floor(b.requests)));
+      headers["anthropic-ratelimit-requests-reset"] = fullAt(now, rpm, b.requests);
     }
-    if (waitMs > 0) {
-      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    if (tokenWait > 0 || requestWait > 0) {
+      const which = requestWait > tokenWait ? `${rpm} requests per minute` : `${tpm} tokens per minute`;
+      const seconds = Math.max(1, Math.ceil(Math.max(tokenWait, requestWait) / 1000));
       throw new RateLimitError(`rate limit reached for client ${client}: ${which}; retry in ${seconds}s`, {
         headers: { ...headers, "retry-after": String(seconds) },
       });
@@ -107,19 +100,8 @@ export class RateLimiter {
 
   /** Charges the tokens a finished answer used. */
   charge(client: string, tokens: number): void {
-    const limits = this.limitsFor(client);
-    if (limits.tokensPerMinute <= 0 || tokens <= 0) return;
-    this.tokens.level(client, limits.tokensPerMinute).level -= tokens;
-  }
-
-  private headersFor(kind: "requests" | "tokens", limit: number, level: number): Record<string, string> {
-    const remaining = Math.max(0, Math.floor(level));
-    const fullInMs = ((limit - level) * 60_000) / limit;
-    return {
-      [`anthropic-ratelimit-${kind}-limit`]: String(limit),
-      [`anthropic-ratelimit-${kind}-remaining`]: String(remaining),
-      // When the bucket is full again (RFC 3339), as Anthropic reports it.
-      [`anthropic-ratelimit-${kind}-reset`]: rfc3339Seconds(this.now() + Math.max(0, fullInMs)),
-    };
+    if (tokens <= 0) return;
+    const b = this.buckets(client, this.now());
+    if (b.limits.tokensPerMinute > 0) b.tokens -= tokens;
   }
 }
