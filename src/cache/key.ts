@@ -30,44 +30,49 @@ const keyFields = [
  * only ever miss each other, never collide.
  */
 export class PromptKey {
-  /** Released once the key is known, so a stored entry does not keep its request alive. */
-  private pieces: string[];
-  private crc: string | undefined;
+  private readonly head: string;
+  /** What is hashed: `head`, then `text` less the spans in `cuts` (flat [start, end) pairs, in order). */
+  private text: string;
+  private readonly cuts: number[];
+  private crc: number | undefined;
   private sha: string | undefined;
 
   constructor(request: MessagesRequest, scope: string, clientBody?: string) {
     const cuts = clientBody === undefined ? undefined : volatileMembers(clientBody, request);
     if (clientBody !== undefined && cuts !== undefined) {
-      this.pieces = [scope, "\u0000sent\u0000"];
-      let from = 0;
-      for (const [start, end] of cuts) {
-        this.pieces.push(clientBody.substring(from, start));
-        from = end;
-      }
-      this.pieces.push(clientBody.substring(from));
+      this.head = `${scope}\u0000sent\u0000`;
+      this.text = clientBody;
+      this.cuts = cuts;
     } else {
       const record = request as Record<string, unknown>;
       const canonical: unknown[] = [];
       for (const field of keyFields) canonical.push(record[field] ?? null);
-      this.pieces = [scope, "\u0000fields\u0000", JSON.stringify(canonical)];
+      this.head = `${scope}\u0000fields\u0000`;
+      this.text = JSON.stringify(canonical);
+      this.cuts = [];
     }
   }
 
   /**
-   * A short digest equal requests share: a fingerprint the cache never stored proves a miss
-   * without paying for SHA-256, which is the common case (a new turn).
+   * A short digest equal requests share, as a number (a cheap map key): a fingerprint the cache
+   * never stored proves a miss without paying for SHA-256, which is the common case (a new turn).
+   * CRC-32 continues across pieces exactly as over their concatenation, so where the cuts fell
+   * does not matter; with the length, a false match (which SHA-256 then rejects) is rare.
    */
-  fingerprint(): string {
+  fingerprint(): number {
     if (this.crc === undefined) {
-      // CRC-32 continues across pieces exactly as over their concatenation, so where the cuts fell
-      // does not matter; with the length, a false match (which SHA-256 then rejects) is rare.
-      let crc = 0;
-      let length = 0;
-      for (const piece of this.pieces) {
-        crc = Bun.hash.crc32(piece, crc);
-        length += piece.length;
+      const { head, text, cuts } = this;
+      let crc = Bun.hash.crc32(head);
+      let length = head.length + text.length;
+      let from = 0;
+      for (let i = 0; i < cuts.length; i += 2) {
+        crc = Bun.hash.crc32(text.substring(from, cuts[i]), crc);
+        from = cuts[i + 1] ?? text.length;
+        length -= from - (cuts[i] ?? from);
       }
-      this.crc = `${crc.toString(36)}.${length.toString(36)}`;
+      crc = Bun.hash.crc32(from === 0 ? text : text.substring(from), crc);
+      // 32 bits of CRC and 21 of length: exact in a double.
+      this.crc = crc * 0x200000 + (length % 0x200000);
     }
     return this.crc;
   }
@@ -75,46 +80,59 @@ export class PromptKey {
   /** SHA-256, hex: the cache's key. */
   key(): string {
     if (this.sha === undefined) {
-      const hasher = new Bun.CryptoHasher("sha256");
-      for (const piece of this.pieces) hasher.update(piece);
-      this.sha = hasher.digest("hex");
+      const { head, text, cuts } = this;
+      const hasher = new Bun.CryptoHasher("sha256").update(head);
+      let from = 0;
+      for (let i = 0; i < cuts.length; i += 2) {
+        hasher.update(text.substring(from, cuts[i]));
+        from = cuts[i + 1] ?? text.length;
+      }
+      this.sha = hasher.update(text.substring(from)).digest("hex");
       this.fingerprint();
-      this.pieces = [];
+      // A stored entry keeps its key, not its request's body.
+      this.text = "";
     }
     return this.sha;
   }
 }
 
 /**
- * Where the top-level `metadata` and `stream` members sit in the body, in order, each cut with
- * one neighbouring comma so that a body without the member reads the same; undefined if either
- * is not there as its compact serialization.
+ * Where the top-level `metadata` and `stream` members sit in the body, as flat [start, end)
+ * pairs in order, each cut with one neighbouring comma so that a body without the member reads
+ * the same; undefined if either is not there as its compact serialization.
  */
-function volatileMembers(text: string, request: MessagesRequest): [number, number][] | undefined {
-  const spans: [number, number][] = [];
-  for (const [name, value] of [
-    ["metadata", request.metadata],
-    ["stream", request.stream],
-  ] as const) {
-    if (value === undefined) continue;
-    const member = `"${name}":${JSON.stringify(value)}`;
-    // Top-level members come after the conversation in the bodies clients send: search from the
-    // end. Cutting a nested look-alike instead could only make two requests differ, never alike.
-    const at = text.lastIndexOf(member);
-    if (at < 0) return undefined;
-    spans.push([at, at + member.length]);
+function volatileMembers(text: string, request: MessagesRequest): number[] | undefined {
+  // Top-level members come after the conversation in the bodies clients send: search from the
+  // end. Cutting a nested look-alike instead could only make two requests differ, never alike.
+  let metadata = -1;
+  let metadataEnd = -1;
+  if (request.metadata !== undefined) {
+    const member = `"metadata":${JSON.stringify(request.metadata)}`;
+    metadata = text.lastIndexOf(member);
+    if (metadata < 0) return undefined;
+    metadataEnd = metadata + member.length;
   }
-  spans.sort((x, y) => x[0] - y[0]);
-  // Neighbours (`"metadata":…,"stream":true`) are one cut.
-  const merged: [number, number][] = [];
-  for (const span of spans) {
-    const last = merged.at(-1);
-    if (last && text.slice(last[1], span[0]) === ",") last[1] = span[1];
-    else merged.push([span[0], span[1]]);
+  let stream = -1;
+  let streamEnd = -1;
+  if (request.stream !== undefined) {
+    const member = request.stream ? '"stream":true' : '"stream":false';
+    stream = text.lastIndexOf(member);
+    if (stream < 0) return undefined;
+    streamEnd = stream + member.length;
   }
-  return merged.map(([at, end]) => {
-    if (text[end] === ",") return [at, end + 1];
-    if (text[at - 1] === ",") return [at - 1, end];
-    return [at, end];
-  });
+  const spans: number[] = [];
+  if (metadata >= 0 && stream >= 0) {
+    const [a, aEnd, b, bEnd] = metadata < stream ? [metadata, metadataEnd, stream, streamEnd] : [stream, streamEnd, metadata, metadataEnd];
+    // Neighbours (`"metadata":…,"stream":true`) are one cut.
+    if (b === aEnd + 1 && text[aEnd] === ",") spans.push(a, bEnd);
+    else spans.push(a, aEnd, b, bEnd);
+  } else if (metadata >= 0) spans.push(metadata, metadataEnd);
+  else if (stream >= 0) spans.push(stream, streamEnd);
+  for (let i = 0; i < spans.length; i += 2) {
+    const at = spans[i] as number;
+    const end = spans[i + 1] as number;
+    if (text[end] === ",") spans[i + 1] = end + 1;
+    else if (text[at - 1] === ",") spans[i] = at - 1;
+  }
+  return spans;
 }

@@ -25,7 +25,7 @@ export interface CachedFrame {
 export interface CacheEntry {
   message: Message;
   frames?: CachedFrame[];
-  fingerprint: string;
+  fingerprint: number;
   expiresAt: number;
 }
 
@@ -40,14 +40,14 @@ type Stored = CacheEntry & { id: PromptKey; createdAt: number };
 
 export class PromptCache {
   /** Fingerprint → entry, for answers stored by this process. */
-  private readonly memory: Lru<string, Stored>;
+  private readonly memory: Lru<number, Stored>;
   private readonly select;
   private readonly upsert;
   private readonly remove;
   private readonly trim;
-  private readonly pending = new Map<string, Stored>();
+  private readonly pending = new Map<number, Stored>();
   /** Fingerprint → latest expiry of an entry on disk with it; only those can still hit there. */
-  private readonly onDisk: Lru<string, number>;
+  private readonly onDisk: Lru<number, number>;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -75,7 +75,7 @@ export class PromptCache {
     for (const row of live.all({ now: this.now() })) {
       try {
         const { fingerprint } = JSON.parse(row.entry) as { fingerprint?: unknown };
-        if (typeof fingerprint === "string") this.onDisk.set(fingerprint, Math.max(row.expires_at, this.onDisk.get(fingerprint) ?? 0));
+        if (typeof fingerprint === "number") this.onDisk.set(fingerprint, Math.max(row.expires_at, this.onDisk.get(fingerprint) ?? 0));
       } catch {
         // An unreadable row is dropped the first time its key is looked up.
       }
@@ -116,7 +116,7 @@ export class PromptCache {
   set(id: PromptKey, message: Message, frames: CachedFrame[] | undefined): void {
     const now = this.now();
     const fingerprint = id.fingerprint();
-    const stored: Stored = { message, ...(frames ? { frames } : {}), fingerprint, expiresAt: now + this.ttlMs, id, createdAt: now };
+    const stored: Stored = { message, frames, fingerprint, expiresAt: now + this.ttlMs, id, createdAt: now };
     this.memory.set(fingerprint, stored);
     this.pending.delete(fingerprint);
     this.pending.set(fingerprint, stored);
