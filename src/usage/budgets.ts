@@ -9,7 +9,6 @@ interface Budget {
   variable: string;
   limit: number;
   scope: TotalScope;
-  subject: (who: { client: string; sessionId: string }) => string;
   daily: boolean;
   what: string;
 }
@@ -29,13 +28,13 @@ export class Budgets {
     private readonly usage: UsageStore,
   ) {
     if (config.BUDGET_SESSION_USD !== undefined) {
-      this.budgets.push({ variable: "BUDGET_SESSION_USD", limit: config.BUDGET_SESSION_USD, scope: "session", subject: (w) => w.sessionId, daily: false, what: "this session's budget" });
+      this.budgets.push({ variable: "BUDGET_SESSION_USD", limit: config.BUDGET_SESSION_USD, scope: "session", daily: false, what: "this session's budget" });
     }
     if (config.BUDGET_KEY_DAILY_USD !== undefined) {
-      this.budgets.push({ variable: "BUDGET_KEY_DAILY_USD", limit: config.BUDGET_KEY_DAILY_USD, scope: "client", subject: (w) => w.client, daily: true, what: "the daily budget of client" });
+      this.budgets.push({ variable: "BUDGET_KEY_DAILY_USD", limit: config.BUDGET_KEY_DAILY_USD, scope: "client", daily: true, what: "the daily budget of client" });
     }
     if (config.BUDGET_DAILY_USD !== undefined) {
-      this.budgets.push({ variable: "BUDGET_DAILY_USD", limit: config.BUDGET_DAILY_USD, scope: "day", subject: () => "", daily: true, what: "the gateway's daily budget" });
+      this.budgets.push({ variable: "BUDGET_DAILY_USD", limit: config.BUDGET_DAILY_USD, scope: "day", daily: true, what: "the gateway's daily budget" });
     }
   }
 
@@ -45,11 +44,12 @@ export class Budgets {
 
   /** Throws a 429 naming the exhausted budget and when it resets; no retry can help before then. */
   check(who: { client: string; sessionId: string; newSession?: boolean }, now = Date.now()): void {
+    let day: string | undefined;
     for (const budget of this.budgets) {
       // A session made up for this request has spent nothing: no need to look its total up.
       if (budget.scope === "session" && who.newSession) continue;
-      const subject = budget.subject(who);
-      const spent = this.usage.totals(budget.scope, subject, budget.daily ? utcDay(now) : "").cost_usd;
+      const subject = budget.scope === "session" ? who.sessionId : budget.scope === "client" ? who.client : "";
+      const spent = this.usage.totals(budget.scope, subject, budget.daily ? (day ??= utcDay(now)) : "").cost_usd;
       if (spent < budget.limit) continue;
       const whose = budget.scope === "client" ? `${budget.what} ${subject}` : budget.what;
       const headers: Record<string, string> = { "x-should-retry": "false" };

@@ -1,5 +1,4 @@
 import type { Database } from "bun:sqlite";
-import { Lru } from "../cache/lru.ts";
 import type { TurnUsage } from "./tokens.ts";
 
 export type TotalScope = "session" | "client" | "day";
@@ -48,9 +47,10 @@ export class UsageStore {
   private readonly read;
   /**
    * Totals read once from SQLite and then kept up to date here, so budget checks before every
-   * request cost a map lookup, not three queries. lynkr is the database's only writer.
+   * request cost a map lookup, not three queries. lynkr is the database's only writer; forgetting
+   * them all when there are too many only costs reading them again.
    */
-  private readonly known = new Lru<string, Totals>(10_000);
+  private readonly known = new Map<string, Totals>();
 
   constructor(private readonly db: Database) {
     this.insert = db.query(
@@ -119,6 +119,7 @@ export class UsageStore {
     let t = this.known.get(key);
     if (!t) {
       t = { ...(this.read.get({ scope, subject, period }) ?? { requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 }) };
+      if (this.known.size >= 10_000) this.known.clear();
       this.known.set(key, t);
     }
     return t;
