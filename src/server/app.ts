@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { NotFoundError } from "../anthropic/errors.ts";
 import type { Gateway } from "../gateway.ts";
 import { handleCountTokens } from "../pipeline/count-tokens.ts";
@@ -45,9 +45,11 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
   app.get("/metrics/observability", keyed((c) => observabilityMetrics(gw, c)));
   app.get("/metrics/circuit-breakers", keyed((c) => circuitBreakerMetrics(gw, c)));
 
-  app.notFound((c) =>
-    errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId") ?? requestIdFor(c.req.raw.headers)),
-  );
+  const noRoute = (c: Context<AppEnv>) =>
+    errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId") ?? requestIdFor(c.req.raw.headers));
+  // Without a key, a guarded prefix does not even say which routes it has.
+  const keyedNoRoute = keyed(noRoute);
+  app.notFound((c) => (/^\/(v1|metrics)\//.test(c.req.path) ? keyedNoRoute(c) : noRoute(c)));
   app.onError((error, c) => errorResponse(error, c.get("requestId") ?? requestIdFor(c.req.raw.headers), c.get("answerHeaders")));
   return app;
 }

@@ -6,8 +6,8 @@ import { toAnthropicError } from "../pipeline/to-anthropic-error.ts";
  */
 export function errorResponse(error: unknown, requestId: string, answerHeaders?: Record<string, string>): Response {
   const err = toAnthropicError(error, requestId);
-  const headers = new Headers({ ...answerHeaders, "content-type": "application/json", "request-id": requestId });
-  for (const [name, value] of Object.entries(err.headers)) headers.set(name, value);
+  // Admission's rate-limit state is the client's at this gateway: it wins over an upstream's.
+  const headers = new Headers({ ...err.headers, ...answerHeaders, "content-type": "application/json", "request-id": requestId });
   // Claude Code retries a 401 ten times unless told not to; say it for everything no retry can fix.
   if (!err.shouldRetry) headers.set("x-should-retry", "false");
   return new Response(JSON.stringify(err.toBody(requestId)), { status: err.status, headers });

@@ -82,6 +82,16 @@ describe("with LYNKR_API_KEYS", () => {
     expect(text).toContain('lynkr_rejected_requests_total{reason="unauthenticated"}');
     expect(text).not.toContain(lynkrKey);
   });
+
+  test("an unknown route under /v1 or /metrics answers 401 without a key and 404 with one", async () => {
+    for (const path of ["/v1/nothing-here", "/metrics/nothing-here"]) {
+      expect((await fetch(`${gateway.url}${path}`)).status).toBe(401);
+      const res = await fetch(`${gateway.url}${path}`, { headers: { "x-api-key": lynkrKey } });
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { type: string } }).error.type).toBe("not_found_error");
+    }
+    expect((await fetch(`${gateway.url}/elsewhere`)).status).toBe(404);
+  });
 });
 
 describe("without LYNKR_API_KEYS", () => {

@@ -1,6 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
+import { chunkedResponse, jsonResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
 import { startTestGateway } from "../../helpers/gateway.ts";
 
 let upstream: FakeUpstream;
@@ -76,4 +76,21 @@ test("a per-key limit naming an unknown key stops start-up with the variable nam
   expect(() =>
     startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, LYNKR_API_KEYS: "a:key-aaaaaaaaaa", RATE_LIMIT_BY_KEY: "b=1/1" }),
   ).toThrow(/RATE_LIMIT_BY_KEY.*"b" is not a key name/);
+});
+
+test("an upstream's error answer carries the client's rate-limit state too, and lynkr's state wins over the upstream's", async () => {
+  const recorded: unknown = JSON.parse(await readWire("upstream/anthropic/error-400-invalid-request.json"));
+  const failing = startFakeUpstream(() => jsonResponse(recorded, 400, { "anthropic-ratelimit-requests-limit": "4000" }));
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: failing.url, RATE_LIMIT_REQUESTS_PER_MINUTE: "5" });
+  try {
+    const res = await post(gateway.url, "any");
+    expect(res.status).toBe(400);
+    expect(res.headers.get("anthropic-ratelimit-requests-limit")).toBe("5");
+    expect(res.headers.get("anthropic-ratelimit-requests-remaining")).toBe("4");
+    // The upstream's wording is kept.
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("does not support effort level");
+  } finally {
+    await gateway.shutdown();
+    await failing.stop();
+  }
 });
