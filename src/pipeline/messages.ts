@@ -123,9 +123,9 @@ export async function handleMessages(
     first: answer.first,
     rest: answer.events,
     pingIntervalMs: gw.config.STREAM_PING_INTERVAL_MS,
-    onEvent: (event) => {
+    onEvent: (event, data) => {
       if (event.type !== "error" && event.type !== "ping") acc.push(event);
-      turn.capture(event);
+      turn.capture(event, data);
     },
     toError: (error) => toAnthropicError(error, requestId),
     onEnd: ({ error, aborted }) => {

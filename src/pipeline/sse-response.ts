@@ -5,10 +5,13 @@ import { rawData, type ForwardedEvent } from "../providers/types.ts";
 const encoder = new TextEncoder();
 const pingFrame = encoder.encode('event: ping\ndata: {"type": "ping"}\n\n');
 
-function frame(event: ForwardedEvent): Uint8Array {
-  // Anthropic-wire events keep the upstream's exact data text.
-  const data = event[rawData] ?? JSON.stringify(event);
-  return encoder.encode(`event: ${event.type}\ndata: ${data}\n\n`);
+/** An event's `data:` text: Anthropic-wire events keep the upstream's exact text. */
+function dataOf(event: ForwardedEvent): string {
+  return event[rawData] ?? JSON.stringify(event);
+}
+
+function frame(type: string, data: string): Uint8Array {
+  return encoder.encode(`event: ${type}\ndata: ${data}\n\n`);
 }
 
 export interface SseStreamOptions {
@@ -16,8 +19,8 @@ export interface SseStreamOptions {
   first: StreamEvent;
   rest: AsyncIterator<StreamEvent>;
   pingIntervalMs: number;
-  /** Called for every event written, for accumulation. */
-  onEvent(event: StreamEvent): void;
+  /** Called for every event written, with its `data:` text as sent (serialized once). */
+  onEvent(event: StreamEvent, data: string): void;
   /** Turns a failure while streaming into the error event written to the client. */
   toError(error: unknown): AnthropicError;
   /** Called once: how the stream ended. */
@@ -54,8 +57,9 @@ export function sseStream(options: SseStreamOptions): ReadableStream<Uint8Array>
       let sawStop = false;
       try {
         while (event !== undefined && !closed) {
-          options.onEvent(event);
-          write(frame(event));
+          const data = dataOf(event);
+          options.onEvent(event, data);
+          write(frame(event.type, data));
           if (event.type === "message_stop") sawStop = true;
           if (event.type === "error") {
             const type = isAnthropicErrorType(event.error.type) ? event.error.type : "api_error";
@@ -75,7 +79,7 @@ export function sseStream(options: SseStreamOptions): ReadableStream<Uint8Array>
           end({ aborted: true });
         } else {
           const err = options.toError(error);
-          write(frame({ type: "error", error: { type: err.type, message: err.message } }));
+          write(frame("error", dataOf({ type: "error", error: { type: err.type, message: err.message } })));
           end({ error: err, aborted: false });
         }
       }

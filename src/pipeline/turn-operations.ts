@@ -33,7 +33,7 @@ export interface TurnOutcome {
 export class TurnOperations {
   /** Set when the prompt cache is on. */
   private readonly cacheKey: PromptKey | undefined;
-  private readonly frames: ForwardedEvent[] | undefined;
+  private readonly frames: CachedFrame[] | undefined;
   /** The client's session, or one made up for this request (which has spent nothing yet). */
   readonly sessionId: string;
   private readonly newSession: boolean;
@@ -73,8 +73,8 @@ export class TurnOperations {
   }
 
   /** Keeps each event as it was sent, for a byte-identical replay. */
-  capture(event: StreamEvent): void {
-    if (this.frames && event.type !== "error") this.frames.push(event);
+  capture(event: StreamEvent, data: string): void {
+    if (this.frames && event.type !== "error") this.frames.push({ type: event.type, data });
   }
 
   /** Accounts for a turn that reached the upstream. Call off the response path. */
@@ -93,8 +93,7 @@ export class TurnOperations {
         this.account(outcome.provider, kind, outcome.response, false);
         if (facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(outcome.response);
         if (this.cacheKey && outcome.status === 200 && isCacheable(outcome.response)) {
-          const frames: CachedFrame[] | undefined = this.frames?.map((e) => ({ type: e.type, data: e[rawData] ?? JSON.stringify(e) }));
-          gw.ops.cache?.set(this.cacheKey, outcome.response, frames);
+          gw.ops.cache?.set(this.cacheKey, outcome.response, this.frames);
         }
       }
     } catch (error) {
