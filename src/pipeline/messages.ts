@@ -71,17 +71,21 @@ export async function handleMessages(
       } catch (error) {
         logger.error("could not record turn", { request_id: requestId, error: String(error) });
       }
-      turn.finish({ provider, model, rule: answer?.rule, route: outcome.route, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
+      turn.finish({ provider, model, rule: route.rule, route: outcome.route, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
     });
   };
 
-  let answer: Answer | undefined;
+  const route = gw.router.route(request);
+  let answer: Answer;
   try {
-    answer = await callRoute(gw.router, request, ctx);
+    answer = await callRoute(gw.router, route, request, ctx);
   } catch (error) {
     req.signal.removeEventListener("abort", onClientGone);
     const err = toAnthropicError(error, requestId);
-    record(gw.router.primary.name, gw.router.primary.model, err.status, { error: err });
+    // Counted against where the request was routed, with the route it took (fallbacks included).
+    const routed = route.chain[0];
+    const provider = routed?.provider ?? gw.router.primary;
+    record(provider.name, routed?.model ?? provider.model, err.status, { error: err, route: err.headers["x-lynkr-route"] ?? route.reason });
     throw err;
   }
 

@@ -6,7 +6,7 @@ import type { CallContext, Provider, UpstreamStream } from "../providers/types.t
 import type { CircuitBreaker } from "./circuit-breaker.ts";
 import type { RouteRule } from "./events.ts";
 import { classifyFailure, retryDelayMs, type Failure } from "./failure.ts";
-import type { Router } from "./router.ts";
+import type { Route, Router } from "./router.ts";
 
 export interface Answer {
   provider: Provider;
@@ -66,13 +66,12 @@ function watched(events: AsyncIterator<StreamEvent>, breaker: CircuitBreaker, si
 }
 
 /**
- * Calls the route's providers in order until one has produced its first event: retries with
+ * Calls the providers of `route` (the router's decision for this request) in order until one has produced its first event: retries with
  * backoff, skips open circuits, fails over on provider faults (FALLBACK_ENABLED). Failures up to
  * that point can still be answered with an HTTP error or another provider; after it, only with
  * an error event on the stream.
  */
-export async function callRoute(router: Router, request: MessagesRequest, ctx: CallContext): Promise<Answer> {
-  const route = router.route(request);
+export async function callRoute(router: Router, route: Route, request: MessagesRequest, ctx: CallContext): Promise<Answer> {
   const { retry, fallbackEnabled } = router.settings;
   router.events.emit("decision", {
     requestId: ctx.requestId,

@@ -39,7 +39,7 @@ test("the Prometheus exposition passes promtool check metrics and counts request
   expect({ code, out, err }).toEqual({ code: 0, out: "", err: "" });
 
   expect(text).toContain('lynkr_requests_total{provider="anthropic",model="claude-3-opus-20240229",route="static",status="200"} 2');
-  expect(text).toContain('lynkr_requests_total{provider="anthropic",model="claude-broken",route="",status="400"} 1');
+  expect(text).toContain('lynkr_requests_total{provider="anthropic",model="claude-broken",route="static",status="400"} 1');
   expect(text).toContain('lynkr_tokens_total{provider="anthropic",model="claude-3-opus-20240229",direction="input",estimated="false"} 30');
   expect(text).toContain('lynkr_tokens_total{provider="anthropic",model="claude-3-opus-20240229",direction="output",estimated="false"} 26');
   // 15 input and 13 output tokens at $15 / $75 per million, twice.
