@@ -59,18 +59,27 @@ export class PromptKey {
    * CRC-32 continues across pieces exactly as over their concatenation, so where the cuts fell
    * does not matter; with the length, a false match (which SHA-256 then rejects) is rare.
    */
+  /** The hashed text, piece by piece. */
+  private pieces(): string[] {
+    const { head, text, cuts } = this;
+    const out = [head];
+    let from = 0;
+    for (let i = 0; i < cuts.length; i += 2) {
+      out.push(text.substring(from, cuts[i]));
+      from = cuts[i + 1] ?? text.length;
+    }
+    out.push(from === 0 ? text : text.substring(from));
+    return out;
+  }
+
   fingerprint(): number {
     if (this.crc === undefined) {
-      const { head, text, cuts } = this;
-      let crc = Bun.hash.crc32(head);
-      let length = head.length + text.length;
-      let from = 0;
-      for (let i = 0; i < cuts.length; i += 2) {
-        crc = Bun.hash.crc32(text.substring(from, cuts[i]), crc);
-        from = cuts[i + 1] ?? text.length;
-        length -= from - (cuts[i] ?? from);
+      let crc = 0;
+      let length = 0;
+      for (const piece of this.pieces()) {
+        crc = Bun.hash.crc32(piece, crc);
+        length += piece.length;
       }
-      crc = Bun.hash.crc32(from === 0 ? text : text.substring(from), crc);
       // 32 bits of CRC and 21 of length: exact in a double.
       this.crc = crc * 0x200000 + (length % 0x200000);
     }
@@ -80,14 +89,9 @@ export class PromptKey {
   /** SHA-256, hex: the cache's key. */
   key(): string {
     if (this.sha === undefined) {
-      const { head, text, cuts } = this;
-      const hasher = new Bun.CryptoHasher("sha256").update(head);
-      let from = 0;
-      for (let i = 0; i < cuts.length; i += 2) {
-        hasher.update(text.substring(from, cuts[i]));
-        from = cuts[i + 1] ?? text.length;
-      }
-      this.sha = hasher.update(text.substring(from)).digest("hex");
+      const hasher = new Bun.CryptoHasher("sha256");
+      for (const piece of this.pieces()) hasher.update(piece);
+      this.sha = hasher.digest("hex");
       this.fingerprint();
       // A stored entry keeps its key, not its request's body.
       this.text = "";

@@ -4,7 +4,6 @@ import { logger } from "../observability/logger.ts";
 import { ClientAbortedError } from "../providers/http.ts";
 import type { CallContext, Provider, UpstreamStream } from "../providers/types.ts";
 import type { CircuitBreaker } from "./circuit-breaker.ts";
-import type { RouteRule } from "./events.ts";
 import { classifyFailure, retryDelayMs, type Failure } from "./failure.ts";
 import type { Route, Router } from "./router.ts";
 
@@ -15,7 +14,6 @@ export interface Answer {
   upstream: UpstreamStream;
   events: AsyncIterator<StreamEvent>;
   first: StreamEvent;
-  rule: RouteRule;
   /** The routing decision and any fallback on the way, for logs and the x-lynkr-route header. */
   route: string;
 }
@@ -120,7 +118,6 @@ export async function callRoute(router: Router, route: Route, request: MessagesR
           upstream,
           events: watched(events, breaker, ctx.signal),
           first: first.value,
-          rule: route.rule,
           route: routeSoFar(),
         };
       } catch (error) {
