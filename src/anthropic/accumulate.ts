@@ -1,4 +1,4 @@
-import { ApiError, AnthropicError, isAnthropicErrorType } from "./errors.ts";
+import { ApiError, streamErrorOf } from "./errors.ts";
 import type { Message, ResponseContentBlock, StreamEvent, Usage } from "./schema.ts";
 
 // Folds a stream of Anthropic events into the Message a non-streaming call returns. The same
@@ -58,10 +58,8 @@ export class MessageAccumulator {
         if (event.usage) message.usage = mergeUsage(message.usage, event.usage);
         return;
       }
-      case "error": {
-        const type = isAnthropicErrorType(event.error.type) ? event.error.type : "api_error";
-        throw new AnthropicError(type, event.error.message);
-      }
+      case "error":
+        throw streamErrorOf(event);
       default:
         return;
     }
@@ -89,16 +87,10 @@ function parseToolInput(json: string): unknown {
 }
 
 /** message_delta usage is cumulative: its fields replace message_start's where present. */
-export function mergeUsage(base: Usage, update: Usage): Usage {
+function mergeUsage(base: Usage, update: Usage): Usage {
   const merged: Usage = { ...base };
   for (const [key, value] of Object.entries(update)) {
     if (value !== null && value !== undefined) merged[key] = value;
   }
   return merged;
-}
-
-export async function accumulate(events: AsyncIterable<StreamEvent>): Promise<Message> {
-  const acc = new MessageAccumulator();
-  for await (const event of events) acc.push(event);
-  return acc.result();
 }

@@ -62,6 +62,12 @@ export class AnthropicError extends Error {
   }
 }
 
+/** An upstream's stream `error` event as the error it reports; a type lynkr does not know is an api_error. */
+export function streamErrorOf(event: { error: { type: string; message: string } }): AnthropicError {
+  const { type, message } = event.error;
+  return new AnthropicError(isAnthropicErrorType(type) ? type : "api_error", message);
+}
+
 export class InvalidRequestError extends AnthropicError {
   constructor(message: string, options?: ErrorOptions) {
     super("invalid_request_error", message, options);
@@ -70,11 +76,6 @@ export class InvalidRequestError extends AnthropicError {
 export class AuthenticationError extends AnthropicError {
   constructor(message: string, options?: ErrorOptions) {
     super("authentication_error", message, options);
-  }
-}
-export class PermissionError extends AnthropicError {
-  constructor(message: string, options?: ErrorOptions) {
-    super("permission_error", message, options);
   }
 }
 export class NotFoundError extends AnthropicError {

@@ -121,11 +121,6 @@ export const countTokensRequestSchema = messagesRequestSchema.omit({ max_tokens:
   max_tokens: z.number().int().positive().optional(),
 });
 
-export type TextBlock = z.infer<typeof textBlockSchema>;
-export type ImageBlock = z.infer<typeof imageBlockSchema>;
-export type ToolUseBlock = z.infer<typeof toolUseBlockSchema>;
-export type ToolResultBlock = z.infer<typeof toolResultBlockSchema>;
-export type ThinkingBlock = z.infer<typeof thinkingBlockSchema>;
 export type ContentBlockParam = z.infer<typeof contentBlockSchema>;
 export type MessageParam = z.infer<typeof messageParamSchema>;
 export type Tool = z.infer<typeof toolSchema>;
@@ -203,6 +198,3 @@ export const messageSchema = z.looseObject({
   stop_sequence: z.string().nullable().default(null),
   usage: usageSchema,
 });
-
-// Upstream Anthropic-wire events are checked only for what the gateway relies on.
-export const streamEventSchema = z.looseObject({ type: z.string() });

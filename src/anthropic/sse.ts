@@ -1,24 +1,10 @@
-import type { StreamEvent } from "./schema.ts";
-
-// Server-Sent Events framing, both ways. Upstreams (Anthropic and OpenAI-compatible) speak SSE;
+// Server-Sent Events decoding. Upstreams (Anthropic and OpenAI-compatible) speak SSE;
 // the decoder follows the WHATWG event-stream rules so that chunks split at any byte, CRLF
 // line ends and comment lines (": OPENROUTER PROCESSING") all decode the same.
 
 export interface SseFrame {
   event: string | undefined;
   data: string;
-}
-
-const encoder = new TextEncoder();
-
-/** One Anthropic event as an `event:` + `data:` frame (Claude Code needs the event line). */
-export function encodeEvent(event: StreamEvent): string {
-  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-}
-
-export function encodeFrame(frame: SseFrame): Uint8Array {
-  const head = frame.event === undefined ? "" : `event: ${frame.event}\n`;
-  return encoder.encode(`${head}data: ${frame.data}\n\n`);
 }
 
 /** Decodes an SSE byte stream into frames; frames without data (comments, keep-alives) are skipped. */

@@ -1,11 +1,12 @@
 import { MessageAccumulator } from "../anthropic/accumulate.ts";
 import type { AnthropicError } from "../anthropic/errors.ts";
-import { messagesRequestSchema } from "../anthropic/schema.ts";
+import { messagesRequestSchema, type Message } from "../anthropic/schema.ts";
 import type { Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
-import type { CallContext } from "../providers/types.ts";
-import { callRoute, type Answer } from "../routing/call-route.ts";
+import type { Provider } from "../providers/types.ts";
+import { callRoute, headerValue, RoutedError, type Answer } from "../routing/call-route.ts";
+import { callContext } from "./call-context.ts";
 import { toAnthropicError } from "./to-anthropic-error.ts";
 import { readJsonBody } from "./read-body.ts";
 import { sseStream } from "./sse-response.ts";
@@ -30,18 +31,13 @@ export async function handleMessages(
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
   req.signal.addEventListener("abort", onClientGone, { once: true });
-  const ctx: CallContext = {
-    signal: abort.signal,
-    requestId,
-    clientHeaders: req.headers,
-    search: new URL(req.url).search,
-    clientBody,
-  };
+  const ctx = callContext(req, requestId, { signal: abort.signal, clientBody });
   const wantsStream = request.stream === true;
   gw.lifecycle.begin();
 
-  const record = (provider: string, model: string | undefined, status: number, outcome: {
-    acc?: MessageAccumulator;
+  const record = (provider: Provider, model: string | undefined, status: number, outcome: {
+    /** The answer, or as much of it as came. */
+    response?: Message;
     error?: AnthropicError;
     firstByteMs?: number;
     /** The routing decision and any fallback, logged with the request. */
@@ -49,14 +45,14 @@ export async function handleMessages(
   }) => {
     const latencyMs = performance.now() - started;
     gw.lifecycle.end();
-    const response = outcome.acc?.started ? outcome.acc.result() : undefined;
+    const { response } = outcome;
     // Recording happens after the answer went out, so it never delays the client.
     setImmediate(() => {
       try {
         gw.sessions.record({
           sessionId,
           requestId,
-          provider,
+          provider: provider.name,
           model: response?.model ?? model,
           requestedModel: request.model,
           stream: wantsStream,
@@ -65,7 +61,6 @@ export async function handleMessages(
           firstByteMs: outcome.firstByteMs,
           messages: request.messages,
           response,
-          usage: response?.usage,
           error: outcome.error ? { type: outcome.error.type, message: outcome.error.message } : undefined,
         });
       } catch (error) {
@@ -85,19 +80,18 @@ export async function handleMessages(
     // Counted against where the request was routed, with the route it took (fallbacks included).
     const routed = route.chain[0];
     const provider = routed?.provider ?? gw.router.primary;
-    record(provider.name, routed?.model ?? provider.model, err.status, { error: err, route: err.headers["x-lynkr-route"] ?? route.reason });
+    record(provider, routed?.model ?? provider.model, err.status, { error: err, route: err instanceof RoutedError ? err.route : route.reason });
     throw err;
   }
 
   const { provider } = answer;
   const headers = new Headers({ ...answer.upstream.headers, ...answerHeaders, "request-id": requestId });
   // Which provider and model answered, and why (routing rule, fallbacks on the way).
-  // Header values must be visible ASCII; a client's model name may not be.
-  const ascii = (value: string) => value.replace(/[^\x20-\x7e]/g, "?");
-  headers.set("x-lynkr-provider", ascii(provider.name));
-  headers.set("x-lynkr-model", ascii(answer.model ?? request.model));
-  headers.set("x-lynkr-route", ascii(answer.route));
+  headers.set("x-lynkr-provider", headerValue(provider.name));
+  headers.set("x-lynkr-model", headerValue(answer.model ?? request.model));
+  headers.set("x-lynkr-route", headerValue(answer.route));
   const acc = new MessageAccumulator();
+  const soFar = () => (acc.started ? acc.result() : undefined);
 
   if (!wantsStream) {
     try {
@@ -108,12 +102,12 @@ export async function handleMessages(
         acc.push(next.value);
       }
       const message = acc.result();
-      record(provider.name, answer.model, 200, { acc, route: answer.route });
+      record(provider, answer.model, 200, { response: message, route: answer.route });
       headers.set("content-type", "application/json");
       return new Response(JSON.stringify(message), { status: 200, headers });
     } catch (error) {
       const err = toAnthropicError(error, requestId);
-      record(provider.name, answer.model, err.status, { acc, error: err, route: answer.route });
+      record(provider, answer.model, err.status, { response: soFar(), error: err, route: answer.route });
       throw err;
     } finally {
       req.signal.removeEventListener("abort", onClientGone);
@@ -128,14 +122,14 @@ export async function handleMessages(
     rest: answer.events,
     pingIntervalMs: gw.config.STREAM_PING_INTERVAL_MS,
     onEvent: (event, data) => {
-      if (event.type !== "error" && event.type !== "ping") acc.push(event);
+      if (event.type !== "error") acc.push(event);
       turn.capture(event, data);
     },
     toError: (error) => toAnthropicError(error, requestId),
     onEnd: ({ error, aborted }) => {
       req.signal.removeEventListener("abort", onClientGone);
       const status = error ? error.status : aborted ? 499 : 200;
-      record(provider.name, answer.model, status, { acc, error, firstByteMs, route: answer.route });
+      record(provider, answer.model, status, { response: soFar(), error, firstByteMs, route: answer.route });
     },
     abort: () => abort.abort(),
   });

@@ -1,9 +1,10 @@
 import type { Gateway } from "../gateway.ts";
-import type { CallContext, ModelInfo } from "../providers/types.ts";
+import type { ModelInfo } from "../providers/types.ts";
+import { callContext } from "./call-context.ts";
 
 /** `GET /v1/models` in Anthropic's list shape, over every configured provider. */
 export async function handleModels(gw: Gateway, req: Request, requestId: string): Promise<Response> {
-  const ctx: CallContext = { signal: req.signal, requestId, clientHeaders: req.headers, search: "" };
+  const ctx = callContext(req, requestId);
   const seen = new Set<string>();
   const data: (ModelInfo & { type: "model" })[] = [];
   for (const provider of gw.router.providers) {

@@ -1,4 +1,4 @@
-import { AnthropicError, ApiError, isAnthropicErrorType } from "../anthropic/errors.ts";
+import { type AnthropicError, ApiError, streamErrorOf } from "../anthropic/errors.ts";
 import type { StreamEvent } from "../anthropic/schema.ts";
 import { rawData, type ForwardedEvent } from "../providers/types.ts";
 
@@ -10,7 +10,7 @@ function dataOf(event: ForwardedEvent): string {
   return event[rawData] ?? JSON.stringify(event);
 }
 
-function frame(type: string, data: string): Uint8Array {
+export function sseFrame(type: string, data: string): Uint8Array {
   return encoder.encode(`event: ${type}\ndata: ${data}\n\n`);
 }
 
@@ -59,11 +59,10 @@ export function sseStream(options: SseStreamOptions): ReadableStream<Uint8Array>
         while (event !== undefined && !closed) {
           const data = dataOf(event);
           options.onEvent(event, data);
-          write(frame(event.type, data));
+          write(sseFrame(event.type, data));
           if (event.type === "message_stop") sawStop = true;
           if (event.type === "error") {
-            const type = isAnthropicErrorType(event.error.type) ? event.error.type : "api_error";
-            end({ error: new AnthropicError(type, event.error.message), aborted: false });
+            end({ error: streamErrorOf(event), aborted: false });
             break;
           }
           const next: IteratorResult<StreamEvent> = await options.rest.next();
@@ -79,7 +78,7 @@ export function sseStream(options: SseStreamOptions): ReadableStream<Uint8Array>
           end({ aborted: true });
         } else {
           const err = options.toError(error);
-          write(frame("error", dataOf({ type: "error", error: { type: err.type, message: err.message } })));
+          write(sseFrame("error", dataOf({ type: "error", error: { type: err.type, message: err.message } })));
           end({ error: err, aborted: false });
         }
       }

@@ -6,9 +6,8 @@ import { isCacheable, type CacheEntry, type CachedFrame } from "../cache/prompt-
 import type { Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
-import { rawData, type ForwardedEvent } from "../providers/types.ts";
-import { toAnthropicError } from "./to-anthropic-error.ts";
-import { sseStream } from "./sse-response.ts";
+import type { Provider } from "../providers/types.ts";
+import { sseFrame } from "./sse-response.ts";
 import { costOf } from "../usage/prices.ts";
 import { turnUsage } from "../usage/tokens.ts";
 
@@ -17,8 +16,8 @@ import { turnUsage } from "../usage/tokens.ts";
 // response path.
 
 export interface TurnOutcome {
-  /** The provider's name, as routing knows it. */
-  provider: string;
+  /** The provider that answered, or that the request was routed to. */
+  provider: Pick<Provider, "name" | "kind">;
   model: string | undefined;
   /** The routing rule (a bounded metrics label) and the full reason (for the log). */
   rule: string | undefined;
@@ -81,8 +80,7 @@ export class TurnOperations {
   finish(outcome: TurnOutcome): void {
     const { gw, facts } = this;
     const model = outcome.response?.model ?? outcome.model ?? this.request.model;
-    facts.provider = outcome.provider;
-    const kind = gw.router.providers.find((p) => p.name === outcome.provider)?.kind ?? outcome.provider;
+    facts.provider = outcome.provider.name;
     facts.model = model;
     facts.rule = outcome.rule;
     facts.route = outcome.route;
@@ -90,7 +88,7 @@ export class TurnOperations {
     if (outcome.error) facts.errorType = outcome.error.type;
     try {
       if (outcome.response) {
-        this.account(outcome.provider, kind, outcome.response, false);
+        this.account(outcome.provider.name, outcome.provider.kind, outcome.response, false);
         if (facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(outcome.response);
         if (this.cacheKey && outcome.status === 200 && isCacheable(outcome.response)) {
           gw.ops.cache?.set(this.cacheKey, outcome.response, this.frames);
@@ -131,49 +129,30 @@ export class TurnOperations {
 
   /** Answers from the cache, as a stream or JSON, exactly as the original answer was sent. */
   async replay(entry: CacheEntry, answerHeaders?: Record<string, string>): Promise<Response> {
-    const { gw, facts } = this;
+    const { facts } = this;
     const headers = new Headers({ ...answerHeaders, "request-id": facts.requestId, "x-lynkr-cache": "hit" });
     facts.cache = "hit";
     facts.model = entry.message.model;
     facts.provider = "cache";
     facts.hold();
-    const account = () =>
-      setImmediate(() => {
-        try {
-          this.account("cache", "", entry.message, true);
-        } catch (error) {
-          logger.error("could not record usage", { request_id: facts.requestId, error: String(error) });
-        }
-        facts.close(200);
-      });
+    // Once the answer went out, as for an upstream's.
+    setImmediate(() => {
+      try {
+        this.account("cache", "", entry.message, true);
+      } catch (error) {
+        logger.error("could not record usage", { request_id: facts.requestId, error: String(error) });
+      }
+      facts.close(200);
+    });
 
     if (!this.stream) {
-      account();
       headers.set("content-type", "application/json");
       return new Response(JSON.stringify(entry.message), { status: 200, headers });
     }
     headers.set("content-type", "text/event-stream; charset=utf-8");
     headers.set("cache-control", "no-cache");
-    const events: AsyncIterator<StreamEvent> = entry.frames ? replayFrames(entry.frames) : messageToEvents(entry.message);
-    const first = await events.next();
-    if (first.done) throw new Error("prompt cache entry without events");
-    const body = sseStream({
-      first: first.value,
-      rest: events,
-      pingIntervalMs: gw.config.STREAM_PING_INTERVAL_MS,
-      onEvent: () => {},
-      toError: (error) => toAnthropicError(error, facts.requestId),
-      onEnd: () => account(),
-      abort: () => {},
-    });
-    return new Response(body, { status: 200, headers });
-  }
-}
-
-async function* replayFrames(frames: CachedFrame[]): AsyncGenerator<StreamEvent> {
-  for (const frame of frames) {
-    const event = JSON.parse(frame.data) as ForwardedEvent;
-    event[rawData] = frame.data;
-    yield event;
+    // The frames as they were first sent; an answer cached from JSON goes out as its events.
+    const frames = entry.frames ?? (await Array.fromAsync(messageToEvents(entry.message), (e) => ({ type: e.type, data: JSON.stringify(e) })));
+    return new Response(new Blob(frames.map((f) => sseFrame(f.type, f.data))), { status: 200, headers });
   }
 }

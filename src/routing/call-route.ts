@@ -41,11 +41,25 @@ function circuitOpenError(provider: string, breaker: CircuitBreaker): AnthropicE
   });
 }
 
-/** The failure the client gets, saying how it was routed (x-lynkr-route), like an answer does. */
+/** Header values must be visible ASCII; a client's model name (in a route, say) may not be. */
+export function headerValue(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, "?");
+}
+
+/** A failure of a routed call: it says how it was routed (x-lynkr-route), like an answer does. */
+export class RoutedError extends AnthropicError {
+  constructor(
+    error: AnthropicError,
+    /** The routing decision and any fallback on the way, for logs. */
+    readonly route: string,
+  ) {
+    const headers = { ...error.headers, "x-lynkr-route": headerValue(route) };
+    super(error.type, error.message, { status: error.status, headers, cause: error.cause });
+  }
+}
+
 function withRoute(error: unknown, route: string): unknown {
-  if (!(error instanceof AnthropicError)) return error;
-  const headers = { ...error.headers, "x-lynkr-route": route.replace(/[^\x20-\x7e]/g, "?") };
-  return new AnthropicError(error.type, error.message, { status: error.status, headers, cause: error.cause });
+  return error instanceof AnthropicError ? new RoutedError(error, route) : error;
 }
 
 /** After the first byte nothing can fail over, but a broken stream still counts against the provider. */

@@ -13,18 +13,11 @@ import { keyCheck } from "./middleware/auth.ts";
 import { loadCheck } from "./middleware/load-shedding.ts";
 import { observe } from "./middleware/observe.ts";
 import { rateLimitCheck } from "./middleware/rate-limit.ts";
-import { requestIdFor } from "./request-id.ts";
 
 export function createApp(gw: Gateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.use(async (c, next) => {
-    const requestId = requestIdFor(c.req.raw.headers);
-    c.set("requestId", requestId);
-    await next();
-    c.res.headers.set("request-id", requestId);
-  });
-  // Operations (src/operations.ts): request log and metrics for every request; each API route
+  // Operations (src/operations.ts): request id, log and metrics for every request; each API route
   // then checks its caller's key, the load and (for messages) the caller's rate limit first.
   app.use(observe(gw.ops.metrics, gw.ops.redactor));
   const keys = gw.config.LYNKR_API_KEYS ? [keyCheck(gw.config.LYNKR_API_KEYS)] : [];
@@ -46,10 +39,10 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
   app.get("/metrics/circuit-breakers", keyed((c) => circuitBreakerMetrics(gw, c)));
 
   const noRoute = (c: Context<AppEnv>) =>
-    errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId") ?? requestIdFor(c.req.raw.headers));
+    errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId"));
   // Without a key, a guarded prefix does not even say which routes it has.
   const keyedNoRoute = keyed(noRoute);
   app.notFound((c) => (/^\/(v1|metrics)\//.test(c.req.path) ? keyedNoRoute(c) : noRoute(c)));
-  app.onError((error, c) => errorResponse(error, c.get("requestId") ?? requestIdFor(c.req.raw.headers), c.get("answerHeaders")));
+  app.onError((error, c) => errorResponse(error, c.get("requestId"), c.get("answerHeaders")));
   return app;
 }

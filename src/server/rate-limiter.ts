@@ -27,10 +27,6 @@ function fullAt(now: number, limit: number, level: number): string {
   return rfc3339Seconds(now + Math.max(0, ((limit - level) * 60_000) / limit));
 }
 
-export interface RateLimitState {
-  headers: Record<string, string>;
-}
-
 export class RateLimiter {
   private readonly clients = new Map<string, ClientBuckets>();
 
@@ -69,8 +65,11 @@ export class RateLimiter {
     for (const [client, b] of this.clients) if (now - b.at > 60_000) this.clients.delete(client);
   }
 
-  /** Takes one request from the client's bucket, or throws a 429 that says when to come back. */
-  admit(client: string): RateLimitState {
+  /**
+   * Takes one request from the client's bucket and returns the anthropic-ratelimit-* headers for
+   * its answer, or throws a 429 that says when to come back.
+   */
+  admit(client: string): Record<string, string> {
     const now = this.now();
     const b = this.buckets(client, now);
     const { requestsPerMinute: rpm, tokensPerMinute: tpm } = b.limits;
@@ -95,7 +94,7 @@ export class RateLimiter {
         headers: { ...headers, "retry-after": String(seconds) },
       });
     }
-    return { headers };
+    return headers;
   }
 
   /** Charges the tokens a finished answer used. */

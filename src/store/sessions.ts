@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { Message, MessageParam, Usage } from "../anthropic/schema.ts";
+import type { Message, MessageParam } from "../anthropic/schema.ts";
 
 export interface TurnRecord {
   sessionId: string;
@@ -13,7 +13,6 @@ export interface TurnRecord {
   firstByteMs: number | undefined;
   messages: MessageParam[];
   response: Message | undefined;
-  usage: Usage | undefined;
   error: { type: string; message: string } | undefined;
 }
 
@@ -86,7 +85,7 @@ export class SessionStore {
         offset = thread.history_len;
       }
       this.saveThread.run({ session: turn.sessionId, root, len: messages.length, hash: prefixHash(hashes, messages.length) });
-      const usage = turn.usage ?? turn.response?.usage;
+      const usage = turn.response?.usage;
       this.insertTurn.run({
         session: turn.sessionId,
         requestId: turn.requestId,

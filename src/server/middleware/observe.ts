@@ -6,9 +6,10 @@ import { redactedHeaders, type Redactor } from "../../observability/redact.ts";
 import { logRequest } from "../../observability/request-log.ts";
 import { RequestFacts } from "../../observability/request-facts.ts";
 import type { AppEnv } from "../context.ts";
+import { requestIdFor } from "../request-id.ts";
 
-// Opens each request's facts and, once the request is over (its stream included), writes its
-// log line and records its metrics, after the answer went out.
+// Gives each request its id and opens its facts; once the request is over (its stream
+// included), writes its log line and records its metrics, after the answer went out.
 
 const knownPaths = new Set([
   "/v1/messages",
@@ -31,8 +32,10 @@ export function peerAddress(c: { env: AppEnv["Bindings"]; req: { raw: Request } 
 
 export function observe(metrics: GatewayMetrics, redactor: Redactor): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const requestId = requestIdFor(c.req.raw.headers);
+    c.set("requestId", requestId);
     const path = knownPaths.has(c.req.path) ? c.req.path : "other";
-    const facts = new RequestFacts(c.get("requestId"), c.req.method, path, `ip:${peerAddress(c)}`);
+    const facts = new RequestFacts(requestId, c.req.method, path, `ip:${peerAddress(c)}`);
     c.set("facts", facts);
     const debug = logger.level >= LogLevels.debug;
     if (debug && c.req.method === "POST") {
@@ -40,6 +43,8 @@ export function observe(metrics: GatewayMetrics, redactor: Redactor): Middleware
       facts.requestBody = await c.req.raw.clone().text();
     }
     await next();
+    // API answers and errors carry it already; probes and metrics get it here.
+    if (!c.res.headers.has("request-id")) c.res.headers.set("request-id", requestId);
     if (facts.status === 0) facts.status = c.res.status;
     if (debug && facts.responseBody === undefined && c.res.headers.get("content-type")?.includes("json")) {
       facts.responseBody = await c.res.clone().text();

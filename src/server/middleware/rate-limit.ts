@@ -6,7 +6,7 @@ export function rateLimitCheck(limiter: RateLimiter): AdmissionCheck {
   return (c) => {
     const facts = c.get("facts");
     try {
-      return limiter.admit(facts.client).headers;
+      return limiter.admit(facts.client);
     } catch (error) {
       facts.rejected = "rate_limited";
       throw error;
