@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import type { Config } from "./config/schema.ts";
 import type { Operations } from "./operations.ts";
+import type { RoutingFile } from "./routing/config-file.ts";
 import type { Router } from "./routing/router.ts";
 import type { SessionStore } from "./store/sessions.ts";
 
@@ -47,6 +48,8 @@ export interface Gateway {
   dbPath: string;
   sessions: SessionStore;
   router: Router;
+  /** The LYNKR_CONFIG file as read at start-up (the router and prices were built from it). */
+  routingFile: RoutingFile | undefined;
   lifecycle: Lifecycle;
   /** Metrics, limits, usage and budgets, prompt cache (src/operations.ts). */
   ops: Operations;

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import type { z } from "zod";
+import { lynkrDir } from "./lynkr-dir.ts";
 import { envSchema, type Config } from "./schema.ts";
-import { selfLoopProblems } from "./self-loop.ts";
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -36,7 +35,7 @@ export function readEnvFile(path: string): Record<string, string> {
 
 /** Where `lynkr init` writes by default, and where `lynkr start` looks last. */
 export function userEnvFile(env: Record<string, string | undefined>): string {
-  return join(env.HOME || homedir(), ".lynkr", ".env");
+  return join(lynkrDir(env.HOME), ".env");
 }
 
 /** The one .env file a load reads: --env-file, else ./.env, else ~/.lynkr/.env; none when neither exists. */
@@ -58,8 +57,6 @@ export function loadConfig(options: LoadOptions): Config {
   }
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(allProblems(merged, parsed.error.issues));
-  const loops = selfLoopProblems(parsed.data);
-  if (loops.length > 0) throw new ConfigError(loops);
   return parsed.data;
 }
 

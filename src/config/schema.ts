@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { missingProviderVariables } from "./provider-settings.ts";
 import { anthropicEnv } from "./sections/anthropic.ts";
-import { missingOpenAiFamilyVariables, openAiFamilyEnv } from "./sections/openai-family.ts";
+import { openAiFamilyEnv } from "./sections/openai-family.ts";
 import { ollamaEnv } from "./sections/ollama.ts";
 import { operationsEnv, operationsProblems } from "./sections/operations.ts";
 import { routingEnv, routingProblems } from "./sections/routing.ts";
@@ -19,14 +20,8 @@ export const envShape = {
 };
 
 export const envSchema = z.object(envShape).superRefine((env, ctx) => {
-  if (env.MODEL_PROVIDER === "azure-anthropic") {
-    if (!env.AZURE_ANTHROPIC_ENDPOINT)
-      ctx.addIssue({ code: "custom", path: ["AZURE_ANTHROPIC_ENDPOINT"], message: "required when MODEL_PROVIDER=azure-anthropic (the Azure AI Foundry Anthropic endpoint URL)" });
-    if (!env.AZURE_ANTHROPIC_API_KEY)
-      ctx.addIssue({ code: "custom", path: ["AZURE_ANTHROPIC_API_KEY"], message: "required when MODEL_PROVIDER=azure-anthropic" });
-  }
-  for (const { variable, message } of missingOpenAiFamilyVariables(env.MODEL_PROVIDER, env)) {
-    ctx.addIssue({ code: "custom", path: [variable], message });
+  for (const { variable, hint } of missingProviderVariables(env.MODEL_PROVIDER, env)) {
+    ctx.addIssue({ code: "custom", path: [variable], message: `required when MODEL_PROVIDER=${env.MODEL_PROVIDER} (${hint})` });
   }
   for (const { variable, message } of routingProblems(env)) ctx.addIssue({ code: "custom", path: [variable], message });
   for (const { variable, message } of operationsProblems(env)) ctx.addIssue({ code: "custom", path: [variable], message });

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type { ProviderName } from "../config/provider-names.ts";
 import type { Config } from "../config/schema.ts";
-import { anthropicMessagesUrl, azureAnthropicMessagesUrl } from "../providers/anthropic-wire/messages-url.ts";
+import { configuredHeaders } from "../providers/anthropic-wire/provider.ts";
+import { optionsFor } from "../providers/openai-chat/configured.ts";
+import { anthropicWireOptions } from "../providers/registry.ts";
 import { parseErrorBody } from "../providers/upstream-error.ts";
 import { parseShow } from "../providers/ollama/capabilities.ts";
 import { probe, type ProbeResult } from "./probe.ts";
@@ -27,62 +29,56 @@ interface Call {
   urlVariable: string;
 }
 
-const bearer = (key: string | undefined): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {});
 // The same URL forms the provider itself accepts (…/anthropic, …/v1, …/v1/messages, a bare Azure resource).
 const modelsUrl = (messagesUrl: string) => `${messagesUrl.replace(/\/messages$/, "")}/models?limit=1`;
 const withoutChatPath = (url: string) => url.replace(/\/chat\/completions(\?.*)?$/, "");
 
-function callFor(kind: Exclude<ProviderName, "ollama">, c: Config): Call {
+/** The probe for a provider, from the very options (URL, credentials) the provider is built with. */
+function callFor({ kind, config: c, name }: ProviderUnderTest & { kind: Exclude<ProviderName, "ollama"> }): Call {
+  if (kind === "anthropic" || kind === "azure-anthropic") {
+    const options = anthropicWireOptions(kind, c, name);
+    const probe = { url: modelsUrl(options.messagesUrl), headers: configuredHeaders(options) };
+    return kind === "anthropic"
+      ? { ...probe, keyVariable: options.apiKey ? "ANTHROPIC_UPSTREAM_API_KEY" : undefined, urlVariable: "ANTHROPIC_UPSTREAM_URL" }
+      : { ...probe, keyVariable: "AZURE_ANTHROPIC_API_KEY", urlVariable: "AZURE_ANTHROPIC_ENDPOINT" };
+  }
+  const options = optionsFor(kind, c, name);
+  const chatUrl = options.url(options.model);
+  const headers = options.headers;
   switch (kind) {
-    case "anthropic":
-      return {
-        url: modelsUrl(anthropicMessagesUrl(c.ANTHROPIC_UPSTREAM_URL)),
-        headers: { "anthropic-version": "2023-06-01", ...(c.ANTHROPIC_UPSTREAM_API_KEY ? { "x-api-key": c.ANTHROPIC_UPSTREAM_API_KEY } : {}) },
-        keyVariable: c.ANTHROPIC_UPSTREAM_API_KEY ? "ANTHROPIC_UPSTREAM_API_KEY" : undefined,
-        urlVariable: "ANTHROPIC_UPSTREAM_URL",
-      };
-    case "azure-anthropic":
-      return {
-        url: modelsUrl(azureAnthropicMessagesUrl(c.AZURE_ANTHROPIC_ENDPOINT ?? "")),
-        headers: { "anthropic-version": c.AZURE_ANTHROPIC_VERSION, "x-api-key": c.AZURE_ANTHROPIC_API_KEY ?? "" },
-        keyVariable: "AZURE_ANTHROPIC_API_KEY",
-        urlVariable: "AZURE_ANTHROPIC_ENDPOINT",
-      };
     case "openai":
       return {
-        url: `${withoutChatPath(c.OPENAI_ENDPOINT)}/models`,
-        headers: bearer(c.OPENAI_API_KEY),
+        url: `${withoutChatPath(chatUrl)}/models`,
+        headers,
         keyVariable: c.OPENAI_API_KEY ? "OPENAI_API_KEY" : undefined,
         urlVariable: "OPENAI_ENDPOINT",
       };
-    case "azure-openai": {
-      const base = (c.AZURE_OPENAI_ENDPOINT ?? "").replace(/\/openai\/.*$/, "");
+    case "azure-openai":
       return {
-        url: `${base}/openai/models?api-version=${encodeURIComponent(c.AZURE_OPENAI_API_VERSION)}`,
-        headers: { "api-key": c.AZURE_OPENAI_API_KEY ?? "" },
+        url: `${new URL(chatUrl).origin}/openai/models?api-version=${encodeURIComponent(c.AZURE_OPENAI_API_VERSION)}`,
+        headers,
         keyVariable: "AZURE_OPENAI_API_KEY",
         urlVariable: "AZURE_OPENAI_ENDPOINT",
       };
-    }
     case "openrouter":
       // /models answers without a key; /key tells whether the key is valid.
       return {
-        url: `${withoutChatPath(c.OPENROUTER_ENDPOINT)}/key`,
-        headers: bearer(c.OPENROUTER_API_KEY),
+        url: `${withoutChatPath(chatUrl)}/key`,
+        headers,
         keyVariable: "OPENROUTER_API_KEY",
         urlVariable: "OPENROUTER_ENDPOINT",
       };
     case "databricks":
       return {
-        url: `${c.DATABRICKS_API_BASE ?? ""}/api/2.0/serving-endpoints`,
-        headers: bearer(c.DATABRICKS_API_KEY),
+        url: `${new URL(chatUrl).origin}/api/2.0/serving-endpoints`,
+        headers,
         keyVariable: "DATABRICKS_API_KEY",
         urlVariable: "DATABRICKS_API_BASE",
       };
     case "llamacpp":
       return {
-        url: `${(c.LLAMACPP_ENDPOINT ?? "http://localhost:8080").replace(/\/v1(\/chat\/completions)?$/, "").replace(/\/chat\/completions$/, "")}/health`,
-        headers: bearer(c.LLAMACPP_API_KEY),
+        url: `${chatUrl.replace(/(\/v1)?\/chat\/completions$/, "")}/health`,
+        headers,
         keyVariable: c.LLAMACPP_API_KEY ? "LLAMACPP_API_KEY" : undefined,
         urlVariable: "LLAMACPP_ENDPOINT",
       };
@@ -95,7 +91,7 @@ function reason(result: Extract<ProbeResult, { ok: true }>): string {
 }
 
 async function checkHttpProvider(target: ProviderUnderTest & { kind: Exclude<ProviderName, "ollama"> }, timeoutMs: number): Promise<CheckResult> {
-  const call = callFor(target.kind, target.config);
+  const call = callFor(target);
   const id = `provider:${target.name}`;
   const title = `provider ${target.name}`;
   const result = await probe(call.url, { method: "GET", headers: call.headers }, timeoutMs);

@@ -1,10 +1,10 @@
 import { ConfigError, loadConfig } from "../config/load.ts";
-import { providerNames, type ProviderName } from "../config/provider-names.ts";
 import type { Config } from "../config/schema.ts";
-import { loadRoutingFile, routingFilePath, type RoutingFile } from "../routing/config-file.ts";
+import { selfLoop, type Upstream } from "../config/self-loop.ts";
+import { loadRoutingFile, routingFilePath, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
 import { createRouter } from "../routing/router.ts";
 import { checkClaudeCodeBaseUrl, checkDatabase, checkPort } from "./checks.ts";
-import { checkProvider, type ProviderUnderTest } from "./providers.ts";
+import { checkProvider } from "./providers.ts";
 import { fail, pass, type CheckResult } from "./types.ts";
 
 // Every check `lynkr doctor` makes, in the order it prints them. Exposed as data so that other
@@ -53,18 +53,11 @@ export function checkRoutingFile(config: Config): { result: CheckResult; file?: 
   }
 }
 
-function isProviderName(kind: string): kind is ProviderName {
-  return (providerNames as readonly string[]).includes(kind);
-}
-
-/** The providers requests can reach, each with the settings it is built from. */
-export function providersUnderTest(config: Config, file: RoutingFile | undefined): ProviderUnderTest[] {
-  const router = createRouter(config, { file: file ?? null });
-  return router.providers.flatMap((provider) => {
-    const instance = file?.instances.get(provider.name);
-    const kind = instance?.type ?? provider.kind;
-    return isProviderName(kind) ? [{ name: provider.name, kind, config: instance?.config ?? config }] : [];
-  });
+/** A provider that would call lynkr itself fails without a probe (which could reach this very gateway). */
+async function checkUpstream(upstream: Upstream, config: Config, timeoutMs: number): Promise<CheckResult[]> {
+  const loop = selfLoop(upstream, config);
+  if (loop) return [fail(`provider:${upstream.name}`, `provider ${upstream.name}`, loop.problem, loop.fix)];
+  return checkProvider(upstream, timeoutMs);
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
@@ -72,7 +65,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { result: configResult, config } = checkConfig(options);
   if (!config) return report([configResult]);
   const { result: fileResult, file } = checkRoutingFile(config);
-  const providerChecks = providersUnderTest(config, file).map((target) => checkProvider(target, timeoutMs));
+  // No server runs here, so doctor builds the router `lynkr start` would, for the providers it can reach.
+  const upstreams = upstreamsOf(createRouter(config, { file: file ?? null }).providers, config, file);
+  const providerChecks = upstreams.map((upstream) => checkUpstream(upstream, config, timeoutMs));
   const [providers, port] = await Promise.all([Promise.all(providerChecks), checkPort(config, timeoutMs)]);
   return report([
     configResult,

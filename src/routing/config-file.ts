@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../config/load.ts";
-import { providerNames, type ProviderName } from "../config/provider-names.ts";
+import { lynkrDir, userHome } from "../config/lynkr-dir.ts";
+import { isProviderName, providerNames, type ProviderName } from "../config/provider-names.ts";
+import { missingProviderVariables } from "../config/provider-settings.ts";
 import { envShape, type Config } from "../config/schema.ts";
-import { missingProviderVariables } from "../config/sections/routing.ts";
+import type { Upstream } from "../config/self-loop.ts";
+import type { Provider } from "../providers/types.ts";
 import { priceTableSchema, type PriceTable } from "../usage/prices.ts";
 
 // The LYNKR_CONFIG file: named provider instances and the rules claude-code-router users know
@@ -91,15 +93,14 @@ const fileSchema = z.strictObject({
 const settingSchemas: Record<string, z.ZodType> = envShape;
 
 export function routingFilePath(config: Config): { path: string; explicit: boolean } {
-  const home = config.HOME ?? homedir();
   if (config.LYNKR_CONFIG) {
-    const path = config.LYNKR_CONFIG.replace(/^~(?=\/|$)/, home);
+    const path = config.LYNKR_CONFIG.replace(/^~(?=\/|$)/, () => userHome(config.HOME));
     return { path: resolve(path), explicit: true };
   }
-  return { path: join(home, ".lynkr", "config.json"), explicit: false };
+  return { path: join(lynkrDir(config.HOME), "config.json"), explicit: false };
 }
 
-function instanceFor(name: string, raw: Record<string, unknown>, config: Config, problems: string[]): ProviderInstance | undefined {
+function instanceFor(name: string, raw: Record<string, unknown>, config: Config, problems: string[]): ProviderInstance {
   const type = raw.type as ProviderName;
   const merged: Record<string, unknown> = { ...config };
   for (const [key, value] of Object.entries(raw)) {
@@ -146,18 +147,17 @@ export function loadRoutingFile(config: Config): RoutingFile | undefined {
   const problems: string[] = [];
   const instances = new Map<string, ProviderInstance>();
   for (const [name, raw] of Object.entries(parsed.data.providers ?? {})) {
-    if ((providerNames as readonly string[]).includes(name)) {
+    if (isProviderName(name)) {
       problems.push(`providers.${name}: "${name}" is a built-in provider (configured from the environment); give this instance another name`);
       continue;
     }
-    const instance = instanceFor(name, raw, config, problems);
-    if (instance) instances.set(name, instance);
+    instances.set(name, instanceFor(name, raw, config, problems));
   }
 
   const known = (provider: string, where: string) => {
     if (instances.has(provider)) return;
-    if ((providerNames as readonly string[]).includes(provider)) {
-      for (const { variable, hint } of missingProviderVariables(provider as ProviderName, config)) {
+    if (isProviderName(provider)) {
+      for (const { variable, hint } of missingProviderVariables(provider, config)) {
         problems.push(`${where}: provider ${provider} needs ${variable} (${hint})`);
       }
       return;
@@ -182,4 +182,11 @@ export function loadRoutingFile(config: Config): RoutingFile | undefined {
     ...(parsed.data.fallback ? { fallback: parsed.data.fallback } : {}),
     ...(parsed.data.prices ? { prices: parsed.data.prices } : {}),
   };
+}
+
+/** Each built provider with the settings it was built from: a named instance's own, else the environment's. */
+export function upstreamsOf(providers: readonly Provider[], config: Config, file: RoutingFile | undefined): Upstream[] {
+  return providers.flatMap(({ name, kind, endpoint }) =>
+    isProviderName(kind) ? [{ name, kind, endpoint, config: file?.instances.get(name)?.config ?? config }] : [],
+  );
 }

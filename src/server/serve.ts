@@ -1,9 +1,11 @@
+import { ConfigError } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { selfLoop } from "../config/self-loop.ts";
 import { Lifecycle, type Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
 import { createOperations } from "../operations.ts";
-import { loadRoutingFile } from "../routing/config-file.ts";
-import { createRouter } from "../routing/router.ts";
+import { loadRoutingFile, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
+import { createRouter, type Router } from "../routing/router.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
 import { SessionStore } from "../store/sessions.ts";
 import { createApp } from "./app.ts";
@@ -16,18 +18,30 @@ export interface RunningGateway {
   shutdown(): Promise<{ drained: boolean }>;
 }
 
-export function startGateway(config: Config): RunningGateway {
-  const dbPath = databasePath(config);
-  const db = openDatabase(dbPath);
-  // Read once: routing rules for the router, price overrides for operations.
+/**
+ * Reads the routing file (once: rules for the router, prices for operations, providers for
+ * deep readiness) and builds the router. Throws a ConfigError for any provider requests can
+ * reach whose address is lynkr's own: every request would call itself.
+ */
+export function loadRouting(config: Config): { file: RoutingFile | undefined; router: Router } {
   const file = loadRoutingFile(config);
   const router = createRouter(config, { file: file ?? null });
+  const loops = upstreamsOf(router.providers, config, file).flatMap((upstream) => selfLoop(upstream, config) ?? []);
+  if (loops.length > 0) throw new ConfigError(loops.map((loop) => `${loop.problem}. ${loop.fix}`));
+  return { file, router };
+}
+
+export function startGateway(config: Config): RunningGateway {
+  const { file, router } = loadRouting(config);
+  const dbPath = databasePath(config);
+  const db = openDatabase(dbPath);
   const gateway: Gateway = {
     config,
     db,
     dbPath,
     sessions: new SessionStore(db),
     router,
+    routingFile: file,
     lifecycle: new Lifecycle(),
     ops: createOperations(config, db, router, file?.prices),
   };

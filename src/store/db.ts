@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { lynkrDir } from "../config/lynkr-dir.ts";
 import type { Config } from "../config/schema.ts";
 import { migrations } from "./migrations.ts";
 
@@ -8,7 +9,7 @@ import { migrations } from "./migrations.ts";
 export function databasePath(config: Pick<Config, "SESSION_DB_PATH" | "XDG_DATA_HOME" | "HOME">): string {
   if (config.SESSION_DB_PATH) return config.SESSION_DB_PATH;
   if (config.XDG_DATA_HOME) return join(config.XDG_DATA_HOME, "lynkr", "lynkr.db");
-  return join(config.HOME ?? ".", ".lynkr", "lynkr.db");
+  return join(lynkrDir(config.HOME), "lynkr.db");
 }
 
 export function openDatabase(path: string): Database {

@@ -1,18 +1,38 @@
 import { expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
+import { runDoctor } from "../../src/doctor/run.ts";
+import { loadRouting } from "../../src/server/serve.ts";
 import { runCli, tempDir } from "../helpers/gateway.ts";
+import { refusedUrl } from "../helpers/ports.ts";
 
 // The OpenAI-family variables: what each provider needs, the model map and capability overrides,
-// and the llama.cpp/lynkr port collision (both default to 8080).
+// and the llama.cpp/lynkr port collision (both default to 8080), which start-up refuses for
+// every provider requests can reach.
 
-function problems(env: Record<string, string>): string[] {
+function problemsOf(load: () => unknown): string[] {
   try {
-    loadConfig({ env: { PORT: "0", ...env }, cwd: tempDir() });
+    load();
     return [];
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
   }
+}
+
+function problems(env: Record<string, string>): string[] {
+  return problemsOf(() => loadConfig({ env: { PORT: "0", ...env }, cwd: tempDir() }));
+}
+
+/** What start-up refuses once the providers are known (startGateway runs this before listening). */
+function startupProblems(env: Record<string, string>, routingFile?: unknown): string[] {
+  const home = tempDir();
+  if (routingFile) {
+    mkdirSync(join(home, ".lynkr"));
+    writeFileSync(join(home, ".lynkr", "config.json"), JSON.stringify(routingFile));
+  }
+  return problemsOf(() => loadRouting(loadConfig({ env: { PORT: "0", HOME: home, ...env }, cwd: home })));
 }
 
 test("each provider names the variables it cannot work without", () => {
@@ -71,11 +91,36 @@ test("MODEL_MAP and MODEL_CAPABILITIES parse into rules and overrides", () => {
 });
 
 test("llama.cpp on lynkr's own port stops start-up, naming LLAMACPP_ENDPOINT", () => {
-  expect(problems({ MODEL_PROVIDER: "llamacpp", PORT: "8080" })).toEqual([
+  expect(startupProblems({ MODEL_PROVIDER: "llamacpp", PORT: "8080" })).toEqual([
     expect.stringMatching(/^LLAMACPP_ENDPOINT="http:\/\/localhost:8080": points at lynkr's own address 127\.0\.0\.1:8080/),
   ]);
-  expect(problems({ MODEL_PROVIDER: "llamacpp", PORT: "8081" })).toEqual([]);
-  expect(problems({ MODEL_PROVIDER: "llamacpp", PORT: "8080", LLAMACPP_ENDPOINT: "http://127.0.0.1:8082" })).toEqual([]);
+  expect(startupProblems({ MODEL_PROVIDER: "llamacpp", PORT: "8081" })).toEqual([]);
+  expect(startupProblems({ MODEL_PROVIDER: "llamacpp", PORT: "8080", LLAMACPP_ENDPOINT: "http://127.0.0.1:8082" })).toEqual([]);
+});
+
+test("a fallback or a named provider on lynkr's own port stops start-up too", () => {
+  const fallback = { MODEL_PROVIDER: "anthropic", FALLBACK_PROVIDER: "openai", OPENAI_ENDPOINT: "http://127.0.0.1:8080/v1/chat/completions", PORT: "8080" };
+  expect(startupProblems(fallback)).toEqual([
+    expect.stringMatching(/^OPENAI_ENDPOINT="http:\/\/127\.0\.0\.1:8080\/v1\/chat\/completions": points at lynkr's own address 127\.0\.0\.1:8080/),
+  ]);
+  // Failover off: nothing ever calls OPENAI_ENDPOINT.
+  expect(startupProblems({ ...fallback, FALLBACK_ENABLED: "false" })).toEqual([]);
+  const named = { providers: { box: { type: "ollama", OLLAMA_ENDPOINT: "http://localhost:8080" } }, router: { background: "box" } };
+  expect(startupProblems({ PORT: "8080" }, named)).toEqual([
+    expect.stringMatching(/^provider box: OLLAMA_ENDPOINT="http:\/\/localhost:8080": points at lynkr's own address 127\.0\.0\.1:8080/),
+  ]);
+});
+
+test("lynkr doctor names it as that provider's problem, without probing lynkr itself", async () => {
+  const url = refusedUrl();
+  const home = tempDir();
+  const env = { MODEL_PROVIDER: "llamacpp", LLAMACPP_ENDPOINT: url, PORT: new URL(url).port, HOME: home };
+  const report = await runDoctor({ env, cwd: home, timeoutMs: 1_000 });
+  expect(report.checks.find((c) => c.id === "provider:llamacpp")).toMatchObject({
+    ok: false,
+    detail: `LLAMACPP_ENDPOINT="${url}": points at lynkr's own address 127.0.0.1:${new URL(url).port}; every request would call itself`,
+    fix: "Use another PORT for lynkr or the upstream's real address",
+  });
 });
 
 test("lynkr start exits 2 and names the variable", async () => {

@@ -1,5 +1,5 @@
 import { confirm, isCancel, password, select, text } from "@clack/prompts";
-import { providerNames, type ProviderName } from "../../config/provider-names.ts";
+import { cloudProviderNames, providerNames, type ProviderName } from "../../config/provider-names.ts";
 import { pointsAtSelf } from "../../config/self-loop.ts";
 import { defaultAnswer, providerHints, providerQuestions, type Question, type ValueFlag } from "./questions.ts";
 
@@ -30,8 +30,6 @@ export interface Answers {
   values: Record<string, string>;
 }
 
-const cloudProviders = providerNames.filter((name) => name !== "ollama");
-
 function providerName(value: string, flag: string, allowed: readonly ProviderName[] = providerNames): ProviderName {
   const found = allowed.find((name) => name === value);
   if (!found) throw new InitUsageError(`${flag}=${JSON.stringify(value)}: expected one of: ${allowed.join(", ")}`);
@@ -54,7 +52,7 @@ function defaultPort(values: Record<string, string>): string {
 
 export function answersFromFlags(flags: InitFlags, env: Record<string, string | undefined>): Answers {
   const provider = providerName(flags.provider ?? "anthropic", "--provider");
-  const fallback = flags.fallback === undefined ? undefined : providerName(flags.fallback, "--fallback", cloudProviders);
+  const fallback = flags.fallback === undefined ? undefined : providerName(flags.fallback, "--fallback", cloudProviderNames);
   if (flags.hybrid && provider === "ollama" && !fallback) {
     throw new InitUsageError("--hybrid with --provider ollama needs --fallback PROVIDER: the cloud provider for heavier requests");
   }
@@ -120,9 +118,9 @@ export async function answersFromPrompts(flags: InitFlags, env: Record<string, s
     const hint = provider === "ollama" ? "heavier ones on a cloud provider" : `heavier ones on ${provider}`;
     hybrid = await askConfirm(`Enable hybrid routing (light requests on local Ollama, ${hint})?`, false);
   }
-  let fallback = flags.fallback === undefined ? undefined : providerName(flags.fallback, "--fallback", cloudProviders);
+  let fallback = flags.fallback === undefined ? undefined : providerName(flags.fallback, "--fallback", cloudProviderNames);
   if (hybrid && provider === "ollama" && !fallback) {
-    fallback = await askProvider("Which cloud provider takes the heavier requests (and any Ollama failure)?", cloudProviders, "anthropic");
+    fallback = await askProvider("Which cloud provider takes the heavier requests (and any Ollama failure)?", cloudProviderNames, "anthropic");
   }
   for (const other of otherProviders({ provider, hybrid, fallback })) await ask(other, false);
 

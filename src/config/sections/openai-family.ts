@@ -142,38 +142,3 @@ export const openAiFamilyEnv = {
     .optional()
     .transform((v, ctx) => (v === undefined ? {} : parseCapabilities(v, ctx))),
 };
-
-const openAiFamilySchema = z.object(openAiFamilyEnv);
-type OpenAiFamilyEnv = z.output<typeof openAiFamilySchema>;
-
-/** Variables each provider cannot work without, with what to put there. */
-export function missingOpenAiFamilyVariables(
-  provider: string,
-  env: OpenAiFamilyEnv,
-): { variable: string; message: string }[] {
-  const missing: { variable: string; message: string }[] = [];
-  const need = (variable: keyof OpenAiFamilyEnv, what: string) => {
-    if (env[variable] === undefined) missing.push({ variable, message: `required when MODEL_PROVIDER=${provider} (${what})` });
-  };
-  switch (provider) {
-    case "openai":
-      // A self-hosted OpenAI-compatible server usually needs no key; OpenAI itself does.
-      if (env.OPENAI_ENDPOINT === defaultOpenAiEndpoint) need("OPENAI_API_KEY", "your OpenAI API key, or set OPENAI_ENDPOINT to a server that needs none");
-      break;
-    case "azure-openai":
-      need("AZURE_OPENAI_ENDPOINT", "the resource URL, e.g. https://NAME.openai.azure.com");
-      need("AZURE_OPENAI_API_KEY", "the resource's key, sent as api-key");
-      if (env.AZURE_OPENAI_ENDPOINT === undefined || !/\/deployments\/[^/]+\/chat\/completions(\?|$)/.test(env.AZURE_OPENAI_ENDPOINT)) {
-        need("AZURE_OPENAI_DEPLOYMENT", "the deployment (model) name, unless AZURE_OPENAI_ENDPOINT is a full …/deployments/NAME/chat/completions URL");
-      }
-      break;
-    case "openrouter":
-      need("OPENROUTER_API_KEY", "your OpenRouter key");
-      break;
-    case "databricks":
-      need("DATABRICKS_API_BASE", "the workspace URL, e.g. https://adb-123.4.azuredatabricks.net");
-      need("DATABRICKS_API_KEY", "a personal access token, sent as Bearer");
-      break;
-  }
-  return missing;
-}

@@ -1,13 +1,11 @@
 import { z } from "zod";
 import { bool, int, text } from "../fields.ts";
-import { providerNames, type ProviderName } from "../provider-names.ts";
+import { cloudProviderNames, type ProviderName } from "../provider-names.ts";
+import { missingProviderVariables } from "../provider-settings.ts";
 import type { Config } from "../schema.ts";
-import { missingOpenAiFamilyVariables } from "./openai-family.ts";
 
 // Which provider answers: hybrid tiers (Lynkr's names), the fallback chain, circuit breakers and
 // retries. Rules by model, thinking and size live in the LYNKR_CONFIG file (routing/config-file.ts).
-
-const fallbackNames = providerNames.filter((name) => name !== "ollama");
 
 export const routingEnv = {
   /** Hybrid routing: requests with few tools go to Ollama, heavier ones to a cloud provider. */
@@ -19,7 +17,7 @@ export const routingEnv = {
   /** Whether a failing provider hands the request to the next one in the chain. */
   FALLBACK_ENABLED: bool(true),
   /** The cloud provider for hybrid routing and for failover; see effectiveFallback. */
-  FALLBACK_PROVIDER: z.enum(fallbackNames, { error: `expected one of: ${fallbackNames.join(", ")}` }).optional(),
+  FALLBACK_PROVIDER: z.enum(cloudProviderNames, { error: `expected one of: ${cloudProviderNames.join(", ")}` }).optional(),
   CIRCUIT_BREAKER_FAILURE_THRESHOLD: int(5, 1),
   CIRCUIT_BREAKER_SUCCESS_THRESHOLD: int(2, 1),
   /** How long an open circuit stays open before one request probes the provider again (ms). */
@@ -30,26 +28,6 @@ export const routingEnv = {
   /** Routing rules and named providers (JSON); default ~/.lynkr/config.json, read if present. */
   LYNKR_CONFIG: text().optional(),
 };
-
-export interface MissingVariable {
-  variable: string;
-  /** What to put there. */
-  hint: string;
-}
-
-/** Settings a provider cannot work without, whichever role (primary, fallback, rule) it has. */
-export function missingProviderVariables(name: ProviderName, env: Config): MissingVariable[] {
-  if (name === "azure-anthropic") {
-    const missing: MissingVariable[] = [];
-    if (!env.AZURE_ANTHROPIC_ENDPOINT) missing.push({ variable: "AZURE_ANTHROPIC_ENDPOINT", hint: "the Azure AI Foundry Anthropic endpoint URL" });
-    if (!env.AZURE_ANTHROPIC_API_KEY) missing.push({ variable: "AZURE_ANTHROPIC_API_KEY", hint: "the resource's key" });
-    return missing;
-  }
-  return missingOpenAiFamilyVariables(name, env).map(({ variable, message }) => ({
-    variable,
-    hint: /\((.*)\)$/.exec(message)?.[1] ?? message,
-  }));
-}
 
 export interface FallbackChoice {
   provider: ProviderName;
