@@ -118,10 +118,6 @@ export class EventWriter {
     out.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: partialJson } });
   }
 
-  isOpen(index: number): boolean {
-    return this.open?.index === index;
-  }
-
   end(stopReason: string, stopSequence: string | null, usage: Usage, out: StreamEvent[]): void {
     this.close(out);
     out.push({ type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: stopSequence }, usage });

@@ -34,6 +34,9 @@ export interface ModelInfo {
   max_output_tokens?: number;
 }
 
+/** `created_at` for a model whose date is unknown. */
+export const epoch = new Date(0).toISOString();
+
 export interface Provider {
   /** The name routing and logs use, e.g. "anthropic" or a named instance from the config file. */
   readonly name: string;

@@ -17,7 +17,7 @@ const messageBody = z.looseObject({ message: z.string() });
 
 const forwardedHeaders = ["retry-after", "x-should-retry", "retry-after-ms"];
 
-export function retryHeaders(headers: Headers): Record<string, string> {
+function retryHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of forwardedHeaders) {
     const value = headers.get(name);
@@ -26,6 +26,17 @@ export function retryHeaders(headers: Headers): Record<string, string> {
   for (const [name, value] of headers) {
     if (name.startsWith("anthropic-ratelimit-")) out[name] = value;
   }
+  return out;
+}
+
+/**
+ * What an accepted answer's headers pass on to the client: the retry and rate-limit headers,
+ * and the first of `idHeaders` the upstream sent, as x-upstream-request-id.
+ */
+export function upstreamHeaders(headers: Headers, idHeaders: string[]): Record<string, string> {
+  const out = retryHeaders(headers);
+  const id = idHeaders.map((name) => headers.get(name)).find((value) => value !== null);
+  if (id) out["x-upstream-request-id"] = id;
   return out;
 }
 
@@ -85,7 +96,7 @@ const contextPatterns: { pattern: RegExp; tokens: number; maximum: number }[] = 
 const contextCodes = new Set(["context_length_exceeded", "exceed_context_size_error", "string_above_max_length"]);
 
 /** The prompt-too-long error for an upstream's context-length complaint, or undefined if it is another error. */
-export function contextLengthError(parsed: ParsedUpstreamError, hint?: PromptSizeHint): AnthropicError | undefined {
+function contextLengthError(parsed: ParsedUpstreamError, hint?: PromptSizeHint): AnthropicError | undefined {
   for (const { pattern, tokens, maximum } of contextPatterns) {
     const match = pattern.exec(parsed.message);
     if (match) return promptTooLongError(Number(match[tokens]), Number(match[maximum]));
@@ -106,7 +117,11 @@ const finalCodes = new Set(["insufficient_quota", "billing_not_active", "account
 
 export async function upstreamError(response: Response, upstream: string, hint?: PromptSizeHint): Promise<AnthropicError> {
   const text = await response.text().catch(() => "");
-  const parsed = parseErrorBody(text);
+  return parsedUpstreamError(response, parseErrorBody(text), upstream, hint);
+}
+
+/** upstreamError for a body the caller has already read and parsed. */
+export function parsedUpstreamError(response: Response, parsed: ParsedUpstreamError, upstream: string, hint?: PromptSizeHint): AnthropicError {
   const headers = retryHeaders(response.headers);
   if (response.status === 400 || response.status === 413 || response.status === 422) {
     const tooLong = contextLengthError(parsed, hint);

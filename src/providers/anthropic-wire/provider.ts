@@ -3,8 +3,8 @@ import { messageSchema, type CountTokensRequest, type MessagesRequest, type Stre
 import { messageToEvents } from "../../anthropic/message-events.ts";
 import { decodeSse } from "../../anthropic/sse.ts";
 import { fetchUpstream, readBody } from "../http.ts";
-import { rawData, type CallContext, type ForwardedEvent, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
-import { retryHeaders, upstreamError } from "../upstream-error.ts";
+import { epoch, rawData, type CallContext, type ForwardedEvent, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
+import { upstreamError, upstreamHeaders } from "../upstream-error.ts";
 import { stripForeignThinking } from "./foreign-thinking.ts";
 
 // Anthropic's own wire format, for api.anthropic.com, Azure-hosted Anthropic and any
@@ -23,9 +23,10 @@ export interface AnthropicWireOptions {
   timeoutMs: number;
 }
 
-// Client headers that Anthropic-wire upstreams act on (betas, subscription tokens, Claude Code's
-// identity) and that are safe to pass on.
+// Client headers that Anthropic-wire upstreams act on (version, betas, subscription tokens,
+// Claude Code's identity) and that are safe to pass on; the client's version wins over ours.
 const passedHeaders = [
+  "anthropic-version",
   "anthropic-beta",
   "anthropic-dangerous-direct-browser-access",
   "x-app",
@@ -34,23 +35,22 @@ const passedHeaders = [
   "x-claude-code-agent-id",
 ];
 
+/** The version and key lynkr sends of its own (what `lynkr doctor` probes with, too). */
+export function configuredHeaders(options: AnthropicWireOptions): Record<string, string> {
+  return { "anthropic-version": options.anthropicVersion, ...(options.apiKey ? { "x-api-key": options.apiKey } : {}) };
+}
+
 export function createAnthropicWireProvider(options: AnthropicWireOptions): Provider {
   const upstream = `${options.name} (${new URL(options.messagesUrl).origin})`;
   const baseUrl = options.messagesUrl.replace(/\/v1\/messages$/, "");
 
   function headersFor(ctx: CallContext, accept = "application/json"): Headers {
-    const headers = new Headers({
-      "content-type": "application/json",
-      accept,
-      "anthropic-version": ctx.clientHeaders.get("anthropic-version") ?? options.anthropicVersion,
-    });
+    const headers = new Headers({ "content-type": "application/json", accept, ...configuredHeaders(options) });
     for (const name of passedHeaders) {
       const value = ctx.clientHeaders.get(name);
       if (value !== null) headers.set(name, value);
     }
-    if (options.apiKey) {
-      headers.set("x-api-key", options.apiKey);
-    } else {
+    if (!options.apiKey) {
       // No key of our own: the client's credentials (its API key or subscription token) go on.
       const apiKey = ctx.clientHeaders.get("x-api-key");
       const authorization = ctx.clientHeaders.get("authorization");
@@ -106,9 +106,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
         signal: ctx.signal,
       });
       if (!response.ok) throw await upstreamError(response, upstream);
-      const headers = retryHeaders(response.headers);
-      const upstreamId = response.headers.get("request-id");
-      if (upstreamId) headers["x-upstream-request-id"] = upstreamId;
+      const headers = upstreamHeaders(response.headers, ["request-id"]);
       const contentType = response.headers.get("content-type") ?? "";
       if (contentType.includes("text/event-stream")) return { events: sseEvents(response, ctx), headers };
       // An Anthropic-compatible server that ignored `stream: true` and answered with a Message.
@@ -145,7 +143,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
 
     async listModels(ctx): Promise<ModelInfo[]> {
       if (options.model) {
-        return [{ id: options.model, display_name: options.model, created_at: new Date(0).toISOString() }];
+        return [{ id: options.model, display_name: options.model, created_at: epoch }];
       }
       const response = await fetchUpstream({
         upstream,

@@ -25,7 +25,7 @@ export interface ModelCapabilities {
 }
 
 /** For a model nobody described: trust the backend, but never ask for Claude Code's 128k output. */
-export const unknownModelCapabilities: ModelCapabilities = {
+const unknownModelCapabilities: ModelCapabilities = {
   context_window: undefined,
   max_output_tokens: 8192,
   tools: true,
@@ -88,7 +88,7 @@ const builtIn: Record<string, ModelCapabilities> = {
 };
 
 /** "openai/gpt-4o-mini", "databricks-claude-sonnet-4-5", "Qwen3-Coder-30B.gguf" → comparable names. */
-export function normaliseModelName(model: string): string {
+function normaliseModelName(model: string): string {
   let name = model.toLowerCase().trim();
   name = name.slice(name.lastIndexOf("/") + 1);
   if (name.startsWith("databricks-")) name = name.slice("databricks-".length);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { NotFoundError } from "../../anthropic/errors.ts";
-import { fetchUpstream } from "../http.ts";
+import { ClientAbortedError, fetchUpstream } from "../http.ts";
 import { upstreamError } from "../upstream-error.ts";
 
 // What an Ollama model can do, from POST /api/show: asked once per model and kept, since it
@@ -41,29 +41,41 @@ export interface CapabilityLookup {
   timeoutMs: number;
 }
 
+/** The shared lookup, or ClientAbortedError once this caller's own signal aborts. */
+function untilAborted<T>(shared: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new ClientAbortedError());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new ClientAbortedError());
+    signal.addEventListener("abort", onAbort, { once: true });
+    shared.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 export class OllamaCapabilityCache {
   private readonly known = new Map<string, Promise<OllamaModelCapabilities>>();
 
   constructor(private readonly lookup: CapabilityLookup) {}
 
+  /** Callers share one lookup per model; each stops waiting when its own client goes away. */
   get(model: string, signal: AbortSignal): Promise<OllamaModelCapabilities> {
     let entry = this.known.get(model);
     if (!entry) {
-      entry = this.fetch(model, signal);
+      entry = this.fetch(model);
       this.known.set(model, entry);
       // Failures are not kept: Ollama may come up, or the model be pulled, a moment later.
       entry.catch(() => this.known.delete(model));
     }
-    return entry;
+    return untilAborted(entry, signal);
   }
 
-  private async fetch(model: string, signal: AbortSignal): Promise<OllamaModelCapabilities> {
+  /** Bound by the timeout alone: no one caller's disconnect may fail the others waiting on it. */
+  private async fetch(model: string): Promise<OllamaModelCapabilities> {
     const response = await fetchUpstream({
       upstream: this.lookup.upstream,
       url: `${this.lookup.endpoint}/api/show`,
       init: { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model }) },
       timeoutMs: this.lookup.timeoutMs,
-      signal,
+      signal: new AbortController().signal,
     });
     if (response.status === 404) {
       await response.body?.cancel();

@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { promptTooLongError } from "../../anthropic/errors.ts";
-import { countRequestTokens } from "../../optimize/tokens.ts";
+import { countIfNear } from "../../optimize/tokens.ts";
 import { logger } from "../../observability/logger.ts";
 import { fetchUpstream, readBody } from "../http.ts";
-import type { CallContext, ModelInfo, Provider, UpstreamStream } from "../types.ts";
-import { upstreamError } from "../upstream-error.ts";
+import { anthropicId } from "../event-writer.ts";
+import { epoch, type CallContext, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
+import { upstreamError, upstreamHeaders } from "../upstream-error.ts";
 import { OllamaCapabilityCache } from "./capabilities.ts";
 import { toOllamaRequest } from "./request.ts";
 import { ollamaEvents } from "./stream.ts";
@@ -21,10 +21,6 @@ export interface OllamaOptions {
   keepAlive: string | undefined;
   /** 0 → Ollama's own default. */
   numCtx: number;
-}
-
-function messageId(): string {
-  return `msg_01${randomBytes(12).toString("base64url")}`;
 }
 
 export function createOllamaProvider(options: OllamaOptions): Provider {
@@ -59,13 +55,10 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
       });
       const bodyText = JSON.stringify(body);
       // Ollama silently drops what does not fit its window (num_ctx, at most the model's own);
-      // say so instead, in the words Claude Code compacts on. Counting costs ~0.25 ms per KB, so
-      // only near the window: at 2.7+ bytes per token a smaller body clearly fits.
+      // say so instead, in the words Claude Code compacts on.
       const window = options.numCtx > 0 ? options.numCtx : caps.contextLength;
-      if (window !== undefined && Buffer.byteLength(bodyText) / 2.7 > window) {
-        const estimated = countRequestTokens(request);
-        if (estimated >= window) throw promptTooLongError(estimated, window);
-      }
+      const estimated = window === undefined ? undefined : countIfNear(request, Buffer.byteLength(bodyText), window);
+      if (window !== undefined && estimated !== undefined && estimated >= window) throw promptTooLongError(estimated, window);
       const response = await fetchUpstream({
         upstream,
         url: `${options.endpoint}/api/chat`,
@@ -78,10 +71,11 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
         events: ollamaEvents(readBody(response, upstream, options.timeoutMs, ctx.signal), {
           upstream,
           provider: options.name,
-          messageId: messageId(),
+          messageId: anthropicId("msg"),
           model,
         }),
-        headers: {},
+        // Ollama sends no request id of its own.
+        headers: upstreamHeaders(response.headers, []),
       };
     },
 
@@ -90,7 +84,7 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
     },
 
     async listModels(): Promise<ModelInfo[]> {
-      return [{ id: options.model, display_name: `${options.model} (Ollama)`, created_at: new Date(0).toISOString() }];
+      return [{ id: options.model, display_name: `${options.model} (Ollama)`, created_at: epoch }];
     },
   };
 }

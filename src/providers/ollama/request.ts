@@ -1,6 +1,8 @@
 import { InvalidRequestError } from "../../anthropic/errors.ts";
 import type { ContentBlockParam, MessageParam, MessagesRequest } from "../../anthropic/schema.ts";
+import { blockText, toolResultBlocks, toolResultText } from "../content-text.ts";
 import { translatedSystemPrompt } from "../system-prompt.ts";
+import { functionTool, type FunctionTool } from "../tool-schema.ts";
 
 // Anthropic Messages request → Ollama /api/chat request. A pure function of the request: the
 // same history gives the same bytes every turn, so Ollama's prompt cache keeps its prefix.
@@ -19,11 +21,6 @@ export interface OllamaMessage {
   tool_name?: string;
 }
 
-export interface OllamaTool {
-  type: "function";
-  function: { name: string; description?: string; parameters: Record<string, unknown> };
-}
-
 export interface OllamaOptions {
   temperature?: number;
   top_p?: number;
@@ -36,7 +33,7 @@ export interface OllamaOptions {
 export interface OllamaChatRequest {
   model: string;
   messages: OllamaMessage[];
-  tools?: OllamaTool[];
+  tools?: FunctionTool[];
   stream: true;
   think?: boolean | string;
   keep_alive?: string | number;
@@ -66,22 +63,13 @@ function base64Image(block: ContentBlockParam): string {
 
 /** Text of a block Ollama has no field for; documents must carry text. */
 function plainText(block: ContentBlockParam): string {
-  switch (block.type) {
-    case "text":
-      return String(block.text);
-    case "tool_reference":
-      return `[tool loaded: ${String(block.tool_name)}]`;
-    case "document": {
-      const source = block.source as { type?: unknown; data?: unknown } | undefined;
-      if (source?.type === "text" && typeof source.data === "string") return source.data;
-      throw new InvalidRequestError(
-        `a document (source ${JSON.stringify(source?.type)}) cannot be sent to Ollama; only text documents can`,
-        { headers: { "x-should-retry": "false" } },
-      );
-    }
-    default:
-      return JSON.stringify(block);
-  }
+  if (block.type !== "document") return blockText(block);
+  const source = block.source as { type?: unknown; data?: unknown } | undefined;
+  if (source?.type === "text" && typeof source.data === "string") return source.data;
+  throw new InvalidRequestError(
+    `a document (source ${JSON.stringify(source?.type)}) cannot be sent to Ollama; only text documents can`,
+    { headers: { "x-should-retry": "false" } },
+  );
 }
 
 interface Parts {
@@ -109,17 +97,11 @@ function userMessages(content: ContentBlockParam[], toolNames: Map<string, strin
       rest.push(block);
       continue;
     }
-    const result = block.content;
-    const parts = typeof result === "string" ? { text: [result], images: [] } : collect((result ?? []) as ContentBlockParam[]);
-    const text = parts.text.join("\n\n");
+    const parts = collect(toolResultBlocks(block));
     const toolName = toolNames.get(String(block.tool_use_id));
     out.push(
       withImages(
-        {
-          role: "tool",
-          content: block.is_error === true ? `Error: ${text}` : text,
-          ...(toolName ? { tool_name: toolName } : {}),
-        },
+        { role: "tool", content: toolResultText(block, parts.text), ...(toolName ? { tool_name: toolName } : {}) },
         parts.images,
       ),
     );
@@ -173,19 +155,12 @@ function messagesFor(request: MessagesRequest): OllamaMessage[] {
   return out;
 }
 
-function toolsFor(request: MessagesRequest): OllamaTool[] | undefined {
+function toolsFor(request: MessagesRequest): FunctionTool[] | undefined {
   if (!request.tools || request.tools.length === 0 || request.tool_choice?.type === "none") return undefined;
   return request.tools
     // Anthropic server tools (web_search_20250305…) have a `type` and no schema: nothing to call locally.
     .filter((tool) => tool.input_schema !== undefined)
-    .map((tool) => ({
-      type: "function" as const,
-      function: {
-        name: tool.name,
-        ...(tool.description ? { description: tool.description } : {}),
-        parameters: tool.input_schema ?? { type: "object", properties: {} },
-      },
-    }));
+    .map(functionTool);
 }
 
 /** Ollama's `think`: on for enabled or adaptive thinking, a named level where the model has levels. */

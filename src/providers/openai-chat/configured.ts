@@ -19,7 +19,7 @@ function bearer(key: string | undefined): Record<string, string> {
 }
 
 /** llama-server's base URL → its chat endpoint; a URL already ending in /v1 or the full path is kept. */
-export function llamaCppChatUrl(endpoint: string): string {
+function llamaCppChatUrl(endpoint: string): string {
   if (/\/chat\/completions$/.test(endpoint)) return endpoint;
   if (/\/v1$/.test(endpoint)) return `${endpoint}/chat/completions`;
   return `${endpoint}/v1/chat/completions`;
@@ -29,15 +29,16 @@ const servingEndpoint = /\/serving-endpoints\/([^/]+)\/invocations$/;
 
 type Common = Pick<OpenAiChatOptions, "name" | "flavor" | "modelMap" | "capabilities" | "midSystem">;
 
-function optionsFor(name: TranslatedProviderName, config: Config): OpenAiChatOptions {
+/** `name` is the kind, or an instance name from the routing file; MODEL_MAP rules name kinds. */
+export function optionsFor(kind: TranslatedProviderName, config: Config, name: string): OpenAiChatOptions {
   const common: Common = {
     name,
-    flavor: name,
-    modelMap: config.MODEL_MAP.filter((rule) => rule.provider === undefined || rule.provider === name),
+    flavor: kind,
+    modelMap: config.MODEL_MAP.filter((rule) => rule.provider === undefined || rule.provider === kind),
     capabilities: new CapabilityTable(config.MODEL_CAPABILITIES),
     midSystem: "keep",
   };
-  switch (name) {
+  switch (kind) {
     case "openai":
       return {
         ...common,
@@ -117,6 +118,6 @@ function optionsFor(name: TranslatedProviderName, config: Config): OpenAiChatOpt
   }
 }
 
-export function createOpenAiFamilyProvider(name: TranslatedProviderName, config: Config): Provider {
-  return createOpenAiChatProvider(optionsFor(name, config));
+export function createOpenAiFamilyProvider(kind: TranslatedProviderName, config: Config, name: string): Provider {
+  return createOpenAiChatProvider(optionsFor(kind, config, name));
 }

@@ -2,11 +2,11 @@ import { AnthropicError, ApiError, errorTypeForStatus, promptTooLongError } from
 import type { MessagesRequest, StreamEvent } from "../../anthropic/schema.ts";
 import { decodeSse } from "../../anthropic/sse.ts";
 import type { ModelMapRule } from "../../config/sections/openai-family.ts";
-import { countRequestTokens } from "../../optimize/tokens.ts";
+import { countIfNear, countRequestTokens } from "../../optimize/tokens.ts";
 import { fetchUpstream, readBody } from "../http.ts";
 import type { CapabilityTable, ModelCapabilities } from "../models/capabilities.ts";
-import type { CallContext, ModelInfo, Provider, UpstreamStream } from "../types.ts";
-import { parseErrorBody, retryHeaders, upstreamError, type PromptSizeHint } from "../upstream-error.ts";
+import { epoch, type CallContext, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
+import { parseErrorBody, parsedUpstreamError, upstreamError, upstreamHeaders, type PromptSizeHint } from "../upstream-error.ts";
 import { toChatRequest, type ChatFlavor, type ChatRequest } from "./request.ts";
 import { ChatStreamTranslator } from "./stream.ts";
 import { chatChunkSchema, chatCompletionSchema, completionAsChunk, type ChatChunk } from "./wire.ts";
@@ -32,8 +32,6 @@ export interface OpenAiChatOptions {
   timeoutMs: number;
   midSystem: "keep" | "merge";
 }
-
-const epoch = new Date(0).toISOString();
 
 function parseJson(text: string, upstream: string): unknown {
   try {
@@ -62,8 +60,7 @@ function withOutputTokens(body: ChatRequest, tokens: number): string {
 }
 
 /** Output tokens left by a context-length error that names the prompt's and the output's share. */
-function completionRoom(errorText: string): number | undefined {
-  const { message } = parseErrorBody(errorText);
+function completionRoom(message: string): number | undefined {
   const maximum = /maximum context length is (\d+) tokens/i.exec(message)?.[1];
   const prompt = /\((\d+) in the messages, \d+ in the completion\)/i.exec(message)?.[1];
   if (maximum === undefined || prompt === undefined) return undefined;
@@ -102,11 +99,10 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
   function fitToWindow(body: ChatRequest, bodyText: string, request: MessagesRequest, caps: ModelCapabilities): string {
     const window = caps.context_window;
     const maxTokens = outputTokens(body);
-    // Counting costs ~0.25 ms per KB: only near the window. Text and code run 3.5-4.5 bytes per
-    // token, so a body under 2.7 bytes per token of room clearly fits; what slips through is
-    // caught by the upstream's own context error (translated below).
-    if (window === undefined || Buffer.byteLength(bodyText) / 2.7 + maxTokens <= window) return bodyText;
-    const estimated = countRequestTokens(request);
+    // Counted only near the window; what slips through is caught by the upstream's own context
+    // error (translated below).
+    const estimated = window === undefined ? undefined : countIfNear(request, Buffer.byteLength(bodyText), window - maxTokens);
+    if (window === undefined || estimated === undefined) return bodyText;
     if (estimated >= window) throw promptTooLongError(estimated, window);
     const room = window - estimated;
     return maxTokens <= room ? bodyText : withOutputTokens(body, room);
@@ -164,16 +160,13 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       if (response.status === 400) {
         // "…you requested 130000 tokens (114000 in the messages, 16000 in the completion)": the
         // prompt fits, the output asked for does not. One re-send with the output that fits.
-        const text = await response.text();
-        const room = completionRoom(text);
-        const rejected = new Response(text, { status: response.status, headers: response.headers });
-        if (room === undefined || room >= outputTokens(body)) throw await upstreamError(rejected, upstream, hint);
+        const parsed = parseErrorBody(await response.text().catch(() => ""));
+        const room = completionRoom(parsed.message);
+        if (room === undefined || room >= outputTokens(body)) throw parsedUpstreamError(response, parsed, upstream, hint);
         response = await post(url, withOutputTokens(body, room), ctx);
       }
       if (!response.ok) throw await upstreamError(response, upstream, hint);
-      const headers = retryHeaders(response.headers);
-      const upstreamId = response.headers.get("x-request-id") ?? response.headers.get("apim-request-id");
-      if (upstreamId) headers["x-upstream-request-id"] = upstreamId;
+      const headers = upstreamHeaders(response.headers, ["x-request-id", "apim-request-id"]);
       const translator = new ChatStreamTranslator({ provider: options.name, model: modelName, stopSequences: request.stop_sequences });
       const contentType = response.headers.get("content-type") ?? "";
       // Always asked for a stream; a server that ignored that answered with one completion.

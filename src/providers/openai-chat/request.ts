@@ -12,8 +12,10 @@ import { createHash } from "node:crypto";
 import { InvalidRequestError } from "../../anthropic/errors.ts";
 import type { ContentBlockParam, MessageParam, MessagesRequest, Tool } from "../../anthropic/schema.ts";
 import type { ModelCapabilities } from "../models/capabilities.ts";
-import { toolParameters } from "./tool-schema.ts";
+import type { TranslatedProviderName } from "../../config/sections/openai-family.ts";
+import { blockText, toolResultBlocks, toolResultText } from "../content-text.ts";
 import { translatedSystemPrompt } from "../system-prompt.ts";
+import { functionTool } from "../tool-schema.ts";
 
 // Anthropic Messages request → OpenAI Chat Completions request. The translation is a pure
 // function of the request, and each message translates on its own: the same history gives the
@@ -21,7 +23,7 @@ import { translatedSystemPrompt } from "../system-prompt.ts";
 // reordered; cache_control, thinking and Anthropic billing metadata are dropped the same way
 // every time.
 
-export type ChatFlavor = "openai" | "azure-openai" | "openrouter" | "databricks" | "llamacpp";
+export type ChatFlavor = TranslatedProviderName;
 export type ReasoningEffort = "low" | "medium" | "high";
 
 export interface ChatRequest {
@@ -62,12 +64,6 @@ export interface TranslationOptions {
   capabilities: ModelCapabilities;
   /** role:"system" messages after the start: kept in place, or merged into the user turn before them. */
   midSystem: "keep" | "merge";
-}
-
-function blockText(block: ContentBlockParam): string {
-  if (block.type === "text") return String(block.text);
-  if (block.type === "tool_reference") return `[tool loaded: ${String(block.tool_name)}]`;
-  return JSON.stringify(block);
 }
 
 function contentText(content: MessageParam["content"]): string {
@@ -150,18 +146,11 @@ class Translator {
         continue;
       }
       const texts: string[] = [];
-      const content = block.content as MessageParam["content"] | undefined;
-      if (typeof content === "string") texts.push(content);
-      for (const inner of Array.isArray(content) ? content : []) {
+      for (const inner of toolResultBlocks(block)) {
         if (inner.type === "image" || inner.type === "document") resultMedia.push(this.userPart(inner));
         else texts.push(blockText(inner));
       }
-      const text = texts.join("\n\n");
-      out.push({
-        role: "tool",
-        tool_call_id: String(block.tool_use_id),
-        content: this.markedText(block.is_error === true ? `Error: ${text}` : text, this.mark(block)),
-      });
+      out.push({ role: "tool", tool_call_id: String(block.tool_use_id), content: this.markedText(toolResultText(block, texts), this.mark(block)) });
     }
     // Tool messages cannot carry images; those of the results follow in the user turn.
     const all = [...resultMedia, ...parts];
@@ -233,10 +222,7 @@ class Translator {
           `tool ${JSON.stringify(tool.name)} is Anthropic's built-in tool type ${JSON.stringify(tool.type)}, which provider ${this.options.provider} cannot run; define it as a custom tool with an input_schema`,
         );
       }
-      const fn: ChatCompletionFunctionTool["function"] = { name: tool.name };
-      if (tool.description !== undefined) fn.description = tool.description;
-      fn.parameters = toolParameters(tool.input_schema);
-      return { type: "function", function: fn };
+      return functionTool(tool);
     });
   }
 }
@@ -273,7 +259,7 @@ const effortLevels: Record<string, ReasoningEffort> = {
 };
 
 /** Anthropic's thinking budget or effort as an OpenAI reasoning effort; undefined means "say nothing". */
-export function reasoningEffort(request: MessagesRequest): ReasoningEffort | undefined {
+function reasoningEffort(request: MessagesRequest): ReasoningEffort | undefined {
   const thinking = request.thinking;
   const effort = request.output_config?.effort;
   if (thinking?.type === "disabled") return undefined;

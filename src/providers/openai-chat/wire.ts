@@ -23,7 +23,7 @@ const contentPart = z.looseObject({
   summary: z.array(textPart).nullish(),
 });
 
-export const chatDeltaSchema = z.looseObject({
+const chatDeltaSchema = z.looseObject({
   content: z.union([z.string(), z.array(contentPart)]).nullish(),
   reasoning_content: z.string().nullish(),
   reasoning: z.string().nullish(),
@@ -32,7 +32,7 @@ export const chatDeltaSchema = z.looseObject({
   function_call: functionDelta.nullish(),
 });
 
-export const chatUsageSchema = z.looseObject({
+const chatUsageSchema = z.looseObject({
   prompt_tokens: z.number().nullish(),
   completion_tokens: z.number().nullish(),
   prompt_tokens_details: z.looseObject({ cached_tokens: z.number().nullish(), cache_write_tokens: z.number().nullish() }).nullish(),

@@ -140,6 +140,16 @@ test("tool calls become tool_use blocks with stable toolu_ ids, and tool results
   ]);
 });
 
+test("tool schemas go to Ollama as to OpenAI-style backends: no $schema, object schemas with properties", async () => {
+  await client.messages.create({
+    model: "claude-x",
+    max_tokens: 10,
+    tools: [{ name: "Now", input_schema: { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" } }],
+    messages: [{ role: "user", content: "time?" }],
+  });
+  expect(lastChat().tools).toEqual([{ type: "function", function: { name: "Now", parameters: { type: "object", properties: {} } } }]);
+});
+
 test("thinking streams as a thinking block signed by lynkr, and goes back to Ollama as message.thinking", async () => {
   const lines = await recordedNdjson("chat-stream-thinking-cloud.ndjson");
   ollama.onChat(() => ndjsonResponse(lines));
@@ -264,6 +274,14 @@ test("the answer says which provider and model served it", async () => {
   expect(res.headers.get("x-lynkr-provider")).toBe("ollama");
   expect(res.headers.get("x-lynkr-model")).toBe("coder:7b");
   expect(res.headers.get("x-lynkr-route")).toBe("static: MODEL_PROVIDER=ollama");
+});
+
+test("Ollama's retry headers reach the client, as other providers' do", async () => {
+  const lines = await recordedNdjson("chat-stream-text.ndjson");
+  ollama.onChat(() => ndjsonResponse(lines, { headers: { "retry-after": "7", "x-should-retry": "true" } }));
+  const { response } = await client.messages.create({ model: "claude-x", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }).withResponse();
+  expect(response.headers.get("retry-after")).toBe("7");
+  expect(response.headers.get("x-should-retry")).toBe("true");
 });
 
 test("the Ollama Cloud tool-call body (thinking + call with an id) translates too", async () => {

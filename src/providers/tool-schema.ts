@@ -1,7 +1,9 @@
-// Tool input schemas as OpenAI-style backends take them. Claude Code sends JSON Schema 2020-12
-// with `$schema` on every tool; strict validators (OpenAI strict mode, Gemini behind OpenRouter,
-// some vLLM guided-decoding back ends) reject the meta keywords, and OpenAI rejects an object
-// schema without `properties`. Everything else is kept as the client wrote it.
+import type { Tool } from "../anthropic/schema.ts";
+
+// Tools as OpenAI-style backends (Chat Completions, Ollama) take them. Claude Code sends JSON
+// Schema 2020-12 with `$schema` on every tool; strict validators (OpenAI strict mode, Gemini
+// behind OpenRouter, some vLLM guided-decoding back ends) reject the meta keywords, and OpenAI
+// rejects an object schema without `properties`. Everything else is kept as the client wrote it.
 
 const metaKeywords = new Set(["$schema", "$id", "$comment"]);
 const schemaMaps = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
@@ -38,4 +40,22 @@ export function toolParameters(inputSchema: Record<string, unknown> | undefined)
   const type = cleaned.type ?? "object";
   if (type === "object" && !isObject(cleaned.properties)) return { ...cleaned, type, properties: {} };
   return { ...cleaned, type };
+}
+
+/** The function-tool shape Chat Completions and Ollama share. */
+export interface FunctionTool {
+  type: "function";
+  function: { name: string; description?: string; parameters: Record<string, unknown> };
+}
+
+/** An Anthropic custom tool as a function tool. */
+export function functionTool(tool: Tool): FunctionTool {
+  return {
+    type: "function",
+    function: {
+      name: tool.name,
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      parameters: toolParameters(tool.input_schema),
+    },
+  };
 }
