@@ -53,12 +53,6 @@ export class PromptKey {
     }
   }
 
-  /**
-   * A short digest equal requests share, as a number (a cheap map key): a fingerprint the cache
-   * never stored proves a miss without paying for SHA-256, which is the common case (a new turn).
-   * CRC-32 continues across pieces exactly as over their concatenation, so where the cuts fell
-   * does not matter; with the length, a false match (which SHA-256 then rejects) is rare.
-   */
   /** The hashed text, piece by piece. */
   private pieces(): string[] {
     const { head, text, cuts } = this;
@@ -72,6 +66,12 @@ export class PromptKey {
     return out;
   }
 
+  /**
+   * A short digest equal requests share, as a number (a cheap map key): a fingerprint the cache
+   * never stored proves a miss without paying for SHA-256, which is the common case (a new turn).
+   * CRC-32 continues across pieces exactly as over their concatenation, so where the cuts fell
+   * does not matter; with the length, a false match (which SHA-256 then rejects) is rare.
+   */
   fingerprint(): number {
     if (this.crc === undefined) {
       let crc = 0;

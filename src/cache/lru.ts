@@ -29,4 +29,13 @@ export class Lru<K, V> {
   delete(key: K): void {
     this.map.delete(key);
   }
+
+  /** Oldest first; reading them this way does not reorder them. */
+  values(): IterableIterator<V> {
+    return this.map.values();
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
 }

@@ -45,7 +45,8 @@ export class PromptCache {
   private readonly upsert;
   private readonly remove;
   private readonly trim;
-  private readonly pending = new Map<number, Stored>();
+  /** Answers not yet on disk: only the newest `maxEntries` would survive the disk trim anyway. */
+  private readonly pending: Lru<number, Stored>;
   /** Fingerprint → latest expiry of an entry on disk with it; only those can still hit there. */
   private readonly onDisk: Lru<number, number>;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -58,6 +59,7 @@ export class PromptCache {
     private readonly flushMs = 1000,
   ) {
     this.memory = new Lru(maxEntries);
+    this.pending = new Lru(maxEntries);
     this.onDisk = new Lru(maxEntries * 4);
     this.select = db.query<{ entry: string; expires_at: number }, { key: string }>(
       "SELECT entry, expires_at FROM prompt_cache WHERE key = $key",
@@ -71,15 +73,14 @@ export class PromptCache {
     this.trim = db.query(
       "DELETE FROM prompt_cache WHERE expires_at <= $now OR key NOT IN (SELECT key FROM prompt_cache ORDER BY created_at DESC LIMIT $max)",
     );
-    const live = db.query<{ entry: string; expires_at: number }, { now: number }>("SELECT entry, expires_at FROM prompt_cache WHERE expires_at > $now");
-    for (const row of live.all({ now: this.now() })) {
-      try {
-        const { fingerprint } = JSON.parse(row.entry) as { fingerprint?: unknown };
-        if (typeof fingerprint === "number") this.onDisk.set(fingerprint, Math.max(row.expires_at, this.onDisk.get(fingerprint) ?? 0));
-      } catch {
-        // An unreadable row is dropped the first time its key is looked up.
-      }
-    }
+    // An unreadable row (json_type would throw on it) is left out here, and dropped the first
+    // time its key is looked up.
+    const live = db.query<{ fingerprint: number; expires_at: number }, { now: number }>(
+      `SELECT json_extract(entry, '$.fingerprint') AS fingerprint, MAX(expires_at) AS expires_at FROM prompt_cache
+       WHERE expires_at > $now AND json_type(CASE WHEN json_valid(entry) THEN entry END, '$.fingerprint') = 'integer'
+       GROUP BY fingerprint`,
+    );
+    for (const row of live.all({ now: this.now() })) this.onDisk.set(row.fingerprint, row.expires_at);
   }
 
   get(id: PromptKey): CacheEntry | undefined {
@@ -118,13 +119,7 @@ export class PromptCache {
     const fingerprint = id.fingerprint();
     const stored: Stored = { message, frames, fingerprint, expiresAt: now + this.ttlMs, id, createdAt: now };
     this.memory.set(fingerprint, stored);
-    this.pending.delete(fingerprint);
     this.pending.set(fingerprint, stored);
-    // Only the newest `maxEntries` would survive the disk trim.
-    if (this.pending.size > this.maxEntries) {
-      const oldest = this.pending.keys().next();
-      if (!oldest.done) this.pending.delete(oldest.value);
-    }
     if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();

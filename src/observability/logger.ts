@@ -1,11 +1,12 @@
 import { createConsola, LogLevels, type ConsolaInstance, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
+import type { Config } from "../config/schema.ts";
 
 // One logger for the process: readable on a terminal, one JSON object per line with
 // LOG_FORMAT=json. A trailing plain object argument becomes structured fields.
 
-export type LogLevelName = "silent" | "error" | "warn" | "info" | "debug" | "trace";
-export type LogFormat = "pretty" | "json";
+export type LogLevelName = Config["LOG_LEVEL"];
+export type LogFormat = Config["LOG_FORMAT"];
 
 function isFields(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Error);

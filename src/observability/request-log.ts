@@ -1,4 +1,5 @@
 import { logger } from "./logger.ts";
+import { round6 } from "./metrics/gateway-metrics.ts";
 import type { Redactor } from "./redact.ts";
 import type { RequestFacts } from "./request-facts.ts";
 
@@ -20,7 +21,7 @@ export function logRequest(facts: RequestFacts, redactor: Redactor): void {
   if (facts.inputTokens !== undefined) fields.input_tokens = facts.inputTokens;
   if (facts.outputTokens !== undefined) fields.output_tokens = facts.outputTokens;
   if (facts.tokensEstimated) fields.tokens_estimated = true;
-  if (facts.costUsd !== undefined) fields.cost_usd = Math.round(facts.costUsd * 1e6) / 1e6;
+  if (facts.costUsd !== undefined) fields.cost_usd = round6(facts.costUsd);
   if (facts.cache !== undefined) fields.cache = facts.cache;
   if (facts.errorType !== undefined) fields.error = facts.errorType;
   if (facts.rejected !== undefined) fields.rejected = facts.rejected;

@@ -1,8 +1,8 @@
 import type { MessagesRequest } from "../anthropic/schema.ts";
-import { providerNames, type ProviderName } from "../config/provider-names.ts";
+import { isProviderName } from "../config/provider-names.ts";
 import type { Config } from "../config/schema.ts";
 import { effectiveFallback, isProviderConfigured } from "../config/sections/routing.ts";
-import { countRequestTokens } from "../optimize/tokens.ts";
+import { countIfNear } from "../optimize/tokens.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { Provider } from "../providers/types.ts";
 import { CircuitBreaker, type BreakerSettings } from "./circuit-breaker.ts";
@@ -28,6 +28,13 @@ export interface Route {
   reason: string;
 }
 
+export interface ProviderCircuit {
+  provider: string;
+  state: CircuitState;
+  /** Milliseconds until an open circuit lets a probe through (0 when not open). */
+  retry_in_ms: number;
+}
+
 export interface RoutingSettings {
   retry: RetrySettings;
   breaker: BreakerSettings;
@@ -42,21 +49,10 @@ export interface Router {
   readonly events: RoutingEvents;
   readonly settings: RoutingSettings;
   breakerFor(provider: string): CircuitBreaker;
-  /** Each called provider's circuit state, for health checks and metrics. */
-  circuits(): Record<string, CircuitState>;
-  route(request: MessagesRequest): Route;
-}
-
-function isProviderName(name: string): name is ProviderName {
-  return (providerNames as readonly string[]).includes(name);
-}
-
-/** The same provider under an instance name (its methods still see the original object). */
-function renamed(provider: Provider, name: string): Provider {
-  if (provider.name === name) return provider;
-  const copy: Provider = Object.create(provider);
-  Object.defineProperty(copy, "name", { value: name, enumerable: true });
-  return copy;
+  /** Every provider's circuit, for health checks and metrics; one never called is closed. */
+  circuits(): ProviderCircuit[];
+  /** `bodyBytes`: the client's body size, where known (else the request is serialized to measure it). */
+  route(request: MessagesRequest, bodyBytes?: number): Route;
 }
 
 /** Thinking asked for explicitly: a budget, or adaptive thinking at high effort. */
@@ -101,8 +97,7 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     let provider = built.get(name);
     if (!provider) {
       const instance = file?.instances.get(name);
-      // Factories that do not take an instance name still answer to it.
-      if (instance) provider = renamed(createProvider(instance.type, instance.config, name), name);
+      if (instance) provider = createProvider(instance.type, instance.config, name);
       else if (isProviderName(name)) provider = createProvider(name, config);
       // The routing file is checked at load time; an unknown name here is a bug.
       else throw new Error(`routing refers to unknown provider ${name}`);
@@ -147,13 +142,12 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     return { targets, rule: "hybrid", reason: `hybrid: ${notes.join(", ")}` };
   }
 
-  function decide(request: MessagesRequest): Decision {
+  function decide(request: MessagesRequest, bodyBytes: number | undefined): Decision {
     const rules = file?.rules;
-    // Counting costs ~0.25 ms per KB; text and code run 3.5+ bytes per token, so a body under
-    // 2.7 bytes per threshold token is clearly short and is not counted.
-    if (rules?.longContext && Buffer.byteLength(JSON.stringify(request)) / 2.7 > rules.longContextThreshold) {
-      const tokens = countRequestTokens(request);
-      if (tokens > rules.longContextThreshold) {
+    if (rules?.longContext) {
+      const bytes = bodyBytes ?? Buffer.byteLength(JSON.stringify(request));
+      const tokens = countIfNear(request, bytes, rules.longContextThreshold);
+      if (tokens !== undefined && tokens > rules.longContextThreshold) {
         return {
           targets: [rules.longContext],
           rule: "long_context",
@@ -188,9 +182,13 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     events,
     settings,
     breakerFor,
-    circuits: () => Object.fromEntries([...breakers].map(([name, breaker]) => [name, breaker.state])),
-    route(request) {
-      const decision = decide(request);
+    circuits: () =>
+      [...providers].map(({ name }) => {
+        const breaker = breakers.get(name);
+        return { provider: name, state: breaker?.state ?? "closed", retry_in_ms: breaker?.retryInMs ?? 0 };
+      }),
+    route(request, bodyBytes) {
+      const decision = decide(request, bodyBytes);
       const chain: Target[] = [];
       const seen = new Set<string>();
       const fallbacks: TargetRef[] = fallbackNames.map((provider) => ({ provider }));

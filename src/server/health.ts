@@ -1,10 +1,11 @@
 import type { Context } from "hono";
 import type { Gateway } from "../gateway.ts";
-import { checkProvider, type ProviderUnderTest } from "../doctor/providers.ts";
-import { providersUnderTest } from "../doctor/run.ts";
-import { loadRoutingFile } from "../routing/config-file.ts";
+import type { Upstream } from "../config/self-loop.ts";
+import { checkProvider } from "../doctor/providers.ts";
+import { upstreamsOf } from "../routing/config-file.ts";
 import { isDatabaseReachable } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";
+import { memoryPressure } from "./middleware/load-shedding.ts";
 
 // Probes. Liveness: the process answers. Readiness: the database answers, the gateway is not
 // shutting down (503 from the first moment of a drain, so balancers stop sending), memory is
@@ -20,7 +21,7 @@ interface ProviderHealth {
 
 export class Health {
   private deep: { at: number; results: Promise<ProviderHealth[]> } | undefined;
-  private targets: ProviderUnderTest[] | undefined;
+  private targets: Upstream[] | undefined;
 
   constructor(private readonly gw: Gateway) {}
 
@@ -31,12 +32,11 @@ export class Health {
   async ready(c: Context<AppEnv>): Promise<Response> {
     const { gw } = this;
     const memory = gw.ops.memory.current;
-    const memoryHigh =
-      memory.rssFraction >= gw.config.LOAD_SHEDDING_MEMORY_THRESHOLD || memory.heapFraction >= gw.config.LOAD_SHEDDING_HEAP_THRESHOLD;
+    const pressure = memoryPressure(gw.config, memory);
     const checks: Record<string, string> = {
       database: isDatabaseReachable(gw.db) ? "ok" : "unreachable",
       shutdown: gw.lifecycle.shuttingDown ? "draining" : "ok",
-      memory: memoryHigh ? `high (rss ${pct(memory.rssFraction)}, heap ${pct(memory.heapFraction)})` : "ok",
+      memory: pressure ? `high: ${pressure}` : "ok",
     };
     let ready = Object.values(checks).every((v) => v === "ok");
     let providers: ProviderHealth[] | undefined;
@@ -69,7 +69,8 @@ export class Health {
 
   private async check(): Promise<ProviderHealth[]> {
     const { gw } = this;
-    this.targets ??= providersUnderTest(gw.config, loadRoutingFile(gw.config));
+    // The providers the running router was built with, from the file as read at start-up.
+    this.targets ??= upstreamsOf(gw.router.providers, gw.config, gw.routingFile);
     return Promise.all(
       this.targets.map(async (target) => {
         const results = await checkProvider(target, 5_000);
@@ -83,8 +84,4 @@ export class Health {
       }),
     );
   }
-}
-
-function pct(fraction: number): string {
-  return `${Math.round(fraction * 100)}%`;
 }

@@ -5,15 +5,8 @@ import type { AppEnv } from "./context.ts";
 
 // GET /metrics/prometheus, /metrics/observability and /metrics/circuit-breakers.
 
-function circuits(gw: Gateway) {
-  return gw.router.providers.map((provider) => {
-    const breaker = gw.router.breakerFor(provider.name);
-    return { provider: provider.name, state: breaker.state, retry_in_ms: breaker.retryInMs };
-  });
-}
-
 export function prometheusMetrics(gw: Gateway, c: Context<AppEnv>): Response {
-  gw.ops.metrics.refreshGauges(gw.lifecycle.active, gw.ops.memory.sample(), circuits(gw));
+  gw.ops.metrics.refreshGauges(gw.lifecycle.active, gw.ops.memory.sample(), gw.router.circuits());
   return c.body(toPrometheus(gw.ops.metrics.registry), 200, { "content-type": prometheusContentType });
 }
 
@@ -23,10 +16,10 @@ export function observabilityMetrics(gw: Gateway, c: Context<AppEnv>): Response 
     ...gw.ops.metrics.snapshot(),
     active_requests: gw.lifecycle.active,
     memory: { rss_bytes: memory.rssBytes, heap_used_bytes: memory.heapUsedBytes },
-    circuit_breakers: circuits(gw),
+    circuit_breakers: gw.router.circuits(),
   });
 }
 
 export function circuitBreakerMetrics(gw: Gateway, c: Context<AppEnv>): Response {
-  return c.json({ circuit_breakers: circuits(gw) });
+  return c.json({ circuit_breakers: gw.router.circuits() });
 }

@@ -1,5 +1,5 @@
 import type { Message, MessagesRequest } from "../anthropic/schema.ts";
-import { countRequestTokens, countTextTokens } from "../optimize/tokens.ts";
+import { blockText, countRequestTokens, countTextTokens } from "../optimize/tokens.ts";
 import type { TokenCounts } from "./prices.ts";
 
 export interface TurnUsage extends TokenCounts {
@@ -8,13 +8,7 @@ export interface TurnUsage extends TokenCounts {
 }
 
 function outputText(message: Message): string {
-  let text = "";
-  for (const block of message.content) {
-    if (block.type === "text") text += String(block.text ?? "");
-    else if (block.type === "thinking") text += String(block.thinking ?? "");
-    else if (block.type === "tool_use") text += `${String(block.name ?? "")} ${JSON.stringify(block.input ?? {})}`;
-  }
-  return text;
+  return message.content.map((block) => blockText(block).text).join("");
 }
 
 /**

@@ -1,8 +1,9 @@
 import Anthropic from "@anthropic-ai/sdk";
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { PromptKey } from "../../src/cache/key.ts";
-import { anthropicSse, chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { anthropicSse, chunkedResponse, readWire, recordedAnthropicEvents, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 
 let upstream: FakeUpstream;
@@ -10,11 +11,7 @@ let recorded: string;
 
 beforeAll(async () => {
   recorded = await readWire("upstream/anthropic/stream-text.sse");
-  // One event's JSON per line.
-  const toolUse = (await readWire("upstream/anthropic/stream-text-then-tool-use.chunks.txt"))
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as { type: string });
+  const toolUse = await recordedAnthropicEvents("stream-text-then-tool-use.chunks.txt");
   upstream = startFakeUpstream((req) => {
     const text = JSON.stringify(req.json);
     if (text.includes("use a tool")) return chunkedResponse(anthropicSse(toolUse));
@@ -127,6 +124,31 @@ test("entries survive a restart, expire after PROMPT_CACHE_TTL_MS, and differ by
     await Bun.sleep(1600);
     expect((await post(gateway.url, body("persist"))).headers.get("x-lynkr-cache")).toBeNull();
     expect(upstream.received.length - before).toBe(3);
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("unreadable rows on disk do not stop a restart, and the readable entries still answer", async () => {
+  const dbPath = join(tempDir(), "lynkr.db");
+  let gateway = cachedGateway({ SESSION_DB_PATH: dbPath });
+  try {
+    await (await post(gateway.url, body("survives a bad neighbour"))).text();
+    await Bun.sleep(20);
+  } finally {
+    await gateway.shutdown();
+  }
+  const db = new Database(dbPath);
+  const insert = db.query("INSERT INTO prompt_cache (key, created_at, expires_at, entry) VALUES (?, ?, ?, ?)");
+  const later = Date.now() + 60_000;
+  insert.run("not-json", Date.now(), later, "{cut short");
+  insert.run("no-fingerprint", Date.now(), later, JSON.stringify({ message: {} }));
+  db.close();
+  gateway = cachedGateway({ SESSION_DB_PATH: dbPath });
+  try {
+    const before = upstream.received.length;
+    expect((await post(gateway.url, body("survives a bad neighbour"))).headers.get("x-lynkr-cache")).toBe("hit");
+    expect(upstream.received.length - before).toBe(0);
   } finally {
     await gateway.shutdown();
   }

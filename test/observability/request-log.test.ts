@@ -19,8 +19,6 @@ type Line = Record<string, unknown>;
 test("one line per request with id, route, tokens, cost and cache; debug adds bodies; no secret anywhere in the log", async () => {
   const dir = tempDir();
   const gw = await spawnLynkr(lynkrFromSource, {
-    PATH: process.env.PATH ?? "",
-    HOME: dir,
     ANTHROPIC_UPSTREAM_URL: upstream.url,
     ANTHROPIC_UPSTREAM_API_KEY: upstreamKey,
     LYNKR_API_KEYS: `ops:${lynkrKey}`,

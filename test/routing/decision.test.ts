@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from "../../src/config/load.ts";
 import { createRouter } from "../../src/routing/router.ts";
 import { readWire } from "../helpers/fake-upstream.ts";
 import { tempDir } from "../helpers/gateway.ts";
+import { refusedUrl } from "../helpers/ports.ts";
 
 // The routing decision table: which chain each kind of request gets, and why.
 
@@ -160,6 +161,18 @@ describe("rules from LYNKR_CONFIG", () => {
       { router: { think: "openai,gpt-5" } },
     );
     expect(hybrid.providers.map((p) => p.name).sort()).toEqual(["anthropic", "ollama", "openai", "openrouter"]);
+  });
+
+  test("a named instance's upstream errors name the instance, not its type", async () => {
+    const down = refusedUrl();
+    const named = routerFor(
+      { MODEL_PROVIDER: "anthropic" },
+      { providers: { reasoner: { type: "openrouter", OPENROUTER_API_KEY: "or-key", OPENROUTER_ENDPOINT: `${down}/api/v1/chat/completions` } }, router: { default: "reasoner" } },
+    );
+    const reasoner = named.route(request()).chain[0]?.provider;
+    const ctx = { signal: new AbortController().signal, requestId: "req_1", clientHeaders: new Headers(), search: "" };
+    const error = await reasoner?.stream(request(), ctx).catch((e: unknown) => e);
+    expect(String(error)).toContain(`upstream reasoner (${down}) is unreachable`);
   });
 
   test("without rules that match, hybrid tiers and MODEL_PROVIDER still apply", () => {

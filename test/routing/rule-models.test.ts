@@ -2,7 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { anthropicSse, chatChunk, chunkedResponse, openAiSse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { ndjsonResponse, recordedNdjson, startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { turnEvents } from "../helpers/scripted-anthropic.ts";
@@ -19,13 +19,8 @@ let client: Anthropic;
 beforeAll(async () => {
   const lines = await recordedNdjson("chat-stream-text.ndjson");
   ollama = startFakeOllama({ "qwen3:4b": { capabilities: ["completion", "tools"] } }, () => ndjsonResponse(lines));
-  openai = startFakeUpstream(() =>
-    chunkedResponse([
-      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "gpt-4.1", choices: [{ index: 0, delta: { role: "assistant", content: "hi" }, finish_reason: null }] })}\n\n`,
-      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "gpt-4.1", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`,
-      "data: [DONE]\n\n",
-    ]),
-  );
+  const model = { model: "gpt-4.1" };
+  openai = startFakeUpstream(() => chunkedResponse(openAiSse([chatChunk({ role: "assistant", content: "hi" }, null, model), chatChunk({}, "stop", model)])));
   anthropic = startFakeUpstream(() => chunkedResponse(anthropicSse(turnEvents({ blocks: [{ type: "text", text: "deep" }] }, "claude-opus-4-1"))));
   const dir = tempDir();
   const path = join(dir, "routing.json");

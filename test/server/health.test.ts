@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
-import { startTestGateway } from "../helpers/gateway.ts";
+import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { refusedUrl } from "../helpers/ports.ts";
 import { createApp } from "../../src/server/app.ts";
 
@@ -58,6 +60,26 @@ test("deep=true is 503 when no provider can be reached", async () => {
     expect(body.providers?.[0]?.ok).toBe(false);
     // Plain readiness does not depend on upstreams.
     expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(200);
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
+test("deep=true checks the providers the gateway started with, whatever the routing file says now", async () => {
+  const path = join(tempDir(), "routing.json");
+  const writeRouting = (name: string, url: string) =>
+    writeFileSync(path, JSON.stringify({ providers: { [name]: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: url } } }));
+  writeRouting("box", upstream.url);
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, LYNKR_CONFIG: path });
+  try {
+    writeRouting("other", refusedUrl());
+    const res = await fetch(`${gateway.url}/health/ready?deep=true`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Ready;
+    expect(body.providers?.map((p) => [p.name, p.ok])).toEqual([
+      ["anthropic", true],
+      ["box", true],
+    ]);
   } finally {
     await gateway.shutdown();
   }

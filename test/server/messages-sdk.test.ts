@@ -1,6 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { anthropicSse, chunkedResponse, jsonResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { anthropicSse, chunkedResponse, jsonResponse, readWire, recordedAnthropicEvents, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { turnEvents } from "../helpers/scripted-anthropic.ts";
 
@@ -15,8 +15,7 @@ async function loadRecordings() {
     recordings[name] = await readWire(`upstream/anthropic/${name}`);
   }
   for (const name of ["stream-text-then-tool-use.chunks.txt", "stream-tool-use-no-args.chunks.txt", "stream-refusal-stop-details.chunks.txt", "stream-compatible-provider-input-tokens-in-message-delta.chunks.txt"]) {
-    const lines = (await readWire(`upstream/anthropic/${name}`)).split("\n").filter((l) => l.trim() !== "");
-    recordings[name] = lines.map((line) => `event: ${(JSON.parse(line) as { type: string }).type}\ndata: ${line}\n\n`).join("");
+    recordings[name] = anthropicSse(await recordedAnthropicEvents(name)).join("");
   }
 }
 

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
-import { tempDir } from "../helpers/gateway.ts";
-import { lynkrFromSource, spawnLynkr } from "../helpers/lynkr-process.ts";
+import { spawnLynkrInTempDir } from "../helpers/lynkr-process.ts";
 
 let upstream: FakeUpstream;
 
@@ -21,12 +20,6 @@ afterAll(() => upstream.stop());
 const ask = (content: string) =>
   JSON.stringify({ model: "claude-x", max_tokens: 64, stream: true, messages: [{ role: "user", content }] });
 
-async function spawnGateway(env: Record<string, string>) {
-  const dir = tempDir();
-  const env_ = { PATH: process.env.PATH ?? "", HOME: dir, SESSION_DB_PATH: join(dir, "lynkr.db"), ...env };
-  return { dir, lynkr: await spawnLynkr(lynkrFromSource, env_, dir) };
-}
-
 function integrity(path: string): string {
   const db = new Database(path);
   try {
@@ -37,7 +30,7 @@ function integrity(path: string): string {
 }
 
 test("SIGTERM during a stream: ready turns 503, the stream completes, the database closes cleanly, exit 0", async () => {
-  const { dir, lynkr } = await spawnGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, GRACEFUL_SHUTDOWN_TIMEOUT: "10000" });
+  const lynkr = await spawnLynkrInTempDir({ ANTHROPIC_UPSTREAM_URL: upstream.url, GRACEFUL_SHUTDOWN_TIMEOUT: "10000" });
   const res = await fetch(`${lynkr.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: ask("answer slowly") });
   expect(res.status).toBe(200);
   const reader = res.body!.getReader();
@@ -61,7 +54,7 @@ test("SIGTERM during a stream: ready turns 503, the stream completes, the databa
   expect(lynkr.output()).toContain("SIGTERM received");
   expect(lynkr.output()).toContain("stopped cleanly");
 
-  const dbPath = join(dir, "lynkr.db");
+  const dbPath = join(lynkr.dir, "lynkr.db");
   expect(integrity(dbPath)).toBe("ok");
   const db = new Database(dbPath, { readonly: true });
   expect(db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM turns WHERE status = 200").get()?.n).toBe(1);
@@ -69,7 +62,7 @@ test("SIGTERM during a stream: ready turns 503, the stream completes, the databa
 });
 
 test("a stream longer than GRACEFUL_SHUTDOWN_TIMEOUT is cut at the timeout and the process still exits 0", async () => {
-  const { dir, lynkr } = await spawnGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, GRACEFUL_SHUTDOWN_TIMEOUT: "200" });
+  const lynkr = await spawnLynkrInTempDir({ ANTHROPIC_UPSTREAM_URL: upstream.url, GRACEFUL_SHUTDOWN_TIMEOUT: "200" });
   const res = await fetch(`${lynkr.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: ask("answer slowly") });
   const started = Date.now();
   const exited = lynkr.stop();
@@ -77,11 +70,11 @@ test("a stream longer than GRACEFUL_SHUTDOWN_TIMEOUT is cut at the timeout and t
   expect(await exited).toBe(0);
   expect(Date.now() - started).toBeLessThan(3000);
   expect(lynkr.output()).toContain("stopped after the shutdown timeout");
-  expect(integrity(join(dir, "lynkr.db"))).toBe("ok");
+  expect(integrity(join(lynkr.dir, "lynkr.db"))).toBe("ok");
 });
 
 test("kill -9 in the middle of writes leaves a database that opens and passes integrity_check", async () => {
-  const { dir, lynkr } = await spawnGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, PROMPT_CACHE_ENABLED: "true" });
+  const lynkr = await spawnLynkrInTempDir({ ANTHROPIC_UPSTREAM_URL: upstream.url, PROMPT_CACHE_ENABLED: "true" });
   let stop = false;
   const load = Array.from({ length: 8 }, async (_, worker) => {
     for (let i = 0; !stop; i++) {
@@ -96,7 +89,7 @@ test("kill -9 in the middle of writes leaves a database that opens and passes in
   stop = true;
   await Promise.all(load);
 
-  const dbPath = join(dir, "lynkr.db");
+  const dbPath = join(lynkr.dir, "lynkr.db");
   expect(integrity(dbPath)).toBe("ok");
   const db = new Database(dbPath, { readonly: true });
   // Writes were happening: turns, usage and cache entries are there.

@@ -2,7 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { anthropicSse, chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 
 let upstream: FakeUpstream;
@@ -83,14 +83,16 @@ test("a session budget stops only that session", async () => {
 
 test("an upstream without usage gets a local estimate, marked as estimated", async () => {
   const bare = startFakeUpstream(() =>
-    chunkedResponse([
-      'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"claude-3-opus-20240229","content":[]}}\n\n',
-      'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n',
-      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hello there, friend"}}\n\n',
-      'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
-      'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"}}\n\n',
-      'event: message_stop\ndata: {"type":"message_stop"}\n\n',
-    ]),
+    chunkedResponse(
+      anthropicSse([
+        { type: "message_start", message: { id: "m", type: "message", role: "assistant", model: "claude-3-opus-20240229", content: [] } },
+        { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
+        { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "hello there, friend" } },
+        { type: "content_block_stop", index: 0 },
+        { type: "message_delta", delta: { stop_reason: "end_turn" } },
+        { type: "message_stop" },
+      ]),
+    ),
   );
   const dbPath = join(tempDir(), "lynkr.db");
   const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: bare.url, SESSION_DB_PATH: dbPath });

@@ -164,6 +164,6 @@ export class GatewayMetrics {
   }
 }
 
-function round6(n: number): number {
+export function round6(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }

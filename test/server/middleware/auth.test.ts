@@ -2,8 +2,8 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { turnEvents } from "../../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
-import { repoRoot, runCli, startTestGateway, tempDir } from "../../helpers/gateway.ts";
-import { join } from "node:path";
+import { runCli, startTestGateway, tempDir } from "../../helpers/gateway.ts";
+import { lynkrFromSource, spawnLynkr } from "../../helpers/lynkr-process.ts";
 
 const lynkrKey = "lynkr-team-key-0123456789";
 let upstream: FakeUpstream;
@@ -118,28 +118,14 @@ describe("lynkr start on a non-loopback HOST", () => {
   });
 
   for (const [name, args, env] of [
-    ["starts with --allow-unauthenticated", ["start", "--allow-unauthenticated"], {}],
-    ["starts with keys", ["start"], { LYNKR_API_KEYS: lynkrKey }],
+    ["starts with --allow-unauthenticated", ["--allow-unauthenticated"], {}],
+    ["starts with keys", [], { LYNKR_API_KEYS: lynkrKey }],
   ] as const) {
     test(name, async () => {
-      const dir = tempDir();
-      const proc = Bun.spawn(["bun", "--no-env-file", join(repoRoot, "src/cli/main.ts"), ...args], {
-        cwd: dir,
-        env: { PATH: process.env.PATH ?? "", HOME: dir, HOST: "0.0.0.0", PORT: "0", LOG_FORMAT: "json", ...env },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const reader = proc.stdout.getReader();
-      let out = "";
-      while (!out.includes("listening")) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        out += new TextDecoder().decode(value);
-      }
-      proc.kill("SIGTERM");
-      expect(await proc.exited).toBe(0);
-      expect(out).toContain("lynkr listening on");
-      expect(out).not.toContain(lynkrKey);
+      const lynkr = await spawnLynkr(lynkrFromSource, { HOST: "0.0.0.0", ...env }, tempDir(), [...args]);
+      expect(await lynkr.stop()).toBe(0);
+      expect(lynkr.output()).toContain("lynkr listening on");
+      expect(lynkr.output()).not.toContain(lynkrKey);
     });
   }
 });
