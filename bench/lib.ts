@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config/load.ts";
 import { configureLogger } from "../src/observability/logger.ts";
 import { startGateway } from "../src/server/serve.ts";
-import { anthropicSse } from "../test/helpers/fake-upstream.ts";
-import { lynkrFromSource, spawnLynkr } from "../test/helpers/lynkr-process.ts";
+import { anthropicSse, wireDir } from "../test/helpers/fake-upstream.ts";
+import { spawnLynkrInTempDir } from "../test/helpers/lynkr-process.ts";
 import { turnEvents, turnMessage } from "../test/helpers/scripted-anthropic.ts";
 
 // Shared pieces of the benchmark suites: what a suite returns, percentiles, the Markdown
-// printer, the gateway (in this process or as its own process) and a fast fake upstream.
+// printer, the gateway (in this process or as its own process), fast fake upstreams and the
+// recorded Claude Code request.
 
 /** What every `bench/suites/*.ts` default export resolves to; printed as one Markdown table. */
 export interface BenchSection {
@@ -71,8 +72,14 @@ export interface BenchGateway {
   stop(): Promise<void>;
 }
 
+/**
+ * The prompt cache would answer a suite's repeated request itself, and the suite would time
+ * replays instead of the path it means to measure: off unless a suite turns it on.
+ */
+const cacheOff = { PROMPT_CACHE_ENABLED: "false" };
+
 function benchEnv(dir: string, env: Record<string, string>): Record<string, string> {
-  return { PORT: "0", HOST: "127.0.0.1", HOME: dir, SESSION_DB_PATH: join(dir, "lynkr.db"), LOG_LEVEL: "silent", ...env };
+  return { PORT: "0", HOST: "127.0.0.1", HOME: dir, SESSION_DB_PATH: join(dir, "lynkr.db"), LOG_LEVEL: "silent", ...cacheOff, ...env };
 }
 
 /** The gateway inside the benchmark process: cheapest to start, shares its event loop with the client. */
@@ -92,20 +99,20 @@ export function startGatewayInProcess(env: Record<string, string>): BenchGateway
 
 /** `lynkr start` as its own process (like a user runs it), so its RSS and event loop are its own. */
 export async function spawnGateway(env: Record<string, string>): Promise<BenchGateway> {
-  const dir = mkdtempSync(join(tmpdir(), "lynkr-bench-"));
-  const lynkr = await spawnLynkr(lynkrFromSource, { PATH: process.env.PATH ?? "", ...benchEnv(dir, env), LOG_LEVEL: "info" }, dir);
+  // LOG_LEVEL=info: spawnLynkr waits for its "listening on" line.
+  const lynkr = await spawnLynkrInTempDir({ ...cacheOff, ...env, LOG_LEVEL: "info" });
   return {
     url: lynkr.url,
     rss: () => rssOf(lynkr.pid),
     async stop() {
       await lynkr.stop();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(lynkr.dir, { recursive: true, force: true });
     },
   };
 }
 
 /** RSS of another process from /proc (Linux), in bytes. */
-export function rssOf(pid: number): number {
+function rssOf(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = status.match(/^VmRSS:\s+(\d+) kB/m)?.[1];
@@ -115,43 +122,77 @@ export function rssOf(pid: number): number {
   }
 }
 
-export interface FakeAnthropicUpstream {
+export interface FakeUpstream {
   url: string;
-  requests: number;
+  /** Requests answered so far. */
+  readonly requests: number;
   stop(): Promise<void>;
 }
 
 /**
- * A loopback Anthropic-wire upstream that answers at once: SSE when the body asks for a stream,
- * one JSON message otherwise, and a token count on count_tokens. It reads each body in full,
- * as a real upstream does, but never parses more than needed to pick the answer.
+ * A loopback upstream that answers at once. It reads each body in full, as a real upstream
+ * does, but never parses more than `answer` needs to pick the answer.
  */
-export function startFakeAnthropicUpstream(reply = "ok"): FakeAnthropicUpstream {
-  const turn = { blocks: [{ type: "text" as const, text: reply }] };
-  const sse = anthropicSse(turnEvents(turn, "claude-bench")).join("");
-  const message = JSON.stringify(turnMessage(turn, "claude-bench"));
-  const state = { requests: 0 };
+function startFastUpstream(answer: (path: string, body: string) => Response): FakeUpstream {
+  let requests = 0;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     idleTimeout: 0,
     async fetch(req) {
-      state.requests++;
-      const body = await req.text();
-      if (new URL(req.url).pathname.endsWith("/count_tokens")) {
-        return new Response('{"input_tokens":10}', { headers: { "content-type": "application/json" } });
-      }
-      const streaming = /"stream"\s*:\s*true/.test(body);
-      return streaming
-        ? new Response(sse, { headers: { "content-type": "text/event-stream; charset=utf-8" } })
-        : new Response(message, { headers: { "content-type": "application/json" } });
+      requests++;
+      return answer(new URL(req.url).pathname, await req.text());
     },
   });
   return {
     url: `http://127.0.0.1:${server.port}`,
     get requests() {
-      return state.requests;
+      return requests;
     },
     stop: () => server.stop(true),
   };
+}
+
+/** An Anthropic-wire upstream: SSE when the body asks for a stream, one JSON message otherwise, a token count on count_tokens. */
+export function startFakeAnthropicUpstream(reply = "ok"): FakeUpstream {
+  const turn = { blocks: [{ type: "text" as const, text: reply }] };
+  const sse = anthropicSse(turnEvents(turn, "claude-bench")).join("");
+  const message = JSON.stringify(turnMessage(turn, "claude-bench"));
+  return startFastUpstream((path, body) => {
+    if (path.endsWith("/count_tokens")) return new Response('{"input_tokens":10}', { headers: { "content-type": "application/json" } });
+    return /"stream"\s*:\s*true/.test(body)
+      ? new Response(sse, { headers: { "content-type": "text/event-stream; charset=utf-8" } })
+      : new Response(message, { headers: { "content-type": "application/json" } });
+  });
+}
+
+/** An OpenAI-compatible upstream answering every request with the chat completion stream `sse`. */
+export function startFakeOpenAiUpstream(sse: string): FakeUpstream {
+  return startFastUpstream(() => new Response(sse, { headers: { "content-type": "text/event-stream" } }));
+}
+
+/**
+ * Throws unless `upstream` answered at least `sent` requests since it had answered `before`: a
+ * suite that times the way to the upstream must not be timing answers from the prompt cache.
+ */
+export function assertReachedUpstream(upstream: FakeUpstream, before: number, sent: number): void {
+  const reached = upstream.requests - before;
+  if (reached < sent) throw new Error(`only ${reached} of ${sent} requests reached the fake upstream: something else answered them`);
+}
+
+export interface RecordedRequest {
+  /** Path and query, as Claude Code sent them. */
+  path: string;
+  /** Its headers less credentials and the connection's own (host, length, keep-alive, encoding). */
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+/** The recorded Claude Code 2.1.328 request (~50 KB), ready to send again. */
+export async function recordedClaudeCodeRequest(): Promise<RecordedRequest> {
+  const recorded = (await Bun.file(`${wireDir}claude-code-2.1.328-request.json`).json()) as { url: string; headers: Record<string, string>; body: Record<string, unknown> };
+  const dropped = new Set(["host", "content-length", "connection", "authorization", "x-api-key", "accept-encoding"]);
+  const headers = Object.fromEntries(Object.entries(recorded.headers).filter(([name]) => !dropped.has(name)));
+  const url = new URL(recorded.url, "http://x");
+  return { path: url.pathname + url.search, headers, body: recorded.body };
 }

@@ -1,5 +1,5 @@
 import { refusedUrl } from "../../test/helpers/ports.ts";
-import { ms, percentile, startFakeAnthropicUpstream, startGatewayInProcess, timeEach, type BenchSection } from "../lib.ts";
+import { assertReachedUpstream, ms, percentile, startFakeAnthropicUpstream, startGatewayInProcess, timeEach, type BenchSection, type FakeUpstream } from "../lib.ts";
 
 // Failover cost: Ollama (the hybrid tier) refuses connections and a cloud provider answers.
 // Time per request as a client sees it, against the same cloud provider called alone (the
@@ -8,7 +8,7 @@ import { ms, percentile, startFakeAnthropicUpstream, startGatewayInProcess, time
 const requests = 200;
 const warmup = 20;
 
-async function timings(env: Record<string, string>): Promise<number[]> {
+async function timings(cloud: FakeUpstream, env: Record<string, string>): Promise<number[]> {
   const gateway = startGatewayInProcess(env);
   const body = JSON.stringify({ model: "claude-x", max_tokens: 16, stream: true, messages: [{ role: "user", content: "hi" }] });
   const call = async () => {
@@ -17,8 +17,11 @@ async function timings(env: Record<string, string>): Promise<number[]> {
     await res.text();
   };
   try {
+    const before = cloud.requests;
     await timeEach(warmup, call);
-    return await timeEach(requests, call);
+    const times = await timeEach(requests, call);
+    assertReachedUpstream(cloud, before, warmup + requests);
+    return times;
   } finally {
     await gateway.stop();
   }
@@ -28,11 +31,11 @@ export default async function fallbackBench(): Promise<BenchSection> {
   const cloud = startFakeAnthropicUpstream();
   const hybrid = { PREFER_OLLAMA: "true", MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: cloud.url, OLLAMA_ENDPOINT: refusedUrl() };
   try {
-    const baseline = await timings({ MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: cloud.url });
+    const baseline = await timings(cloud, { MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: cloud.url });
     // The breaker never opens: every request tries Ollama's refused port first.
-    const refused = await timings({ ...hybrid, CIRCUIT_BREAKER_FAILURE_THRESHOLD: "1000000" });
+    const refused = await timings(cloud, { ...hybrid, CIRCUIT_BREAKER_FAILURE_THRESHOLD: "1000000" });
     // The warm-up opens the breaker (5 failures); measured requests skip Ollama without a connection attempt.
-    const open = await timings({ ...hybrid, CIRCUIT_BREAKER_TIMEOUT: "3600000" });
+    const open = await timings(cloud, { ...hybrid, CIRCUIT_BREAKER_TIMEOUT: "3600000" });
     const base50 = percentile(baseline, 50);
     const row = (name: string, values: number[], added: boolean) => [
       name,

@@ -1,5 +1,15 @@
-import { wireDir } from "../../test/helpers/fake-upstream.ts";
-import { type BenchSection, mib, ms, percentile, spawnGateway, startFakeAnthropicUpstream, timeEach } from "../lib.ts";
+import {
+  assertReachedUpstream,
+  type BenchSection,
+  type FakeUpstream,
+  mib,
+  ms,
+  percentile,
+  recordedClaudeCodeRequest,
+  type RecordedRequest,
+  spawnGateway,
+  startFakeAnthropicUpstream,
+} from "../lib.ts";
 
 // What lynkr adds on the Anthropic-wire path: a Claude-Code-sized request (the recorded
 // 2.1.328 request, ~50 KB) and a small one, streaming and not, one at a time, through `lynkr
@@ -10,14 +20,6 @@ import { type BenchSection, mib, ms, percentile, spawnGateway, startFakeAnthropi
 const samples = 300;
 const warmup = 40;
 
-const recordedPath = `${wireDir}claude-code-2.1.328-request.json`;
-
-interface Recorded {
-  url: string;
-  headers: Record<string, string>;
-  body: Record<string, unknown>;
-}
-
 interface Case {
   name: string;
   path: string;
@@ -26,14 +28,11 @@ interface Case {
   stream: boolean;
 }
 
-function cases(recorded: Recorded): Case[] {
-  const headers: Record<string, string> = { "x-api-key": "bench-key" };
-  for (const [name, value] of Object.entries(recorded.headers)) {
-    if (!["host", "content-length", "connection", "authorization", "x-api-key", "accept-encoding"].includes(name)) headers[name] = value;
-  }
+function cases(recorded: RecordedRequest): Case[] {
+  const headers = { ...recorded.headers, "x-api-key": "bench-key" };
+  const path = recorded.path;
   const small = { model: "claude-bench", max_tokens: 64, messages: [{ role: "user", content: "hi" }] };
   const smallHeaders = { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": "bench-key" };
-  const path = new URL(recorded.url, "http://x").pathname + new URL(recorded.url, "http://x").search;
   return [
     { name: `Claude Code request (${(JSON.stringify(recorded.body).length / 1024).toFixed(0)} KB), stream`, path, headers, body: JSON.stringify({ ...recorded.body, stream: true }), stream: true },
     { name: "Claude Code request, non-stream", path, headers, body: JSON.stringify({ ...recorded.body, stream: false }), stream: false },
@@ -42,10 +41,13 @@ function cases(recorded: Recorded): Case[] {
   ];
 }
 
-async function call(base: string, c: Case): Promise<void> {
+/** Time until the whole answer has arrived. */
+async function call(base: string, c: Case): Promise<number> {
+  const started = performance.now();
   const res = await fetch(base + c.path, { method: "POST", headers: c.headers, body: c.body });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${c.name}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return performance.now() - started;
 }
 
 /** Time until the first body bytes of a streaming answer arrive. */
@@ -60,32 +62,33 @@ async function firstByte(base: string, c: Case): Promise<number> {
 }
 
 /** Direct and through-lynkr samples, interleaved so drifting machine load hits both alike. */
-async function paired(gatewayUrl: string, upstreamUrl: string, measure: (base: string) => Promise<number>) {
+async function paired(gatewayUrl: string, upstream: FakeUpstream, measure: (base: string) => Promise<number>) {
+  const before = upstream.requests;
   for (let i = 0; i < warmup; i++) {
-    await measure(upstreamUrl);
+    await measure(upstream.url);
     await measure(gatewayUrl);
   }
   const direct: number[] = [];
   const through: number[] = [];
   for (let i = 0; i < samples; i++) {
-    direct.push(await measure(upstreamUrl));
+    direct.push(await measure(upstream.url));
     through.push(await measure(gatewayUrl));
   }
+  assertReachedUpstream(upstream, before, 2 * (warmup + samples));
   return { direct, through };
 }
 
 export default async function gatewayOverhead(): Promise<BenchSection> {
-  const recorded = (await Bun.file(recordedPath).json()) as Recorded;
+  const recorded = await recordedClaudeCodeRequest();
   const upstream = startFakeAnthropicUpstream();
-  // The prompt cache would answer repeated identical requests itself: measure the forwarding path.
-  const gateway = await spawnGateway({ MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: upstream.url, PROMPT_CACHE_ENABLED: "false" });
+  const gateway = await spawnGateway({ MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: upstream.url });
   try {
     await Bun.sleep(200);
     const idleRss = gateway.rss();
     const rows: (string | number)[][] = [];
     let worstAddedP50 = 0;
     for (const c of cases(recorded)) {
-      const result = await paired(gateway.url, upstream.url, async (base) => (await timeEach(1, () => call(base, c)))[0] ?? Number.NaN);
+      const result = await paired(gateway.url, upstream, (base) => call(base, c));
       const d50 = percentile(result.direct, 50);
       const t50 = percentile(result.through, 50);
       const added50 = t50 - d50;
@@ -95,7 +98,7 @@ export default async function gatewayOverhead(): Promise<BenchSection> {
     }
     const streamCases = cases(recorded).filter((c) => c.stream);
     for (const c of streamCases) {
-      const result = await paired(gateway.url, upstream.url, (base) => firstByte(base, c));
+      const result = await paired(gateway.url, upstream, (base) => firstByte(base, c));
       const d50 = percentile(result.direct, 50);
       const t50 = percentile(result.through, 50);
       rows.push([c.name, "first byte", ms(d50), ms(t50), ms(t50 - d50), ms(percentile(result.through, 99) - percentile(result.direct, 99)), (t50 / d50).toFixed(2)]);

@@ -5,9 +5,24 @@ import { PromptKey } from "../../src/cache/key.ts";
 import { GatewayMetrics } from "../../src/observability/metrics/gateway-metrics.ts";
 import { RequestFacts } from "../../src/observability/request-facts.ts";
 import { buildBinary } from "../../test/helpers/binary.ts";
-import { wireDir } from "../../test/helpers/fake-upstream.ts";
+import { chatChunk, openAiSse } from "../../test/helpers/fake-upstream.ts";
 import { spawnLynkr } from "../../test/helpers/lynkr-process.ts";
-import { type BenchGateway, type BenchSection, median, mib, ms, percentile, spawnGateway, startFakeAnthropicUpstream, startGatewayInProcess } from "../lib.ts";
+import {
+  assertReachedUpstream,
+  type BenchGateway,
+  type BenchSection,
+  type FakeUpstream,
+  median,
+  mib,
+  ms,
+  percentile,
+  recordedClaudeCodeRequest,
+  type RecordedRequest,
+  spawnGateway,
+  startFakeAnthropicUpstream,
+  startFakeOpenAiUpstream,
+  startGatewayInProcess,
+} from "../lib.ts";
 
 // Lynkr under load, and what the operations features (auth, rate limits, budgets, prompt cache,
 // load shedding) cost: the same fake upstreams called directly, through a gateway with all of
@@ -30,8 +45,6 @@ const sliceSeconds = 0.6;
 const concurrency = 64;
 const lynkrKey = "bench-lynkr-key-0123456789";
 
-const recordedPath = `${wireDir}claude-code-2.1.328-request.json`;
-
 interface Shape {
   name: string;
   path: string;
@@ -40,13 +53,7 @@ interface Shape {
   template: string;
 }
 
-function shapes(recorded: { url: string; headers: Record<string, string>; body: Record<string, unknown> }): Shape[] {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(recorded.headers)) {
-    if (!["host", "content-length", "connection", "authorization", "x-api-key", "accept-encoding"].includes(name)) headers[name] = value;
-  }
-  headers["content-type"] = "application/json";
-  const url = new URL(recorded.url, "http://x");
+function shapes(recorded: RecordedRequest): Shape[] {
   const unique = (body: Record<string, unknown>) => JSON.stringify({ ...body, max_tokens: 0, stream: true }).replace('"max_tokens":0', '"max_tokens":__N__');
   return [
     {
@@ -55,7 +62,7 @@ function shapes(recorded: { url: string; headers: Record<string, string>; body: 
       headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
       template: unique({ model: "claude-sonnet-4-5", max_tokens: 0, messages: [{ role: "user", content: "hi" }] }),
     },
-    { name: `Claude Code (${(JSON.stringify(recorded.body).length / 1024).toFixed(0)} KB)`, path: url.pathname + url.search, headers, template: unique(recorded.body) },
+    { name: `Claude Code (${(JSON.stringify(recorded.body).length / 1024).toFixed(0)} KB)`, path: recorded.path, headers: recorded.headers, template: unique(recorded.body) },
   ];
 }
 
@@ -83,9 +90,11 @@ interface Target {
 /**
  * Sequential requests, targets interleaved so drifting machine load hits them alike, in a new
  * order each round: a gateway's after-answer work (its SQLite writes) must not always land on
- * the same neighbour's request.
+ * the same neighbour's request. Every target is `upstream` or a gateway in front of it, and every
+ * request must reach it (all unique, so no gateway's prompt cache can answer).
  */
-async function latencies(targets: Target[], shape: Shape, samples = latencySamples): Promise<number[][]> {
+async function latencies(upstream: FakeUpstream, targets: Target[], shape: Shape, samples = latencySamples): Promise<number[][]> {
+  const before = upstream.requests;
   const out = targets.map(() => [] as number[]);
   const order = targets.map((_, i) => i);
   for (let i = 0; i < latencyWarmup + samples; i++) {
@@ -96,6 +105,7 @@ async function latencies(targets: Target[], shape: Shape, samples = latencySampl
       if (i >= latencyWarmup) out[t]?.push(took);
     }
   }
+  assertReachedUpstream(upstream, before, (latencyWarmup + samples) * targets.length);
   return out;
 }
 
@@ -135,27 +145,6 @@ async function throughput(targets: Target[], makeInit: (target: Target) => Reque
   return stats.map((s) => ({ rps: s.times.length / s.seconds, p50: median(s.times), peakRss: s.peakRss || Number.NaN }));
 }
 
-/** A loopback OpenAI-compatible upstream answering a short chat completion stream at once. */
-function startFakeOpenAi() {
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-    `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: "gpt-4o", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-  const sse =
-    chunk({ role: "assistant", content: "" }) +
-    chunk({ content: "ok" }) +
-    chunk({}, "stop") +
-    `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: "gpt-4o", choices: [], usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 } })}\n\n` +
-    "data: [DONE]\n\n";
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      await req.text();
-      return new Response(sse, { headers: { "content-type": "text/event-stream" } });
-    },
-  });
-  return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
-}
-
 /** Spawn to first answered /v1/messages of the standalone binary. */
 async function coldStart(binary: string, upstreamUrl: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "lynkr-cold-"));
@@ -183,15 +172,23 @@ function recordCostUs(): number {
 }
 
 export default async function load(): Promise<BenchSection> {
-  const recorded = (await Bun.file(recordedPath).json()) as { url: string; headers: Record<string, string>; body: Record<string, unknown> };
+  const recorded = await recordedClaudeCodeRequest();
   const upstream = startFakeAnthropicUpstream();
-  const openai = startFakeOpenAi();
+  // A short chat completion stream.
+  const openai = startFakeOpenAiUpstream(
+    openAiSse([
+      chatChunk({ role: "assistant", content: "" }),
+      chatChunk({ content: "ok" }),
+      chatChunk({}, "stop"),
+      chatChunk({}, null, { choices: [], usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 } }),
+    ]).join(""),
+  );
   const common = { MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_UPSTREAM_API_KEY: "sk-bench" };
   const gateways: BenchGateway[] = [];
   const rows: (string | number)[][] = [];
   const notes: string[] = [];
   try {
-    const offEnv = { PROMPT_CACHE_ENABLED: "false", LOAD_SHEDDING_ENABLED: "false" };
+    const offEnv = { LOAD_SHEDDING_ENABLED: "false" };
     const onEnv = {
       LYNKR_API_KEYS: `bench:${lynkrKey}`,
       RATE_LIMIT_REQUESTS_PER_MINUTE: "100000000",
@@ -210,7 +207,7 @@ export default async function load(): Promise<BenchSection> {
     }
     gateways.push(...offs, ...ons);
     const [off, on] = [offs[0] as BenchGateway, ons[0] as BenchGateway];
-    const viaOpenAi = await spawnGateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-bench", OPENAI_ENDPOINT: `${openai.url}/v1/chat/completions`, PROMPT_CACHE_ENABLED: "false" });
+    const viaOpenAi = await spawnGateway({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-bench", OPENAI_ENDPOINT: `${openai.url}/v1/chat/completions` });
     gateways.push(viaOpenAi);
     await Bun.sleep(200);
     const idle = { off: off.rss(), on: on.rss() };
@@ -223,6 +220,7 @@ export default async function load(): Promise<BenchSection> {
     let worstProcessRatio = 0;
     for (const shape of shapes(recorded)) {
       const [directTimes = [], ...perProcess] = await latencies(
+        upstream,
         [direct, ...offs.map((g) => ({ label: "off", url: g.url })), ...ons.map((g) => ({ label: "on", url: g.url, key: lynkrKey }))],
         shape,
       );
@@ -258,7 +256,7 @@ export default async function load(): Promise<BenchSection> {
         ...inProcess.map((g, i) => ({ label: String(i), url: g.url, ...(i === 2 ? { key: lynkrKey } : {}) })),
       ];
       for (const shape of shapes(recorded)) {
-        const [directTimes = [], offA = [], offB = [], onTimes = []] = await latencies(inTargets, shape, inProcessSamples);
+        const [directTimes = [], offA = [], offB = [], onTimes = []] = await latencies(upstream, inTargets, shape, inProcessSamples);
         const base = percentile(directTimes, 50);
         const addedOff = percentile(offA, 50) - base;
         const addedControl = percentile(offB, 50) - base;

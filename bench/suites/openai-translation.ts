@@ -1,7 +1,8 @@
 import { decodeSse } from "../../src/anthropic/sse.ts";
 import { translateChatSse } from "../../src/providers/openai-chat/provider.ts";
 import { ChatStreamTranslator } from "../../src/providers/openai-chat/stream.ts";
-import { percentile, startGatewayInProcess, type BenchSection } from "../lib.ts";
+import { chatChunk, openAiSse } from "../../test/helpers/fake-upstream.ts";
+import { assertReachedUpstream, percentile, startFakeOpenAiUpstream, startGatewayInProcess, type BenchSection } from "../lib.ts";
 
 // OpenAI → Anthropic stream translation: cost per chunk on a 1,000-chunk stream (SSE decode,
 // JSON parse and validation, translation, encoding of every event), and the time to first token
@@ -11,21 +12,17 @@ const encoder = new TextEncoder();
 
 /** 1,000 chunks like a real answer: a text paragraph, then two parallel tool calls in fragments. */
 function thousandChunks(): string[] {
-  const base = { id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1, model: "gpt-4o-2024-08-06" };
-  const chunk = (delta: object, finish: string | null = null) =>
-    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
-  const out = [chunk({ role: "assistant", content: "" })];
-  for (let i = 0; i < 600; i++) out.push(chunk({ content: ` token${i}` }));
-  out.push(chunk({ tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "Bash", arguments: "" } }] }));
-  for (let i = 0; i < 198; i++) out.push(chunk({ tool_calls: [{ index: 0, function: { arguments: i === 0 ? '{"command":"' : "echo x; " } }] }));
-  out.push(chunk({ tool_calls: [{ index: 0, function: { arguments: '"}' } }] }));
-  out.push(chunk({ tool_calls: [{ index: 1, id: "call_b", type: "function", function: { name: "Read", arguments: "" } }] }));
-  for (let i = 0; i < 196; i++) out.push(chunk({ tool_calls: [{ index: 1, function: { arguments: i === 0 ? '{"file_path":"' : "a/" } }] }));
-  out.push(chunk({ tool_calls: [{ index: 1, function: { arguments: 'x.txt"}' } }] }));
-  out.push(chunk({}, "tool_calls"));
-  out.push(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 5000, completion_tokens: 900, total_tokens: 5900 } })}\n\n`);
-  out.push("data: [DONE]\n\n");
-  return out;
+  const out = [chatChunk({ role: "assistant", content: "" })];
+  for (let i = 0; i < 600; i++) out.push(chatChunk({ content: ` token${i}` }));
+  out.push(chatChunk({ tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "Bash", arguments: "" } }] }));
+  for (let i = 0; i < 198; i++) out.push(chatChunk({ tool_calls: [{ index: 0, function: { arguments: i === 0 ? '{"command":"' : "echo x; " } }] }));
+  out.push(chatChunk({ tool_calls: [{ index: 0, function: { arguments: '"}' } }] }));
+  out.push(chatChunk({ tool_calls: [{ index: 1, id: "call_b", type: "function", function: { name: "Read", arguments: "" } }] }));
+  for (let i = 0; i < 196; i++) out.push(chatChunk({ tool_calls: [{ index: 1, function: { arguments: i === 0 ? '{"file_path":"' : "a/" } }] }));
+  out.push(chatChunk({ tool_calls: [{ index: 1, function: { arguments: 'x.txt"}' } }] }));
+  out.push(chatChunk({}, "tool_calls"));
+  out.push(chatChunk({}, null, { choices: [], usage: { prompt_tokens: 5000, completion_tokens: 900, total_tokens: 5900 } }));
+  return openAiSse(out);
 }
 
 async function* bytesOf(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
@@ -86,16 +83,8 @@ export default async function openAiTranslation(): Promise<BenchSection> {
 
   // A fake upstream that answers at once with a short stream, called directly and through lynkr.
   const answer = thousandChunks().slice(0, 4).join("") + thousandChunks().slice(-3).join("");
-  const upstream = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: () => new Response(answer, { headers: { "content-type": "text/event-stream" } }),
-  });
-  const gateway = startGatewayInProcess({
-    MODEL_PROVIDER: "openai",
-    OPENAI_API_KEY: "sk-bench",
-    OPENAI_ENDPOINT: `http://127.0.0.1:${upstream.port}/v1/chat/completions`,
-  });
+  const upstream = startFakeOpenAiUpstream(answer);
+  const gateway = startGatewayInProcess({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-bench", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` });
   const direct: number[] = [];
   const through: number[] = [];
   try {
@@ -107,16 +96,17 @@ export default async function openAiTranslation(): Promise<BenchSection> {
     };
     for (let i = 0; i < 230; i++) {
       // Interleaved, so both see the same machine load; the first 30 warm up.
-      const d = await firstToken(`http://127.0.0.1:${upstream.port}/v1/chat/completions`, directInit, "token0");
+      const d = await firstToken(`${upstream.url}/v1/chat/completions`, directInit, "token0");
       const g = await firstToken(`${gateway.url}/v1/messages`, gatewayInit, "token0");
       if (i >= 30) {
         direct.push(d);
         through.push(g);
       }
     }
+    assertReachedUpstream(upstream, 0, 2 * 230);
   } finally {
     await gateway.stop();
-    await upstream.stop(true);
+    await upstream.stop();
   }
   const addedMedian = percentile(through, 50) - percentile(direct, 50);
   const addedP95 = percentile(through, 95) - percentile(direct, 95);

@@ -7,7 +7,7 @@ import { buildBinary, pathWithoutBun } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/gateway.ts";
 import { spawnLynkr } from "../helpers/lynkr-process.ts";
 import { refusedUrl } from "../helpers/ports.ts";
-import { run } from "./run.ts";
+import { run } from "../helpers/run.ts";
 
 // The standalone executable as users get it: built by the release script (one foreign target
 // here, to prove cross-compiling; all four are `bun run build:all`), and the host binary run alone,

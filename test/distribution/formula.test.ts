@@ -5,13 +5,13 @@ import pkg from "../../package.json" with { type: "json" };
 import { assetName, formatSums, releaseTargets } from "../../scripts/build.ts";
 import { parseSums, renderFormula, repositoryFromPackage } from "../../scripts/formula.ts";
 import { tempDir } from "../helpers/gateway.ts";
-import { run } from "./run.ts";
-import { repoRootDir } from "../helpers/lynkr-process.ts";
+import { repoRoot } from "../helpers/lynkr-process.ts";
+import { run } from "../helpers/run.ts";
 
 // Formula/lynkr.rb: valid Ruby, generated (not hand-edited), and on each platform it picks that
 // platform's binary with the checksum from SHA256SUMS (checked with a stand-in for Homebrew's DSL).
 
-const committed = join(repoRootDir, "Formula/lynkr.rb");
+const committed = join(repoRoot, "Formula/lynkr.rb");
 const dsl = join(import.meta.dir, "formula-dsl.rb");
 
 function ruby(): string {

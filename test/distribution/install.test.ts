@@ -5,13 +5,13 @@ import pkg from "../../package.json" with { type: "json" };
 import { formatSums, sha256File } from "../../scripts/build.ts";
 import { buildBinary } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/gateway.ts";
-import { repoRootDir } from "../helpers/lynkr-process.ts";
-import { run } from "./run.ts";
+import { repoRoot } from "../helpers/lynkr-process.ts";
+import { run, type RunResult } from "../helpers/run.ts";
 
 // install.sh run by sh against a loopback server laid out like GitHub releases: the real binary
 // as the latest release, small scripts as other versions, and one release whose checksum lies.
 
-const installSh = join(repoRootDir, "install.sh");
+const installSh = join(repoRoot, "install.sh");
 const hostOs = process.platform === "darwin" ? "darwin" : "linux";
 const hostArch = process.arch === "arm64" ? "arm64" : "x64";
 const hostAsset = `lynkr-${hostOs}-${hostArch}`;
@@ -73,24 +73,11 @@ function toolPath(downloaders: ("curl" | "wget")[]): string {
   return dir;
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function install(env: Record<string, string>, options: { asUser?: number; script?: string } = {}): Promise<Run> {
+function install(env: Record<string, string>, options: { asUser?: number; script?: string } = {}): Promise<RunResult> {
   const setpriv = Bun.which("setpriv");
   if (options.asUser !== undefined && !setpriv) throw new Error("setpriv (util-linux) is not installed");
   const runAs = options.asUser === undefined ? [] : [setpriv ?? "", `--reuid=${options.asUser}`, `--regid=${options.asUser}`, "--clear-groups"];
-  const proc = Bun.spawn([...runAs, "sh", options.script ?? installSh], {
-    env: { PATH: toolPath(["curl"]), HOME: tempDir(), LYNKR_DOWNLOAD_BASE: base, ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
+  return run([...runAs, "sh", options.script ?? installSh], { env: { PATH: toolPath(["curl"]), HOME: tempDir(), LYNKR_DOWNLOAD_BASE: base, ...env } });
 }
 
 async function versionOf(binary: string): Promise<string> {
@@ -100,8 +87,7 @@ async function versionOf(binary: string): Promise<string> {
 test("install.sh is POSIX sh and shellcheck-clean", async () => {
   const shellcheck = Bun.which("shellcheck");
   if (!shellcheck) throw new Error("shellcheck is not installed (.ci/run installs it from Debian)");
-  const proc = Bun.spawn([shellcheck, "--shell=sh", "--severity=style", installSh], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  const { stdout, code } = await run([shellcheck, "--shell=sh", "--severity=style", installSh]);
   expect(stdout).toBe("");
   expect(code).toBe(0);
   expect(readFileSync(installSh, "utf8").startsWith("#!/bin/sh\n")).toBe(true);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import pkg from "../../package.json" with { type: "json" };
 import { assetName, releaseTargets } from "../../scripts/build.ts";
-import { repoRootDir } from "../helpers/lynkr-process.ts";
+import { repoRoot } from "../helpers/lynkr-process.ts";
 
 // The GitHub workflows cannot run here. What can be checked is checked: they parse, their jobs
 // wire up, they call only real actions at released major versions, and every script, file and
@@ -20,7 +20,7 @@ const job = z.object({
 const workflow = z.object({ name: z.string(), on: z.record(z.string(), z.unknown()), jobs: z.record(z.string(), job) });
 
 function load(name: string) {
-  return workflow.parse(Bun.YAML.parse(readFileSync(join(repoRootDir, ".github/workflows", name), "utf8")));
+  return workflow.parse(Bun.YAML.parse(readFileSync(join(repoRoot, ".github/workflows", name), "utf8")));
 }
 
 /** Actions that exist, at major versions that are published. */
@@ -30,12 +30,12 @@ function checkWiring(name: string) {
   const wf = load(name);
   for (const [id, j] of Object.entries(wf.jobs)) {
     for (const need of [j.needs ?? []].flat()) expect(Object.keys(wf.jobs), `${name}: ${id} needs ${need}`).toContain(need);
-    if (j.uses) expect(existsSync(join(repoRootDir, j.uses)), `${name}: ${id} uses ${j.uses}`).toBe(true);
+    if (j.uses) expect(existsSync(join(repoRoot, j.uses)), `${name}: ${id} uses ${j.uses}`).toBe(true);
     else expect(j["runs-on"], `${name}: ${id} has no runs-on`).toBeString();
     for (const s of j.steps ?? []) {
       if (s.uses) expect(knownActions.has(s.uses), `${name}: unknown action ${s.uses}`).toBe(true);
       for (const [, script] of (s.run ?? "").matchAll(/bun run ([\w:-]+)/g)) expect(Object.keys(pkg.scripts), `${name}: bun run ${script}`).toContain(script as string);
-      for (const [, file] of (s.run ?? "").matchAll(/(?:bash|cp) (\.ci\/run|install\.sh)/g)) expect(existsSync(join(repoRootDir, file as string))).toBe(true);
+      for (const [, file] of (s.run ?? "").matchAll(/(?:bash|cp) (\.ci\/run|install\.sh)/g)) expect(existsSync(join(repoRoot, file as string))).toBe(true);
     }
   }
   return wf;

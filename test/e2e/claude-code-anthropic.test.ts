@@ -6,6 +6,7 @@ import { buildBinary, pathWithoutBun } from "../helpers/binary.ts";
 import { runClaudeCode, tempGitRepo } from "../helpers/claude-code.ts";
 import { tempDir } from "../helpers/gateway.ts";
 import { spawnLynkr, type LynkrProcess } from "../helpers/lynkr-process.ts";
+import { run } from "../helpers/run.ts";
 import { startScriptedAnthropic, type ScriptedUpstream } from "../helpers/scripted-anthropic.ts";
 
 // The issue's "done when": the built executable (`bun run build`), alone in an empty folder and
@@ -49,8 +50,7 @@ afterAll(async () => {
 });
 
 test("the built binary runs alone, with no Bun and no node_modules", async () => {
-  const proc = Bun.spawn([binary, "--version"], { cwd: tempDir(), env: { PATH: pathWithoutBun }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  const { stdout, code } = await run([binary, "--version"], { cwd: tempDir(), env: { PATH: pathWithoutBun } });
   expect(code).toBe(0);
   expect(stdout.trim()).toBe(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version);
   expect(gateway.output()).toContain(`"provider":"anthropic"`);

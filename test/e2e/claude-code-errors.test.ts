@@ -1,11 +1,10 @@
 import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { runClaudeCode, type ClaudeCodeResult } from "../helpers/claude-code.ts";
-import { anthropicSse, chunkedResponse, jsonResponse, readWire, startFakeUpstream, type ReceivedRequest } from "../helpers/fake-upstream.ts";
+import { anthropicSse, chatChunk, chunkedResponse, jsonResponse, openAiSse, readWire, startFakeUpstream, type ReceivedRequest } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
-import { turnEvents, turnMessage } from "../helpers/scripted-anthropic.ts";
+import { isMainLoop, turnEvents, turnMessage } from "../helpers/scripted-anthropic.ts";
 
 // Error fidelity as users meet it: the real Claude Code CLI (stream-json, so its retries show as
 // `api_retry` lines) through lynkr to a fake upstream that fails the way real providers fail,
@@ -36,11 +35,6 @@ const anthropicWire: Wire = {
   },
 };
 
-function openAiChunk(delta: ChatCompletionChunk.Choice.Delta, finish: ChatCompletionChunk.Choice["finish_reason"] = null): string {
-  const chunk: ChatCompletionChunk = { id: "chatcmpl-errors", object: "chat.completion.chunk", created: 1, model: "gpt-4o-2024-08-06", choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] };
-  return `data: ${JSON.stringify(chunk)}\n\n`;
-}
-
 const openAiWire: Wire = {
   env: (url) => ({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-bad", OPENAI_ENDPOINT: `${url}/v1/chat/completions` }),
   unauthorized: async () => jsonResponse(JSON.parse(await readWire("upstream/openai-chat/error-401-invalid-api-key.json")), 401),
@@ -48,21 +42,11 @@ const openAiWire: Wire = {
   // OpenAI's documented 503 wording.
   overloaded: () =>
     jsonResponse({ error: { message: "The engine is currently overloaded, please try again later.", type: "server_error", param: null, code: null } }, 503, { "retry-after": "1" }),
-  stream: (text) => [
-    openAiChunk({ role: "assistant", content: "" }),
-    ...text.split(/(?<= )/).map((word) => openAiChunk({ content: word })),
-    openAiChunk({}, "stop"),
-    "data: [DONE]\n\n",
-  ],
+  stream: (text) =>
+    openAiSse([chatChunk({ role: "assistant", content: "" }), ...text.split(/(?<= )/).map((word) => chatChunk({ content: word })), chatChunk({}, "stop")]),
 };
 
 const wires = { anthropic: anthropicWire, openai: openAiWire };
-
-/** The CLI's main loop (it sends its tools); side calls and count_tokens are not. */
-function isMainLoop(req: ReceivedRequest): boolean {
-  const tools = (req.json as { tools?: unknown } | undefined)?.tools;
-  return req.method === "POST" && !req.url.pathname.endsWith("/count_tokens") && Array.isArray(tools) && tools.length > 0;
-}
 
 interface Outcome {
   run: ClaudeCodeResult;

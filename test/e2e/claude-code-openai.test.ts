@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionToolMessageParam } from "openai/resources/chat/completions";
-import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { chatChunk, openAiSse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { runClaudeCode, tempGitRepo } from "../helpers/claude-code.ts";
 
@@ -15,12 +15,7 @@ const finalText = "Done: the greeting now says hello to lynkr.";
 let upstream: FakeUpstream;
 let repo: string;
 
-function chunk(delta: ChatCompletionChunk.Choice.Delta, finish: ChatCompletionChunk.Choice["finish_reason"] = null): string {
-  const body: ChatCompletionChunk = { id: "chatcmpl-e2e", object: "chat.completion.chunk", created: 1, model: "gpt-4o-2024-08-06", choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] };
-  return `data: ${JSON.stringify(body)}\n\n`;
-}
-
-const usage = `data: ${JSON.stringify({ id: "chatcmpl-e2e", object: "chat.completion.chunk", created: 1, model: "gpt-4o-2024-08-06", choices: [], usage: { prompt_tokens: 9000, completion_tokens: 40, total_tokens: 9040, prompt_tokens_details: { cached_tokens: 8000 } } })}\n\n`;
+const usage = chatChunk({}, null, { choices: [], usage: { prompt_tokens: 9000, completion_tokens: 40, total_tokens: 9040, prompt_tokens_details: { cached_tokens: 8000 } } });
 
 type ReasoningDelta = ChatCompletionChunk.Choice.Delta & { reasoning_content?: string };
 
@@ -28,21 +23,21 @@ const reasoning = "The user wants the greeting changed. I will look at the files
 
 /** Tool calls as OpenAI streams them: id and name first, then the arguments in small fragments. */
 function toolCalls(calls: { name: string; input: unknown }[], thinking = ""): string[] {
-  const out = [chunk({ role: "assistant", content: null })];
+  const out = [chatChunk({ role: "assistant", content: null })];
   // Reasoning as DeepSeek, llama.cpp and Azure AI Foundry stream it.
-  for (const word of thinking.split(/(?<= )/).filter(Boolean)) out.push(chunk({ reasoning_content: word } as ReasoningDelta));
+  for (const word of thinking.split(/(?<= )/).filter(Boolean)) out.push(chatChunk({ reasoning_content: word } as ReasoningDelta));
   for (const [index, call] of calls.entries()) {
-    out.push(chunk({ tool_calls: [{ index, id: `call_${index}${call.name}`, type: "function", function: { name: call.name, arguments: "" } }] }));
+    out.push(chatChunk({ tool_calls: [{ index, id: `call_${index}${call.name}`, type: "function", function: { name: call.name, arguments: "" } }] }));
     const args = JSON.stringify(call.input);
-    for (let i = 0; i < args.length; i += 7) out.push(chunk({ tool_calls: [{ index, function: { arguments: args.slice(i, i + 7) } }] }));
+    for (let i = 0; i < args.length; i += 7) out.push(chatChunk({ tool_calls: [{ index, function: { arguments: args.slice(i, i + 7) } }] }));
   }
-  return [...out, chunk({}, "tool_calls"), usage, "data: [DONE]\n\n"];
+  return openAiSse([...out, chatChunk({}, "tool_calls"), usage]);
 }
 
 function text(words: string): string[] {
-  const out = [chunk({ role: "assistant", content: "" })];
-  for (const word of words.split(/(?<= )/)) out.push(chunk({ content: word }));
-  return [...out, chunk({}, "stop"), usage, "data: [DONE]\n\n"];
+  const out = [chatChunk({ role: "assistant", content: "" })];
+  for (const word of words.split(/(?<= )/)) out.push(chatChunk({ content: word }));
+  return openAiSse([...out, chatChunk({}, "stop"), usage]);
 }
 
 /** The conversation, decided by what the upstream has seen so far (the CLI may add side calls). */

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRootDir } from "./lynkr-process.ts";
+import { run } from "./run.ts";
 
 // The standalone executable, built once per test process with the README's `bun run build`
 // (into a temp folder, so a developer's dist/ is left alone), then copied alone into an empty
@@ -12,8 +12,7 @@ let built: Promise<string> | undefined;
 export function buildBinary(): Promise<string> {
   built ??= (async () => {
     const outdir = mkdtempSync(join(tmpdir(), "lynkr-build-"));
-    const proc = Bun.spawn(["bun", "run", "build", "--outdir", outdir], { cwd: repoRootDir, stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const { code, stdout, stderr } = await run(["bun", "run", "build", "--outdir", outdir]);
     if (code !== 0) throw new Error(`bun run build failed (exit ${code}):\n${stdout}${stderr}`);
     const alone = mkdtempSync(join(tmpdir(), "lynkr-bin-"));
     const binary = join(alone, "lynkr");

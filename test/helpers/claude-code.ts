@@ -1,12 +1,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { repoRoot, tempDir } from "./gateway.ts";
+import { tempDir } from "./gateway.ts";
+import { repoRoot } from "./lynkr-process.ts";
+import { run } from "./run.ts";
 
 // The real Claude Code CLI (node_modules/.bin/claude), headless, pointed at a gateway: the way
 // CLAUDE-CODE-FACTS.md observed it. As root --dangerously-skip-permissions is refused, so the
 // tools a run may use are listed with --allowedTools.
 
-export const claudeBin = join(repoRoot, "node_modules/.bin/claude");
+const claudeBin = join(repoRoot, "node_modules/.bin/claude");
 
 export interface ClaudeCodeResult {
   code: number;
@@ -38,8 +40,8 @@ export async function tempGitRepo(files: Record<string, string>): Promise<string
     writeFileSync(join(dir, path), content);
   }
   const git = async (...args: string[]) => {
-    const proc = Bun.spawn(["git", ...args], { cwd: dir, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: dir } });
-    if ((await proc.exited) !== 0) throw new Error(`git ${args.join(" ")} failed: ${await new Response(proc.stderr).text()}`);
+    const { code, stderr } = await run(["git", ...args], { cwd: dir, env: { PATH: process.env.PATH ?? "", HOME: dir } });
+    if (code !== 0) throw new Error(`git ${args.join(" ")} failed: ${stderr}`);
   };
   await git("init", "-q");
   await git("add", ".");
@@ -63,11 +65,9 @@ export async function runClaudeCode(options: ClaudeCodeOptions): Promise<ClaudeC
   const args = [claudeBin, "-p", options.prompt, "--output-format", options.outputFormat ?? "json"];
   if (options.outputFormat === "stream-json") args.push("--verbose");
   if (options.allowedTools) args.push("--allowedTools", options.allowedTools.join(","));
-  const proc = Bun.spawn(args, {
+  const { code, stdout, stderr } = await run(args, {
     cwd,
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    timeoutMs: options.timeoutMs ?? 90_000,
     env: {
       PATH: process.env.PATH ?? "",
       HOME: home,
@@ -80,15 +80,9 @@ export async function runClaudeCode(options: ClaudeCodeOptions): Promise<ClaudeC
       ...options.env,
     },
   });
-  const timer = setTimeout(() => proc.kill(), options.timeoutMs ?? 90_000);
-  try {
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    const lines = stdout.trim().split("\n").map(parseLine);
-    // The result object is the last line in both formats.
-    const json = lines.at(-1) as ClaudeCodeResult["json"];
-    const events = options.outputFormat === "stream-json" ? lines.filter((line) => line !== undefined) : [];
-    return { code, stdout, stderr, json, events };
-  } finally {
-    clearTimeout(timer);
-  }
+  const lines = stdout.trim().split("\n").map(parseLine);
+  // The result object is the last line in both formats.
+  const json = lines.at(-1) as ClaudeCodeResult["json"];
+  const events = options.outputFormat === "stream-json" ? lines.filter((line) => line !== undefined) : [];
+  return { code, stdout, stderr, json, events };
 }

@@ -1,3 +1,4 @@
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { startTestGateway } from "./gateway.ts";
 
 type RunningTestGateway = ReturnType<typeof startTestGateway>;
@@ -70,7 +71,7 @@ export interface StreamOptions {
 }
 
 /** A response that sends `chunks` one by one, like a real upstream producing tokens. */
-export function chunkedResponse(chunks: string[], options: StreamOptions = {}): Response {
+export function chunkedResponse(chunks: (string | Uint8Array)[], options: StreamOptions = {}): Response {
   const encoder = new TextEncoder();
   let i = 0;
   const body = new ReadableStream<Uint8Array>({
@@ -85,7 +86,7 @@ export function chunkedResponse(chunks: string[], options: StreamOptions = {}): 
         controller.close();
         return;
       }
-      controller.enqueue(encoder.encode(chunk));
+      controller.enqueue(typeof chunk === "string" ? encoder.encode(chunk) : chunk);
     },
     cancel() {
       options.onCancel?.();
@@ -104,8 +105,41 @@ export function sseEvents(body: string): string[] {
     .filter((part) => part.trim() !== "");
 }
 
-export function anthropicSse(events: { type: string; [k: string]: unknown }[]): string[] {
+export type AnthropicEvent = { type: string; [k: string]: unknown };
+
+export function anthropicSse(events: AnthropicEvent[]): string[] {
   return events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+}
+
+/** A recorded Anthropic stream kept as one event's JSON per line (`upstream/anthropic/*.chunks.txt`). */
+export async function recordedAnthropicEvents(name: string): Promise<AnthropicEvent[]> {
+  const lines = (await readWire(`upstream/anthropic/${name}`)).split("\n").filter((line) => line.trim() !== "");
+  return lines.map((line) => JSON.parse(line) as AnthropicEvent);
+}
+
+/**
+ * One chat.completion.chunk as OpenAI streams it: a single choice carrying `delta` (and its
+ * finish reason); `fields` overrides the rest, e.g. `{ choices: [], usage }` for the usage chunk.
+ */
+export function chatChunk(
+  delta: ChatCompletionChunk.Choice.Delta,
+  finish: ChatCompletionChunk.Choice["finish_reason"] = null,
+  fields: Partial<ChatCompletionChunk> = {},
+): ChatCompletionChunk {
+  return {
+    id: "chatcmpl-fake",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "gpt-4o-2024-08-06",
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+    ...fields,
+  };
+}
+
+/** OpenAI's SSE frames for `chunks`, ended by `data: [DONE]` unless `done` is false. */
+export function openAiSse(chunks: ChatCompletionChunk[], { done = true }: { done?: boolean } = {}): string[] {
+  const frames = chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`);
+  return done ? [...frames, "data: [DONE]\n\n"] : frames;
 }
 
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { configureLogger } from "../../src/observability/logger.ts";
 import { startGateway, type RunningGateway } from "../../src/server/serve.ts";
+import { lynkrFromSource } from "./lynkr-process.ts";
+import { run, type RunResult } from "./run.ts";
 
 export function tempDir(prefix = "lynkr-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -21,26 +23,7 @@ export function startTestGateway(env: Record<string, string> = {}): RunningGatew
   return { ...startGateway(config), dir };
 }
 
-export const repoRoot = new URL("../../", import.meta.url).pathname;
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `lynkr <args>` from source as a separate process, with exactly the given environment. */
-export async function runCli(args: string[], env: Record<string, string> = {}, cwd = tempDir()): Promise<CliResult> {
-  const proc = Bun.spawn(["bun", "--no-env-file", join(repoRoot, "src/cli/main.ts"), ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: cwd, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+/** Runs `lynkr <args>` from source as a separate process, with only `env`, PATH and HOME (= `cwd`). */
+export function runCli(args: string[], env: Record<string, string> = {}, cwd = tempDir()): Promise<RunResult> {
+  return run([...lynkrFromSource, ...args], { cwd, env: { PATH: process.env.PATH ?? "", HOME: cwd, ...env } });
 }

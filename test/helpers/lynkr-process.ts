@@ -1,3 +1,5 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 // `lynkr start` as a separate process (from source or a built binary): started, its listen URL
@@ -11,19 +13,20 @@ export interface LynkrProcess {
   stop(): Promise<number>;
 }
 
-export const repoRootDir = new URL("../../", import.meta.url).pathname;
+export const repoRoot = new URL("../../", import.meta.url).pathname;
 
 /** The command that runs lynkr from source, without Bun's own .env loading. */
-export const lynkrFromSource = ["bun", "--no-env-file", join(repoRootDir, "src/cli/main.ts")];
+export const lynkrFromSource = ["bun", "--no-env-file", join(repoRoot, "src/cli/main.ts")];
 
 /**
- * Starts `command start ...args` with exactly `env` (PORT 0 unless given) and resolves once it
- * logs its URL; rejects with its output if it exits or stays silent for `timeoutMs`.
+ * Starts `command start ...args` with exactly `env` (PORT 0, loopback, JSON logs, this process's
+ * PATH and HOME = `cwd` unless given) and resolves once it logs its URL; rejects with its output
+ * if it exits or stays silent for `timeoutMs`.
  */
 export async function spawnLynkr(command: string[], env: Record<string, string>, cwd: string, args: string[] = [], timeoutMs = 15_000): Promise<LynkrProcess> {
   const proc = Bun.spawn([...command, "start", ...args], {
     cwd,
-    env: { PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: cwd, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -60,4 +63,11 @@ export async function spawnLynkr(command: string[], env: Record<string, string>,
       return code;
     },
   };
+}
+
+/** `lynkr start` from source in a fresh temp folder (its cwd and HOME), with its database there. */
+export async function spawnLynkrInTempDir(env: Record<string, string>): Promise<LynkrProcess & { dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "lynkr-test-"));
+  const lynkr = await spawnLynkr(lynkrFromSource, { SESSION_DB_PATH: join(dir, "lynkr.db"), ...env }, dir);
+  return { ...lynkr, dir };
 }

@@ -31,9 +31,12 @@ function messageId(): string {
   return `msg_01${crypto.randomUUID().replaceAll("-", "").slice(0, 22)}`;
 }
 
+function stopOf(turn: ScriptedTurn): string {
+  return turn.stopReason ?? (turn.blocks.some((b) => b.type === "tool_use") ? "tool_use" : "end_turn");
+}
+
 /** The events of one assistant message with the given blocks, as Anthropic's API streams them. */
 export function turnEvents(turn: ScriptedTurn, model: string, id = messageId()): Event[] {
-  const stop = turn.stopReason ?? (turn.blocks.some((b) => b.type === "tool_use") ? "tool_use" : "end_turn");
   const events: Event[] = [
     {
       type: "message_start",
@@ -58,18 +61,17 @@ export function turnEvents(turn: ScriptedTurn, model: string, id = messageId()):
     }
     events.push({ type: "content_block_stop", index });
   }
-  events.push({ type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: 20 } });
+  events.push({ type: "message_delta", delta: { stop_reason: stopOf(turn), stop_sequence: null }, usage: { output_tokens: 20 } });
   events.push({ type: "message_stop" });
   return events;
 }
 
 /** The same answer as one non-streaming Message. */
 export function turnMessage(turn: ScriptedTurn, model: string, id = messageId()): Record<string, unknown> {
-  const stop = turn.stopReason ?? (turn.blocks.some((b) => b.type === "tool_use") ? "tool_use" : "end_turn");
   const content = turn.blocks.map((b, i) =>
     b.type === "tool_use" ? { type: "tool_use", id: b.id ?? `toolu_01${i}scripted`, name: b.name, input: b.input } : b,
   );
-  return { id, type: "message", role: "assistant", model, content, stop_reason: stop, stop_sequence: null, usage: { input_tokens: 100, output_tokens: 20 } };
+  return { id, type: "message", role: "assistant", model, content, stop_reason: stopOf(turn), stop_sequence: null, usage: { input_tokens: 100, output_tokens: 20 } };
 }
 
 interface BodyShape {
@@ -79,11 +81,15 @@ interface BodyShape {
   messages?: unknown;
 }
 
-function isMainLoop(req: ReceivedRequest): boolean {
+/**
+ * Claude Code's main loop: a request that sends its tools, other than count_tokens and a
+ * subagent's (on any wire: the path is not looked at, so an OpenAI-compatible upstream may ask too).
+ */
+export function isMainLoop(req: ReceivedRequest): boolean {
   const body = req.json as BodyShape | undefined;
   return (
     req.method === "POST" &&
-    req.url.pathname === "/v1/messages" &&
+    !req.url.pathname.endsWith("/count_tokens") &&
     Array.isArray(body?.tools) &&
     body.tools.length > 0 &&
     !req.headers.has("x-claude-code-agent-id")
