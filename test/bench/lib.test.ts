@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { assertReachedUpstream, spawnGateway, startFakeAnthropicUpstream, startGatewayInProcess, type BenchGateway } from "./lib.ts";
+import { assertReachedUpstream, spawnGateway, startFakeAnthropicUpstream, startGatewayInProcess, type BenchGateway } from "../../bench/lib.ts";
 
 // A benchmark that sends the same body again and again must time the way to the upstream, not
 // the prompt cache's replays.
