@@ -23,7 +23,7 @@ const perMessageTokens = 3;
 const toolPreambleTokens = 346;
 
 /** The text a block is counted by, and the tokens counted apart from text (images, documents). */
-export function blockText(block: ContentBlockParam): { text: string; extra: number } {
+export function countedText(block: ContentBlockParam): { text: string; extra: number } {
   switch (block.type) {
     case "text":
       return { text: String(block.text ?? ""), extra: 0 };
@@ -37,7 +37,7 @@ export function blockText(block: ContentBlockParam): { text: string; extra: numb
       let text = "";
       let extra = 0;
       for (const part of (content as ContentBlockParam[] | undefined) ?? []) {
-        const inner = blockText(part);
+        const inner = countedText(part);
         text += `${inner.text}\n`;
         extra += inner.extra;
       }
@@ -87,7 +87,7 @@ function countUncached(request: CountTokensRequest): number {
       continue;
     }
     for (const block of message.content) {
-      const { text, extra } = blockText(block);
+      const { text, extra } = countedText(block);
       total += countTextTokens(text) + extra;
     }
   }

@@ -1,5 +1,5 @@
 import type { Message, MessagesRequest } from "../anthropic/schema.ts";
-import { blockText, countRequestTokens, countTextTokens } from "../optimize/tokens.ts";
+import { countedText, countRequestTokens, countTextTokens } from "../optimize/tokens.ts";
 import type { TokenCounts } from "./prices.ts";
 
 export interface TurnUsage extends TokenCounts {
@@ -8,7 +8,7 @@ export interface TurnUsage extends TokenCounts {
 }
 
 function outputText(message: Message): string {
-  return message.content.map((block) => blockText(block).text).join("");
+  return message.content.map((block) => countedText(block).text).join("");
 }
 
 /**
