@@ -9,7 +9,8 @@ export interface UpstreamRequest {
   url: string;
   init: RequestInit;
   timeoutMs: number;
-  signal: AbortSignal;
+  /** The client's; none for a call several clients share, which only its timeout bounds. */
+  signal?: AbortSignal;
 }
 
 export class ClientAbortedError extends AnthropicError {
@@ -23,13 +24,13 @@ export class ClientAbortedError extends AnthropicError {
  * bounded by readBody's idle limit instead: a long generation may stream for many minutes.
  */
 export async function fetchUpstream(req: UpstreamRequest): Promise<Response> {
-  if (req.signal.aborted) throw new ClientAbortedError();
+  if (req.signal?.aborted) throw new ClientAbortedError();
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), req.timeoutMs);
   try {
-    return await fetch(req.url, { ...req.init, signal: AbortSignal.any([req.signal, timeout.signal]) });
+    return await fetch(req.url, { ...req.init, signal: req.signal ? AbortSignal.any([req.signal, timeout.signal]) : timeout.signal });
   } catch (error) {
-    if (req.signal.aborted) throw new ClientAbortedError();
+    if (req.signal?.aborted) throw new ClientAbortedError();
     if (timeout.signal.aborted) {
       throw new ApiError(`upstream ${req.upstream} did not answer within ${req.timeoutMs} ms`, {
         status: 504,

@@ -75,7 +75,6 @@ export class OllamaCapabilityCache {
       url: `${this.lookup.endpoint}/api/show`,
       init: { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model }) },
       timeoutMs: this.lookup.timeoutMs,
-      signal: new AbortController().signal,
     });
     if (response.status === 404) {
       await response.body?.cancel();
