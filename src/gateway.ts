@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { Config } from "./config/schema.ts";
+import type { MemoryService } from "./memory/service.ts";
 import type { Operations } from "./operations.ts";
 import type { RoutingFile } from "./routing/config-file.ts";
 import type { Router } from "./routing/router.ts";
@@ -53,4 +54,6 @@ export interface Gateway {
   lifecycle: Lifecycle;
   /** Metrics, limits, usage and budgets, prompt cache (src/operations.ts). */
   ops: Operations;
+  /** Long-term memory per project (src/memory/); undefined when MEMORY_ENABLED=false. */
+  memory: MemoryService | undefined;
 }

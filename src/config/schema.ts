@@ -2,6 +2,7 @@ import { z } from "zod";
 import { missingProviderVariables } from "./provider-settings.ts";
 import { anthropicEnv } from "./sections/anthropic.ts";
 import { openAiFamilyEnv } from "./sections/openai-family.ts";
+import { memoryEnv } from "./sections/memory.ts";
 import { ollamaEnv } from "./sections/ollama.ts";
 import { operationsEnv, operationsProblems } from "./sections/operations.ts";
 import { routingEnv, routingProblems } from "./sections/routing.ts";
@@ -17,6 +18,7 @@ export const envShape = {
   ...ollamaEnv,
   ...routingEnv,
   ...operationsEnv,
+  ...memoryEnv,
 };
 
 export const envSchema = z.object(envShape).superRefine((env, ctx) => {

@@ -2,6 +2,7 @@ import { MessageAccumulator } from "../anthropic/accumulate.ts";
 import type { AnthropicError } from "../anthropic/errors.ts";
 import { messagesRequestSchema, type Message } from "../anthropic/schema.ts";
 import type { Gateway } from "../gateway.ts";
+import { injectMemory, onTurnFinished } from "../memory/inject.ts";
 import { logger } from "../observability/logger.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import type { Provider } from "../providers/types.ts";
@@ -22,9 +23,12 @@ export async function handleMessages(
   answerHeaders?: Record<string, string>,
 ): Promise<Response> {
   const started = performance.now();
-  const { body: request, text: clientBody } = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
+  const client = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
+  // The session's memory block, before the cache key and the upstream see the request.
+  const memoryTurn = { sessionId: sessionIdFor(req.headers, client.body), client: facts.client, headers: req.headers };
+  const { request, clientBody } = injectMemory(gw.memory, { request: client.body, clientBody: client.text }, memoryTurn);
   // Budgets and the prompt cache, before any upstream call; usage and cache store after.
-  const turn = new TurnOperations(gw, facts, request, sessionIdFor(req.headers, request), request.stream === true, clientBody);
+  const turn = new TurnOperations(gw, facts, request, memoryTurn.sessionId, request.stream === true, clientBody);
   const { sessionId } = turn;
   const cached = turn.admit();
   if (cached) return turn.replay(cached, answerHeaders);
@@ -66,6 +70,7 @@ export async function handleMessages(
       } catch (error) {
         logger.error("could not record turn", { request_id: requestId, error: String(error) });
       }
+      onTurnFinished(gw.memory, client.body, response, memoryTurn);
       turn.finish({ provider, model, rule: route.rule, route: outcome.route, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
     });
   };

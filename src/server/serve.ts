@@ -2,7 +2,9 @@ import { ConfigError } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { selfLoop } from "../config/self-loop.ts";
 import { Lifecycle, type Gateway } from "../gateway.ts";
+import { createMemory } from "../memory/service.ts";
 import { logger } from "../observability/logger.ts";
+import { MemoryMetrics } from "../observability/metrics/memory-metrics.ts";
 import { createOperations } from "../operations.ts";
 import { loadRoutingFile, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
 import { createRouter, type Router } from "../routing/router.ts";
@@ -35,6 +37,7 @@ export function startGateway(config: Config): RunningGateway {
   const { file, router } = loadRouting(config);
   const dbPath = databasePath(config);
   const db = openDatabase(dbPath);
+  const ops = createOperations(config, db, router, file?.prices);
   const gateway: Gateway = {
     config,
     db,
@@ -43,7 +46,8 @@ export function startGateway(config: Config): RunningGateway {
     router,
     routingFile: file,
     lifecycle: new Lifecycle(),
-    ops: createOperations(config, db, router, file?.prices),
+    ops,
+    memory: createMemory(config, db, new MemoryMetrics(ops.metrics.registry)),
   };
   const app = createApp(gateway);
   const server = Bun.serve({

@@ -101,4 +101,41 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX prompt_cache_expiry ON prompt_cache(expires_at);
     `,
   },
+  {
+    version: 4,
+    name: "long-term memory",
+    sql: `
+      -- What users told Claude Code about a project, kept across sessions (src/memory/).
+      -- scope: 'project:<dir>', 'client:<name>' (no project stated) or 'global'.
+      CREATE TABLE memories (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope TEXT NOT NULL,
+        text TEXT NOT NULL,
+        -- space-separated keywords (for near-duplicate and contradiction checks)
+        keywords TEXT NOT NULL,
+        -- 'user' (stated by the user), 'assistant' (a decision the user did not reject), 'manual'
+        source TEXT NOT NULL,
+        -- surprise score when first stored, 0..1
+        importance REAL NOT NULL,
+        -- times stated again (near-duplicates merged into this one)
+        mentions INTEGER NOT NULL DEFAULT 1,
+        -- sessions it was injected into
+        uses INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        last_used_at INTEGER
+      );
+      CREATE INDEX memories_scope ON memories(scope, updated_at);
+      -- rowid = memories.id; kept in step by the memory store.
+      CREATE VIRTUAL TABLE memories_fts USING fts5(text, tokenize = 'porter unicode61');
+      -- The block each session got at its first request, repeated byte for byte on every later one.
+      CREATE TABLE memory_sessions (
+        session_id TEXT PRIMARY KEY,
+        scope TEXT NOT NULL,
+        block TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX memory_sessions_age ON memory_sessions(created_at);
+    `,
+  },
 ];

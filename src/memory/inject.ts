@@ -1,0 +1,59 @@
+import type { Message, MessagesRequest } from "../anthropic/schema.ts";
+import { logger } from "../observability/logger.ts";
+import type { MemoryService } from "./service.ts";
+
+// The memory step of a /v1/messages turn, in two calls: `injectMemory` before the request goes
+// anywhere, `onTurnFinished` once the answer went out. The block goes after all of the client's
+// system blocks — the one place that leaves the client's own prefix (system prompt, its cache
+// breakpoints) untouched — and is the same bytes on every request of the session.
+
+export interface MemoryTurn {
+  /** The client's session; none, no memory (nothing to keep the block stable across requests). */
+  sessionId: string | undefined;
+  /** The caller (key name, else address): the default scope when no project is stated. */
+  client: string;
+  headers: Headers;
+}
+
+export interface ClientRequest {
+  request: MessagesRequest;
+  /** The body as the client sent it; dropped when the request changes (it must be re-serialized). */
+  clientBody: string | undefined;
+}
+
+function optedOut(headers: Headers): boolean {
+  return headers.get("x-lynkr-memory")?.trim().toLowerCase() === "off";
+}
+
+/** Appends the session's memory block after the client's system blocks (a string system becomes a block). */
+export function withBlock(request: MessagesRequest, block: string): MessagesRequest {
+  const memory = { type: "text" as const, text: block };
+  const system = request.system === undefined ? [] : typeof request.system === "string" ? [{ type: "text" as const, text: request.system }] : request.system;
+  return { ...request, system: [...system, memory] };
+}
+
+export function injectMemory(memory: MemoryService | undefined, input: ClientRequest, turn: MemoryTurn): ClientRequest {
+  if (!memory || !turn.sessionId || optedOut(turn.headers)) return input;
+  let block: string;
+  try {
+    block = memory.blockFor(turn.sessionId, input.request, turn.client);
+  } catch (error) {
+    // Memory is an extra: a database problem must not cost the user their turn.
+    logger.error("could not read memories", { error: String(error) });
+    return input;
+  }
+  if (block === "") return input;
+  return { request: withBlock(input.request, block), clientBody: undefined };
+}
+
+/** Learns from the finished turn, off the response path. `request` is the client's, without the block. */
+export function onTurnFinished(memory: MemoryService | undefined, request: MessagesRequest, response: Message | undefined, turn: MemoryTurn): void {
+  if (!memory || !response || optedOut(turn.headers)) return;
+  setImmediate(() => {
+    try {
+      memory.learnFrom(request, turn.client);
+    } catch (error) {
+      logger.error("could not learn from turn", { error: String(error) });
+    }
+  });
+}
