@@ -9,6 +9,7 @@ import { errorResponse } from "./error-response.ts";
 import { Health } from "./health.ts";
 import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
 import { admitting } from "./admission.ts";
+import { memoryRoutes } from "./memory-routes.ts";
 import { keyCheck } from "./middleware/auth.ts";
 import { loadCheck } from "./middleware/load-shedding.ts";
 import { observe } from "./middleware/observe.ts";
@@ -30,6 +31,7 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
   app.post("/v1/messages", turn((c) => handleMessages(gw, c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"))));
   app.post("/v1/messages/count_tokens", api((c) => handleCountTokens(gw, c.req.raw, c.get("requestId"))));
   app.get("/v1/models", api((c) => handleModels(gw, c.req.raw, c.get("requestId"))));
+  memoryRoutes(app, gw, keyed);
 
   const health = new Health(gw);
   app.get("/health/live", (c) => health.live(c));
