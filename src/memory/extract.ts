@@ -14,6 +14,9 @@ export interface Candidate {
 
 const maxStatementChars = 300;
 const maxCandidates = 8;
+/** Bounds on what one turn is read for: its new user text, and the messages before it. */
+const maxSaidChars = 20_000;
+const contextMessages = 20;
 
 /** Statements that say how things are or must be done, not questions or requests for one-off work. */
 const userStatement = [
@@ -34,12 +37,26 @@ function plainTexts(content: MessageParam["content"]): string[] {
   return content.flatMap((block: ContentBlockParam) => (block.type === "text" && typeof block.text === "string" ? [block.text] : []));
 }
 
+const tagged = /<(system-reminder|command-[a-z-]+|local-command-[a-z-]+)>/g;
+
+/** Text with tagged system blocks cut out; an unclosed one runs to the end. Linear in the text. */
+function withoutTagged(text: string): string {
+  let out = "";
+  let at = 0;
+  tagged.lastIndex = 0;
+  for (let open = tagged.exec(text); open; open = tagged.exec(text)) {
+    out += text.slice(at, open.index);
+    const end = `</${open[1] ?? ""}>`;
+    const close = text.indexOf(end, tagged.lastIndex);
+    at = close < 0 ? text.length : close + end.length;
+    tagged.lastIndex = at;
+  }
+  return out + text.slice(at);
+}
+
 /** The user's own words: reminders and other tagged system text removed. */
 export function userWords(content: MessageParam["content"]): string {
-  return plainTexts(content)
-    .map((t) => t.replace(/<(system-reminder|command-[a-z-]+|local-command-[a-z-]+)>[\s\S]*?<\/\1>/g, ""))
-    .join("\n")
-    .trim();
+  return plainTexts(content).map(withoutTagged).join("\n").trim();
 }
 
 function sentences(text: string): string[] {
@@ -67,10 +84,14 @@ export function extractCandidates(messages: readonly MessageParam[]): Candidate[
     }
   }
   const fresh = messages.slice(lastAssistant + 1).filter((m) => m.role === "user");
-  const said = fresh.map((m) => userWords(m.content)).filter((t) => t !== "").join("\n");
+  const said = fresh
+    .map((m) => userWords(m.content))
+    .filter((t) => t !== "")
+    .join("\n")
+    .slice(0, maxSaidChars);
   if (said === "") return [];
   const earlier = messages
-    .slice(0, lastAssistant + 1)
+    .slice(Math.max(0, lastAssistant - contextMessages), lastAssistant + 1)
     .filter((m) => m.role !== "system")
     .map((m) => (m.role === "user" ? userWords(m.content) : plainTexts(m.content).join("\n")))
     .join("\n")

@@ -46,9 +46,18 @@ export function injectMemory(memory: MemoryService | undefined, input: ClientReq
   return { request: withBlock(input.request, block), clientBody: undefined };
 }
 
+/**
+ * Only the user's own conversation teaches: a subagent's prompt is written by the model, and
+ * Claude Code's tool-less side calls (WebFetch, compaction) carry its instructions as user text.
+ */
+function fromTheUser(request: MessagesRequest, headers: Headers): boolean {
+  if (headers.has("x-claude-code-agent-id")) return false;
+  return !headers.has("x-claude-code-session-id") || (request.tools?.length ?? 0) > 0;
+}
+
 /** Learns from the finished turn, off the response path. `request` is the client's, without the block. */
 export function onTurnFinished(memory: MemoryService | undefined, request: MessagesRequest, response: Message | undefined, turn: MemoryTurn): void {
-  if (!memory || !response || optedOut(turn.headers)) return;
+  if (!memory || !response || optedOut(turn.headers) || !fromTheUser(request, turn.headers)) return;
   setImmediate(() => {
     try {
       memory.learnFrom(request, turn.client);
