@@ -14,6 +14,7 @@ import { MemoryStore, type LearnOutcome, type Memory } from "./store.ts";
 export type MemorySettings = Pick<Config, "MEMORY_MAX_AGE_DAYS" | "MEMORY_MAX_COUNT" | "MEMORY_DECAY_HALF_LIFE" | "MEMORY_MAX_TOKENS">;
 
 const dayMs = 86_400_000;
+const pruneEveryMs = 3_600_000;
 const blockOpen = "<lynkr-memory>\nRemembered from the user's earlier sessions in this project (a later statement in this conversation overrides these):\n";
 const blockClose = "</lynkr-memory>";
 
@@ -31,6 +32,7 @@ function firstUserWords(request: Pick<MessagesRequest, "messages">): string {
 
 export class MemoryService {
   readonly store: MemoryStore;
+  private prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     db: Database,
@@ -44,9 +46,11 @@ export class MemoryService {
    * The block of a session: made at its first request from the memories of its project (and
    * global ones), then the same bytes on every later request, whatever was learnt meanwhile.
    */
-  blockFor(sessionId: string, request: Pick<MessagesRequest, "system" | "messages">, client: string): string {
+  blockFor(sessionId: string, request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): string {
     const kept = this.store.sessionBlock(sessionId);
     if (kept !== undefined) return kept;
+    // A gateway that learns nothing new for weeks still lets old memories go before handing them out.
+    if (now - this.prunedAt >= pruneEveryMs) this.prune(now);
     const scope = scopeOf(request, client);
     const budget = this.settings.MEMORY_MAX_TOKENS - countTextTokens(blockOpen + blockClose);
     const memories = retrieve(this.store, {
@@ -56,11 +60,12 @@ export class MemoryService {
       halfLifeDays: this.settings.MEMORY_DECAY_HALF_LIFE,
       maxTokens: budget,
       clientContext: clientContext(request),
+      now,
     });
     const rendered = renderBlock(memories);
-    const block = this.store.keepSessionBlock(sessionId, scope, rendered);
+    const block = this.store.keepSessionBlock(sessionId, scope, rendered, now);
     if (block === rendered) {
-      this.store.markUsed(memories.map((m) => m.id));
+      this.store.markUsed(memories.map((m) => m.id), now);
       this.metrics?.session(memories.length, rendered === "" ? 0 : countTextTokens(rendered));
     }
     return block;
@@ -93,6 +98,7 @@ export class MemoryService {
 
   /** Applies MEMORY_MAX_AGE_DAYS and MEMORY_MAX_COUNT; returns how many memories went. */
   prune(now = Date.now()): number {
+    this.prunedAt = now;
     const pruned = this.store.prune(this.settings.MEMORY_MAX_AGE_DAYS * dayMs, this.settings.MEMORY_MAX_COUNT, now);
     this.metrics?.count("pruned", pruned);
     return pruned;

@@ -37,9 +37,9 @@ const home = tempDir("lynkr-cc-home-");
 const cli = (...args: string[]) => runCli(["memory", ...args], { SESSION_DB_PATH: `${gateway.dir}/lynkr.db` });
 
 /** Runs one session and returns the system blocks of each of its main-loop requests. */
-async function session(cwd: string, prompt: string): Promise<{ text: string; cache_control?: unknown }[][]> {
+async function session(cwd: string, prompt: string, env: Record<string, string> = {}): Promise<{ text: string; cache_control?: unknown }[][]> {
   const before = upstream.mainLoop.length;
-  const run = await runClaudeCode({ baseUrl: gateway.url, prompt, cwd, allowedTools: ["Bash"], env: { HOME: home, CLAUDE_CONFIG_DIR: join(home, ".claude") } });
+  const run = await runClaudeCode({ baseUrl: gateway.url, prompt, cwd, allowedTools: ["Bash"], env: { HOME: home, CLAUDE_CONFIG_DIR: join(home, ".claude"), ...env } });
   if (run.code !== 0) console.error(run.stdout, run.stderr);
   expect(run.code).toBe(0);
   expect(run.json?.result).toBe("Done.");
@@ -82,6 +82,10 @@ test("a preference stated in project A reaches the next session of A, in every r
 
   const other = await session(projectB, "Which package manager do I install dependencies with?");
   for (const system of other) expect(JSON.stringify(system)).not.toContain("lynkr-memory");
+
+  // Opting out from Claude Code: its custom headers carry x-lynkr-memory: off.
+  const optedOut = await session(projectA, "Which package manager do I install dependencies with?", { ANTHROPIC_CUSTOM_HEADERS: "x-lynkr-memory: off" });
+  for (const system of optedOut) expect(JSON.stringify(system)).not.toContain("lynkr-memory");
 });
 
 test("a forgotten memory is gone from the next session", async () => {

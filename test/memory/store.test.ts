@@ -79,3 +79,14 @@ test("forget removes a memory from search too", () => {
   expect(memory.forget(outcome.id)).toBe(false);
   expect(memory.store.matching([scope], ["api"], 10)).toEqual([]);
 });
+
+test("a new session never gets a memory past MEMORY_MAX_AGE_DAYS: pruning runs before handing them out", () => {
+  const { memory, counted } = service();
+  memory.add(scope, "Deploys go through the staging cluster first", 0);
+  const request = { messages: [{ role: "system" as const, content: "# Environment\n - Primary working directory: /work/a\n - Is a git repository: false\n" }] };
+  expect(memory.blockFor("s1", request, "alice", 10 * day)).toContain("staging cluster");
+  // Injected on day 10 (a use): gone 30 days later.
+  expect(memory.blockFor("s2", request, "alice", 41 * day)).toBe("");
+  expect(memory.store.list(scope)).toEqual([]);
+  expect(counted("pruned")).toBe(1);
+});
