@@ -47,7 +47,7 @@ export class MemoryService {
    * global ones), then the same bytes on every later request, whatever was learnt meanwhile.
    */
   blockFor(sessionId: string, request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): string {
-    const kept = this.store.sessionBlock(sessionId);
+    const kept = this.store.sessionBlock(client, sessionId);
     if (kept !== undefined) return kept;
     // A gateway that learns nothing new for weeks still lets old memories go before handing them out.
     if (now - this.prunedAt >= pruneEveryMs) this.prune(now);
@@ -63,7 +63,7 @@ export class MemoryService {
       now,
     });
     const rendered = renderBlock(memories);
-    const block = this.store.keepSessionBlock(sessionId, scope, rendered, now);
+    const block = this.store.keepSessionBlock(client, sessionId, scope, rendered, now);
     if (block === rendered) {
       this.store.markUsed(memories.map((m) => m.id), now);
       this.metrics?.session(memories.length, rendered === "" ? 0 : countTextTokens(rendered));

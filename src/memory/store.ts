@@ -204,13 +204,15 @@ export class MemoryStore {
     })();
   }
 
-  sessionBlock(sessionId: string): string | undefined {
-    return this.db.query<{ block: string }, [string]>("SELECT block FROM memory_sessions WHERE session_id = ?").get(sessionId)?.block;
+  sessionBlock(client: string, sessionId: string): string | undefined {
+    return this.db.query<{ block: string }, [string, string]>("SELECT block FROM memory_sessions WHERE client = ? AND session_id = ?").get(client, sessionId)?.block;
   }
 
   /** Keeps the first block a session was given; returns the one kept (another request may have won). */
-  keepSessionBlock(sessionId: string, scope: string, block: string, now = Date.now()): string {
-    this.db.query("INSERT OR IGNORE INTO memory_sessions (session_id, scope, block, created_at) VALUES (?, ?, ?, ?)").run(sessionId, scope, block, now);
-    return this.sessionBlock(sessionId) ?? block;
+  keepSessionBlock(client: string, sessionId: string, scope: string, block: string, now = Date.now()): string {
+    this.db
+      .query("INSERT OR IGNORE INTO memory_sessions (client, session_id, scope, block, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(client, sessionId, scope, block, now);
+    return this.sessionBlock(client, sessionId) ?? block;
   }
 }

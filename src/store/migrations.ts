@@ -129,12 +129,15 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       -- rowid = memories.id; kept in step by the memory store.
       CREATE VIRTUAL TABLE memories_fts USING fts5(text, tokenize = 'porter unicode61');
       -- The block each session got at its first request, repeated byte for byte on every later one.
+      -- Keyed by client too: naming another client's session id must not bring its memories.
       CREATE TABLE memory_sessions (
-        session_id TEXT PRIMARY KEY,
+        client TEXT NOT NULL,
+        session_id TEXT NOT NULL,
         scope TEXT NOT NULL,
         block TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-      );
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (client, session_id)
+      ) WITHOUT ROWID;
       CREATE INDEX memory_sessions_age ON memory_sessions(created_at);
     `,
   },

@@ -79,6 +79,9 @@ test("a session's block is made once and repeated byte for byte; new memories wa
   memory.add(scope, "The API lives in services/api");
   const later = injectMemory(memory, { request: request("Something else entirely"), clientBody: "{}" }, turn("s1"));
   expect(later.request.system).toEqual(system);
+  // Another client naming the same session gets its own block, not this one's.
+  const bob = injectMemory(memory, { request: request("Install the deps", "/work/c"), clientBody: "{}" }, { ...turn("s1"), client: "bob" });
+  expect(JSON.stringify(bob.request.system)).not.toContain("lynkr-memory");
   const next = injectMemory(memory, { request: request("Install the deps"), clientBody: "{}" }, turn("s2"));
   expect(JSON.stringify(next.request.system)).toContain("services/api");
   // Opted out, no session, or another project: the request is the client's, bytes and all.
