@@ -51,6 +51,27 @@ export function search(store: MemoryStore, options: Omit<RetrieveOptions, "maxTo
   return [...ranked.values()].sort((a, b) => b.score - a.score || b.memory.id - a.memory.id);
 }
 
+const maxContextLines = 5000;
+
+/**
+ * Whether the client's context already says a memory: its words in order, or a line of the
+ * context holding nearly all its keywords (and not many more: a long line mentions everything).
+ */
+export function alreadyStated(context: string): (text: string) => boolean {
+  const whole = normalized(context);
+  const lines = context
+    .split("\n")
+    .slice(0, maxContextLines)
+    .map((line) => keywords(line.slice(0, 1000)))
+    .filter((words) => words.length > 0);
+  return (text) => {
+    if (whole.includes(normalized(text))) return true;
+    const words = keywords(text);
+    if (words.length === 0) return false;
+    return lines.some((line) => line.length <= words.length * 3 && words.filter((w) => line.includes(w)).length / words.length >= 0.85);
+  };
+}
+
 /** The memories a session starts with, within `maxTokens` for their lines. */
 export function retrieve(store: MemoryStore, options: RetrieveOptions): Memory[] {
   const now = options.now ?? Date.now();
@@ -62,11 +83,11 @@ export function retrieve(store: MemoryStore, options: RetrieveOptions): Memory[]
     .filter((m) => !seen.has(m.id))
     .map((memory) => ({ memory, score: rank(memory, 0, options.halfLifeDays, now) }))
     .sort((a, b) => b.score - a.score || b.memory.id - a.memory.id);
-  const stated = normalized(options.clientContext ?? "");
+  const stated = alreadyStated(options.clientContext ?? "");
   const chosen: Memory[] = [];
   let tokens = 0;
   for (const { memory } of [...matched, ...rest]) {
-    if (stated.includes(normalized(memory.text))) continue;
+    if (stated(memory.text)) continue;
     const cost = countTextTokens(`- ${memory.text}\n`);
     if (tokens + cost > options.maxTokens) continue;
     tokens += cost;

@@ -61,6 +61,9 @@ test("retrieval ranks matches first, decays with age, skips what the client alre
   // Same relevance, 59 days (about six half-lives) older: the fresh one ranks first.
   expect(pick("deploys").slice(0, 2)).toEqual(["Production deploys go through argo", "Staging deploys go through helm"]);
   expect(pick("migrations", { clientContext: "CLAUDE.md: we always use pnpm,  never npm." })).not.toContain("We always use pnpm, never npm");
+  // In other words on one line of CLAUDE.md: still said; the opposite is not.
+  expect(pick("migrations", { clientContext: "# Tooling\n- Package manager: pnpm (npm is not allowed)\n" })).not.toContain("We always use pnpm, never npm");
+  expect(pick("migrations", { clientContext: "# Tooling\n- Package manager: yarn\n" })).toContain("We always use pnpm, never npm");
   const capped = pick("migrations", { maxTokens: 12 });
   expect(capped).toHaveLength(1);
   expect(countTextTokens(`- ${capped[0]}\n`)).toBeLessThanOrEqual(12);
