@@ -29,14 +29,14 @@ export interface Ranked {
 const dayMs = 86_400_000;
 const maxCandidates = 200;
 
-export function rank(memory: Memory, relevance: number, halfLifeDays: number, now: number): number {
+function rank(memory: Memory, relevance: number, halfLifeDays: number, now: number): number {
   const ageDays = Math.max(0, now - Math.max(memory.updatedAt, memory.lastUsedAt ?? 0)) / dayMs;
   const decay = 0.5 ** (ageDays / halfLifeDays);
   return (1 + relevance) * decay * (0.5 + memory.importance) * (1 + Math.log1p(memory.uses + memory.mentions - 1));
 }
 
 /** The query's words: the message's keywords, then the project folder's name parts. */
-export function queryWords(query: string, project?: string): string[] {
+function queryWords(query: string, project?: string): string[] {
   const projectWords = project ? keywords(project.split("/").slice(-2).join(" ").replace(/[-_.]/g, " ")) : [];
   return [...new Set([...keywords(query), ...projectWords])].slice(0, 64);
 }

@@ -43,7 +43,7 @@ export function projectScope(dir: string, isRepo = true): string {
   return `project:${isRepo ? gitRoot(absolute) : absolute}`;
 }
 
-export function clientScope(client: string): string {
+function clientScope(client: string): string {
   return `client:${client}`;
 }
 

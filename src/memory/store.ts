@@ -60,7 +60,7 @@ const sameWords = 0.6;
 const containedWords = 0.85;
 
 /** An FTS5 query matching any of the words (each quoted: no operator reaches FTS5). */
-export function anyOf(words: readonly string[]): string {
+function anyOf(words: readonly string[]): string {
   return words.map((w) => `"${w.replaceAll('"', "")}"`).join(" OR ");
 }
 

@@ -13,7 +13,7 @@ import { jaccard, keywords, overlap, stance, type Stance } from "./text.ts";
 // A candidate is kept at score >= 0.35. A restatement (novelty 0) still merges into its memory:
 // gating decides what is new, merging what is known again.
 
-export const surpriseWeights = { novelty: 0.3, contradiction: 0.2, specificity: 0.25, emphasis: 0.15, contextSwitch: 0.1 } as const;
+const surpriseWeights = { novelty: 0.3, contradiction: 0.2, specificity: 0.25, emphasis: 0.15, contextSwitch: 0.1 } as const;
 export const surpriseThreshold = 0.35;
 
 export interface Known {

@@ -7,7 +7,7 @@ import type { Memory } from "./store.ts";
 export const maxMemoryChars = 2000;
 const maxImportLines = 100_000;
 
-export const memoryLineSchema = z.strictObject({
+const memoryLineSchema = z.strictObject({
   id: z.number().int().optional(),
   scope: z.string().regex(/^(project:\/.*|client:.+|global)$/, { error: 'expected "project:/abs/dir", "client:NAME" or "global"' }).max(4200),
   text: z.string().trim().min(1).max(maxMemoryChars),
