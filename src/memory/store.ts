@@ -55,9 +55,13 @@ function toMemory(row: Row): Memory {
   };
 }
 
-/** Near-duplicates: nearly the same words, or one's words almost all in the other's. */
+/**
+ * Near-duplicates: nearly the same words, or one's words almost all in the other's — when it has
+ * a few ("use npm" is not a duplicate of every statement naming npm).
+ */
 const sameWords = 0.6;
 const containedWords = 0.85;
+const minContained = 3;
 
 /** An FTS5 query matching any of the words (each quoted: no operator reaches FTS5). */
 function anyOf(words: readonly string[]): string {
@@ -102,7 +106,9 @@ export class MemoryStore {
       const own = stance(text);
       const contradicted = existing.filter((k) => contradicts(own, k.stance)).map((k) => k.row.id);
       if (contradicted.length === 0) {
-        const twin = existing.find((k) => jaccard(words, k.keywords) >= sameWords || overlap(words, k.keywords) >= containedWords);
+        const twin = existing.find(
+          (k) => jaccard(words, k.keywords) >= sameWords || (Math.min(words.length, k.keywords.length) >= minContained && overlap(words, k.keywords) >= containedWords),
+        );
         if (twin) {
           this.db
             .query("UPDATE memories SET text = ?, keywords = ?, mentions = mentions + 1, updated_at = ?, importance = MAX(importance, ?) WHERE id = ?")

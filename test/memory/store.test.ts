@@ -42,6 +42,13 @@ test("near-duplicates merge: the newer wording wins and mentions add up", () => 
   expect(counted("merged")).toBe(1);
 });
 
+test("a short memory is not swallowed by a longer statement that merely names the same tool", () => {
+  const { memory } = service();
+  memory.add(scope, "Use npm");
+  memory.add(scope, "npm scripts live in package.json under scripts");
+  expect(memory.store.list(scope)).toHaveLength(2);
+});
+
 test("memories stay in their scope", () => {
   const { memory } = service();
   memory.add(scope, "The API lives in services/api");
