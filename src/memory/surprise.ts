@@ -10,6 +10,9 @@ import { jaccard, keywords, overlap, stance, type Stance } from "./text.ts";
 //   emphasis        0.15  always/never/must/important/remember, "!", words in capitals
 //   context switch  0.10  1 - overlap with the conversation before the statement
 //
+// Lynkr's code weighs them 0.30 / 0.40 / 0.15 / 0.10 / 0.05. Here a contradiction replaces the
+// memory it contradicts whatever its score, so its weight only lifts borderline statements, and
+// specificity gains: a path, file or tool name is what makes a statement worth keeping.
 // A candidate is kept at score >= 0.35. A restatement (novelty 0) still merges into its memory:
 // gating decides what is new, merging what is known again.
 
