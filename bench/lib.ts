@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/load.ts";
 import { configureLogger } from "../src/observability/logger.ts";
-import { startGateway } from "../src/server/serve.ts";
+import { startGateway } from "../src/app.ts";
 import { anthropicSse, wireDir } from "../test/helpers/fake-upstream.ts";
 import { spawnLynkrInTempDir } from "../test/helpers/lynkr-process.ts";
 import { turnEvents, turnMessage } from "../test/helpers/scripted-anthropic.ts";

@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { selfLoop, type Upstream } from "../config/self-loop.ts";
-import { loadRoutingFile, routingFilePath, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
+import { loadRoutingFile, routingFilePath, type RoutingFile } from "../config/routing-file.ts";
+import { upstreamsOf } from "../routing/upstreams.ts";
 import { createRouter } from "../routing/router.ts";
 import { checkClaudeCodeBaseUrl, checkDatabase, checkPort } from "./checks.ts";
 import { checkProvider } from "./providers.ts";

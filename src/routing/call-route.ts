@@ -1,5 +1,6 @@
 import { AnthropicError, ApiError, OverloadedError } from "../anthropic/errors.ts";
 import type { MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
+import { toAnthropicError } from "../anthropic/to-anthropic-error.ts";
 import { logger } from "../observability/logger.ts";
 import { ClientAbortedError } from "../providers/http.ts";
 import type { CallContext, Provider, UpstreamStream } from "../providers/types.ts";
@@ -7,15 +8,25 @@ import type { CircuitBreaker } from "./circuit-breaker.ts";
 import { classifyFailure, retryDelayMs, type Failure } from "./failure.ts";
 import type { Route, Router } from "./router.ts";
 
-export interface Answer {
-  provider: Provider;
+/**
+ * What routing did for one request: which provider answered (or was routed to, when none did),
+ * the model asked of it, the rule, why (the decision and any fallback on the way) and how many
+ * calls it took. Facts, not headers: the server renders them as x-lynkr-*.
+ */
+export interface RouteFacts {
+  provider: Pick<Provider, "name" | "kind">;
   /** The model that was asked for: the rule's, else the provider's own (undefined: the client's). */
   model: string | undefined;
+  rule: Route["rule"];
+  why: string;
+  attempts: number;
+}
+
+export interface Answer {
+  route: RouteFacts;
   upstream: UpstreamStream;
   events: AsyncIterator<StreamEvent>;
   first: StreamEvent;
-  /** The routing decision and any fallback on the way, for logs and the x-lynkr-route header. */
-  route: string;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -41,25 +52,14 @@ function circuitOpenError(provider: string, breaker: CircuitBreaker): AnthropicE
   });
 }
 
-/** Header values must be visible ASCII; a client's model name (in a route, say) may not be. */
-export function headerValue(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, "?");
-}
-
-/** A failure of a routed call: it says how it was routed (x-lynkr-route), like an answer does. */
+/** A failure of a routed call (any: unexpected ones too): it carries how it was routed, like an answer does. */
 export class RoutedError extends AnthropicError {
   constructor(
     error: AnthropicError,
-    /** The routing decision and any fallback on the way, for logs. */
-    readonly route: string,
+    readonly route: RouteFacts,
   ) {
-    const headers = { ...error.headers, "x-lynkr-route": headerValue(route) };
-    super(error.type, error.message, { status: error.status, headers, cause: error.cause });
+    super(error.type, error.message, { status: error.status, headers: error.headers, cause: error.cause });
   }
-}
-
-function withRoute(error: unknown, route: string): unknown {
-  return error instanceof AnthropicError ? new RoutedError(error, route) : error;
 }
 
 /** After the first byte nothing can fail over, but a broken stream still counts against the provider. */
@@ -95,8 +95,15 @@ export async function callRoute(router: Router, route: Route, request: MessagesR
   const needsTools = (request.tools?.length ?? 0) > 0 && request.tool_choice?.type !== "none";
   const detours: string[] = [];
   const routeSoFar = () => [route.reason, ...detours].join("; ");
-  let lastError: unknown = new ApiError("no provider is configured for this request");
   let attempts = 0;
+  // Counted against where the request was routed when no provider answered.
+  const routed = route.chain[0];
+  const failed = (error: unknown): RoutedError => {
+    const provider = routed?.provider ?? router.primary;
+    const facts = { provider, model: routed?.model ?? provider.model, rule: route.rule, why: routeSoFar(), attempts };
+    return new RoutedError(toAnthropicError(error, ctx.requestId), facts);
+  };
+  let lastError: unknown = new ApiError("no provider is configured for this request");
 
   for (const [i, target] of route.chain.entries()) {
     const { provider } = target;
@@ -127,23 +134,21 @@ export async function callRoute(router: Router, route: Route, request: MessagesR
         const model = target.model ?? provider.model;
         router.events.emit("answered", { requestId: ctx.requestId, provider: provider.name, model, attempts, fellBack: detours.length > 0 });
         return {
-          provider,
-          model,
+          route: { provider, model, rule: route.rule, why: routeSoFar(), attempts },
           upstream,
           events: watched(events, breaker, ctx.signal),
           first: first.value,
-          route: routeSoFar(),
         };
       } catch (error) {
         if (ctx.signal.aborted) {
           breaker.release();
-          throw new ClientAbortedError();
+          throw failed(new ClientAbortedError());
         }
         const classified = classifyFailure(error);
         if (!classified.providerFault) {
           breaker.release();
           // The request's own fault (400, 401, 404…): the same answer would come from anywhere.
-          if (!classified.passOver || !next) throw withRoute(error, routeSoFar());
+          if (!classified.passOver || !next) throw failed(error);
           lastError = error;
           failure = classified;
           break;
@@ -186,5 +191,5 @@ export async function callRoute(router: Router, route: Route, request: MessagesR
       logger.warn(`provider ${note}; answering with ${next.provider.name}`, { request_id: ctx.requestId });
     }
   }
-  throw withRoute(lastError, routeSoFar());
+  throw failed(lastError);
 }

@@ -4,9 +4,10 @@ import type { Config } from "../config/schema.ts";
 import { effectiveFallback, isProviderConfigured } from "../config/sections/routing.ts";
 import { countIfNear } from "../optimize/tokens.ts";
 import { createProvider } from "../providers/registry.ts";
-import type { Provider } from "../providers/types.ts";
+import type { CallContext, Provider } from "../providers/types.ts";
 import { CircuitBreaker, type BreakerSettings } from "./circuit-breaker.ts";
-import { loadRoutingFile, type RoutingFile, type TargetRef } from "./config-file.ts";
+import { callRoute, type Answer } from "./call-route.ts";
+import { loadRoutingFile, type RoutingFile, type TargetRef } from "../config/routing-file.ts";
 import { RoutingEvents, type CircuitState, type RouteRule } from "./events.ts";
 import type { RetrySettings } from "./failure.ts";
 
@@ -53,6 +54,11 @@ export interface Router {
   circuits(): ProviderCircuit[];
   /** `bodyBytes`: the client's body size, where known (else the request is serialized to measure it). */
   route(request: MessagesRequest, bodyBytes?: number): Route;
+  /**
+   * Routes the request and calls its chain until a provider produced the first event (see
+   * call-route.ts). A failure is a RoutedError carrying the route facts.
+   */
+  call(request: MessagesRequest, ctx: CallContext & { bodyBytes?: number }): Promise<Answer>;
 }
 
 /** Thinking asked for explicitly: a budget, or adaptive thinking at high effort. */
@@ -176,7 +182,7 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
   ];
   const providers = new Set<Provider>([primary, ...reachable.map(providerFor)]);
 
-  return {
+  const router: Router = {
     primary,
     providers: [...providers],
     events,
@@ -199,5 +205,7 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
       }
       return { chain, rule: decision.rule, reason: decision.reason };
     },
+    call: (request, ctx) => callRoute(router, router.route(request, ctx.bodyBytes), request, ctx),
   };
+  return router;
 }

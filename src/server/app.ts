@@ -1,44 +1,66 @@
 import { type Context, Hono } from "hono";
 import { NotFoundError } from "../anthropic/errors.ts";
-import type { Gateway } from "../gateway.ts";
-import { handleCountTokens } from "../pipeline/count-tokens.ts";
-import { handleMessages } from "../pipeline/messages.ts";
-import { handleModels } from "../pipeline/models.ts";
+import { countTokensRequestSchema } from "../anthropic/schema.ts";
+import { countTokens } from "../pipeline/count-tokens.ts";
+import { listModels } from "../pipeline/models.ts";
+import { admitting } from "./admission.ts";
+import { callContext } from "./call-context.ts";
 import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error-response.ts";
 import { Health } from "./health.ts";
-import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
-import { admitting } from "./admission.ts";
 import { memoryRoutes } from "./memory-routes.ts";
+import { messagesRoute } from "./messages-route.ts";
+import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
 import { keyCheck } from "./middleware/auth.ts";
 import { loadCheck } from "./middleware/load-shedding.ts";
 import { observe } from "./middleware/observe.ts";
 import { rateLimitCheck } from "./middleware/rate-limit.ts";
+import type { ServerParts } from "./parts.ts";
+import { readJsonBody } from "./read-body.ts";
 
-export function createApp(gw: Gateway): Hono<AppEnv> {
+export function createApp(parts: ServerParts): Hono<AppEnv> {
+  const { settings, router } = parts;
   const app = new Hono<AppEnv>();
 
-  // Operations (src/operations.ts): request id, log and metrics for every request; each API route
-  // then checks its caller's key, the load and (for messages) the caller's rate limit first.
-  app.use(observe(gw.ops.metrics, gw.ops.redactor));
-  const keys = gw.config.LYNKR_API_KEYS ? [keyCheck(gw.config.LYNKR_API_KEYS)] : [];
-  const load = gw.config.LOAD_SHEDDING_ENABLED ? [loadCheck(gw.config, gw.lifecycle, gw.ops.memory)] : [];
-  const rate = gw.ops.limiter.active ? [rateLimitCheck(gw.ops.limiter)] : [];
+  // Request id, log and metrics for every request; each API route then checks its caller's key,
+  // the load and (for messages) the caller's rate limit first.
+  app.use(observe(parts.metrics, parts.redactor));
+  const keys = settings.LYNKR_API_KEYS ? [keyCheck(settings.LYNKR_API_KEYS)] : [];
+  const load = settings.LOAD_SHEDDING_ENABLED ? [loadCheck(settings, parts.lifecycle, parts.memoryMonitor)] : [];
+  const rate = parts.limiter.active ? [rateLimitCheck(parts.limiter)] : [];
   const turn = admitting([...keys, ...load, ...rate]);
   const api = admitting([...keys, ...load]);
   const keyed = admitting(keys);
 
-  app.post("/v1/messages", turn((c) => handleMessages(gw, c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"))));
-  app.post("/v1/messages/count_tokens", api((c) => handleCountTokens(gw, c.req.raw, c.get("requestId"))));
-  app.get("/v1/models", api((c) => handleModels(gw, c.req.raw, c.get("requestId"))));
-  memoryRoutes(app, gw, keyed);
+  const messages = messagesRoute(parts.pipeline, parts.lifecycle, settings);
+  app.post("/v1/messages", turn((c) => messages(c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"))));
+  app.post(
+    "/v1/messages/count_tokens",
+    api(async (c) => {
+      const requestId = c.get("requestId");
+      const { body, text } = await readJsonBody(c.req.raw, countTokensRequestSchema, settings.MAX_REQUEST_BODY_BYTES);
+      const { count, estimated } = await countTokens(router.primary, body, callContext(c.req.raw, requestId, { clientBody: text }));
+      const headers: Record<string, string> = { "content-type": "application/json", "request-id": requestId };
+      if (estimated) headers["x-lynkr-token-count"] = "estimated";
+      return new Response(JSON.stringify(count), { headers });
+    }),
+  );
+  app.get(
+    "/v1/models",
+    api(async (c) => {
+      const requestId = c.get("requestId");
+      const list = await listModels(router.providers, callContext(c.req.raw, requestId));
+      return new Response(JSON.stringify(list), { headers: { "content-type": "application/json", "request-id": requestId } });
+    }),
+  );
+  memoryRoutes(app, parts, keyed);
 
-  const health = new Health(gw);
+  const health = new Health(parts);
   app.get("/health/live", (c) => health.live(c));
   app.get("/health/ready", (c) => health.ready(c));
-  app.get("/metrics/prometheus", keyed((c) => prometheusMetrics(gw, c)));
-  app.get("/metrics/observability", keyed((c) => observabilityMetrics(gw, c)));
-  app.get("/metrics/circuit-breakers", keyed((c) => circuitBreakerMetrics(gw, c)));
+  app.get("/metrics/prometheus", keyed((c) => prometheusMetrics(parts, c)));
+  app.get("/metrics/observability", keyed((c) => observabilityMetrics(parts, c)));
+  app.get("/metrics/circuit-breakers", keyed((c) => circuitBreakerMetrics(parts, c)));
 
   const noRoute = (c: Context<AppEnv>) =>
     errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId"));

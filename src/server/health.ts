@@ -1,10 +1,9 @@
 import type { Context } from "hono";
-import type { Gateway } from "../gateway.ts";
 import type { Upstream } from "../config/self-loop.ts";
 import { checkProvider } from "../doctor/providers.ts";
-import { upstreamsOf } from "../routing/config-file.ts";
 import { isDatabaseReachable } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";
+import type { ServerParts } from "./parts.ts";
 import { memoryPressure } from "./middleware/load-shedding.ts";
 
 // Probes. Liveness: the process answers. Readiness: the database answers, the gateway is not
@@ -23,7 +22,7 @@ export class Health {
   private deep: { at: number; results: Promise<ProviderHealth[]> } | undefined;
   private targets: Upstream[] | undefined;
 
-  constructor(private readonly gw: Gateway) {}
+  constructor(private readonly gw: ServerParts) {}
 
   live(c: Context<AppEnv>): Response {
     return c.json({ status: "ok" });
@@ -31,8 +30,8 @@ export class Health {
 
   async ready(c: Context<AppEnv>): Promise<Response> {
     const { gw } = this;
-    const memory = gw.ops.memory.current;
-    const pressure = memoryPressure(gw.config, memory);
+    const memory = gw.memoryMonitor.current;
+    const pressure = memoryPressure(gw.settings, memory);
     const checks: Record<string, string> = {
       database: isDatabaseReachable(gw.db) ? "ok" : "unreachable",
       shutdown: gw.lifecycle.shuttingDown ? "draining" : "ok",
@@ -61,7 +60,7 @@ export class Health {
 
   private providers(): Promise<ProviderHealth[]> {
     const now = Date.now();
-    if (this.deep && now - this.deep.at < this.gw.config.HEALTH_DEEP_CACHE_MS) return this.deep.results;
+    if (this.deep && now - this.deep.at < this.gw.settings.HEALTH_DEEP_CACHE_MS) return this.deep.results;
     const results = this.check();
     this.deep = { at: now, results };
     return results;
@@ -70,7 +69,7 @@ export class Health {
   private async check(): Promise<ProviderHealth[]> {
     const { gw } = this;
     // The providers the running router was built with, from the file as read at start-up.
-    this.targets ??= upstreamsOf(gw.router.providers, gw.config, gw.routingFile);
+    this.targets ??= gw.upstreams();
     return Promise.all(
       this.targets.map(async (target) => {
         const results = await checkProvider(target, 5_000);
@@ -78,7 +77,7 @@ export class Health {
         return {
           name: target.name,
           ok: failed === undefined,
-          detail: gw.ops.redactor.redact((failed ?? results[0])?.detail ?? ""),
+          detail: gw.redactor.redact((failed ?? results[0])?.detail ?? ""),
           circuit: gw.router.breakerFor(target.name).state,
         };
       }),

@@ -1,13 +1,13 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { InvalidRequestError, NotFoundError, RequestTooLargeError } from "../anthropic/errors.ts";
-import type { Gateway } from "../gateway.ts";
 import { exportMemories, importMemories, scopeFor, searchMemories } from "../memory/manage.ts";
 import type { MemoryService } from "../memory/service.ts";
 import { ImportError, maxMemoryChars } from "../memory/transfer.ts";
-import { readJsonBody } from "../pipeline/read-body.ts";
+import { readJsonBody } from "./read-body.ts";
 import type { admitting } from "./admission.ts";
 import type { AppEnv } from "./context.ts";
+import type { ServerParts } from "./parts.ts";
 
 // /v1/memory: the memories `lynkr memory` manages, over HTTP (behind the client keys when set).
 // Projects are named by folder (`?project=/abs/dir`), as Claude Code states them.
@@ -20,7 +20,7 @@ const addSchema = z.strictObject({
 
 const maxImportBytes = 16 * 1024 * 1024;
 
-function memoryOf(gw: Gateway): MemoryService {
+function memoryOf(gw: Pick<ServerParts, "memory">): MemoryService {
   if (!gw.memory) throw new NotFoundError("memory is off on this gateway (MEMORY_ENABLED=false)");
   return gw.memory;
 }
@@ -32,13 +32,13 @@ function projectParam(c: Context<AppEnv>): string | undefined {
   return scopeFor({ project }, "/");
 }
 
-export function memoryRoutes(app: Hono<AppEnv>, gw: Gateway, guard: ReturnType<typeof admitting>): void {
+export function memoryRoutes(app: Hono<AppEnv>, gw: Pick<ServerParts, "memory" | "settings">, guard: ReturnType<typeof admitting>): void {
   app.get("/v1/memory", guard((c) => c.json({ data: memoryOf(gw).store.list(projectParam(c)) })));
 
   app.get("/v1/memory/search", guard((c) => {
     const query = c.req.query("q")?.trim() ?? "";
     if (query === "" || query.length > 4000) throw new InvalidRequestError("q: expected a search text of 1 to 4000 characters");
-    return c.json({ data: searchMemories(memoryOf(gw), query, projectParam(c), gw.config.MEMORY_DECAY_HALF_LIFE) });
+    return c.json({ data: searchMemories(memoryOf(gw), query, projectParam(c), gw.settings.MEMORY_DECAY_HALF_LIFE) });
   }));
 
   app.post("/v1/memory", guard(async (c) => {

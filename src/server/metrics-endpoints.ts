@@ -1,25 +1,25 @@
 import type { Context } from "hono";
-import type { Gateway } from "../gateway.ts";
 import { prometheusContentType, toPrometheus } from "../observability/metrics/prometheus.ts";
 import type { AppEnv } from "./context.ts";
+import type { ServerParts } from "./parts.ts";
 
 // GET /metrics/prometheus, /metrics/observability and /metrics/circuit-breakers.
 
-export function prometheusMetrics(gw: Gateway, c: Context<AppEnv>): Response {
-  gw.ops.metrics.refreshGauges(gw.lifecycle.active, gw.ops.memory.sample(), gw.router.circuits());
-  return c.body(toPrometheus(gw.ops.metrics.registry), 200, { "content-type": prometheusContentType });
+export function prometheusMetrics(parts: ServerParts, c: Context<AppEnv>): Response {
+  parts.metrics.refreshGauges(parts.lifecycle.active, parts.memoryMonitor.sample(), parts.router.circuits());
+  return c.body(toPrometheus(parts.metrics.registry), 200, { "content-type": prometheusContentType });
 }
 
-export function observabilityMetrics(gw: Gateway, c: Context<AppEnv>): Response {
-  const memory = gw.ops.memory.sample();
+export function observabilityMetrics(parts: ServerParts, c: Context<AppEnv>): Response {
+  const memory = parts.memoryMonitor.sample();
   return c.json({
-    ...gw.ops.metrics.snapshot(),
-    active_requests: gw.lifecycle.active,
+    ...parts.metrics.snapshot(),
+    active_requests: parts.lifecycle.active,
     memory: { rss_bytes: memory.rssBytes, heap_used_bytes: memory.heapUsedBytes },
-    circuit_breakers: gw.router.circuits(),
+    circuit_breakers: parts.router.circuits(),
   });
 }
 
-export function circuitBreakerMetrics(gw: Gateway, c: Context<AppEnv>): Response {
-  return c.json({ circuit_breakers: gw.router.circuits() });
+export function circuitBreakerMetrics(parts: ServerParts, c: Context<AppEnv>): Response {
+  return c.json({ circuit_breakers: parts.router.circuits() });
 }

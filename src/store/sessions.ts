@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { Message, MessageParam } from "../anthropic/schema.ts";
+import type { WriteBatch } from "./write-batch.ts";
 
 export interface TurnRecord {
   sessionId: string;
@@ -47,7 +48,11 @@ export class SessionStore {
   private readonly saveThread;
   private readonly insertTurn;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    /** Where records wait for the next flush; without one, each is written at once. */
+    private readonly batch?: WriteBatch,
+  ) {
     this.upsertSession = db.query(
       `INSERT INTO sessions (id, created_at, updated_at, turn_count) VALUES ($id, $now, $now, 1)
        ON CONFLICT(id) DO UPDATE SET updated_at = $now, turn_count = turn_count + 1`,
@@ -73,40 +78,43 @@ export class SessionStore {
    * stored history is still a prefix of this request's, the turn keeps what follows it.
    */
   record(turn: TurnRecord): void {
+    const now = Date.now();
+    if (this.batch) this.batch.add(() => this.write(turn, now));
+    else this.db.transaction(() => this.write(turn, now))();
+  }
+
+  private write(turn: TurnRecord, now: number): void {
     const messages = turn.messages;
     const hashes = messageHashes(messages);
     const root = hashes[0] ?? "empty";
-    const now = Date.now();
-    this.db.transaction(() => {
-      this.upsertSession.run({ id: turn.sessionId, now });
-      const thread = this.findThread.get({ session: turn.sessionId, root });
-      let offset = 0;
-      if (thread && thread.history_len <= messages.length && prefixHash(hashes, thread.history_len) === thread.history_hash) {
-        offset = thread.history_len;
-      }
-      this.saveThread.run({ session: turn.sessionId, root, len: messages.length, hash: prefixHash(hashes, messages.length) });
-      const usage = turn.response?.usage;
-      this.insertTurn.run({
-        session: turn.sessionId,
-        requestId: turn.requestId,
-        now,
-        provider: turn.provider,
-        model: turn.model ?? null,
-        requestedModel: turn.requestedModel,
-        stream: turn.stream ? 1 : 0,
-        status: turn.status,
-        latency: turn.latencyMs,
-        firstByte: turn.firstByteMs ?? null,
-        input: usage?.input_tokens ?? null,
-        output: usage?.output_tokens ?? null,
-        cacheRead: usage?.cache_read_input_tokens ?? null,
-        cacheCreation: usage?.cache_creation_input_tokens ?? null,
-        stopReason: turn.response?.stop_reason ?? null,
-        newMessages: JSON.stringify(messages.slice(offset)),
-        offset,
-        response: turn.response ? JSON.stringify(turn.response) : null,
-        error: turn.error ? JSON.stringify(turn.error) : null,
-      });
-    })();
+    this.upsertSession.run({ id: turn.sessionId, now });
+    const thread = this.findThread.get({ session: turn.sessionId, root });
+    let offset = 0;
+    if (thread && thread.history_len <= messages.length && prefixHash(hashes, thread.history_len) === thread.history_hash) {
+      offset = thread.history_len;
+    }
+    this.saveThread.run({ session: turn.sessionId, root, len: messages.length, hash: prefixHash(hashes, messages.length) });
+    const usage = turn.response?.usage;
+    this.insertTurn.run({
+      session: turn.sessionId,
+      requestId: turn.requestId,
+      now,
+      provider: turn.provider,
+      model: turn.model ?? null,
+      requestedModel: turn.requestedModel,
+      stream: turn.stream ? 1 : 0,
+      status: turn.status,
+      latency: turn.latencyMs,
+      firstByte: turn.firstByteMs ?? null,
+      input: usage?.input_tokens ?? null,
+      output: usage?.output_tokens ?? null,
+      cacheRead: usage?.cache_read_input_tokens ?? null,
+      cacheCreation: usage?.cache_creation_input_tokens ?? null,
+      stopReason: turn.response?.stop_reason ?? null,
+      newMessages: JSON.stringify(messages.slice(offset)),
+      offset,
+      response: turn.response ? JSON.stringify(turn.response) : null,
+      error: turn.error ? JSON.stringify(turn.error) : null,
+    });
   }
 }

@@ -1,22 +1,9 @@
-import { z } from "zod";
+import type { Price, PriceTable } from "../config/sections/prices.ts";
 
 // List prices in US dollars per million tokens. A model matches the longest entry its name starts
 // with, after any `vendor/` prefix (OpenRouter) or `<platform>-` prefix (Databricks endpoints).
 // Local runtimes cost nothing; a model found nowhere has no price and no cost (it is not counted
 // against money budgets, and logs show it as unpriced).
-
-export const priceSchema = z.strictObject({
-  input: z.number().min(0),
-  output: z.number().min(0),
-  /** Prompt-cache reads; defaults to the input price. */
-  cacheRead: z.number().min(0).optional(),
-  /** Prompt-cache writes; defaults to the input price. */
-  cacheWrite: z.number().min(0).optional(),
-});
-export type Price = z.infer<typeof priceSchema>;
-
-export const priceTableSchema = z.record(z.string().min(1), priceSchema);
-export type PriceTable = z.infer<typeof priceTableSchema>;
 
 const anthropic = (input: number, output: number): Price => ({ input, output, cacheRead: input / 10, cacheWrite: input * 1.25 });
 const openai = (input: number, output: number, cacheRead: number): Price => ({ input, output, cacheRead, cacheWrite: input });

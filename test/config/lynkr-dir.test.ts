@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { userEnvFile } from "../../src/config/load.ts";
 import { envSchema } from "../../src/config/schema.ts";
-import { routingFilePath } from "../../src/routing/config-file.ts";
+import { routingFilePath } from "../../src/config/routing-file.ts";
 import { databasePath } from "../../src/store/db.ts";
 import { tempDir } from "../helpers/gateway.ts";
 

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
 import { runDoctor } from "../../src/doctor/run.ts";
-import { loadRouting } from "../../src/server/serve.ts";
+import { loadRouting } from "../../src/app.ts";
 import { runCli, tempDir } from "../helpers/gateway.ts";
 import { refusedUrl } from "../helpers/ports.ts";
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { configureLogger } from "../../src/observability/logger.ts";
-import { startGateway, type RunningGateway } from "../../src/server/serve.ts";
+import { startGateway, type RunningGateway } from "../../src/app.ts";
 import { lynkrFromSource } from "./lynkr-process.ts";
 import { run, type RunResult } from "./run.ts";
 

@@ -5,7 +5,6 @@ import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { refusedUrl } from "../helpers/ports.ts";
-import { createApp } from "../../src/server/app.ts";
 
 let upstream: FakeUpstream;
 
@@ -87,7 +86,7 @@ test("deep=true checks the providers the gateway started with, whatever the rout
 
 test("ready turns 503 the moment shutdown begins, while an in-flight stream is still finishing", async () => {
   const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url });
-  const app = createApp(gateway.gateway);
+  const app = gateway.gateway.http;
   const stream = await fetch(`${gateway.url}/v1/messages`, {
     method: "POST",
     headers: { "content-type": "application/json" },

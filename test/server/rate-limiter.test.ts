@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { RateLimitError } from "../../src/anthropic/errors.ts";
-import { RateLimiter } from "../../src/server/rate-limiter.ts";
+import { RateLimiter } from "../../src/usage/rate-limiter.ts";
 
 test("buckets refill continuously and say when to come back", () => {
   let now = 1_000_000;

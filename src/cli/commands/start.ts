@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { ConfigError, loadConfig, resolveEnvFile } from "../../config/load.ts";
 import { configureLogger } from "../../observability/logger.ts";
 import { credentialsWarning, exposureProblem } from "../../server/middleware/auth.ts";
-import { startGateway } from "../../server/serve.ts";
+import { startGateway } from "../../app.ts";
 
 export const startCommand = defineCommand({
   meta: { name: "start", description: "Serve Anthropic's Messages API on top of the configured provider" },

@@ -1,4 +1,3 @@
-import type { RoutingEvents } from "../../routing/events.ts";
 import type { RequestFacts } from "../request-facts.ts";
 import type { MemorySample } from "../memory.ts";
 import { percentiles, Registry, type Counter, type Gauge, type Histogram, type HistogramValue } from "./registry.ts";
@@ -58,11 +57,21 @@ export class GatewayMetrics {
   }
 
   /** Counts what routing does, from its events. */
-  observeRouting(events: RoutingEvents): void {
-    events.on("decision", (e) => this.decisions.inc({ rule: e.rule }));
-    events.on("fallback", (e) => this.fallbacks.inc({ from: e.from, to: e.to ?? "none", reason: e.reason }));
-    events.on("retry", (e) => this.retries.inc({ provider: e.provider, reason: e.reason }));
-    events.on("circuit", (e) => this.circuitChanges.inc({ provider: e.provider, to: e.to }));
+  // What routing did; the composition root subscribes these to routing's events.
+  countDecision(rule: string): void {
+    this.decisions.inc({ rule });
+  }
+
+  countFallback(from: string, to: string | undefined, reason: string): void {
+    this.fallbacks.inc({ from, to: to ?? "none", reason });
+  }
+
+  countRetry(provider: string, reason: string): void {
+    this.retries.inc({ provider, reason });
+  }
+
+  countCircuitChange(provider: string, to: string): void {
+    this.circuitChanges.inc({ provider, to });
   }
 
   /** Point-in-time values, set just before a scrape. */

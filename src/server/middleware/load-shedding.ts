@@ -1,6 +1,6 @@
 import { OverloadedError } from "../../anthropic/errors.ts";
 import type { Config } from "../../config/schema.ts";
-import type { Lifecycle } from "../../gateway.ts";
+import type { Lifecycle } from "../lifecycle.ts";
 import type { MemoryMonitor, MemorySample } from "../../observability/memory.ts";
 import type { AdmissionCheck } from "../admission.ts";
 

@@ -1,4 +1,4 @@
-import type { RateLimiter } from "../rate-limiter.ts";
+import type { RateLimiter } from "../../usage/rate-limiter.ts";
 import type { AdmissionCheck } from "../admission.ts";
 
 /** Takes a turn from the client's allowance; its answer carries anthropic-ratelimit-* headers. */

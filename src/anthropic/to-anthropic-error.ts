@@ -1,4 +1,4 @@
-import { AnthropicError, ApiError } from "../anthropic/errors.ts";
+import { AnthropicError, ApiError } from "./errors.ts";
 import { logger } from "../observability/logger.ts";
 
 /** Any thrown value as an AnthropicError; unexpected ones are logged and reported without internals. */

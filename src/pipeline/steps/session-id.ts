@@ -1,4 +1,4 @@
-import type { MessagesRequest } from "../anthropic/schema.ts";
+import type { MessagesRequest } from "../../anthropic/schema.ts";
 
 // Claude Code sends `metadata.user_id` as a JSON string ({"device_id":…,"session_id":…});
 // older versions used "user_<hash>_account_<uuid>_session_<uuid>".

@@ -1,14 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../config/load.ts";
-import { lynkrDir, userHome } from "../config/lynkr-dir.ts";
-import { isProviderName, providerNames, type ProviderName } from "../config/provider-names.ts";
-import { missingProviderVariables } from "../config/provider-settings.ts";
-import { envShape, type Config } from "../config/schema.ts";
-import type { Upstream } from "../config/self-loop.ts";
-import type { Provider } from "../providers/types.ts";
-import { priceTableSchema, type PriceTable } from "../usage/prices.ts";
+import { ConfigError } from "./load.ts";
+import { lynkrDir, userHome } from "./lynkr-dir.ts";
+import { isProviderName, providerNames, type ProviderName } from "./provider-names.ts";
+import { missingProviderVariables } from "./provider-settings.ts";
+import { envShape, type Config } from "./schema.ts";
+import { priceTableSchema, type PriceTable } from "./sections/prices.ts";
 
 // The LYNKR_CONFIG file: named provider instances and the rules claude-code-router users know
 // (background model, thinking, long context, default), validated with every problem named by
@@ -182,11 +180,4 @@ export function loadRoutingFile(config: Config): RoutingFile | undefined {
     ...(parsed.data.fallback ? { fallback: parsed.data.fallback } : {}),
     ...(parsed.data.prices ? { prices: parsed.data.prices } : {}),
   };
-}
-
-/** Each built provider with the settings it was built from: a named instance's own, else the environment's. */
-export function upstreamsOf(providers: readonly Provider[], config: Config, file: RoutingFile | undefined): Upstream[] {
-  return providers.flatMap(({ name, kind, endpoint }) =>
-    isProviderName(kind) ? [{ name, kind, endpoint, config: file?.instances.get(name)?.config ?? config }] : [],
-  );
 }

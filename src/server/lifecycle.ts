@@ -1,11 +1,3 @@
-import type { Database } from "bun:sqlite";
-import type { Config } from "./config/schema.ts";
-import type { MemoryService } from "./memory/service.ts";
-import type { Operations } from "./operations.ts";
-import type { RoutingFile } from "./routing/config-file.ts";
-import type { Router } from "./routing/router.ts";
-import type { SessionStore } from "./store/sessions.ts";
-
 /** Tracks in-flight requests so shutdown can wait for them and readiness can report draining. */
 export class Lifecycle {
   shuttingDown = false;
@@ -40,20 +32,4 @@ export class Lifecycle {
     clearTimeout(timer);
     return finished;
   }
-}
-
-/** What every request handler needs; built once at start-up. */
-export interface Gateway {
-  config: Config;
-  db: Database;
-  dbPath: string;
-  sessions: SessionStore;
-  router: Router;
-  /** The LYNKR_CONFIG file as read at start-up (the router and prices were built from it). */
-  routingFile: RoutingFile | undefined;
-  lifecycle: Lifecycle;
-  /** Metrics, limits, usage and budgets, prompt cache (src/operations.ts). */
-  ops: Operations;
-  /** Long-term memory per project (src/memory/); undefined when MEMORY_ENABLED=false. */
-  memory: MemoryService | undefined;
 }

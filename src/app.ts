@@ -1,0 +1,165 @@
+import type { Database } from "bun:sqlite";
+import type { Hono } from "hono";
+import { PromptCache } from "./cache/prompt-cache.ts";
+import { ConfigError } from "./config/load.ts";
+import { loadRoutingFile, type RoutingFile } from "./config/routing-file.ts";
+import type { Config } from "./config/schema.ts";
+import { selfLoop } from "./config/self-loop.ts";
+import { createMemory } from "./memory/service.ts";
+import type { MemoryService } from "./memory/service.ts";
+import { logger } from "./observability/logger.ts";
+import { MemoryMonitor } from "./observability/memory.ts";
+import { GatewayMetrics } from "./observability/metrics/gateway-metrics.ts";
+import { MemoryMetrics } from "./observability/metrics/memory-metrics.ts";
+import { Redactor } from "./observability/redact.ts";
+import { Outcomes } from "./pipeline/outcome.ts";
+import { createPipeline, type Pipeline } from "./pipeline/run-turn.ts";
+import { createRouter, type Router } from "./routing/router.ts";
+import { upstreamsOf } from "./routing/upstreams.ts";
+import { createApp } from "./server/app.ts";
+import type { AppEnv } from "./server/context.ts";
+import { Lifecycle } from "./server/lifecycle.ts";
+import { listen } from "./server/listen.ts";
+import { databasePath, openDatabase } from "./store/db.ts";
+import { SessionStore } from "./store/sessions.ts";
+import { WriteBatch } from "./store/write-batch.ts";
+import { closeFacts, learnFrom, recordSession, recordUsage, storeAnswer } from "./turn-subscribers.ts";
+import { Budgets } from "./usage/budgets.ts";
+import { defaultPrices, Prices } from "./usage/prices.ts";
+import { RateLimiter } from "./usage/rate-limiter.ts";
+import { UsageStore } from "./usage/store.ts";
+
+// The composition root: the one place that knows every module. It builds them in layer order
+// (config → store → providers and router → pipeline → server), hands each only what it uses,
+// and wires who hears what: metrics hear routing's events, and every module that keeps
+// something of a turn subscribes to the pipeline's turn outcomes.
+
+/**
+ * Reads the routing file (once: rules for the router, prices for usage, providers for deep
+ * readiness) and builds the router. Throws a ConfigError for any provider requests can reach
+ * whose address is lynkr's own: every request would call itself.
+ */
+export function loadRouting(config: Config): { file: RoutingFile | undefined; router: Router } {
+  const file = loadRoutingFile(config);
+  const router = createRouter(config, { file: file ?? null });
+  const loops = upstreamsOf(router.providers, config, file).flatMap((upstream) => selfLoop(upstream, config) ?? []);
+  if (loops.length > 0) throw new ConfigError(loops.map((loop) => `${loop.problem}. ${loop.fix}`));
+  return { file, router };
+}
+
+/** The built gateway: what start-up reports and tests look into. */
+export interface Gateway {
+  db: Database;
+  dbPath: string;
+  router: Router;
+  pipeline: Pipeline;
+  lifecycle: Lifecycle;
+  /** Undefined when MEMORY_ENABLED=false. */
+  memory: MemoryService | undefined;
+  http: Hono<AppEnv>;
+  /** Before the database closes: stops timers, writes what is pending. */
+  stop(): void;
+}
+
+export function buildGateway(config: Config): Gateway {
+  const { file, router } = loadRouting(config);
+  const dbPath = databasePath(config);
+  const db = openDatabase(dbPath);
+  const batch = new WriteBatch(db);
+
+  const metrics = new GatewayMetrics();
+  router.events.on("decision", (e) => metrics.countDecision(e.rule));
+  router.events.on("fallback", (e) => metrics.countFallback(e.from, e.to, e.reason));
+  router.events.on("retry", (e) => metrics.countRetry(e.provider, e.reason));
+  router.events.on("circuit", (e) => metrics.countCircuitChange(e.provider, e.to));
+
+  const usage = new UsageStore(db, batch);
+  const budgets = new Budgets(config, usage);
+  const limiter = new RateLimiter(
+    { requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE, tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE },
+    config.RATE_LIMIT_BY_KEY ?? new Map(),
+  );
+  const cache = config.PROMPT_CACHE_ENABLED ? new PromptCache(db, config.PROMPT_CACHE_TTL_MS, config.PROMPT_CACHE_MAX_ENTRIES) : undefined;
+  const memory = createMemory(config, db, new MemoryMetrics(metrics.registry));
+  const memoryMonitor = new MemoryMonitor();
+
+  const outcomes = new Outcomes(new Prices({ ...defaultPrices, ...file?.prices }));
+  outcomes.subscribe("sessions", recordSession(new SessionStore(db, batch)));
+  outcomes.subscribe("usage", recordUsage(usage, limiter));
+  if (cache) outcomes.subscribe("cache", storeAnswer(cache));
+  outcomes.subscribe("memory", learnFrom(memory));
+  // Last: closing the facts writes the request log line and the metrics, from what came before.
+  outcomes.subscribe("request log", closeFacts());
+
+  const pipeline = createPipeline({
+    router,
+    outcomes,
+    budgets,
+    memory,
+    cache,
+    cacheSettings: { perClient: config.LYNKR_API_KEYS !== undefined, scope: `${config.MODEL_PROVIDER}|${config.MODEL_DEFAULT ?? ""}` },
+  });
+  const lifecycle = new Lifecycle();
+  const http = createApp({
+    settings: config,
+    pipeline,
+    router,
+    lifecycle,
+    metrics,
+    memoryMonitor,
+    redactor: new Redactor(config),
+    limiter,
+    memory,
+    db,
+    upstreams: () => upstreamsOf(router.providers, config, file),
+  });
+  return {
+    db,
+    dbPath,
+    router,
+    pipeline,
+    lifecycle,
+    memory,
+    http,
+    stop() {
+      memoryMonitor.stop();
+      cache?.flush();
+      batch.flush();
+    },
+  };
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  gateway: Gateway;
+  /** Stops accepting, lets in-flight requests finish (bounded), writes what is pending, closes the database. */
+  shutdown(): Promise<{ drained: boolean }>;
+}
+
+export function startGateway(config: Config): RunningGateway {
+  const gateway = buildGateway(config);
+  const server = listen(gateway.http.fetch, config);
+  let stopping: Promise<{ drained: boolean }> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    gateway,
+    shutdown() {
+      stopping ??= (async () => {
+        gateway.lifecycle.shuttingDown = true;
+        const closing = server.stop(false);
+        const drained = await gateway.lifecycle.drain(config.GRACEFUL_SHUTDOWN_TIMEOUT);
+        if (!drained) logger.warn("shutdown timeout reached; closing remaining connections");
+        await Promise.race([closing, Bun.sleep(drained ? 1000 : 0)]);
+        await server.stop(true);
+        // Turn outcomes are handed out on the next tick after each answer; let them land first.
+        await new Promise((resolve) => setImmediate(resolve));
+        gateway.stop();
+        gateway.db.close(false);
+        return { drained };
+      })();
+      return stopping;
+    },
+  };
+}

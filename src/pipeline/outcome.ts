@@ -1,0 +1,125 @@
+import type { AnthropicError } from "../anthropic/errors.ts";
+import type { Message, MessagesRequest } from "../anthropic/schema.ts";
+import type { PromptKey } from "../cache/key.ts";
+import type { CachedFrame } from "../cache/prompt-cache.ts";
+import { logger } from "../observability/logger.ts";
+import type { RequestFacts } from "../observability/request-facts.ts";
+import type { RouteFacts } from "../routing/call-route.ts";
+import { costOf, type Prices } from "../usage/prices.ts";
+import { turnUsage, type TurnUsage } from "../usage/tokens.ts";
+import type { Turn } from "./turn.ts";
+
+// One finished turn, once: who asked, how it was routed, the answer, its usage and cost, and
+// its timings. Every finished turn emits exactly one, after its answer went out; the modules that
+// keep something of a turn (sessions, usage and budgets, the prompt cache, metrics and the
+// request log, memory) subscribe at the composition root instead of being called from here.
+
+export interface TurnOutcome {
+  readonly requestId: string;
+  readonly client: string;
+  readonly sessionId: string;
+  /** True when the client named the session (else `sessionId` was made up for this turn). */
+  readonly namedSession: boolean;
+  readonly headers: Headers;
+  readonly stream: boolean;
+  /** The request as the client sent it, and as it went upstream (memory and optimize applied). */
+  readonly clientRequest: MessagesRequest;
+  readonly request: MessagesRequest;
+  /** Undefined when the prompt cache answered (or, on a failure, before any route was made). */
+  readonly route: RouteFacts | undefined;
+  readonly cached: boolean;
+  readonly cacheKey: PromptKey | undefined;
+  readonly status: number;
+  readonly error: AnthropicError | undefined;
+  /** The finished (or partial) answer, when one started. */
+  readonly response: Message | undefined;
+  /** The events as they were sent, when streamed with the prompt cache on. */
+  readonly frames: CachedFrame[] | undefined;
+  readonly usage: TurnUsage | undefined;
+  /** Dollars the upstream charged (0 from the cache; undefined: unpriced model), and saved by the cache. */
+  readonly costUsd: number | undefined;
+  readonly savedUsd: number | undefined;
+  readonly latencyMs: number;
+  readonly firstByteMs: number | undefined;
+  /** The request's log and metrics record, for the subscriber that completes it. */
+  readonly facts: RequestFacts;
+}
+
+export type OutcomeSubscriber = (outcome: TurnOutcome) => void;
+
+/** How a turn ended, as the pipeline saw it. */
+export interface Ending {
+  /** Undefined when the cache answered, or no route was made. */
+  route: RouteFacts | undefined;
+  cached: boolean;
+  status: number;
+  error?: AnthropicError;
+  response?: Message;
+  frames?: CachedFrame[];
+  firstByteMs?: number;
+}
+
+export class Outcomes {
+  private readonly subscribers: { name: string; fn: OutcomeSubscriber }[] = [];
+
+  constructor(private readonly prices: Prices) {}
+
+  subscribe(name: string, fn: OutcomeSubscriber): void {
+    this.subscribers.push({ name, fn });
+  }
+
+  /** Builds the turn's outcome and hands it to every subscriber, after the answer went out. */
+  emit(turn: Turn, ending: Ending): void {
+    const latencyMs = performance.now() - turn.ctx.started;
+    setImmediate(() => this.deliver(this.outcomeOf(turn, ending, latencyMs)));
+  }
+
+  private outcomeOf(turn: Turn, ending: Ending, latencyMs: number): TurnOutcome {
+    const { ctx } = turn;
+    const { cached } = ending;
+    const { response } = ending;
+    let usage: TurnUsage | undefined;
+    let costUsd: number | undefined;
+    let savedUsd: number | undefined;
+    if (response) {
+      usage = turnUsage(turn.request, response);
+      const cost = costOf(this.prices.lookup(ending.route?.provider.kind ?? "", response.model).price, usage);
+      costUsd = cached ? 0 : cost;
+      if (cached) savedUsd = cost;
+    }
+    return Object.freeze({
+      requestId: ctx.requestId,
+      client: ctx.client,
+      sessionId: turn.sessionId,
+      namedSession: turn.namedSession !== undefined,
+      headers: ctx.clientHeaders,
+      stream: turn.stream,
+      clientRequest: turn.client,
+      request: turn.request,
+      route: ending.route,
+      cached,
+      cacheKey: turn.cacheKey,
+      status: ending.status,
+      error: ending.error,
+      response,
+      frames: ending.frames,
+      usage,
+      costUsd,
+      savedUsd,
+      latencyMs,
+      firstByteMs: ending.firstByteMs,
+      facts: ctx.facts,
+    });
+  }
+
+  private deliver(outcome: TurnOutcome): void {
+    for (const { name, fn } of this.subscribers) {
+      try {
+        fn(outcome);
+      } catch (error) {
+        // What is kept of a turn must never cost another subscriber its part.
+        logger.error(`could not record turn (${name})`, { request_id: outcome.requestId, error: String(error) });
+      }
+    }
+  }
+}

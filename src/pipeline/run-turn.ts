@@ -1,0 +1,69 @@
+import type { PromptCache } from "../cache/prompt-cache.ts";
+import type { MemoryService } from "../memory/service.ts";
+import type { Router } from "../routing/router.ts";
+import type { Budgets } from "../usage/budgets.ts";
+import type { Outcomes } from "./outcome.ts";
+import { budgetStep } from "./steps/budget.ts";
+import { cacheStep, type CacheSettings } from "./steps/cache.ts";
+import { callStep } from "./steps/call.ts";
+import { memoryStep } from "./steps/memory.ts";
+import { optimizeStep } from "./steps/optimize.ts";
+import { sessionStep } from "./steps/session.ts";
+import { teeCached, teeUpstream } from "./tee.ts";
+import type { ClientBody, Step, Turn, TurnAnswer, TurnContext, TurnResult } from "./turn.ts";
+
+// One /v1/messages turn, without HTTP: the server parses the body and renders the result. The
+// steps run in the order declared below, each on the same turn; the first that answers ends
+// the list (the cache, else the call), and the tee hands the answer back and emits the
+// turn's outcome when it ends. A new feature is a new step here, with its own module and test.
+
+export interface PipelineParts {
+  router: Router;
+  outcomes: Outcomes;
+  budgets: Budgets;
+  /** Undefined when MEMORY_ENABLED=false. */
+  memory: MemoryService | undefined;
+  /** Undefined when PROMPT_CACHE_ENABLED=false. */
+  cache: PromptCache | undefined;
+  cacheSettings: CacheSettings;
+}
+
+export interface Pipeline {
+  readonly steps: readonly Step[];
+  runTurn(client: ClientBody, ctx: TurnContext): Promise<TurnResult>;
+}
+
+export function createPipeline(parts: PipelineParts): Pipeline {
+  const steps: readonly Step[] = [
+    sessionStep,
+    budgetStep(parts.budgets),
+    memoryStep(parts.memory),
+    optimizeStep,
+    cacheStep(parts.cache, parts.cacheSettings),
+    callStep(parts.router, parts.outcomes),
+  ];
+  return { steps, runTurn: (client, ctx) => runTurn(steps, parts.outcomes, client, ctx) };
+}
+
+async function runTurn(steps: readonly Step[], outcomes: Outcomes, client: ClientBody, ctx: TurnContext): Promise<TurnResult> {
+  const stream = client.body.stream === true;
+  ctx.facts.stream = stream;
+  const turn: Turn = {
+    ctx,
+    client: client.body,
+    request: client.body,
+    body: client.text,
+    // The body is ASCII-safe JSON nearly always; its length is then its size in bytes.
+    bodyBytes: client.text.length,
+    stream,
+    namedSession: undefined,
+    sessionId: "",
+    cacheKey: undefined,
+  };
+  for (const step of steps) {
+    const ran = step.run(turn);
+    const answer: TurnAnswer | undefined = ran instanceof Promise ? await ran : ran;
+    if (answer) return answer.from === "cache" ? teeCached(turn, answer.entry, outcomes) : teeUpstream(turn, answer.answer, outcomes);
+  }
+  throw new Error(`no step answered the turn (steps: ${steps.map((s) => s.name).join(", ")})`);
+}

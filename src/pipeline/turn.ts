@@ -1,0 +1,76 @@
+import type { Message, MessagesRequest } from "../anthropic/schema.ts";
+import type { PromptKey } from "../cache/key.ts";
+import type { CacheEntry } from "../cache/prompt-cache.ts";
+import type { RequestFacts } from "../observability/request-facts.ts";
+import type { CallContext } from "../providers/types.ts";
+import type { Answer, RouteFacts } from "../routing/call-route.ts";
+
+// The shapes one /v1/messages turn goes through: what the server hands the pipeline (no HTTP
+// in it), the turn the steps work on, and what comes back.
+
+/** What the server knows of the request, beyond its body. */
+export interface TurnContext extends CallContext {
+  /** The caller: key name, else `ip:<address>`. */
+  client: string;
+  /** The request's log and metrics record; the pipeline fills it in and closes it. */
+  facts: RequestFacts;
+  /** performance.now() when the request arrived. */
+  started: number;
+}
+
+/** The client's body, parsed once; `text` is its bytes as sent (reused, never re-serialized). */
+export interface ClientBody {
+  body: MessagesRequest;
+  text: string;
+}
+
+/** One turn as the steps see it; each step may change `request` (and must then drop `body`). */
+export interface Turn {
+  readonly ctx: TurnContext;
+  /** The request as the client sent it. */
+  readonly client: MessagesRequest;
+  /** The request as it goes on: steps may replace it. */
+  request: MessagesRequest;
+  /** The client's bytes while `request` is still the client's, else undefined. */
+  body: string | undefined;
+  readonly bodyBytes: number;
+  readonly stream: boolean;
+  /** The session the client named (session step). */
+  namedSession: string | undefined;
+  /** The client's session, or one made up for this turn (session step). */
+  sessionId: string;
+  /** Set by the cache step when the prompt cache is on. */
+  cacheKey: PromptKey | undefined;
+}
+
+/** What answers a turn: a provider (through routing) or the prompt cache. */
+export type TurnAnswer = { from: "upstream"; answer: Answer } | { from: "cache"; entry: CacheEntry };
+
+/** A step of the pipeline: a name, and one call that may change the turn or answer it. */
+export interface Step {
+  readonly name: string;
+  /** Returns an answer to end the turn here (the steps after it do not run). */
+  run(turn: Turn): TurnAnswer | undefined | Promise<TurnAnswer | undefined>;
+}
+
+/** One server-sent event of the answer, its `data:` text serialized once. */
+export interface Frame {
+  type: string;
+  data: string;
+}
+
+/** The pipeline's answer: route facts for the server's headers, the events, or the whole message. */
+export interface TurnResult {
+  /** Undefined when the prompt cache answered. */
+  route: RouteFacts | undefined;
+  /** Upstream response headers worth passing on (rate-limit state, upstream request id). */
+  headers: Record<string, string>;
+  cached: boolean;
+  /**
+   * The answer's events for a streamed turn; never throws: a failure becomes the last, `error`,
+   * event. `return()` (the client went away) ends the turn as aborted.
+   */
+  events: AsyncIterableIterator<Frame>;
+  /** The answer for a turn that is not streamed; throws its failure as an AnthropicError. */
+  message(): Promise<Message>;
+}

@@ -1,0 +1,54 @@
+import { messagesRequestSchema } from "../anthropic/schema.ts";
+import type { RequestFacts } from "../observability/request-facts.ts";
+import type { Pipeline } from "../pipeline/run-turn.ts";
+import { callContext } from "./call-context.ts";
+import type { Lifecycle } from "./lifecycle.ts";
+import type { ServerSettings } from "./parts.ts";
+import { readJsonBody } from "./read-body.ts";
+import { setRouteHeaders } from "./route-headers.ts";
+import { sseBody } from "./sse-body.ts";
+
+/**
+ * POST /v1/messages over HTTP: parses the body once, runs the turn (src/pipeline/), and renders
+ * its result as JSON or an SSE stream with the x-lynkr-* headers. A client that goes away aborts
+ * the turn. `answerHeaders`: what admission adds to the answer (rate-limit state).
+ */
+export function messagesRoute(pipeline: Pipeline, lifecycle: Lifecycle, settings: Pick<ServerSettings, "MAX_REQUEST_BODY_BYTES" | "STREAM_PING_INTERVAL_MS">) {
+  return async (req: Request, requestId: string, facts: RequestFacts, answerHeaders?: Record<string, string>): Promise<Response> => {
+    const started = performance.now();
+    const client = await readJsonBody(req, messagesRequestSchema, settings.MAX_REQUEST_BODY_BYTES);
+    const abort = new AbortController();
+    const onClientGone = () => abort.abort();
+    req.signal.addEventListener("abort", onClientGone, { once: true });
+    const done = () => {
+      req.signal.removeEventListener("abort", onClientGone);
+      lifecycle.end();
+    };
+    lifecycle.begin();
+    let result;
+    try {
+      result = await pipeline.runTurn(client, { ...callContext(req, requestId, { signal: abort.signal }), client: facts.client, facts, started });
+    } catch (error) {
+      done();
+      throw error;
+    }
+
+    const headers = new Headers({ ...result.headers, ...answerHeaders, "request-id": requestId });
+    if (result.route) setRouteHeaders(headers, result.route, client.body.model);
+    else headers.set("x-lynkr-cache", "hit");
+
+    if (client.body.stream !== true) {
+      try {
+        const message = await result.message();
+        headers.set("content-type", "application/json");
+        return new Response(JSON.stringify(message), { status: 200, headers });
+      } finally {
+        done();
+      }
+    }
+    headers.set("content-type", "text/event-stream; charset=utf-8");
+    headers.set("cache-control", "no-cache");
+    const body = sseBody(result.events, { pingIntervalMs: settings.STREAM_PING_INTERVAL_MS, onClose: done, abort: () => abort.abort() });
+    return new Response(body, { status: 200, headers });
+  };
+}

@@ -1,0 +1,43 @@
+import type { Database } from "bun:sqlite";
+import type { Config } from "../config/schema.ts";
+import type { Upstream } from "../config/self-loop.ts";
+import type { MemoryService } from "../memory/service.ts";
+import type { MemoryMonitor } from "../observability/memory.ts";
+import type { GatewayMetrics } from "../observability/metrics/gateway-metrics.ts";
+import type { Redactor } from "../observability/redact.ts";
+import type { Pipeline } from "../pipeline/run-turn.ts";
+import type { Router } from "../routing/router.ts";
+import type { RateLimiter } from "../usage/rate-limiter.ts";
+import type { Lifecycle } from "./lifecycle.ts";
+
+/** The settings the HTTP layer uses, and only those. */
+export type ServerSettings = Pick<
+  Config,
+  | "LYNKR_API_KEYS"
+  | "MAX_REQUEST_BODY_BYTES"
+  | "STREAM_PING_INTERVAL_MS"
+  | "LOAD_SHEDDING_ENABLED"
+  | "LOAD_SHEDDING_ACTIVE_REQUESTS_THRESHOLD"
+  | "LOAD_SHEDDING_MEMORY_THRESHOLD"
+  | "LOAD_SHEDDING_HEAP_THRESHOLD"
+  | "HEALTH_DEEP_CACHE_MS"
+  | "MEMORY_DECAY_HALF_LIFE"
+>;
+
+/** What the HTTP layer is built from, at the composition root (src/app.ts). */
+export interface ServerParts {
+  settings: ServerSettings;
+  pipeline: Pipeline;
+  /** Providers (count_tokens, /v1/models) and circuits (health, metrics). */
+  router: Router;
+  lifecycle: Lifecycle;
+  metrics: GatewayMetrics;
+  memoryMonitor: MemoryMonitor;
+  redactor: Redactor;
+  limiter: RateLimiter;
+  /** Undefined when MEMORY_ENABLED=false. */
+  memory: MemoryService | undefined;
+  db: Database;
+  /** Each provider with the settings it was built from, for deep readiness probes. */
+  upstreams(): Upstream[];
+}

@@ -1,0 +1,18 @@
+import type { RouteFacts } from "../routing/call-route.ts";
+
+/** Header values must be visible ASCII; a client's model name (in a route, say) may not be. */
+function headerValue(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, "?");
+}
+
+/** Which provider and model answered, and why (routing rule, fallbacks on the way). */
+export function setRouteHeaders(headers: Headers, route: RouteFacts, requestedModel: string): void {
+  headers.set("x-lynkr-provider", headerValue(route.provider.name));
+  headers.set("x-lynkr-model", headerValue(route.model ?? requestedModel));
+  headers.set("x-lynkr-route", headerValue(route.why));
+}
+
+/** A routed failure says how it was routed, like an answer does. */
+export function setFailedRouteHeader(headers: Headers, route: RouteFacts): void {
+  headers.set("x-lynkr-route", headerValue(route.why));
+}

@@ -1,0 +1,94 @@
+import { isCacheable, type PromptCache } from "./cache/prompt-cache.ts";
+import { onTurnFinished } from "./memory/inject.ts";
+import type { MemoryService } from "./memory/service.ts";
+import type { OutcomeSubscriber } from "./pipeline/outcome.ts";
+import type { SessionStore } from "./store/sessions.ts";
+import type { RateLimiter } from "./usage/rate-limiter.ts";
+import type { UsageStore } from "./usage/store.ts";
+
+// What each module keeps of a finished turn, as subscribers to the pipeline's turn outcomes
+// (pipeline/outcome.ts), wired at the composition root (app.ts).
+
+/** The turn in its session's history; a cached answer is not a turn of the conversation. */
+export function recordSession(sessions: SessionStore): OutcomeSubscriber {
+  return (o) => {
+    if (o.cached) return;
+    sessions.record({
+      sessionId: o.sessionId,
+      requestId: o.requestId,
+      provider: o.route?.provider.name ?? "none",
+      model: o.response?.model ?? o.route?.model,
+      requestedModel: o.request.model,
+      stream: o.stream,
+      status: o.status,
+      latencyMs: o.latencyMs,
+      firstByteMs: o.firstByteMs,
+      messages: o.request.messages,
+      response: o.response,
+      error: o.error ? { type: o.error.type, message: o.error.message } : undefined,
+    });
+  };
+}
+
+/** Tokens and cost into the usage table (and the budgets' totals) and the client's token rate. */
+export function recordUsage(usage: UsageStore, limiter: RateLimiter): OutcomeSubscriber {
+  return (o) => {
+    if (!o.response || !o.usage) return;
+    const u = o.usage;
+    if (!o.cached) limiter.charge(o.client, u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens + u.output_tokens);
+    usage.record({
+      requestId: o.requestId,
+      sessionId: o.sessionId,
+      client: o.client,
+      provider: o.route?.provider.name ?? "cache",
+      model: o.response.model,
+      usage: u,
+      costUsd: o.costUsd,
+      cached: o.cached,
+      savedUsd: o.savedUsd,
+    });
+  };
+}
+
+/** A finished answer that calls no tools answers the same prompt next time. */
+export function storeAnswer(cache: PromptCache): OutcomeSubscriber {
+  return (o) => {
+    if (o.cached || !o.cacheKey || o.status !== 200 || !o.response || !isCacheable(o.response)) return;
+    cache.set(o.cacheKey, o.response, o.frames);
+  };
+}
+
+/** Memory learns from the user's own turns (memory/inject.ts). */
+export function learnFrom(memory: MemoryService | undefined): OutcomeSubscriber {
+  return (o) => {
+    if (o.cached) return;
+    onTurnFinished(memory, o.clientRequest, o.response, { sessionId: o.namedSession ? o.sessionId : undefined, client: o.client, headers: o.headers });
+  };
+}
+
+/** Completes the request's facts and closes them: the request log line and the metrics follow. */
+export function closeFacts(): OutcomeSubscriber {
+  return (o) => {
+    const { facts } = o;
+    if (o.cached) {
+      facts.provider = "cache";
+      facts.model = o.response?.model;
+    } else {
+      facts.provider = o.route?.provider.name;
+      facts.model = o.response?.model ?? o.route?.model ?? o.request.model;
+      facts.rule = o.route?.rule;
+      facts.route = o.route?.why;
+      facts.firstByteMs = o.firstByteMs;
+      if (o.error) facts.errorType = o.error.type;
+    }
+    if (o.usage) {
+      facts.inputTokens = o.usage.input_tokens + o.usage.cache_read_input_tokens + o.usage.cache_creation_input_tokens;
+      facts.outputTokens = o.usage.output_tokens;
+      facts.tokensEstimated = o.usage.estimated;
+      facts.costUsd = o.costUsd;
+      if (o.cached) facts.savedUsd = o.savedUsd;
+      if (!o.cached && facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(o.response);
+    }
+    facts.close(o.status);
+  };
+}
