@@ -1,0 +1,50 @@
+import { expect, test } from "bun:test";
+import type { Message } from "../../src/anthropic/schema.ts";
+import { loadConfig } from "../../src/config/load.ts";
+import { Outcomes } from "../../src/pipeline/outcome.ts";
+import { createPipeline } from "../../src/pipeline/run-turn.ts";
+import { createRouter } from "../../src/routing/router.ts";
+import { openDatabase } from "../../src/store/db.ts";
+import { Budgets } from "../../src/usage/budgets.ts";
+import { defaultPrices, Prices } from "../../src/usage/prices.ts";
+import { UsageStore } from "../../src/usage/store.ts";
+import { PromptKey } from "../../src/cache/key.ts";
+import { PromptCache } from "../../src/cache/prompt-cache.ts";
+import { tempDir } from "../helpers/gateway.ts";
+import { contextFor, request } from "./turn-fixture.ts";
+
+function pipeline() {
+  const home = tempDir();
+  const config = loadConfig({ env: { HOME: home, ANTHROPIC_UPSTREAM_URL: "http://127.0.0.1:9", API_RETRY_MAX_RETRIES: "0" }, cwd: home });
+  const db = openDatabase(":memory:");
+  const cache = new PromptCache(db, 60_000, 10);
+  return {
+    cache,
+    pipeline: createPipeline({
+      router: createRouter(config, { file: null }),
+      outcomes: new Outcomes(new Prices(defaultPrices)),
+      budgets: new Budgets(config, new UsageStore(db)),
+      memory: undefined,
+      cache,
+      cacheSettings: { perClient: false, scope: "anthropic|" },
+    }),
+  };
+}
+
+test("the steps run in the declared order: session, budget, memory, optimize, cache, call", () => {
+  expect(pipeline().pipeline.steps.map((s) => s.name)).toEqual(["session", "budget", "memory", "optimize", "cache", "call"]);
+});
+
+test("a step that answers ends the turn: a cached answer never reaches the call", async () => {
+  const { pipeline: p, cache } = pipeline();
+  const body = request();
+  const text = JSON.stringify(body);
+  // A first turn misses (and would call an upstream that is not there): its key is what the answer is stored under.
+  const miss = await p.runTurn({ body, text }, contextFor()).catch((e: unknown) => e);
+  expect(miss).toBeInstanceOf(Error);
+  const message: Message = { id: "m", type: "message", role: "assistant", model: "claude-x", content: [{ type: "text", text: "from the cache" }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } };
+  cache.set(new PromptKey(body, "|anthropic|", text), message, undefined);
+  const result = await p.runTurn({ body, text }, contextFor());
+  expect(result.cached).toBe(true);
+  expect((await result.message()).content).toEqual(message.content);
+});
