@@ -1,5 +1,4 @@
 import type { Database } from "bun:sqlite";
-import type { Hono } from "hono";
 import { PromptCache } from "./cache/prompt-cache.ts";
 import { ConfigError } from "./config/load.ts";
 import { loadRoutingFile, type RoutingFile } from "./config/routing-file.ts";
@@ -16,8 +15,7 @@ import { Outcomes } from "./pipeline/outcome.ts";
 import { createPipeline, type Pipeline } from "./pipeline/run-turn.ts";
 import { createRouter, type Router } from "./routing/router.ts";
 import { upstreamsOf } from "./routing/upstreams.ts";
-import { createApp } from "./server/app.ts";
-import type { AppEnv } from "./server/context.ts";
+import { createApp, type HttpApp } from "./server/app.ts";
 import { Lifecycle } from "./server/lifecycle.ts";
 import { listen } from "./server/listen.ts";
 import { databasePath, openDatabase } from "./store/db.ts";
@@ -56,7 +54,7 @@ export interface Gateway {
   lifecycle: Lifecycle;
   /** Undefined when MEMORY_ENABLED=false. */
   memory: MemoryService | undefined;
-  http: Hono<AppEnv>;
+  http: HttpApp;
   /** Before the database closes: stops timers, writes what is pending. */
   stop(): void;
 }

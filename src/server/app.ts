@@ -18,7 +18,9 @@ import { rateLimitCheck } from "./middleware/rate-limit.ts";
 import type { ServerParts } from "./parts.ts";
 import { readJsonBody } from "./read-body.ts";
 
-export function createApp(parts: ServerParts): Hono<AppEnv> {
+export type HttpApp = Hono<AppEnv>;
+
+export function createApp(parts: ServerParts): HttpApp {
   const { settings, router } = parts;
   const app = new Hono<AppEnv>();
 
