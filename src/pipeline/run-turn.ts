@@ -53,8 +53,8 @@ async function runTurn(steps: readonly Step[], outcomes: Outcomes, client: Clien
     client: client.body,
     request: client.body,
     body: client.text,
-    // The body is ASCII-safe JSON nearly always; its length is then its size in bytes.
-    bodyBytes: client.text.length,
+    // Measured on the client's bytes: routing never serializes the request to size it.
+    bodyBytes: Buffer.byteLength(client.text),
     stream,
     namedSession: undefined,
     sessionId: "",

@@ -79,13 +79,14 @@ export class SessionStore {
    */
   record(turn: TurnRecord): void {
     const now = Date.now();
-    if (this.batch) this.batch.add(() => this.write(turn, now));
-    else this.db.transaction(() => this.write(turn, now))();
+    // Hashed now, not in the flush: a flush of many turns must not hold the event loop that long.
+    const hashes = messageHashes(turn.messages);
+    if (this.batch) this.batch.add(() => this.write(turn, hashes, now));
+    else this.db.transaction(() => this.write(turn, hashes, now))();
   }
 
-  private write(turn: TurnRecord, now: number): void {
+  private write(turn: TurnRecord, hashes: string[], now: number): void {
     const messages = turn.messages;
-    const hashes = messageHashes(messages);
     const root = hashes[0] ?? "empty";
     this.upsertSession.run({ id: turn.sessionId, now });
     const thread = this.findThread.get({ session: turn.sessionId, root });
