@@ -56,7 +56,7 @@ async function wrk(url: string, script: string, connections: number, duration = 
   if (/Non-2xx|Socket errors/.test(stdout)) throw new Error(`wrk saw failures against ${url}:\n${stdout}`);
   const pick = (re: RegExp) => stdout.match(re)?.[1] ?? "";
   const requests = Number(pick(/(\d+) requests in/));
-  return { requests, rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)), p50Ms: toMs(pick(/50%\s+(\S+)/)), p99Ms: toMs(pick(/99%\s+(\S+)/)) };
+  return { requests, rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)), p50Ms: toMs(pick(/^\s+50%\s+(\S+)/m)), p99Ms: toMs(pick(/^\s+99%\s+(\S+)/m)) };
 }
 
 function procStat(pid: number): { cpuTicks: number } {
