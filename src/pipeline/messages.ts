@@ -46,6 +46,8 @@ export async function handleMessages(
     firstByteMs?: number;
     /** The routing decision and any fallback, logged with the request. */
     route?: string;
+    /** Upstream calls the routing made for this request. */
+    upstreamCalls?: number;
   }) => {
     const latencyMs = performance.now() - started;
     gw.lifecycle.end();
@@ -71,7 +73,7 @@ export async function handleMessages(
         logger.error("could not record turn", { request_id: requestId, error: String(error) });
       }
       onTurnFinished(gw.memory, client.body, response, memoryTurn);
-      turn.finish({ provider, model, rule: route.rule, route: outcome.route, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
+      turn.finish({ provider, model, rule: route.rule, route: outcome.route, upstreamCalls: outcome.upstreamCalls, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
     });
   };
 
@@ -85,7 +87,7 @@ export async function handleMessages(
     // Counted against where the request was routed, with the route it took (fallbacks included).
     const routed = route.chain[0];
     const provider = routed?.provider ?? gw.router.primary;
-    record(provider, routed?.model ?? provider.model, err.status, { error: err, route: err instanceof RoutedError ? err.route : route.reason });
+    record(provider, routed?.model ?? provider.model, err.status, { error: err, ...(err instanceof RoutedError ? { route: err.route, upstreamCalls: err.upstreamCalls } : { route: route.reason }) });
     throw err;
   }
 
@@ -107,12 +109,12 @@ export async function handleMessages(
         acc.push(next.value);
       }
       const message = acc.result();
-      record(provider, answer.model, 200, { response: message, route: answer.route });
+      record(provider, answer.model, 200, { response: message, route: answer.route, upstreamCalls: answer.upstreamCalls });
       headers.set("content-type", "application/json");
       return new Response(JSON.stringify(message), { status: 200, headers });
     } catch (error) {
       const err = toAnthropicError(error, requestId);
-      record(provider, answer.model, err.status, { response: soFar(), error: err, route: answer.route });
+      record(provider, answer.model, err.status, { response: soFar(), error: err, route: answer.route, upstreamCalls: answer.upstreamCalls });
       throw err;
     } finally {
       req.signal.removeEventListener("abort", onClientGone);
@@ -134,7 +136,7 @@ export async function handleMessages(
     onEnd: ({ error, aborted }) => {
       req.signal.removeEventListener("abort", onClientGone);
       const status = error ? error.status : aborted ? 499 : 200;
-      record(provider, answer.model, status, { response: soFar(), error, firstByteMs, route: answer.route });
+      record(provider, answer.model, status, { response: soFar(), error, firstByteMs, route: answer.route, upstreamCalls: answer.upstreamCalls });
     },
     abort: () => abort.abort(),
   });

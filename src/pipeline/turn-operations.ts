@@ -22,6 +22,7 @@ export interface TurnOutcome {
   /** The routing rule (a bounded metrics label) and the full reason (for the log). */
   rule: string | undefined;
   route: string | undefined;
+  upstreamCalls: number | undefined;
   status: number;
   /** The finished (or partial) answer, when one started. */
   response: Message | undefined;
@@ -84,6 +85,7 @@ export class TurnOperations {
     facts.model = model;
     facts.rule = outcome.rule;
     facts.route = outcome.route;
+    facts.upstreamCalls = outcome.upstreamCalls;
     facts.firstByteMs = outcome.firstByteMs;
     if (outcome.error) facts.errorType = outcome.error.type;
     try {

@@ -128,7 +128,11 @@ export function parsedUpstreamError(response: Response, parsed: ParsedUpstreamEr
     if (tooLong) return tooLong;
   }
   if (parsed.code !== undefined && finalCodes.has(parsed.code)) headers["x-should-retry"] = "false";
-  const type = isAnthropicErrorType(parsed.type) ? parsed.type : errorTypeForStatus(response.status);
+  const anthropicType = isAnthropicErrorType(parsed.type) ? parsed.type : undefined;
+  // OpenAI ("engine is currently overloaded"), Ollama ("server busy") and their kin say 503 where
+  // Anthropic says 529 overloaded_error: the client speaks Anthropic, so it hears Anthropic's status.
+  const status = !anthropicType && response.status === 503 ? 529 : response.status;
+  const type = anthropicType ?? errorTypeForStatus(status);
   const message = parsed.message || `upstream ${upstream} answered HTTP ${response.status}`;
-  return new AnthropicError(type, message, { status: response.status, headers });
+  return new AnthropicError(type, message, { status, headers });
 }

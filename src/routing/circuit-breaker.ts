@@ -1,8 +1,10 @@
 import type { CircuitState } from "./events.ts";
 
-// One breaker per provider. CLOSED counts consecutive failures; at the threshold it OPENs and
-// every call fails over at once, without touching the network. After the timeout one call at a
-// time probes (HALF_OPEN); enough successes close it, any failure opens it again.
+// One breaker per provider (per client credential in pass-through). CLOSED counts consecutive
+// failures; at the threshold it OPENs and calls fail over to another provider at once, without
+// touching the network. After the timeout one call at a time probes (HALF_OPEN); enough
+// successes close it, any failure opens it again. When every provider left is open, routing
+// still calls one of them (panic routing): what that call tells counts like a probe's answer.
 
 export interface BreakerSettings {
   failureThreshold: number;
@@ -33,6 +35,11 @@ export class CircuitBreaker {
     return this.current === "open" ? Math.max(0, this.openedAt + this.settings.timeoutMs - this.now()) : 0;
   }
 
+  /** When the circuit opened (epoch ms), while it is open or half-open; panic routing picks the oldest. */
+  get openedSince(): number | undefined {
+    return this.current === "closed" ? undefined : this.openedAt;
+  }
+
   /** Whether a call may go out now; in HALF_OPEN this claims the single probe. */
   tryAcquire(): boolean {
     if (this.current === "open") {
@@ -53,6 +60,8 @@ export class CircuitBreaker {
 
   success(): void {
     this.failures = 0;
+    // A panic call got through: the provider answers again, as a probe would have shown.
+    if (this.current === "open") this.move("half_open");
     if (this.current !== "half_open") return;
     this.probing = false;
     this.successes++;
@@ -61,7 +70,8 @@ export class CircuitBreaker {
 
   failure(): void {
     this.probing = false;
-    if (this.current === "half_open") {
+    // A failed probe, or a failed panic call (which sends this provider to the back of the panic order).
+    if (this.current !== "closed") {
       this.open();
       return;
     }

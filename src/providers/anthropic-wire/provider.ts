@@ -60,6 +60,13 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
     return headers;
   }
 
+  function clientCredential(ctx: CallContext): string | undefined {
+    if (options.apiKey) return undefined;
+    const apiKey = ctx.clientHeaders.get("x-api-key");
+    const authorization = ctx.clientHeaders.get("authorization");
+    return apiKey || authorization ? `${apiKey ?? ""}\n${authorization ?? ""}` : undefined;
+  }
+
   function bodyFor(request: MessagesRequest | CountTokensRequest, stream: boolean | undefined, ctx: CallContext): string {
     const model = ctx.model ?? options.model;
     const messages = stripForeignThinking(request.messages);
@@ -95,6 +102,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
     kind: options.kind,
     model: options.model,
     endpoint: baseUrl,
+    clientCredential,
 
     async stream(request, ctx): Promise<UpstreamStream> {
       // Always a stream upstream: one path, and a non-streaming client gets the accumulated events.
