@@ -115,7 +115,8 @@ export async function handleMessages(
     } catch (error) {
       const err = toAnthropicError(error, requestId);
       record(provider, answer.model, err.status, { response: soFar(), error: err, route: answer.route, upstreamCalls: answer.upstreamCalls });
-      throw err;
+      // Failed after the first event: still says how it was routed (a panic call, say).
+      throw new RoutedError(err, answer.route, answer.upstreamCalls);
     } finally {
       req.signal.removeEventListener("abort", onClientGone);
     }
