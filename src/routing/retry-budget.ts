@@ -9,6 +9,16 @@ export interface RetryBudgetSettings {
   min: number;
 }
 
+/** `fn` the first time the returned function is called, nothing after: a slot is given back once. */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
 export class RetryBudget {
   private active = 0;
   private retrying = 0;
@@ -18,12 +28,7 @@ export class RetryBudget {
   /** A request starts using this provider; the returned function says it is done (idempotent). */
   begin(): () => void {
     this.active++;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.active--;
-    };
+    return once(() => this.active--);
   }
 
   /** Claims a retry if the budget has room; the returned function gives it back, else undefined. */
@@ -31,12 +36,7 @@ export class RetryBudget {
     const allowed = Math.max(this.settings.min, Math.floor((this.active * this.settings.percent) / 100));
     if (this.retrying >= allowed) return undefined;
     this.retrying++;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.retrying--;
-    };
+    return once(() => this.retrying--);
   }
 
   /** Requests and retries in flight, for tests and metrics. */
