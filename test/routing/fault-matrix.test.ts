@@ -46,14 +46,12 @@ interface Fault {
   afterFirstByte?: boolean;
 }
 
-const hang = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const faults: Fault[] = [
   { name: "connection refused", alone: { status: 502, type: "api_error", message: /unreachable: connection refused/ } },
   {
     name: "hung before headers",
     handler: async () => {
-      await hang(timeoutMs * 6);
+      await Bun.sleep(timeoutMs * 6);
       return chunkedResponse(sseEvents(recorded));
     },
     alone: { status: 504, type: "api_error", message: new RegExp(`did not answer within ${timeoutMs} ms`) },
@@ -113,7 +111,8 @@ function stalledResponse(chunks: string[]): Response {
   return new Response(body, { headers: { "content-type": "text/event-stream; charset=utf-8" } });
 }
 
-const running: Setup[] = [];
+/** Stops each case's gateway and fake upstream. */
+const running: (() => Promise<void>)[] = [];
 
 interface Setup {
   url: string;
@@ -154,7 +153,11 @@ function setup(fault: Fault, withBackup: boolean, env: Record<string, string> = 
     ...env,
   });
   const backupBefore = backup.received.length;
-  const entry: Setup & { stop(): Promise<void> } = {
+  running.push(async () => {
+    await gateway.shutdown();
+    await primary?.stop();
+  });
+  return {
     url: gateway.url,
     client: new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 }),
     primaryCalls: async (requests) => {
@@ -167,17 +170,11 @@ function setup(fault: Fault, withBackup: boolean, env: Record<string, string> = 
       const body = (await (await fetch(`${gateway.url}/metrics/circuit-breakers`)).json()) as { circuit_breakers: { provider: string; credential?: string; state: string }[] };
       return Object.fromEntries(body.circuit_breakers.filter((c) => c.credential === undefined).map((c) => [c.provider, c.state]));
     },
-    stop: async () => {
-      await gateway.shutdown();
-      await primary?.stop();
-    },
   };
-  running.push(entry);
-  return entry;
 }
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => (s as Setup & { stop(): Promise<void> }).stop()));
+  await Promise.all(running.splice(0).map((stop) => stop()));
 });
 
 /**
