@@ -244,7 +244,7 @@ export async function callRoute(router: Router, route: Route, request: MessagesR
   // Every provider left has an open circuit. A circuit is there to prefer another provider, not
   // to answer for one: the provider whose circuit opened earliest gets the request anyway, and
   // whatever it says goes back as it said it.
-  const oldest = skipped.sort((a, b) => (a.breaker.openedSince ?? 0) - (b.breaker.openedSince ?? 0))[0];
+  const oldest = skipped.sort((a, b) => a.breaker.openingOrder - b.breaker.openingOrder)[0];
   if (oldest) {
     const name = oldest.target.provider.name;
     const openFor = Math.round((Date.now() - (oldest.breaker.openedSince ?? Date.now())) / 1000);

@@ -12,11 +12,16 @@ export interface BreakerSettings {
   timeoutMs: number;
 }
 
+// Counts circuit openings across all breakers: the order panic routing follows, exact even when
+// two circuits open within the same millisecond.
+let openings = 0;
+
 export class CircuitBreaker {
   private current: CircuitState = "closed";
   private failures = 0;
   private successes = 0;
   private openedAt = 0;
+  private opening = 0;
   private probing = false;
 
   constructor(
@@ -35,9 +40,14 @@ export class CircuitBreaker {
     return this.current === "open" ? Math.max(0, this.openedAt + this.settings.timeoutMs - this.now()) : 0;
   }
 
-  /** When the circuit opened (epoch ms), while it is open or half-open; panic routing picks the oldest. */
+  /** When the circuit opened (epoch ms), while it is open or half-open. */
   get openedSince(): number | undefined {
     return this.current === "closed" ? undefined : this.openedAt;
+  }
+
+  /** Which opening this circuit's last one was, across all breakers: panic routing calls the lowest. */
+  get openingOrder(): number {
+    return this.opening;
   }
 
   /** Whether a call may go out now; in HALF_OPEN this claims the single probe. */
@@ -81,6 +91,7 @@ export class CircuitBreaker {
 
   private open(): void {
     this.openedAt = this.now();
+    this.opening = ++openings;
     this.move("open");
   }
 

@@ -103,10 +103,15 @@ test("panic calls on an open circuit: a success counts as a probe's, a failure s
   const { b, changes, advance } = breaker();
   for (let i = 0; i < 3; i++) b.failure();
   expect(b.openedSince).toBe(1_000);
+  const other = breaker().b;
+  for (let i = 0; i < 3; i++) other.failure();
+  // Opened in the same millisecond, still in order.
+  expect(b.openingOrder).toBeLessThan(other.openingOrder);
   advance(10);
   b.failure();
   expect(b.state).toBe("open");
   expect(b.openedSince).toBe(1_010);
+  expect(b.openingOrder).toBeGreaterThan(other.openingOrder);
   b.success();
   expect(b.state).toBe("half_open");
   b.success();

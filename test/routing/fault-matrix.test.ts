@@ -343,3 +343,40 @@ describe("credential pass-through (no ANTHROPIC_UPSTREAM_API_KEY)", () => {
     }
   });
 });
+
+test("every provider in the chain open: the one open the longest is called, and a failure sends it to the back", async () => {
+  const failing = (message: string) => startFakeUpstream(() => jsonResponse({ type: "error", error: { type: "api_error", message } }, 500));
+  const first = failing("first down");
+  const second = failing("second down");
+  const path = join(tempDir(), "routing.json");
+  writeFileSync(
+    path,
+    JSON.stringify({
+      providers: { first: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: first.url }, second: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: second.url } },
+      router: { default: "first" },
+      fallback: ["second"],
+    }),
+  );
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_API_KEY: "sk-lynkr", LYNKR_CONFIG: path, CIRCUIT_BREAKER_FAILURE_THRESHOLD: "1" });
+  try {
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
+    const both = await failed(ask(client));
+    expect(String(both.message)).toContain("second down");
+    expect([first.received.length, second.received.length]).toEqual([1, 1]);
+
+    const panicFirst = await failed(ask(client));
+    expect(String(panicFirst.message)).toContain("first down");
+    expect(panicFirst.headers?.get("x-lynkr-route")).toMatch(
+      /^rule default; fallback: first circuit open -> second; panic: every circuit left is open, first \(open \d+s\) called anyway$/,
+    );
+    expect([first.received.length, second.received.length]).toEqual([2, 1]);
+
+    const panicSecond = await failed(ask(client));
+    expect(String(panicSecond.message)).toContain("second down");
+    expect([first.received.length, second.received.length]).toEqual([2, 2]);
+  } finally {
+    await gateway.shutdown();
+    await first.stop();
+    await second.stop();
+  }
+});
