@@ -4,7 +4,7 @@ import { selfLoop, type Upstream } from "../config/self-loop.ts";
 import { loadRoutingFile, routingFilePath, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
 import { createRouter } from "../routing/router.ts";
 import { checkClaudeCodeBaseUrl, checkDatabase, checkPort } from "./checks.ts";
-import { checkProvider } from "./providers.ts";
+import { checkProvider } from "../providers/descriptors.ts";
 import { fail, pass, type CheckResult } from "./types.ts";
 
 // Every check `lynkr doctor` makes, in the order it prints them. Exposed as data so that other

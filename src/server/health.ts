@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { Gateway } from "../gateway.ts";
 import type { Upstream } from "../config/self-loop.ts";
-import { checkProvider } from "../doctor/providers.ts";
+import { checkProvider } from "../providers/descriptors.ts";
 import { upstreamsOf } from "../routing/config-file.ts";
 import { isDatabaseReachable } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";

@@ -4,7 +4,7 @@ import { messageToEvents } from "../../anthropic/message-events.ts";
 import { decodeSse } from "../../anthropic/sse.ts";
 import { fetchUpstream, readBody } from "../http.ts";
 import { epoch, rawData, type CallContext, type ForwardedEvent, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
-import { upstreamError, upstreamHeaders } from "../upstream-error.ts";
+import { upstreamError, upstreamHeaders, type UpstreamErrorContext, type UpstreamSettings } from "../upstream-error.ts";
 import { stripForeignThinking } from "./foreign-thinking.ts";
 
 // Anthropic's own wire format, for api.anthropic.com, Azure-hosted Anthropic and any
@@ -21,6 +21,8 @@ export interface AnthropicWireOptions {
   anthropicVersion: string;
   model: string | undefined;
   timeoutMs: number;
+  /** The settings behind the calls, named in errors (a 404 on the path, a rejected key). */
+  settings?: UpstreamSettings;
 }
 
 // Client headers that Anthropic-wire upstreams act on (version, betas, subscription tokens,
@@ -81,6 +83,14 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
     return JSON.stringify(out);
   }
 
+  /** Whose key the upstream saw: lynkr's, or (without one) the client's own, for its 401 message. */
+  function errorContext(ctx: CallContext, url: string, model: string | undefined): UpstreamErrorContext {
+    const settings = options.settings;
+    if (!settings || options.apiKey) return { settings, url, model };
+    const clientKey = ctx.clientHeaders.has("x-api-key") || ctx.clientHeaders.has("authorization");
+    return { settings: { ...settings, keySource: clientKey ? "client" : "none" }, url, model };
+  }
+
   async function* sseEvents(response: Response, ctx: CallContext): AsyncGenerator<StreamEvent> {
     for await (const frame of decodeSse(readBody(response, upstream, options.timeoutMs, ctx.signal))) {
       let event: ForwardedEvent;
@@ -106,14 +116,15 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
 
     async stream(request, ctx): Promise<UpstreamStream> {
       // Always a stream upstream: one path, and a non-streaming client gets the accumulated events.
+      const url = options.messagesUrl + ctx.search;
       const response = await fetchUpstream({
         upstream,
-        url: options.messagesUrl + ctx.search,
+        url,
         init: { method: "POST", headers: headersFor(ctx, "text/event-stream"), body: bodyFor(request, true, ctx) },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });
-      if (!response.ok) throw await upstreamError(response, upstream);
+      if (!response.ok) throw await upstreamError(response, upstream, errorContext(ctx, options.messagesUrl, ctx.model ?? options.model ?? request.model));
       const headers = upstreamHeaders(response.headers, ["request-id"]);
       const contentType = response.headers.get("content-type") ?? "";
       if (contentType.includes("text/event-stream")) return { events: sseEvents(response, ctx), headers };
