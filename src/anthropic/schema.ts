@@ -154,6 +154,7 @@ export type TextBlock = z.infer<typeof textBlockSchema>;
 export type ImageBlock = z.infer<typeof imageBlockSchema>;
 export type DocumentBlock = z.infer<typeof documentBlockSchema>;
 export type ToolResultBlock = z.infer<typeof toolResultBlockSchema>;
+export type ToolUseBlock = z.infer<typeof toolUseBlockSchema>;
 
 /** Narrows a block to the translated types. */
 export function isKnownBlock<T extends { type: string }>(block: T): block is Extract<T, { type: (typeof knownBlockTypes)[number] }> {

@@ -1,6 +1,6 @@
 import { InvalidRequestError } from "../../anthropic/errors.ts";
 import { isKnown, isKnownBlock, type ContentBlockParam, type ImageBlock, type MessagesRequest, type ToolResultContentBlock } from "../../anthropic/schema.ts";
-import { blockText, toolResultBlocks, toolResultText } from "../content-text.ts";
+import { assistantContent, blockText, toolResultBlocks, toolResultText } from "../content-text.ts";
 import { translatedSystemPrompt } from "../system-prompt.ts";
 
 // Anthropic system prompt and messages → Ollama /api/chat messages. A pure function of the
@@ -75,22 +75,14 @@ function userMessages(content: ContentBlockParam[], toolNames: Map<string, strin
 }
 
 function assistantMessage(content: ContentBlockParam[], toolNames: Map<string, string>): OllamaMessage {
-  const text: string[] = [];
-  const thinking: string[] = [];
-  const calls: OllamaToolCall[] = [];
-  for (const block of content) {
-    // redacted_thinking is Anthropic-encrypted: nothing Ollama could read.
-    if (!isKnownBlock(block)) continue;
-    if (block.type === "text") text.push(block.text);
-    else if (block.type === "thinking") thinking.push(block.thinking);
-    else if (block.type === "tool_use") {
-      toolNames.set(block.id, block.name);
-      calls.push({ function: { name: block.name, arguments: block.input ?? {} } });
-    }
-  }
+  const { texts, thinking, toolUses } = assistantContent(content);
+  const calls: OllamaToolCall[] = toolUses.map((block) => {
+    toolNames.set(block.id, block.name);
+    return { function: { name: block.name, arguments: block.input ?? {} } };
+  });
   return {
     role: "assistant",
-    content: text.join("\n\n"),
+    content: texts.join("\n\n"),
     ...(thinking.length > 0 ? { thinking: thinking.join("\n\n") } : {}),
     ...(calls.length > 0 ? { tool_calls: calls } : {}),
   };

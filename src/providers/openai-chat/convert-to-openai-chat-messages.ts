@@ -6,7 +6,7 @@ import type {
   ChatCompletionUserMessageParam,
 } from "openai/resources/chat/completions";
 import { isKnownBlock, type ContentBlockParam, type MessageParam, type MessagesRequest } from "../../anthropic/schema.ts";
-import { blockText, toolResultBlocks, toolResultText } from "../content-text.ts";
+import { assistantContent, blockText, toolResultBlocks, toolResultText } from "../content-text.ts";
 import { translatedSystemPrompt } from "../system-prompt.ts";
 import { cacheMark, markedText, type Marked } from "./cache-control.ts";
 import { convertContentPart } from "./convert-content-part.ts";
@@ -72,19 +72,10 @@ function convertUser(message: MessageParam, options: MessageConversion, out: Cha
 
 function convertAssistant(message: MessageParam, options: MessageConversion, out: ChatCompletionMessageParam[]): void {
   const blocks: ContentBlockParam[] = typeof message.content === "string" ? [{ type: "text", text: message.content }] : message.content;
-  const texts: string[] = [];
-  const thinking: string[] = [];
-  const toolCalls: ChatCompletionMessageFunctionToolCall[] = [];
-  for (const block of blocks) {
-    // redacted_thinking and Anthropic server-tool blocks have no Chat Completions form;
-    // dropping them on every turn keeps the history stable.
-    if (!isKnownBlock(block)) continue;
-    if (block.type === "text") texts.push(block.text);
-    else if (block.type === "thinking") thinking.push(block.thinking);
-    else if (block.type === "tool_use") {
-      toolCalls.push({ id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
-    }
-  }
+  const { texts, thinking, toolUses } = assistantContent(blocks);
+  const toolCalls = toolUses.map(
+    (block): ChatCompletionMessageFunctionToolCall => ({ id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } }),
+  );
   if (texts.length === 0 && toolCalls.length === 0) return;
   const turn: AssistantTurn = { role: "assistant", content: texts.length > 0 ? texts.join("\n\n") : null };
   if (toolCalls.length > 0) turn.tool_calls = toolCalls;
