@@ -27,7 +27,7 @@ export interface OllamaOptions {
 
 export function createOllamaProvider(options: OllamaOptions): Provider {
   const upstream = `${options.name} (${options.endpoint})`;
-  const capabilities = new OllamaCapabilityCache({ endpoint: options.endpoint, upstream, timeoutMs: options.timeoutMs });
+  const capabilities = new OllamaCapabilityCache({ endpoint: options.endpoint, upstream, timeoutMs: options.timeoutMs, settings: options.settings });
   // Said once per model, not on every request of a long session.
   const warnedNoTools = new Set<string>();
 
