@@ -141,11 +141,12 @@ export interface UpstreamErrorContext {
 
 /**
  * Whether a 404 says the path does not exist (an HTML page, "Not Found", a framework's 404)
- * rather than that the model does not: a model-not-found body names the model.
+ * rather than that the model does not: a model-not-found body names the model (or, on Azure,
+ * the deployment, which is the model there).
  */
 export function isPathNotFound(parsed: ParsedUpstreamError, model: string | undefined): boolean {
   const said = `${parsed.code ?? ""} ${parsed.type ?? ""} ${parsed.message}`.toLowerCase();
-  if (said.includes("model")) return false;
+  if (said.includes("model") || said.includes("deployment")) return false;
   return model === undefined || !said.includes(model.toLowerCase());
 }
 

@@ -38,6 +38,13 @@ test("a model-not-found 404 names the model (OpenAI's and Anthropic's recordings
   }
 });
 
+test("Azure's DeploymentNotFound is the model's 404 (the deployment is the model there), not the address's", async () => {
+  const body = '{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again."}}';
+  const error = await upstreamError(answer(body, 404), "up", { settings: { ...openai, provider: "azure-openai", addressVariable: "AZURE_OPENAI_ENDPOINT" }, model: "gpt-4o" });
+  expect(error.status).toBe(404);
+  expect(error.message).toStartWith("The API deployment for this resource does not exist.");
+});
+
 test("a 404 that names no model (an HTML page, a framework's Not Found) is a 502 api_error naming the variable to fix, never retried", async () => {
   for (const body of ["<html><head><title>404 Not Found</title></head><body>nginx</body></html>", '{"detail":"Not Found"}', "404 page not found", ""]) {
     const error = await upstreamError(answer(body, 404, "text/html"), "up", { settings: openai, url: "http://host/v1", model: "gpt-4o" });
