@@ -39,6 +39,7 @@ export function optionsFor(kind: TranslatedProviderName, config: Config, name: s
     modelMap: config.MODEL_MAP.filter((rule) => rule.provider === undefined || rule.provider === kind),
     capabilities: new CapabilityTable(config.MODEL_CAPABILITIES),
     midSystem: "keep",
+    // Only LLAMACPP_ENDPOINT has no default in the schema; errors name the address actually used.
     settings: upstreamSettings(name, config, chatFlavors[kind], String(config[chatFlavors[kind].addressVariable] ?? llamaCppEndpoint(config))),
   };
   switch (kind) {
