@@ -166,6 +166,12 @@ export function startFakeAnthropicUpstream(reply = "ok"): FakeUpstream {
   });
 }
 
+/** An Anthropic-wire upstream answering every request 529 overloaded_error, as Anthropic does when it is at capacity. */
+export function startOverloadedUpstream(): FakeUpstream {
+  const body = JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
+  return startFastUpstream(() => new Response(body, { status: 529, headers: { "content-type": "application/json" } }));
+}
+
 /** An OpenAI-compatible upstream answering every request with the chat completion stream `sse`. */
 export function startFakeOpenAiUpstream(sse: string): FakeUpstream {
   return startFastUpstream(() => new Response(sse, { headers: { "content-type": "text/event-stream" } }));

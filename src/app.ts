@@ -69,6 +69,8 @@ export function buildGateway(config: Config): Gateway {
   router.events.on("decision", (e) => metrics.countDecision(e.rule));
   router.events.on("fallback", (e) => metrics.countFallback(e.from, e.to, e.reason));
   router.events.on("retry", (e) => metrics.countRetry(e.provider, e.reason));
+  router.events.on("retry_denied", (e) => metrics.countRetryDenied(e.provider, e.reason));
+  router.events.on("panic", (e) => metrics.countPanic(e.provider));
   router.events.on("circuit", (e) => metrics.countCircuitChange(e.provider, e.to));
 
   const usage = new UsageStore(db, batch);

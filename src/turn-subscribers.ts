@@ -78,6 +78,7 @@ export function closeFacts(): OutcomeSubscriber {
       facts.model = o.response?.model ?? o.route?.model ?? o.request.model;
       facts.rule = o.route?.rule;
       facts.route = o.route?.why;
+      facts.upstreamCalls = o.route?.attempts;
       facts.firstByteMs = o.firstByteMs;
       if (o.error) facts.errorType = o.error.type;
     }

@@ -12,23 +12,41 @@ export const textBlockSchema = z.looseObject({
   cache_control: cacheControl,
 });
 
+/**
+ * An object of a type this gateway does not translate (a newer block or source type): accepted
+ * and carried as it came. Its schema refuses the known types, so `isKnown` can trust `type`.
+ */
+function unknownTyped(known: readonly string[]) {
+  return z.looseObject({
+    type: z.string().refine((type) => !known.includes(type), { error: (issue) => `malformed ${String(issue.input)} object: a field its type requires is missing or of the wrong type` }),
+  });
+}
+
+/** Narrows an open union to its known members, whose fields are then typed by `type` without casts. */
+export function isKnown<T extends { type: string }, K extends string>(value: T, known: readonly K[]): value is Extract<T, { type: K }> {
+  return (known as readonly string[]).includes(value.type);
+}
+
 const base64Source = z.looseObject({
   type: z.literal("base64"),
   media_type: z.string(),
   data: z.string(),
 });
 const urlSource = z.looseObject({ type: z.literal("url"), url: z.string() });
-const otherSource = z.looseObject({ type: z.string() });
+const textSource = z.looseObject({ type: z.literal("text"), data: z.string() });
 
+export const imageSourceTypes = ["base64", "url"] as const;
 export const imageBlockSchema = z.looseObject({
   type: z.literal("image"),
-  source: z.union([base64Source, urlSource, otherSource]),
+  source: z.union([z.discriminatedUnion("type", [base64Source, urlSource]), unknownTyped(imageSourceTypes)]),
   cache_control: cacheControl,
 });
 
+export const documentSourceTypes = ["base64", "text"] as const;
 export const documentBlockSchema = z.looseObject({
   type: z.literal("document"),
-  source: z.looseObject({ type: z.string() }),
+  source: z.union([z.discriminatedUnion("type", [base64Source, textSource]), unknownTyped(documentSourceTypes)]),
+  title: z.string().nullish(),
   cache_control: cacheControl,
 });
 
@@ -40,10 +58,16 @@ export const toolUseBlockSchema = z.looseObject({
   cache_control: cacheControl,
 });
 
+// What a tool result's content may hold: text, images, documents, and blocks such as Claude
+// Code's tool_reference (carried as opaque typed objects).
+export const toolResultContentTypes = ["text", "image", "document"] as const;
+const toolResultContentKnown = z.discriminatedUnion("type", [textBlockSchema, imageBlockSchema, documentBlockSchema]);
+export const toolResultContentBlockSchema = z.union([toolResultContentKnown, unknownTyped(toolResultContentTypes)]);
+
 export const toolResultBlockSchema = z.looseObject({
   type: z.literal("tool_result"),
   tool_use_id: z.string(),
-  content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+  content: z.union([z.string(), z.array(toolResultContentBlockSchema)]).optional(),
   is_error: z.boolean().optional(),
   cache_control: cacheControl,
 });
@@ -59,11 +83,8 @@ export const redactedThinkingBlockSchema = z.looseObject({
   data: z.string(),
 });
 
-// Block types this gateway translates; anything else (server tool results, tool_reference,
-// search results, future types) is carried as an opaque typed object.
-const otherBlockSchema = z.looseObject({ type: z.string() });
-
-export const contentBlockSchema = z.union([
+/** The block types this gateway translates, discriminated on `type`. */
+export const knownContentBlockSchema = z.discriminatedUnion("type", [
   textBlockSchema,
   imageBlockSchema,
   documentBlockSchema,
@@ -71,8 +92,13 @@ export const contentBlockSchema = z.union([
   toolResultBlockSchema,
   thinkingBlockSchema,
   redactedThinkingBlockSchema,
-  otherBlockSchema,
 ]);
+export const knownBlockTypes = ["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"] as const;
+
+// Anything else (server tool results, tool_reference, search results, future types) is accepted
+// and carried as an opaque typed object: the real client sends such blocks, and an
+// Anthropic-wire upstream must get them unchanged.
+export const contentBlockSchema = z.union([knownContentBlockSchema, unknownTyped(knownBlockTypes)]);
 
 export const messageParamSchema = z.looseObject({
   // Claude Code puts role:"system" messages inside `messages`; they are accepted and kept in place.
@@ -121,7 +147,19 @@ export const countTokensRequestSchema = messagesRequestSchema.omit({ max_tokens:
   max_tokens: z.number().int().positive().optional(),
 });
 
+export type KnownContentBlock = z.infer<typeof knownContentBlockSchema>;
 export type ContentBlockParam = z.infer<typeof contentBlockSchema>;
+export type ToolResultContentBlock = z.infer<typeof toolResultContentBlockSchema>;
+export type TextBlock = z.infer<typeof textBlockSchema>;
+export type ImageBlock = z.infer<typeof imageBlockSchema>;
+export type DocumentBlock = z.infer<typeof documentBlockSchema>;
+export type ToolResultBlock = z.infer<typeof toolResultBlockSchema>;
+export type ToolUseBlock = z.infer<typeof toolUseBlockSchema>;
+
+/** Narrows a block to the translated types. */
+export function isKnownBlock<T extends { type: string }>(block: T): block is Extract<T, { type: (typeof knownBlockTypes)[number] }> {
+  return isKnown(block, knownBlockTypes);
+}
 export type MessageParam = z.infer<typeof messageParamSchema>;
 export type Tool = z.infer<typeof toolSchema>;
 export type MessagesRequest = z.infer<typeof messagesRequestSchema>;

@@ -39,7 +39,7 @@ export interface SelfLoop {
 /** Why `upstream` would call lynkr's own listener, naming the variable to change; undefined when it does not. */
 export function selfLoop(upstream: Upstream, listener: Pick<Config, "HOST" | "PORT">): SelfLoop | undefined {
   if (!pointsAtSelf(upstream.endpoint, listener)) return undefined;
-  const variable = providerUrlVariable[upstream.kind];
+  const variable = providerUrlVariable(upstream.kind);
   // A named provider from the routing file may have the variable from the environment or its own entry.
   const where = upstream.name === upstream.kind ? variable : `provider ${upstream.name}: ${variable}`;
   const value = upstream.config[variable] ?? upstream.endpoint;

@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.ts";
 import { pointsAtSelf } from "../config/self-loop.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
-import { probe } from "./probe.ts";
+import { probe } from "../providers/probe.ts";
 import { fail, pass, type CheckResult } from "./types.ts";
 
 // Checks of the machine lynkr runs on: its port, its database, and whether Claude Code in
@@ -53,6 +53,13 @@ export function checkClaudeCodeBaseUrl(config: Config, shellBaseUrl: string | un
   const title = "ANTHROPIC_BASE_URL";
   const fix = `export ANTHROPIC_BASE_URL=${url}`;
   if (!shellBaseUrl) return fail("base-url", title, "not set: Claude Code in this shell talks to Anthropic directly", fix);
-  if (config.PORT !== 0 && pointsAtSelf(shellBaseUrl, config)) return pass("base-url", title, `${shellBaseUrl} points at this gateway`);
+  if (config.PORT !== 0 && pointsAtSelf(shellBaseUrl, config)) {
+    // Claude Code posts to {ANTHROPIC_BASE_URL}/v1/messages: a base with a path of its own (…/v1) misses lynkr's routes.
+    const path = new URL(shellBaseUrl).pathname.replace(/\/+$/, "");
+    if (path !== "") {
+      return fail("base-url", title, `${shellBaseUrl} has the path ${path}: Claude Code adds /v1/messages itself and would post to ${path}/v1/messages, which lynkr does not serve`, fix);
+    }
+    return pass("base-url", title, `${shellBaseUrl} points at this gateway`);
+  }
   return fail("base-url", title, `${shellBaseUrl} is not this gateway (${url})`, fix);
 }

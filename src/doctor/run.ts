@@ -5,7 +5,7 @@ import { loadRoutingFile, routingFilePath, type RoutingFile } from "../config/ro
 import { upstreamsOf } from "../routing/upstreams.ts";
 import { createRouter } from "../routing/router.ts";
 import { checkClaudeCodeBaseUrl, checkDatabase, checkPort } from "./checks.ts";
-import { checkProvider } from "./providers.ts";
+import { checkProvider } from "../providers/descriptors.ts";
 import { fail, pass, type CheckResult } from "./types.ts";
 
 // Every check `lynkr doctor` makes, in the order it prints them. Exposed as data so that other

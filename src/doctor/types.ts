@@ -1,13 +1,2 @@
-/** One line of `lynkr doctor`: what was checked, what was found, and how to fix it when it failed. */
-export interface CheckResult {
-  /** Stable id for scripts and `lynkr init`, e.g. "config", "provider:ollama", "ollama-model". */
-  id: string;
-  title: string;
-  ok: boolean;
-  detail: string;
-  /** One line telling what to do; present when `ok` is false. */
-  fix?: string;
-}
-
-export const pass = (id: string, title: string, detail: string): CheckResult => ({ id, title, ok: true, detail });
-export const fail = (id: string, title: string, detail: string, fix: string): CheckResult => ({ id, title, ok: false, detail, fix });
+// Doctor's lines are the providers' health probes' lines: one shape for both.
+export { fail, pass, type CheckResult } from "../providers/check-result.ts";

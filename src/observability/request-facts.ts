@@ -12,6 +12,8 @@ export class RequestFacts {
   /** The routing rule that chose the provider, and why (with any fallback on the way). */
   rule?: string;
   route?: string;
+  /** Upstream calls routing made for this one client attempt (retries and fallbacks included). */
+  upstreamCalls?: number;
   inputTokens?: number;
   outputTokens?: number;
   tokensEstimated?: boolean;

@@ -16,6 +16,7 @@ export function logRequest(facts: RequestFacts, redactor: Redactor): void {
   if (facts.provider !== undefined) fields.provider = facts.provider;
   if (facts.model !== undefined) fields.model = facts.model;
   if (facts.route !== undefined) fields.route = facts.route;
+  if (facts.upstreamCalls !== undefined) fields.upstream_calls = facts.upstreamCalls;
   if (facts.stream !== undefined) fields.stream = facts.stream;
   if (facts.firstByteMs !== undefined) fields.first_byte_ms = Math.round(facts.firstByteMs * 10) / 10;
   if (facts.inputTokens !== undefined) fields.input_tokens = facts.inputTokens;

@@ -1,6 +1,6 @@
 import { Tiktoken } from "js-tiktoken/lite";
 import cl100k from "js-tiktoken/ranks/cl100k_base";
-import type { ContentBlockParam, CountTokensRequest } from "../anthropic/schema.ts";
+import { isKnown, isKnownBlock, type ContentBlockParam, type CountTokensRequest, type ToolResultContentBlock } from "../anthropic/schema.ts";
 
 // Local token counts, for upstreams without a count endpoint. cl100k is not Claude's tokenizer:
 // for English prose and code it lands within about 10-15% of Anthropic's own count (see README).
@@ -23,20 +23,21 @@ const perMessageTokens = 3;
 const toolPreambleTokens = 346;
 
 /** The text a block is counted by, and the tokens counted apart from text (images, documents). */
-export function countedText(block: ContentBlockParam): { text: string; extra: number } {
+export function countedText(block: ContentBlockParam | ToolResultContentBlock): { text: string; extra: number } {
+  if (!isKnownBlock(block)) return { text: JSON.stringify(block), extra: 0 };
   switch (block.type) {
     case "text":
-      return { text: String(block.text ?? ""), extra: 0 };
+      return { text: block.text, extra: 0 };
     case "thinking":
-      return { text: String(block.thinking ?? ""), extra: 0 };
+      return { text: block.thinking, extra: 0 };
     case "tool_use":
-      return { text: `${String(block.name ?? "")} ${JSON.stringify(block.input ?? {})}`, extra: 0 };
+      return { text: `${block.name} ${JSON.stringify(block.input ?? {})}`, extra: 0 };
     case "tool_result": {
       const content = block.content;
       if (typeof content === "string") return { text: content, extra: 0 };
       let text = "";
       let extra = 0;
-      for (const part of (content as ContentBlockParam[] | undefined) ?? []) {
+      for (const part of content ?? []) {
         const inner = countedText(part);
         text += `${inner.text}\n`;
         extra += inner.extra;
@@ -46,11 +47,11 @@ export function countedText(block: ContentBlockParam): { text: string; extra: nu
     case "image":
       return { text: "", extra: imageTokens };
     case "document": {
-      const source = block.source as { data?: unknown } | undefined;
-      const bytes = typeof source?.data === "string" ? (source.data.length * 3) / 4 : 0;
+      const source = block.source;
+      const bytes = isKnown(source, ["base64", "text"] as const) ? (source.data.length * 3) / 4 : 0;
       return { text: "", extra: Math.ceil(bytes / 4) };
     }
-    default:
+    case "redacted_thinking":
       return { text: JSON.stringify(block), extra: 0 };
   }
 }

@@ -5,7 +5,7 @@ import type { Message, StreamEvent } from "../anthropic/schema.ts";
 import { toAnthropicError } from "../anthropic/to-anthropic-error.ts";
 import type { CacheEntry, CachedFrame } from "../cache/prompt-cache.ts";
 import { rawData, type ForwardedEvent } from "../providers/types.ts";
-import type { Answer } from "../routing/call-route.ts";
+import { RoutedError, type Answer } from "../routing/call-route.ts";
 import type { Ending, Outcomes } from "./outcome.ts";
 import type { Frame, Turn, TurnResult } from "./turn.ts";
 
@@ -117,7 +117,8 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
       } catch (error) {
         const err = toAnthropicError(error, requestId);
         end({ status: err.status, error: err, response: soFar() });
-        throw err;
+        // Failed after the first event: still says how it was routed (a panic call, say).
+        throw new RoutedError(err, route);
       }
     },
   };

@@ -50,6 +50,12 @@ export interface Provider {
    * before any byte reached the client otherwise. Events fail with an AnthropicError mid-stream.
    */
   stream(request: MessagesRequest, ctx: CallContext): Promise<UpstreamStream>;
+  /**
+   * The client's own credential the call goes out with, when the provider passes it through
+   * (undefined when it uses a key of its own): routing keeps one client's faults, such as its
+   * key's 429s, on a breaker of that credential's, away from everyone else's.
+   */
+  clientCredential?(ctx: CallContext): string | undefined;
   /** The upstream's own token count; absent or `undefined` result → counted locally. */
   countTokens?(request: CountTokensRequest, ctx: CallContext): Promise<{ input_tokens: number } | undefined>;
   /**

@@ -115,20 +115,86 @@ function contextLengthError(parsed: ParsedUpstreamError, hint?: PromptSizeHint):
 // Errors no retry can fix, though their status alone would invite one.
 const finalCodes = new Set(["insufficient_quota", "billing_not_active", "account_deactivated"]);
 
-export async function upstreamError(response: Response, upstream: string, hint?: PromptSizeHint): Promise<AnthropicError> {
+/** The lynkr settings behind an upstream call, so that its errors name the variable to fix. */
+export interface UpstreamSettings {
+  /** Provider name, e.g. "openai". */
+  provider: string;
+  /** The variable holding the address, and its value as configured. */
+  addressVariable: string;
+  address: string;
+  /** What the address must be, said after "set it to". */
+  addressForm: string;
+  /** The variable holding lynkr's key for this upstream, if it takes one. */
+  keyVariable: string | undefined;
+  /** Whose key went: lynkr's (keyVariable), the client's own (credential pass-through), or none. */
+  keySource: "lynkr" | "client" | "none";
+}
+
+export interface UpstreamErrorContext {
+  hint?: PromptSizeHint;
+  settings?: UpstreamSettings;
+  /** The URL that was posted to. */
+  url?: string;
+  /** The model asked for: a 404 that names it is about the model, not the path. */
+  model?: string;
+}
+
+/**
+ * Whether a 404 says the path does not exist (an HTML page, "Not Found", a framework's 404)
+ * rather than that the model does not: a model-not-found body names the model (or, on Azure,
+ * the deployment, which is the model there).
+ */
+export function isPathNotFound(parsed: ParsedUpstreamError, model: string | undefined): boolean {
+  const said = `${parsed.code ?? ""} ${parsed.type ?? ""} ${parsed.message}`.toLowerCase();
+  if (said.includes("model") || said.includes("deployment")) return false;
+  return model === undefined || !said.includes(model.toLowerCase());
+}
+
+/** Which key an upstream rejected, in lynkr's words, so that the client does not blame its own. */
+function rejectedKey(settings: UpstreamSettings): string {
+  switch (settings.keySource) {
+    case "lynkr":
+      return `upstream ${settings.provider} rejected the key in ${settings.keyVariable}`;
+    case "client":
+      return `upstream ${settings.provider} rejected the client's own key, which lynkr passed on because ${settings.keyVariable} is not set`;
+    case "none":
+      return settings.keyVariable ? `upstream ${settings.provider} wants a key: set ${settings.keyVariable}` : `upstream ${settings.provider} wants a key lynkr has no setting for`;
+  }
+}
+
+export async function upstreamError(response: Response, upstream: string, context: UpstreamErrorContext = {}): Promise<AnthropicError> {
   const text = await response.text().catch(() => "");
-  return parsedUpstreamError(response, parseErrorBody(text), upstream, hint);
+  return parsedUpstreamError(response, parseErrorBody(text), upstream, context);
 }
 
 /** upstreamError for a body the caller has already read and parsed. */
-export function parsedUpstreamError(response: Response, parsed: ParsedUpstreamError, upstream: string, hint?: PromptSizeHint): AnthropicError {
+export function parsedUpstreamError(
+  response: Response,
+  parsed: ParsedUpstreamError,
+  upstream: string,
+  { hint, settings, url, model }: UpstreamErrorContext = {},
+): AnthropicError {
   const headers = retryHeaders(response.headers);
   if (response.status === 400 || response.status === 413 || response.status === 422) {
     const tooLong = contextLengthError(parsed, hint);
     if (tooLong) return tooLong;
   }
+  if (settings && response.status === 404 && isPathNotFound(parsed, model)) {
+    // Not the model's fault, and no retry or other model can fix an address without its path.
+    const posted = url ?? response.url;
+    return new AnthropicError(
+      "api_error",
+      `${settings.addressVariable}=${settings.address} answered 404 for POST ${posted}: set it to ${settings.addressForm}`,
+      { status: 502, headers: { ...headers, "x-should-retry": "false" } },
+    );
+  }
   if (parsed.code !== undefined && finalCodes.has(parsed.code)) headers["x-should-retry"] = "false";
-  const type = isAnthropicErrorType(parsed.type) ? parsed.type : errorTypeForStatus(response.status);
-  const message = parsed.message || `upstream ${upstream} answered HTTP ${response.status}`;
-  return new AnthropicError(type, message, { status: response.status, headers });
+  const anthropicType = isAnthropicErrorType(parsed.type) ? parsed.type : undefined;
+  // OpenAI ("engine is currently overloaded"), Ollama ("server busy") and their kin say 503 where
+  // Anthropic says 529 overloaded_error: the client speaks Anthropic, so it hears Anthropic's status.
+  const status = !anthropicType && response.status === 503 ? 529 : response.status;
+  const type = anthropicType ?? errorTypeForStatus(status);
+  let message = parsed.message || `upstream ${upstream} answered HTTP ${response.status}`;
+  if (settings && response.status === 401) message = `${message} (${rejectedKey(settings)})`;
+  return new AnthropicError(type, message, { status, headers });
 }

@@ -1,17 +1,17 @@
-import { AnthropicError, ApiError, OverloadedError } from "../anthropic/errors.ts";
+import { AnthropicError, ApiError } from "../anthropic/errors.ts";
 import type { MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
-import { toAnthropicError } from "../anthropic/to-anthropic-error.ts";
 import { logger } from "../observability/logger.ts";
 import { ClientAbortedError } from "../providers/http.ts";
 import type { CallContext, Provider, UpstreamStream } from "../providers/types.ts";
 import type { CircuitBreaker } from "./circuit-breaker.ts";
 import { classifyFailure, retryDelayMs, type Failure } from "./failure.ts";
-import type { Route, Router } from "./router.ts";
+import type { Route, Router, Target } from "./router.ts";
 
 /**
  * What routing did for one request: which provider answered (or was routed to, when none did),
  * the model asked of it, the rule, why (the decision and any fallback on the way) and how many
- * calls it took. Facts, not headers: the server renders them as x-lynkr-*.
+ * upstream calls it took, retries and fallbacks included. Facts, not headers: the server renders
+ * them as x-lynkr-*.
  */
 export interface RouteFacts {
   provider: Pick<Provider, "name" | "kind">;
@@ -44,15 +44,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function circuitOpenError(provider: string, breaker: CircuitBreaker): AnthropicError {
-  const seconds = Math.max(1, Math.ceil(breaker.retryInMs / 1000));
-  return new OverloadedError(`provider ${provider} is failing and lynkr stopped calling it for now (circuit open); next try in ${seconds}s`, {
-    status: 503,
-    headers: { "retry-after": String(seconds) },
-  });
-}
-
-/** A failure of a routed call (any: unexpected ones too): it carries how it was routed, like an answer does. */
+/** A failure of a routed call: it carries how it was routed, like an answer does. */
 export class RoutedError extends AnthropicError {
   constructor(
     error: AnthropicError,
@@ -62,26 +54,56 @@ export class RoutedError extends AnthropicError {
   }
 }
 
-/** After the first byte nothing can fail over, but a broken stream still counts against the provider. */
-function watched(events: AsyncIterator<StreamEvent>, breaker: CircuitBreaker, signal: AbortSignal): AsyncIterator<StreamEvent> {
+/**
+ * After the first byte nothing can fail over, but a broken stream still counts against the
+ * provider; `done` runs once when the stream is over, however it ends.
+ */
+function watched(events: AsyncIterator<StreamEvent>, breaker: CircuitBreaker, signal: AbortSignal, done: () => void): AsyncIterator<StreamEvent> {
   return {
     async next() {
       try {
-        return await events.next();
+        const result = await events.next();
+        if (result.done) done();
+        return result;
       } catch (error) {
+        done();
         if (!signal.aborted && classifyFailure(error).providerFault) breaker.failure();
         throw error;
       }
     },
-    return: (value?: unknown) => events.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+    return: (value?: unknown) => {
+      done();
+      return events.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
+    },
   };
 }
 
 /**
- * Calls the providers of `route` (the router's decision for this request) in order until one has produced its first event: retries with
- * backoff, skips open circuits, fails over on provider faults (FALLBACK_ENABLED). Failures up to
- * that point can still be answered with an HTTP error or another provider; after it, only with
- * an error event on the stream.
+ * Anthropic's SDKs, and so Claude Code, send x-stainless-retry-count on every attempt (0 on the
+ * first): such a client retries 429s, 5xx and network errors itself, with its own backoff and
+ * the upstream's retry-after. lynkr calling the same provider again underneath would multiply
+ * every one of its attempts (3 CLI attempts became 5 upstream calls, then an open circuit).
+ */
+function retriesByItself(ctx: CallContext): boolean {
+  return ctx.clientHeaders.has("x-stainless-retry-count");
+}
+
+type Miss = Pick<Failure, "reason" | "status">;
+
+/** A provider skipped for its open circuit: panic routing may still call it. */
+interface Skipped {
+  target: Target;
+  breaker: CircuitBreaker;
+}
+
+/**
+ * Calls the providers of `route` (the router's decision for this request) in order until one has
+ * produced its first event: retries with backoff (within the provider's retry budget, and never
+ * for a client that retries by itself), skips open circuits, fails over on provider faults
+ * (FALLBACK_ENABLED). When every provider left has an open circuit, the one that opened earliest
+ * is called anyway (panic routing): lynkr never answers for an upstream it did not ask. Failures
+ * up to the first event can still be answered with an HTTP error or another provider; after it,
+ * only with an error event on the stream.
  */
 export async function callRoute(router: Router, route: Route, request: MessagesRequest, ctx: CallContext): Promise<Answer> {
   const { retry, fallbackEnabled } = router.settings;
@@ -93,86 +115,114 @@ export async function callRoute(router: Router, route: Route, request: MessagesR
   });
   logger.debug(`route ${route.reason}`, { request_id: ctx.requestId, chain: route.chain.map((t) => t.provider.name) });
   const needsTools = (request.tools?.length ?? 0) > 0 && request.tool_choice?.type !== "none";
+  const selfRetrying = retriesByItself(ctx);
   const detours: string[] = [];
   const routeSoFar = () => [route.reason, ...detours].join("; ");
-  let attempts = 0;
+  let lastError: unknown = new ApiError("no provider is configured for this request");
+  let calls = 0;
   // Counted against where the request was routed when no provider answered.
   const routed = route.chain[0];
-  const failed = (error: unknown): RoutedError => {
+  // lynkr's own exceptions go on as they are (the server logs them and answers an api_error).
+  const failed = (error: unknown): unknown => {
+    if (!(error instanceof AnthropicError)) return error;
     const provider = routed?.provider ?? router.primary;
-    const facts = { provider, model: routed?.model ?? provider.model, rule: route.rule, why: routeSoFar(), attempts };
-    return new RoutedError(toAnthropicError(error, ctx.requestId), facts);
+    return new RoutedError(error, { provider, model: routed?.model ?? provider.model, rule: route.rule, why: routeSoFar(), attempts: calls });
   };
-  let lastError: unknown = new ApiError("no provider is configured for this request");
+  // Open circuits skipped since the last provider that was really called.
+  let skipped: Skipped[] = [];
+
+  /** One provider, retried as allowed: its answer, or why it did not give one (lastError says what it said). */
+  async function callProvider(target: Target, next: Target | undefined, panic: boolean): Promise<Answer | Miss> {
+    const { provider } = target;
+    const callCtx: CallContext = target.model ? { ...ctx, model: target.model } : ctx;
+    const credential = provider.clientCredential?.(callCtx);
+    const breaker = router.breakerFor(provider.name, credential);
+    // A panic call claimed no probe slot, so it gives none back.
+    const release = () => {
+      if (!panic) breaker.release();
+    };
+    const done = router.retryBudgetFor(provider.name).begin();
+    let answered = false;
+    let retrySlot: (() => void) | undefined;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (!panic && !breaker.tryAcquire()) {
+          skipped.push({ target, breaker });
+          return { reason: "circuit_open" };
+        }
+        try {
+          // A model that cannot take tools is passed over while another provider can (only the last one gets the request without them).
+          if (needsTools && next && provider.supportsTools && !(await provider.supportsTools(callCtx))) {
+            release();
+            return { reason: "no_tool_support" };
+          }
+          calls++;
+          skipped = [];
+          const upstream = await provider.stream(request, callCtx);
+          const events = upstream.events[Symbol.asyncIterator]();
+          const first = await events.next();
+          if (first.done) throw new ApiError(`upstream ${provider.name} returned an empty stream`);
+          breaker.success();
+          const model = target.model ?? provider.model;
+          router.events.emit("answered", { requestId: ctx.requestId, provider: provider.name, model, attempts: calls, fellBack: detours.length > 0 });
+          answered = true;
+          return {
+            route: { provider, model, rule: route.rule, why: routeSoFar(), attempts: calls },
+            upstream,
+            events: watched(events, breaker, ctx.signal, done),
+            first: first.value,
+          };
+        } catch (error) {
+          retrySlot?.();
+          retrySlot = undefined;
+          if (ctx.signal.aborted) {
+            release();
+            throw failed(new ClientAbortedError());
+          }
+          const classified = classifyFailure(error);
+          if (!classified.providerFault) {
+            release();
+            // The request's own fault (400, 401, 404…) or lynkr's: the same answer would come from anywhere.
+            if (!classified.passOver || !next) throw failed(error);
+            lastError = error;
+            return classified;
+          }
+          breaker.failure();
+          lastError = error;
+          if (panic || selfRetrying || !classified.retryable || attempt >= retry.maxRetries || breaker.state === "open") return classified;
+          // A refused connection is a host that is down, a timeout one that already cost its whole
+          // wait: another provider answers sooner than a retry would.
+          if ((classified.reason === "connection_refused" || classified.reason === "timeout") && next && fallbackEnabled) return classified;
+          const delayMs = retryDelayMs(attempt, classified, retry);
+          if (delayMs === undefined) return classified;
+          retrySlot = router.retryBudgetFor(provider.name).tryRetry();
+          if (!retrySlot) {
+            router.events.emit("retry_denied", { requestId: ctx.requestId, provider: provider.name, reason: classified.reason });
+            return classified;
+          }
+          router.events.emit("retry", {
+            requestId: ctx.requestId,
+            provider: provider.name,
+            attempt: attempt + 1,
+            delayMs,
+            reason: classified.reason,
+            ...(classified.status !== undefined ? { status: classified.status } : {}),
+          });
+          await sleep(delayMs, ctx.signal);
+        }
+      }
+    } finally {
+      retrySlot?.();
+      if (!answered) done();
+    }
+  }
 
   for (const [i, target] of route.chain.entries()) {
     const { provider } = target;
     const next = route.chain[i + 1];
-    const callCtx: CallContext = target.model ? { ...ctx, model: target.model } : ctx;
-    const breaker = router.breakerFor(provider.name);
-    let failure: Pick<Failure, "reason" | "status"> | undefined;
-
-    for (let attempt = 0; ; attempt++) {
-      if (!breaker.tryAcquire()) {
-        failure = { reason: "circuit_open" };
-        lastError = circuitOpenError(provider.name, breaker);
-        break;
-      }
-      attempts++;
-      try {
-        // A model that cannot take tools is passed over while another provider can (only the last one gets the request without them).
-        if (needsTools && next && provider.supportsTools && !(await provider.supportsTools(callCtx))) {
-          breaker.release();
-          failure = { reason: "no_tool_support" };
-          break;
-        }
-        const upstream = await provider.stream(request, callCtx);
-        const events = upstream.events[Symbol.asyncIterator]();
-        const first = await events.next();
-        if (first.done) throw new ApiError(`upstream ${provider.name} returned an empty stream`);
-        breaker.success();
-        const model = target.model ?? provider.model;
-        router.events.emit("answered", { requestId: ctx.requestId, provider: provider.name, model, attempts, fellBack: detours.length > 0 });
-        return {
-          route: { provider, model, rule: route.rule, why: routeSoFar(), attempts },
-          upstream,
-          events: watched(events, breaker, ctx.signal),
-          first: first.value,
-        };
-      } catch (error) {
-        if (ctx.signal.aborted) {
-          breaker.release();
-          throw failed(new ClientAbortedError());
-        }
-        const classified = classifyFailure(error);
-        if (!classified.providerFault) {
-          breaker.release();
-          // The request's own fault (400, 401, 404…): the same answer would come from anywhere.
-          if (!classified.passOver || !next) throw failed(error);
-          lastError = error;
-          failure = classified;
-          break;
-        }
-        breaker.failure();
-        lastError = error;
-        failure = classified;
-        if (!classified.retryable || attempt >= retry.maxRetries || breaker.state === "open") break;
-        // A refused connection is a host that is down, a timeout one that already cost its whole
-        // wait: another provider answers sooner than a retry would.
-        if ((classified.reason === "connection_refused" || classified.reason === "timeout") && next && fallbackEnabled) break;
-        const delayMs = retryDelayMs(attempt, classified, retry);
-        if (delayMs === undefined) break;
-        router.events.emit("retry", {
-          requestId: ctx.requestId,
-          provider: provider.name,
-          attempt: attempt + 1,
-          delayMs,
-          reason: classified.reason,
-          ...(classified.status !== undefined ? { status: classified.status } : {}),
-        });
-        await sleep(delayMs, ctx.signal);
-      }
-    }
+    const result = await callProvider(target, next, false);
+    if ("events" in result) return result;
+    const failure = result;
 
     // Passing over a provider that cannot take the request is routing, not failover.
     const passedOver = failure.reason === "no_tool_support" || failure.reason === "context_too_long";
@@ -190,6 +240,20 @@ export async function callRoute(router: Router, route: Route, request: MessagesR
     if (!passedOver) {
       logger.warn(`provider ${note}; answering with ${next.provider.name}`, { request_id: ctx.requestId });
     }
+  }
+
+  // Every provider left has an open circuit. A circuit is there to prefer another provider, not
+  // to answer for one: the provider whose circuit opened earliest gets the request anyway, and
+  // whatever it says goes back as it said it.
+  const oldest = skipped.sort((a, b) => a.breaker.openingOrder - b.breaker.openingOrder)[0];
+  if (oldest) {
+    const name = oldest.target.provider.name;
+    const openFor = Math.round((Date.now() - (oldest.breaker.openedSince ?? Date.now())) / 1000);
+    detours.push(`panic: every circuit left is open, ${name} (open ${openFor}s) called anyway`);
+    logger.warn(`every provider left has an open circuit; calling ${name} anyway`, { request_id: ctx.requestId });
+    router.events.emit("panic", { requestId: ctx.requestId, provider: name });
+    const result = await callProvider(oldest.target, undefined, true);
+    if ("events" in result) return result;
   }
   throw failed(lastError);
 }

@@ -1,8 +1,10 @@
 import type { CircuitState } from "./events.ts";
 
-// One breaker per provider. CLOSED counts consecutive failures; at the threshold it OPENs and
-// every call fails over at once, without touching the network. After the timeout one call at a
-// time probes (HALF_OPEN); enough successes close it, any failure opens it again.
+// One breaker per provider (per client credential in pass-through). CLOSED counts consecutive
+// failures; at the threshold it OPENs and calls fail over to another provider at once, without
+// touching the network. After the timeout one call at a time probes (HALF_OPEN); enough
+// successes close it, any failure opens it again. When every provider left is open, routing
+// still calls one of them (panic routing): what that call tells counts like a probe's answer.
 
 export interface BreakerSettings {
   failureThreshold: number;
@@ -10,11 +12,16 @@ export interface BreakerSettings {
   timeoutMs: number;
 }
 
+// Counts circuit openings across all breakers: the order panic routing follows, exact even when
+// two circuits open within the same millisecond.
+let openings = 0;
+
 export class CircuitBreaker {
   private current: CircuitState = "closed";
   private failures = 0;
   private successes = 0;
   private openedAt = 0;
+  private opening = 0;
   private probing = false;
 
   constructor(
@@ -31,6 +38,16 @@ export class CircuitBreaker {
   /** Milliseconds until an open circuit lets a probe through (0 when not open). */
   get retryInMs(): number {
     return this.current === "open" ? Math.max(0, this.openedAt + this.settings.timeoutMs - this.now()) : 0;
+  }
+
+  /** When the circuit opened (epoch ms), while it is open or half-open. */
+  get openedSince(): number | undefined {
+    return this.current === "closed" ? undefined : this.openedAt;
+  }
+
+  /** Which opening this circuit's last one was, across all breakers: panic routing calls the lowest. */
+  get openingOrder(): number {
+    return this.opening;
   }
 
   /** Whether a call may go out now; in HALF_OPEN this claims the single probe. */
@@ -53,6 +70,8 @@ export class CircuitBreaker {
 
   success(): void {
     this.failures = 0;
+    // A panic call got through: the provider answers again, as a probe would have shown.
+    if (this.current === "open") this.move("half_open");
     if (this.current !== "half_open") return;
     this.probing = false;
     this.successes++;
@@ -61,7 +80,8 @@ export class CircuitBreaker {
 
   failure(): void {
     this.probing = false;
-    if (this.current === "half_open") {
+    // A failed probe, or a failed panic call (which sends this provider to the back of the panic order).
+    if (this.current !== "closed") {
       this.open();
       return;
     }
@@ -71,6 +91,7 @@ export class CircuitBreaker {
 
   private open(): void {
     this.openedAt = this.now();
+    this.opening = ++openings;
     this.move("open");
   }
 

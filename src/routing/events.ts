@@ -19,7 +19,9 @@ export type FailureReason =
   /** HTTP 404: this provider lacks the model (e.g. not pulled into Ollama); another may have its own. */
   | "not_found"
   | "empty_stream"
-  | "request_error";
+  | "request_error"
+  /** An exception inside lynkr (not the upstream's doing): never the provider's fault. */
+  | "internal_error";
 
 /** Which rule chose the route. */
 export type RouteRule = "static" | "hybrid" | "background" | "think" | "long_context" | "default";
@@ -31,7 +33,12 @@ export interface RoutingEventMap {
   fallback: { requestId: string; from: string; to: string | undefined; reason: FailureReason; status?: number };
   /** The same provider is tried again after `delayMs`. */
   retry: { requestId: string; provider: string; attempt: number; delayMs: number; reason: FailureReason; status?: number };
-  circuit: { provider: string; from: CircuitState; to: CircuitState };
+  /** A retry was due but the provider's retry budget had no room: the failure goes on (fallback or client). */
+  retry_denied: { requestId: string; provider: string; reason: FailureReason };
+  /** Every provider left had an open circuit: `provider`, open the longest, was called anyway. */
+  panic: { requestId: string; provider: string };
+  /** A breaker changed state; `credential` (a hash) when it is a pass-through client credential's own. */
+  circuit: { provider: string; credential?: string; from: CircuitState; to: CircuitState };
   /** The provider that produced the answer's first event, after `attempts` calls in all. */
   answered: { requestId: string; provider: string; model: string | undefined; attempts: number; fellBack: boolean };
 }

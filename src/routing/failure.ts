@@ -47,8 +47,17 @@ export function classifyFailure(error: unknown): Failure {
   return failure;
 }
 
+// What fetch and sockets report (Bun and Node names): a network failure that escaped fetchUpstream's wrapping.
+const networkCodes = /^(E[A-Z]+|UND_ERR_\w+|Connection\w+|FailedToOpenSocket)$/;
+
 function classify(error: unknown): Failure {
-  if (!(error instanceof AnthropicError)) return { reason: "network_error", retryable: true, providerFault: true };
+  if (!(error instanceof AnthropicError)) {
+    // Anything else was thrown inside lynkr (a translation, a bug), not by the upstream: the same
+    // would happen with any provider, so it neither counts against this one nor is retried.
+    const code = causeCode(error);
+    if (code !== undefined && networkCodes.test(code)) return { reason: "network_error", retryable: true, providerFault: true };
+    return { reason: "internal_error", retryable: false, providerFault: false };
+  }
   const status = error.status;
   const retryAfter = retryAfterMs(error.headers);
   const withStatus = { status, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };

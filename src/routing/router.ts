@@ -5,11 +5,13 @@ import { effectiveFallback, isProviderConfigured } from "../config/sections/rout
 import { countIfNear } from "../optimize/tokens.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { CallContext, Provider } from "../providers/types.ts";
-import { CircuitBreaker, type BreakerSettings } from "./circuit-breaker.ts";
+import { BreakerRegistry, type CircuitView } from "./breaker-registry.ts";
 import { callRoute, type Answer } from "./call-route.ts";
+import type { BreakerSettings, CircuitBreaker } from "./circuit-breaker.ts";
 import { loadRoutingFile, type RoutingFile, type TargetRef } from "../config/routing-file.ts";
-import { RoutingEvents, type CircuitState, type RouteRule } from "./events.ts";
+import { RoutingEvents, type RouteRule } from "./events.ts";
 import type { RetrySettings } from "./failure.ts";
+import { RetryBudget, type RetryBudgetSettings } from "./retry-budget.ts";
 
 // Decides, per request, which providers answer and in which order, and says why. Rules from
 // the LYNKR_CONFIG file come first, then the hybrid tiers (PREFER_OLLAMA), then MODEL_PROVIDER;
@@ -29,15 +31,11 @@ export interface Route {
   reason: string;
 }
 
-export interface ProviderCircuit {
-  provider: string;
-  state: CircuitState;
-  /** Milliseconds until an open circuit lets a probe through (0 when not open). */
-  retry_in_ms: number;
-}
+export type ProviderCircuit = CircuitView;
 
 export interface RoutingSettings {
   retry: RetrySettings;
+  retryBudget: RetryBudgetSettings;
   breaker: BreakerSettings;
   fallbackEnabled: boolean;
 }
@@ -49,8 +47,14 @@ export interface Router {
   /** Decisions, fallbacks, retries and circuit changes, for metrics. */
   readonly events: RoutingEvents;
   readonly settings: RoutingSettings;
-  breakerFor(provider: string): CircuitBreaker;
-  /** Every provider's circuit, for health checks and metrics; one never called is closed. */
+  /** The provider's breaker; with `credential` (a client's own, passed through), that credential's. */
+  breakerFor(provider: string, credential?: string): CircuitBreaker;
+  /** The provider's retry budget (retries in flight against requests in flight). */
+  retryBudgetFor(provider: string): RetryBudget;
+  /**
+   * Every provider's circuit (one never called is closed), then each pass-through credential's,
+   * for health checks and metrics.
+   */
   circuits(): ProviderCircuit[];
   /** `bodyBytes`: the client's body size, where known (else the request is serialized to measure it). */
   route(request: MessagesRequest, bodyBytes?: number): Route;
@@ -90,6 +94,7 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
       initialDelayMs: config.API_RETRY_INITIAL_DELAY,
       maxDelayMs: config.API_RETRY_MAX_DELAY,
     },
+    retryBudget: { percent: config.RETRY_BUDGET_PERCENT, min: config.RETRY_BUDGET_MIN },
     breaker: {
       failureThreshold: config.CIRCUIT_BREAKER_FAILURE_THRESHOLD,
       successThreshold: config.CIRCUIT_BREAKER_SUCCESS_THRESHOLD,
@@ -112,14 +117,15 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     return provider;
   };
 
-  const breakers = new Map<string, CircuitBreaker>();
-  const breakerFor = (name: string): CircuitBreaker => {
-    let breaker = breakers.get(name);
-    if (!breaker) {
-      breaker = new CircuitBreaker(name, settings.breaker, (from, to) => events.emit("circuit", { provider: name, from, to }));
-      breakers.set(name, breaker);
+  const breakers = new BreakerRegistry(settings.breaker, (change) => events.emit("circuit", change));
+  const budgets = new Map<string, RetryBudget>();
+  const retryBudgetFor = (name: string): RetryBudget => {
+    let budget = budgets.get(name);
+    if (!budget) {
+      budget = new RetryBudget(settings.retryBudget);
+      budgets.set(name, budget);
     }
-    return breaker;
+    return budget;
   };
 
   const fallback = effectiveFallback(config);
@@ -187,12 +193,9 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     providers: [...providers],
     events,
     settings,
-    breakerFor,
-    circuits: () =>
-      [...providers].map(({ name }) => {
-        const breaker = breakers.get(name);
-        return { provider: name, state: breaker?.state ?? "closed", retry_in_ms: breaker?.retryInMs ?? 0 };
-      }),
+    breakerFor: (name, credential) => breakers.get(name, credential),
+    retryBudgetFor,
+    circuits: () => breakers.list([...providers].map(({ name }) => name)),
     route(request, bodyBytes) {
       const decision = decide(request, bodyBytes);
       const chain: Target[] = [];

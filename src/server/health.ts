@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { Upstream } from "../config/self-loop.ts";
-import { checkProvider } from "../doctor/providers.ts";
+import { checkProvider } from "../providers/descriptors.ts";
 import { isDatabaseReachable } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";
 import type { ServerParts } from "./parts.ts";

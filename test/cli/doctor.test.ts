@@ -149,3 +149,54 @@ test("a bad routing file is named with its path and key", async () => {
   expect(byId(report)["routing-file"]).toMatchObject({ ok: false });
   expect(byId(report)["routing-file"]?.detail).toStartWith(`LYNKR_CONFIG ${path}: router.default: unknown provider "nowhere"`);
 });
+
+test("an address missing its request path fails where every request would go: POST to the URL the provider posts to", async () => {
+  // An OpenAI-compatible server: its model list answers, only /v1/chat/completions takes a POST.
+  const server = startFakeUpstream((req) =>
+    req.method === "GET" && req.url.pathname === "/v1/models"
+      ? jsonResponse({ object: "list", data: [] })
+      : req.method === "POST" && req.url.pathname === "/v1/chat/completions"
+        ? jsonResponse({ error: { message: "you must provide a model parameter", type: "invalid_request_error", code: null } }, 400)
+        : new Response("<html><body>404 Not Found</body></html>", { status: 404, headers: { "content-type": "text/html" } }),
+  );
+  try {
+    const wrong = await doctor({ MODEL_PROVIDER: "openai", OPENAI_ENDPOINT: `${server.url}/v1`, OPENAI_API_KEY: "sk", PORT: freePort() });
+    expect(wrong.code).toBe(1);
+    expect(byId(wrong.report)["provider:openai"]).toMatchObject({
+      ok: false,
+      detail: `OPENAI_ENDPOINT=${server.url}/v1 answered 404 for POST ${server.url}/v1, where every request goes`,
+      fix: "set OPENAI_ENDPOINT to the full chat completions URL, e.g. http://host/v1/chat/completions",
+    });
+    const right = await doctor({ MODEL_PROVIDER: "openai", OPENAI_ENDPOINT: `${server.url}/v1/chat/completions`, OPENAI_API_KEY: "sk", PORT: freePort() });
+    expect(byId(right.report)["provider:openai"]).toMatchObject({ ok: true, detail: `${server.url} reachable, key accepted` });
+    // The probe's POST carried an empty body: a 400, never a generation.
+    expect(server.received.filter((r) => r.method === "POST").map((r) => r.text)).toEqual(["{}", "{}"]);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("an Anthropic upstream URL whose messages path 404s fails, naming ANTHROPIC_UPSTREAM_URL", async () => {
+  const server = startFakeUpstream((req) =>
+    req.url.pathname.endsWith("/models") ? jsonResponse({ data: [], has_more: false }) : new Response("Not Found", { status: 404 }),
+  );
+  try {
+    const { report } = await doctor({ ANTHROPIC_UPSTREAM_URL: `${server.url}/v1`, ANTHROPIC_UPSTREAM_API_KEY: "k", PORT: freePort() });
+    expect(byId(report)["provider:anthropic"]).toMatchObject({
+      ok: false,
+      detail: `ANTHROPIC_UPSTREAM_URL=${server.url}/v1 answered 404 for POST ${server.url}/v1/messages, where every request goes`,
+    });
+  } finally {
+    await server.stop();
+  }
+});
+
+test("ANTHROPIC_BASE_URL ending in /v1 fails: Claude Code would post to /v1/v1/messages", async () => {
+  const port = freePort();
+  const { report } = await doctor({ ANTHROPIC_UPSTREAM_URL: anthropic.url, ANTHROPIC_UPSTREAM_API_KEY: "good-key", PORT: port, ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}/v1` });
+  expect(byId(report)["base-url"]).toMatchObject({
+    ok: false,
+    detail: `http://127.0.0.1:${port}/v1 has the path /v1: Claude Code adds /v1/messages itself and would post to /v1/v1/messages, which lynkr does not serve`,
+    fix: `export ANTHROPIC_BASE_URL=http://127.0.0.1:${port}`,
+  });
+});

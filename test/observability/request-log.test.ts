@@ -56,6 +56,7 @@ test("one line per request with id, route, tokens, cost and cache; debug adds bo
     provider: "anthropic",
     model: "claude-3-opus-20240229",
     route: expect.stringContaining("static"),
+    upstream_calls: 1,
     stream: true,
     input_tokens: 15,
     output_tokens: 13,

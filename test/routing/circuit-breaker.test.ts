@@ -89,3 +89,33 @@ test("what is retried and what fails over: 408/409/429/5xx and network errors, n
   expect([quota.retryable, quota.providerFault]).toEqual([false, true]);
   expect(classifyFailure(new ApiError("unreachable", { status: 502, cause: Object.assign(new Error("x"), { code: "ECONNREFUSED" }) })).reason).toBe("connection_refused");
 });
+
+test("an exception inside lynkr is not the provider's fault; a socket error that escaped fetch's wrapping is", () => {
+  const bug = classifyFailure(new TypeError("Cannot read properties of undefined (reading 'type')"));
+  expect(bug).toEqual({ reason: "internal_error", retryable: false, providerFault: false });
+  const reset = classifyFailure(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+  expect([reset.reason, reset.retryable, reset.providerFault]).toEqual(["network_error", true, true]);
+  const closed = classifyFailure(new Error("fetch failed", { cause: Object.assign(new Error("closed"), { code: "ConnectionClosed" }) }));
+  expect(closed.reason).toBe("network_error");
+});
+
+test("panic calls on an open circuit: a success counts as a probe's, a failure sends it to the back of the panic order", () => {
+  const { b, changes, advance } = breaker();
+  for (let i = 0; i < 3; i++) b.failure();
+  expect(b.openedSince).toBe(1_000);
+  const other = breaker().b;
+  for (let i = 0; i < 3; i++) other.failure();
+  // Opened in the same millisecond, still in order.
+  expect(b.openingOrder).toBeLessThan(other.openingOrder);
+  advance(10);
+  b.failure();
+  expect(b.state).toBe("open");
+  expect(b.openedSince).toBe(1_010);
+  expect(b.openingOrder).toBeGreaterThan(other.openingOrder);
+  b.success();
+  expect(b.state).toBe("half_open");
+  b.success();
+  expect(b.state).toBe("closed");
+  expect(b.openedSince).toBeUndefined();
+  expect(changes).toEqual(["closed>open", "open>half_open", "half_open>closed"]);
+});

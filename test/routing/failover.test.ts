@@ -11,7 +11,9 @@ import { refusedUrl } from "../helpers/ports.ts";
 
 // Fault injection: a primary upstream that refuses, hangs, fails with 5xx then recovers, rate
 // limits, or dies mid-stream, and a backup that answers. Both are named instances of the
-// Anthropic-wire provider from a LYNKR_CONFIG file.
+// Anthropic-wire provider from a LYNKR_CONFIG file, with lynkr's own key (shared breakers; the
+// pass-through ones are in fault-matrix.test.ts). The SDK client retries by itself
+// (x-stainless-retry-count), so lynkr never retries for it; `askRaw` is a client that does not.
 
 let recorded: string;
 let backup: FakeUpstream;
@@ -30,9 +32,9 @@ afterEach(async () => {
 
 afterAll(() => backup.stop());
 
-/** Each provider's circuit state, by provider name. */
+/** Each provider's shared circuit state, by provider name. */
 function states(router: Router): Record<string, CircuitState> {
-  return Object.fromEntries(router.circuits().map(({ provider, state }) => [provider, state]));
+  return Object.fromEntries(router.circuits().flatMap(({ provider, credential, state }) => (credential === undefined ? [[provider, state]] : [])));
 }
 
 function primaryUpstream(handler: FakeHandler): FakeUpstream {
@@ -64,25 +66,35 @@ function gatewayWith({ primaryUrl, env = {}, primarySettings = {}, fallback = tr
   );
   const gateway = startTestGateway({
     ANTHROPIC_UPSTREAM_URL: backup.url,
+    ANTHROPIC_UPSTREAM_API_KEY: "sk-lynkr",
     LYNKR_CONFIG: path,
     API_RETRY_INITIAL_DELAY: "5",
     API_RETRY_MAX_DELAY: "2000",
     ...env,
   });
   running.push(gateway);
-  const events: { [K in keyof RoutingEventMap]: RoutingEventMap[K][] } = { decision: [], fallback: [], retry: [], circuit: [], answered: [] };
+  const events: { [K in keyof RoutingEventMap]: RoutingEventMap[K][] } = { decision: [], fallback: [], retry: [], retry_denied: [], panic: [], circuit: [], answered: [] };
   const router = gateway.gateway.router;
   router.events.on("decision", (e) => events.decision.push(e));
   router.events.on("fallback", (e) => events.fallback.push(e));
   router.events.on("retry", (e) => events.retry.push(e));
   router.events.on("circuit", (e) => events.circuit.push(e));
   router.events.on("answered", (e) => events.answered.push(e));
+  router.events.on("panic", (e) => events.panic.push(e));
   const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
   return { gateway, client, events };
 }
 
 const ask = (client: Anthropic) =>
   client.messages.create({ model: "claude-x", max_tokens: 20, messages: [{ role: "user", content: "count" }] }).withResponse();
+
+/** The same request from a client that does not retry by itself (no x-stainless-retry-count). */
+const askRaw = (gateway: { url: string }) =>
+  fetch(`${gateway.url}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "claude-x", max_tokens: 20, messages: [{ role: "user", content: "count" }] }),
+  });
 
 test("a primary that refuses connections: the backup answers at once, without retries, and says why", async () => {
   const { client, events } = gatewayWith({ primaryUrl: refusedUrl() });
@@ -97,7 +109,7 @@ test("a primary that refuses connections: the backup answers at once, without re
   expect(events.answered[0]).toMatchObject({ provider: "backup", attempts: 2, fellBack: true });
 });
 
-test("a primary that hangs past its timeout: the backup answers without waiting again; alone, it is retried", async () => {
+test("a primary that hangs past its timeout: the backup answers without waiting again; alone, it is retried unless the client retries", async () => {
   const primary = primaryUpstream(async () => {
     await Bun.sleep(2_000);
     return chunkedResponse(sseEvents(recorded));
@@ -115,7 +127,13 @@ test("a primary that hangs past its timeout: the backup answers without waiting 
   const error = await ask(alone.client).catch((e: unknown) => e);
   expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(504);
   expect(String(error)).toContain("did not answer within 150 ms");
-  expect(primary.received.length).toBe(3);
+  // The SDK retries by itself: one call for its one attempt.
+  expect(primary.received.length).toBe(2);
+  expect(alone.events.retry).toEqual([]);
+
+  const raw = await askRaw(alone.gateway);
+  expect(raw.status).toBe(504);
+  expect(primary.received.length).toBe(4);
   expect(alone.events.retry.map((e) => e.reason)).toEqual(["timeout"]);
 });
 
@@ -170,15 +188,15 @@ test("a failed half-open probe opens the circuit again", async () => {
   expect(primary.received.length).toBe(2);
 });
 
-test("429 with retry-after: the same provider is asked again after exactly that wait", async () => {
+test("429 with retry-after, to a client that does not retry: the same provider is asked again after exactly that wait", async () => {
   let calls = 0;
   const primary = primaryUpstream(() =>
     calls++ === 0
       ? jsonResponse({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, 429, { "retry-after": "1" })
       : chunkedResponse(sseEvents(recorded)),
   );
-  const { client, events } = gatewayWith({ primaryUrl: primary.url, fallback: false });
-  const { response } = await ask(client);
+  const { gateway, events } = gatewayWith({ primaryUrl: primary.url, fallback: false });
+  const response = await askRaw(gateway);
   expect(response.headers.get("x-lynkr-provider")).toBe("primary");
   expect(events.retry).toEqual([{ requestId: expect.any(String), provider: "primary", attempt: 1, delayMs: 1000, reason: "rate_limited", status: 429 }]);
   expect(primary.received.length).toBe(2);
@@ -223,22 +241,27 @@ test("a 400 is the request's fault: no retry, no fallback, the upstream's words"
   expect(events.retry).toEqual([]);
 });
 
-test("FALLBACK_ENABLED=false: a refused primary is retried, then reported; an open circuit answers 503 with retry-after", async () => {
-  const { client, events } = gatewayWith({
+test("FALLBACK_ENABLED=false: a refused primary is retried, then reported; with its circuit open it is still called (panic routing)", async () => {
+  const { gateway, client, events } = gatewayWith({
     primaryUrl: refusedUrl(),
     env: { FALLBACK_ENABLED: "false", API_RETRY_MAX_RETRIES: "1", CIRCUIT_BREAKER_FAILURE_THRESHOLD: "2", CIRCUIT_BREAKER_TIMEOUT: "60000" },
   });
-  const error = await ask(client).catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(Anthropic.APIError);
-  expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
-  expect(String(error)).toMatch(/connection refused|ECONNREFUSED/);
-  expect((error as InstanceType<typeof Anthropic.APIError>).headers?.get("x-lynkr-route")).toBe("rule default");
+  const first = await askRaw(gateway);
+  expect(first.status).toBe(502);
+  expect(JSON.stringify(await first.json())).toMatch(/connection refused|ECONNREFUSED/);
+  expect(first.headers.get("x-lynkr-route")).toBe("rule default");
   expect(events.retry.map((e) => e.reason)).toEqual(["connection_refused"]);
+  expect(states(gateway.gateway.router).primary).toBe("open");
 
+  // No lynkr-made "circuit open" answer: the only provider there is gets the request anyway.
   const open = await ask(client).catch((e: unknown) => e);
-  expect((open as InstanceType<typeof Anthropic.APIError>).status).toBe(503);
-  expect((open as InstanceType<typeof Anthropic.APIError>).headers?.get("retry-after")).toBe("60");
-  expect(String(open)).toContain("circuit open");
+  expect((open as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
+  expect(String(open)).toMatch(/connection refused|ECONNREFUSED/);
+  expect(String(open)).not.toContain("circuit");
+  expect((open as InstanceType<typeof Anthropic.APIError>).headers?.get("x-lynkr-route")).toMatch(
+    /^rule default; panic: every circuit left is open, primary \(open \d+s\) called anyway$/,
+  );
+  expect(events.panic).toEqual([{ requestId: expect.any(String), provider: "primary" }]);
 });
 
 test("streaming clients get the same fallback, and the headers say so", async () => {
@@ -275,13 +298,13 @@ test("hybrid: an Ollama model without tools is passed over for a request with to
   expect(ollama.received.map((r) => r.url.pathname)).toEqual(["/api/show"]);
 });
 
-test("503s are retried on the same provider with backoff until it answers", async () => {
+test("503s are retried on the same provider with backoff until it answers, for a client that does not retry", async () => {
   let calls = 0;
   const primary = primaryUpstream(() =>
     ++calls <= 2 ? jsonResponse({ type: "error", error: { type: "overloaded_error", message: "busy" } }, 503) : chunkedResponse(sseEvents(recorded)),
   );
-  const { client, events } = gatewayWith({ primaryUrl: primary.url });
-  const { response } = await ask(client);
+  const { gateway, events } = gatewayWith({ primaryUrl: primary.url });
+  const response = await askRaw(gateway);
   expect(response.headers.get("x-lynkr-provider")).toBe("primary");
   expect(events.retry.map((e) => [e.attempt, e.reason, e.status])).toEqual([
     [1, "server_error", 503],
@@ -350,5 +373,6 @@ test("when every provider fails, the client gets the last error, and x-lynkr-rou
   expect((error as InstanceType<typeof Anthropic.APIError>).headers?.get("x-lynkr-route")).toBe(
     "rule default; fallback: primary connection refused (HTTP 502) -> spare",
   );
-  expect(failing.received.length).toBe(2);
+  // The SDK retries by itself: each provider once.
+  expect(failing.received.length).toBe(1);
 });

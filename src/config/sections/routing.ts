@@ -22,9 +22,14 @@ export const routingEnv = {
   CIRCUIT_BREAKER_SUCCESS_THRESHOLD: int(2, 1),
   /** How long an open circuit stays open before one request probes the provider again (ms). */
   CIRCUIT_BREAKER_TIMEOUT: int(60_000, 0),
+  /** Retries of one request on the same provider, for clients that do not retry by themselves. */
   API_RETRY_MAX_RETRIES: int(3, 0),
   API_RETRY_INITIAL_DELAY: int(1_000, 0),
   API_RETRY_MAX_DELAY: int(30_000, 0),
+  /** Retry budget: retries in flight to a provider stay under this share (%) of its requests in flight. */
+  RETRY_BUDGET_PERCENT: int(20, 0, 100),
+  /** Retries in flight to a provider always allowed, whatever the budget's share (a quiet gateway still retries). */
+  RETRY_BUDGET_MIN: int(3, 0),
   /** Routing rules and named providers (JSON); default ~/.lynkr/config.json, read if present. */
   LYNKR_CONFIG: text().optional(),
 };

@@ -25,6 +25,10 @@ export class GatewayMetrics {
   private readonly decisions: Counter;
   private readonly fallbacks: Counter;
   private readonly retries: Counter;
+  private readonly retriesDenied: Counter;
+  private readonly upstreamCalls: Histogram;
+  private readonly panics: Counter;
+  private readonly openCredentialCircuits: Gauge;
   private readonly circuitChanges: Counter;
   private readonly circuitState: Gauge;
   private readonly active: Gauge;
@@ -47,6 +51,10 @@ export class GatewayMetrics {
     this.decisions = r.counter("lynkr_routing_decisions_total", "Routing decisions by rule.", ["rule"]);
     this.fallbacks = r.counter("lynkr_routing_fallbacks_total", "Requests handed from one provider to the next.", ["from", "to", "reason"]);
     this.retries = r.counter("lynkr_routing_retries_total", "Retries of the same provider.", ["provider", "reason"]);
+    this.retriesDenied = r.counter("lynkr_routing_retries_denied_total", "Retries not made because the provider's retry budget was spent.", ["provider", "reason"]);
+    this.upstreamCalls = r.histogram("lynkr_upstream_calls_per_request", "Upstream calls for one client attempt, retries and fallbacks included.", ["provider"], [0, 1, 2, 3, 4, 5, 8]);
+    this.panics = r.counter("lynkr_routing_panic_total", "Requests sent to a provider with an open circuit because every provider left had one.", ["provider"]);
+    this.openCredentialCircuits = r.gauge("lynkr_circuit_open_credentials", "Pass-through client credentials whose own circuit is open or half-open, by provider.", ["provider"]);
     this.circuitChanges = r.counter("lynkr_circuit_transitions_total", "Circuit breaker state changes.", ["provider", "to"]);
     this.circuitState = r.gauge("lynkr_circuit_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open.", ["provider"]);
     this.active = r.gauge("lynkr_active_requests", "Messages requests in flight.");
@@ -56,7 +64,6 @@ export class GatewayMetrics {
     this.start.set({}, Math.floor(this.startedAt / 1000));
   }
 
-  /** Counts what routing does, from its events. */
   // What routing did; the composition root subscribes these to routing's events.
   countDecision(rule: string): void {
     this.decisions.inc({ rule });
@@ -74,12 +81,30 @@ export class GatewayMetrics {
     this.circuitChanges.inc({ provider, to });
   }
 
+  countRetryDenied(provider: string, reason: string): void {
+    this.retriesDenied.inc({ provider, reason });
+  }
+
+  countPanic(provider: string): void {
+    this.panics.inc({ provider });
+  }
+
   /** Point-in-time values, set just before a scrape. */
-  refreshGauges(active: number, memory: MemorySample, circuits: { provider: string; state: string }[]): void {
+  refreshGauges(active: number, memory: MemorySample, circuits: { provider: string; credential?: string; state: string }[]): void {
     this.active.set({}, active);
     this.rss.set({}, memory.rssBytes);
     this.heap.set({}, memory.heapUsedBytes);
-    for (const { provider, state } of circuits) this.circuitState.set({ provider }, state === "open" ? 2 : state === "half_open" ? 1 : 0);
+    // Credentials are unbounded: they are counted per provider, never a label of their own.
+    const openCredentials = new Map<string, number>();
+    for (const { provider, credential, state } of circuits) {
+      if (credential === undefined) {
+        this.circuitState.set({ provider }, state === "open" ? 2 : state === "half_open" ? 1 : 0);
+        openCredentials.set(provider, openCredentials.get(provider) ?? 0);
+      } else if (state !== "closed") {
+        openCredentials.set(provider, (openCredentials.get(provider) ?? 0) + 1);
+      }
+    }
+    for (const [provider, count] of openCredentials) this.openCredentialCircuits.set({ provider }, count);
   }
 
   /** One finished request; a few map lookups and additions. */
@@ -93,6 +118,7 @@ export class GatewayMetrics {
     const model = facts.model ?? "";
     const route = facts.rule ?? "";
     this.requests.inc({ provider, model, route, status });
+    if (facts.upstreamCalls !== undefined) this.upstreamCalls.observe({ provider }, facts.upstreamCalls);
     this.latency.observe({ provider, model, route }, facts.latencyMs / 1000);
     if (facts.firstByteMs !== undefined) this.firstByte.observe({ provider, model }, facts.firstByteMs / 1000);
     const estimated = facts.tokensEstimated ? "true" : "false";
@@ -162,6 +188,8 @@ export class GatewayMetrics {
         decisions: countsBy(this.decisions, "rule"),
         fallbacks: [...this.fallbacks.entries()].map(({ labels, value }) => ({ ...labels, count: value.n })),
         retries: [...this.retries.entries()].map(({ labels, value }) => ({ ...labels, count: value.n })),
+        retries_denied: [...this.retriesDenied.entries()].map(({ labels, value }) => ({ ...labels, count: value.n })),
+        panics: countsBy(this.panics, "provider"),
       },
       cache: {
         ...countsBy(this.cache, "result"),

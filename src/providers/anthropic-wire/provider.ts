@@ -4,7 +4,7 @@ import { messageToEvents } from "../../anthropic/message-events.ts";
 import { decodeSse } from "../../anthropic/sse.ts";
 import { fetchUpstream, readBody } from "../http.ts";
 import { epoch, rawData, type CallContext, type ForwardedEvent, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
-import { upstreamError, upstreamHeaders } from "../upstream-error.ts";
+import { upstreamError, upstreamHeaders, type UpstreamErrorContext, type UpstreamSettings } from "../upstream-error.ts";
 import { stripForeignThinking } from "./foreign-thinking.ts";
 
 // Anthropic's own wire format, for api.anthropic.com, Azure-hosted Anthropic and any
@@ -21,6 +21,8 @@ export interface AnthropicWireOptions {
   anthropicVersion: string;
   model: string | undefined;
   timeoutMs: number;
+  /** The settings behind the calls, named in errors (a 404 on the path, a rejected key). */
+  settings?: UpstreamSettings;
 }
 
 // Client headers that Anthropic-wire upstreams act on (version, betas, subscription tokens,
@@ -60,6 +62,13 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
     return headers;
   }
 
+  function clientCredential(ctx: CallContext): string | undefined {
+    if (options.apiKey) return undefined;
+    const apiKey = ctx.clientHeaders.get("x-api-key");
+    const authorization = ctx.clientHeaders.get("authorization");
+    return apiKey || authorization ? `${apiKey ?? ""}\n${authorization ?? ""}` : undefined;
+  }
+
   function bodyFor(request: MessagesRequest | CountTokensRequest, stream: boolean | undefined, ctx: CallContext): string {
     const model = ctx.model ?? options.model;
     const messages = stripForeignThinking(request.messages);
@@ -72,6 +81,14 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
     if (model !== undefined) out.model = model;
     if (stream !== undefined) out.stream = stream;
     return JSON.stringify(out);
+  }
+
+  /** Whose key the upstream saw: lynkr's, or (without one) the client's own, for its 401 message. */
+  function errorContext(ctx: CallContext, url: string, model: string | undefined): UpstreamErrorContext {
+    const settings = options.settings;
+    if (!settings || options.apiKey) return { settings, url, model };
+    const clientKey = ctx.clientHeaders.has("x-api-key") || ctx.clientHeaders.has("authorization");
+    return { settings: { ...settings, keySource: clientKey ? "client" : "none" }, url, model };
   }
 
   async function* sseEvents(response: Response, ctx: CallContext): AsyncGenerator<StreamEvent> {
@@ -95,17 +112,19 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
     kind: options.kind,
     model: options.model,
     endpoint: baseUrl,
+    clientCredential,
 
     async stream(request, ctx): Promise<UpstreamStream> {
       // Always a stream upstream: one path, and a non-streaming client gets the accumulated events.
+      const url = options.messagesUrl + ctx.search;
       const response = await fetchUpstream({
         upstream,
-        url: options.messagesUrl + ctx.search,
+        url,
         init: { method: "POST", headers: headersFor(ctx, "text/event-stream"), body: bodyFor(request, true, ctx) },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });
-      if (!response.ok) throw await upstreamError(response, upstream);
+      if (!response.ok) throw await upstreamError(response, upstream, errorContext(ctx, options.messagesUrl, ctx.model ?? options.model ?? request.model));
       const headers = upstreamHeaders(response.headers, ["request-id"]);
       const contentType = response.headers.get("content-type") ?? "";
       if (contentType.includes("text/event-stream")) return { events: sseEvents(response, ctx), headers };

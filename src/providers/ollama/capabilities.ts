@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NotFoundError } from "../../anthropic/errors.ts";
 import { ClientAbortedError, fetchUpstream } from "../http.ts";
-import { upstreamError } from "../upstream-error.ts";
+import { isPathNotFound, parseErrorBody, parsedUpstreamError, upstreamError, type UpstreamSettings } from "../upstream-error.ts";
 
 // What an Ollama model can do, from POST /api/show: asked once per model and kept, since it
 // only changes when the model is re-pulled.
@@ -39,6 +39,8 @@ export interface CapabilityLookup {
   endpoint: string;
   upstream: string;
   timeoutMs: number;
+  /** The settings behind the calls: a 404 on /api/show is the address's fault unless it names the model. */
+  settings?: UpstreamSettings;
 }
 
 /** The shared lookup, or ClientAbortedError once this caller's own signal aborts. */
@@ -77,7 +79,11 @@ export class OllamaCapabilityCache {
       timeoutMs: this.lookup.timeoutMs,
     });
     if (response.status === 404) {
-      await response.body?.cancel();
+      const text = await response.text().catch(() => "");
+      const url = `${this.lookup.endpoint}/api/show`;
+      if (this.lookup.settings && isPathNotFound(parseErrorBody(text), model)) {
+        throw parsedUpstreamError(response, parseErrorBody(text), this.lookup.upstream, { settings: this.lookup.settings, url, model });
+      }
       throw new NotFoundError(`model ${model} is not available on ${this.lookup.upstream}; run: ollama pull ${model}`, {
         headers: { "x-should-retry": "false" },
       });

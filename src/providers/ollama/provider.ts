@@ -4,7 +4,7 @@ import { logger } from "../../observability/logger.ts";
 import { fetchUpstream, readBody } from "../http.ts";
 import { anthropicId } from "../event-writer.ts";
 import { epoch, type CallContext, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
-import { upstreamError, upstreamHeaders } from "../upstream-error.ts";
+import { upstreamError, upstreamHeaders, type UpstreamSettings } from "../upstream-error.ts";
 import { OllamaCapabilityCache } from "./capabilities.ts";
 import { toOllamaRequest } from "./request.ts";
 import { ollamaEvents } from "./stream.ts";
@@ -21,11 +21,13 @@ export interface OllamaOptions {
   keepAlive: string | undefined;
   /** 0 → Ollama's own default. */
   numCtx: number;
+  /** The settings behind the calls, named in errors (a 404 on the path). */
+  settings?: UpstreamSettings;
 }
 
 export function createOllamaProvider(options: OllamaOptions): Provider {
   const upstream = `${options.name} (${options.endpoint})`;
-  const capabilities = new OllamaCapabilityCache({ endpoint: options.endpoint, upstream, timeoutMs: options.timeoutMs });
+  const capabilities = new OllamaCapabilityCache({ endpoint: options.endpoint, upstream, timeoutMs: options.timeoutMs, settings: options.settings });
   // Said once per model, not on every request of a long session.
   const warnedNoTools = new Set<string>();
 
@@ -59,14 +61,15 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
       const window = options.numCtx > 0 ? options.numCtx : caps.contextLength;
       const estimated = window === undefined ? undefined : countIfNear(request, Buffer.byteLength(bodyText), window);
       if (window !== undefined && estimated !== undefined && estimated >= window) throw promptTooLongError(estimated, window);
+      const url = `${options.endpoint}/api/chat`;
       const response = await fetchUpstream({
         upstream,
-        url: `${options.endpoint}/api/chat`,
+        url,
         init: { method: "POST", headers: { "content-type": "application/json" }, body: bodyText },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });
-      if (!response.ok) throw await upstreamError(response, upstream);
+      if (!response.ok) throw await upstreamError(response, upstream, { settings: options.settings, url, model });
       return {
         events: ollamaEvents(readBody(response, upstream, options.timeoutMs, ctx.signal), {
           upstream,

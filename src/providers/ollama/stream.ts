@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { ApiError } from "../../anthropic/errors.ts";
-import type { StopReason, StreamEvent } from "../../anthropic/schema.ts";
+import type { StreamEvent } from "../../anthropic/schema.ts";
 import { EventWriter, toolUseId } from "../event-writer.ts";
+import { convertUsage } from "./convert-usage.ts";
+import { mapFinishReason } from "./map-finish-reason.ts";
+import { ndjsonLines } from "./ndjson-lines.ts";
 
 // Ollama's NDJSON /api/chat stream → Anthropic stream events. Ollama sends thinking and text as
 // deltas and each tool call whole; the final `done: true` object carries the counts.
@@ -11,7 +14,7 @@ const toolCallSchema = z.looseObject({
   function: z.looseObject({ name: z.string(), arguments: z.unknown() }),
 });
 
-const chunkSchema = z.union([
+export const ollamaChunkSchema = z.union([
   z.looseObject({ error: z.string() }),
   z.looseObject({
     model: z.string().optional(),
@@ -29,25 +32,6 @@ const chunkSchema = z.union([
   }),
 ]);
 
-const decoder = new TextDecoder();
-
-/** One JSON object per line; a line may arrive in several chunks. */
-async function* lines(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  let buffer = "";
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let newline = buffer.indexOf("\n");
-    while (newline >= 0) {
-      const line = buffer.slice(0, newline).trim();
-      buffer = buffer.slice(newline + 1);
-      if (line) yield line;
-      newline = buffer.indexOf("\n");
-    }
-  }
-  const last = (buffer + decoder.decode()).trim();
-  if (last) yield last;
-}
-
 export interface OllamaStreamOptions {
   /** The provider name, named in errors and the thinking signature. */
   upstream: string;
@@ -61,14 +45,14 @@ export async function* ollamaEvents(body: AsyncIterable<Uint8Array>, options: Ol
   const writer = new EventWriter(options.provider);
   let started = false;
 
-  for await (const line of lines(body)) {
+  for await (const line of ndjsonLines(body)) {
     let json: unknown;
     try {
       json = JSON.parse(line);
     } catch {
       throw new ApiError(`upstream ${options.upstream} sent a line that is not JSON: ${line.slice(0, 200)}`);
     }
-    const parsed = chunkSchema.safeParse(json);
+    const parsed = ollamaChunkSchema.safeParse(json);
     if (!parsed.success) throw new ApiError(`upstream ${options.upstream} sent an object lynkr does not understand: ${line.slice(0, 200)}`);
     const chunk = parsed.data;
     // Ollama reports failures mid-stream as a bare {"error": "..."} line under HTTP 200.
@@ -86,9 +70,7 @@ export async function* ollamaEvents(body: AsyncIterable<Uint8Array>, options: Ol
       writer.wholeToolUse(call.function.name, call.function.arguments, out, toolUseId(options.messageId, writer.toolUseCount));
     }
     if (chunk.done) {
-      let stopReason: StopReason = writer.toolUseCount > 0 ? "tool_use" : "end_turn";
-      if (chunk.done_reason === "length") stopReason = "max_tokens";
-      writer.end(stopReason, null, { input_tokens: chunk.prompt_eval_count ?? 0, output_tokens: chunk.eval_count ?? 0 }, out);
+      writer.end(mapFinishReason(chunk.done_reason, writer.toolUseCount), null, convertUsage(chunk), out);
       yield* out;
       return;
     }

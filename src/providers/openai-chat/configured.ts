@@ -1,7 +1,9 @@
 import type { Config } from "../../config/schema.ts";
 import { llamaCppEndpoint, type TranslatedProviderName } from "../../config/sections/openai-family.ts";
 import { CapabilityTable } from "../models/capabilities.ts";
+import { upstreamSettings } from "../descriptor.ts";
 import type { Provider } from "../types.ts";
+import { chatFlavors } from "./flavors.ts";
 import { createOpenAiChatProvider, type OpenAiChatOptions } from "./provider.ts";
 
 // Each OpenAI-family provider's options from the validated config: its URL semantics, auth
@@ -27,7 +29,7 @@ function llamaCppChatUrl(endpoint: string): string {
 
 const servingEndpoint = /\/serving-endpoints\/([^/]+)\/invocations$/;
 
-type Common = Pick<OpenAiChatOptions, "name" | "flavor" | "modelMap" | "capabilities" | "midSystem">;
+type Common = Pick<OpenAiChatOptions, "name" | "flavor" | "modelMap" | "capabilities" | "midSystem" | "settings">;
 
 /** `name` is the kind, or an instance name from the routing file; MODEL_MAP rules name kinds. */
 export function optionsFor(kind: TranslatedProviderName, config: Config, name: string): OpenAiChatOptions {
@@ -37,6 +39,8 @@ export function optionsFor(kind: TranslatedProviderName, config: Config, name: s
     modelMap: config.MODEL_MAP.filter((rule) => rule.provider === undefined || rule.provider === kind),
     capabilities: new CapabilityTable(config.MODEL_CAPABILITIES),
     midSystem: "keep",
+    // Only LLAMACPP_ENDPOINT has no default in the schema; errors name the address actually used.
+    settings: upstreamSettings(name, config, chatFlavors[kind], String(config[chatFlavors[kind].addressVariable] ?? llamaCppEndpoint(config))),
   };
   switch (kind) {
     case "openai":

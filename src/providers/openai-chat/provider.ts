@@ -6,7 +6,7 @@ import { countIfNear, countRequestTokens } from "../../optimize/tokens.ts";
 import { fetchUpstream, readBody } from "../http.ts";
 import type { CapabilityTable, ModelCapabilities } from "../models/capabilities.ts";
 import { epoch, type CallContext, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
-import { parseErrorBody, parsedUpstreamError, upstreamError, upstreamHeaders, type PromptSizeHint } from "../upstream-error.ts";
+import { parseErrorBody, parsedUpstreamError, upstreamError, upstreamHeaders, type PromptSizeHint, type UpstreamSettings } from "../upstream-error.ts";
 import { toChatRequest, type ChatFlavor, type ChatRequest } from "./request.ts";
 import { ChatStreamTranslator } from "./stream.ts";
 import { chatChunkSchema, chatCompletionSchema, completionAsChunk, type ChatChunk } from "./wire.ts";
@@ -31,6 +31,8 @@ export interface OpenAiChatOptions {
   capabilities: CapabilityTable;
   timeoutMs: number;
   midSystem: "keep" | "merge";
+  /** The settings behind the calls, named in errors (a 404 on the path, a rejected key). */
+  settings?: UpstreamSettings;
 }
 
 function parseJson(text: string, upstream: string): unknown {
@@ -156,16 +158,17 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       const bodyText = fitToWindow(body, JSON.stringify(body), request, caps);
       const hint: PromptSizeHint = { estimatedTokens: () => countRequestTokens(request), contextWindow: caps.context_window };
       const url = options.url(model);
+      const errorContext = { hint, settings: options.settings, url, model: modelName };
       let response = await post(url, bodyText, ctx);
       if (response.status === 400) {
         // "…you requested 130000 tokens (114000 in the messages, 16000 in the completion)": the
         // prompt fits, the output asked for does not. One re-send with the output that fits.
         const parsed = parseErrorBody(await response.text().catch(() => ""));
         const room = completionRoom(parsed.message);
-        if (room === undefined || room >= outputTokens(body)) throw parsedUpstreamError(response, parsed, upstream, hint);
+        if (room === undefined || room >= outputTokens(body)) throw parsedUpstreamError(response, parsed, upstream, errorContext);
         response = await post(url, withOutputTokens(body, room), ctx);
       }
-      if (!response.ok) throw await upstreamError(response, upstream, hint);
+      if (!response.ok) throw await upstreamError(response, upstream, errorContext);
       const headers = upstreamHeaders(response.headers, ["x-request-id", "apim-request-id"]);
       const translator = new ChatStreamTranslator({ provider: options.name, model: modelName, stopSequences: request.stop_sequences });
       const contentType = response.headers.get("content-type") ?? "";

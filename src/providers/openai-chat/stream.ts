@@ -1,6 +1,10 @@
-import { AnthropicError, ApiError, errorTypeForStatus } from "../../anthropic/errors.ts";
+import { ApiError } from "../../anthropic/errors.ts";
 import type { StreamEvent, Usage } from "../../anthropic/schema.ts";
 import { EventWriter } from "../event-writer.ts";
+import { forEachDeltaText, type TextKind } from "./convert-delta-text.ts";
+import { convertStreamError } from "./convert-stream-error.ts";
+import { convertUsage, timingsUsage } from "./convert-usage.ts";
+import { mapFinishReason } from "./map-finish-reason.ts";
 import type { ChatChunk, ChatDelta, ChatUsage } from "./wire.ts";
 
 // OpenAI Chat Completions chunks → Anthropic stream events, one chunk at a time. Tolerates what
@@ -27,14 +31,6 @@ interface ToolCallState {
   upstreamId: string | undefined;
 }
 
-const stopReasons: Record<string, string> = {
-  stop: "end_turn",
-  length: "max_tokens",
-  tool_calls: "tool_use",
-  function_call: "tool_use",
-  content_filter: "refusal",
-};
-
 export class ChatStreamTranslator {
   private readonly writer: EventWriter;
   private started = false;
@@ -45,8 +41,13 @@ export class ChatStreamTranslator {
   private usage: ChatUsage | undefined;
   private timingsUsage: Usage | undefined;
 
+  /** Bound once: writes a delta's text into the events of the chunk being translated. */
+  private readonly writeText: (kind: TextKind, text: string, out: StreamEvent[]) => void;
+
   constructor(private readonly options: ChatStreamOptions) {
-    this.writer = new EventWriter(options.provider);
+    const writer = new EventWriter(options.provider);
+    this.writer = writer;
+    this.writeText = (kind, text, out) => writer.text(kind, text, out);
   }
 
   /** The events one chunk produces (possibly none). */
@@ -55,7 +56,7 @@ export class ChatStreamTranslator {
     if (chunk.error) {
       // OpenRouter reports failures inside a 200 stream; one after the answer finished (e.g.
       // "Token limit reached" after finish_reason length) only repeats what finish_reason said.
-      if (this.finishReason === undefined) throw this.streamError(chunk.error);
+      if (this.finishReason === undefined) throw convertStreamError(chunk.error, this.options.provider);
     }
     // Azure opens with a chunk of prompt-filter results only (no choices, no model): the
     // message starts with the first chunk that names the model or carries a choice.
@@ -65,14 +66,8 @@ export class ChatStreamTranslator {
     }
     const usage = chunk.usage ?? chunk.x_groq?.usage;
     if (usage && (usage.prompt_tokens != null || usage.completion_tokens != null)) this.usage = usage;
-    // llama.cpp's own counts: prompt_n excludes the cache_n tokens it reused from its KV cache.
-    if (chunk.timings?.predicted_n != null) {
-      this.timingsUsage = {
-        input_tokens: chunk.timings.prompt_n ?? 0,
-        output_tokens: chunk.timings.predicted_n,
-        cache_read_input_tokens: chunk.timings.cache_n ?? 0,
-      };
-    }
+    // llama.cpp's own counts, which newer builds attach to every chunk: the last one holds.
+    this.timingsUsage = timingsUsage(chunk.timings) ?? this.timingsUsage;
     for (const choice of chunk.choices ?? []) {
       // n is never above 1 in requests lynkr makes; other choices would be a server's mistake.
       if (choice.index != null && choice.index !== 0) continue;
@@ -98,28 +93,13 @@ export class ChatStreamTranslator {
         throw new ApiError(`upstream ${this.options.provider} sent a tool call without a function name`);
       }
     }
-    this.writer.end(this.stopReason(), this.stopSequence, this.finalUsage(), out);
+    const stopReason = mapFinishReason({ finishReason: this.finishReason, toolUses: this.writer.toolUseCount, stopSequence: this.stopSequence });
+    this.writer.end(stopReason, this.stopSequence, convertUsage(this.usage, this.timingsUsage, this.writer.outputChars), out);
     return out;
   }
 
   private delta(delta: ChatDelta, out: StreamEvent[]): void {
-    const reasoning = delta.reasoning_content ?? delta.reasoning;
-    if (reasoning) this.writer.text("thinking", reasoning, out);
-    const content = delta.content;
-    if (typeof content === "string") {
-      this.writer.text("text", content, out);
-    } else if (content) {
-      for (const part of content) {
-        if (part.type === "text" && part.text) this.writer.text("text", part.text, out);
-        else if (part.type === "thinking") {
-          const thinking = typeof part.thinking === "string" ? part.thinking : (part.thinking ?? []).map((t) => t.text ?? "").join("");
-          this.writer.text("thinking", thinking, out);
-        } else if (part.type === "reasoning") {
-          this.writer.text("thinking", (part.summary ?? []).map((t) => t.text ?? "").join(""), out);
-        }
-      }
-    }
-    if (delta.refusal) this.writer.text("text", delta.refusal, out);
+    forEachDeltaText(delta, this.writeText, out);
     for (const call of delta.tool_calls ?? []) {
       this.toolCall(this.toolKey(call.index, call.id), call.id, call.function?.name, call.function?.arguments, out);
     }
@@ -177,49 +157,5 @@ export class ChatStreamTranslator {
 
   private matchStopSequence(value: string | number | null | undefined): void {
     if (typeof value === "string" && this.options.stopSequences?.includes(value)) this.stopSequence = value;
-  }
-
-  private stopReason(): string {
-    const reason = this.finishReason;
-    if (reason === "length") return "max_tokens";
-    if (reason === "content_filter") return "refusal";
-    // Truthful either way: tool_use exactly when tool_use blocks exist (some servers say "stop"
-    // after tool calls, others "tool_calls" with none).
-    if (this.writer.toolUseCount > 0) return "tool_use";
-    if (this.stopSequence !== null) return "stop_sequence";
-    const mapped = reason === undefined ? undefined : stopReasons[reason];
-    return mapped === undefined || mapped === "tool_use" ? "end_turn" : mapped;
-  }
-
-  private finalUsage(): Usage {
-    const usage = this.usage;
-    if (usage) {
-      const prompt = usage.prompt_tokens ?? 0;
-      const cached =
-        usage.prompt_tokens_details?.cached_tokens ??
-        usage.prompt_cache_hit_tokens ??
-        this.timingsUsage?.cache_read_input_tokens ??
-        0;
-      // OpenRouter reports Claude's cache writes; Anthropic counts them apart from input_tokens.
-      const written = usage.prompt_tokens_details?.cache_write_tokens ?? 0;
-      return {
-        input_tokens: Math.max(0, prompt - cached - written),
-        output_tokens: usage.completion_tokens ?? 0,
-        cache_read_input_tokens: cached,
-        ...(written > 0 ? { cache_creation_input_tokens: written } : {}),
-      };
-    }
-    if (this.timingsUsage) return this.timingsUsage;
-    // No count from the upstream: about four characters per token, so budgets still move.
-    return { input_tokens: 0, output_tokens: Math.ceil(this.writer.outputChars / 4) };
-  }
-
-  private streamError(error: NonNullable<ChatChunk["error"]>): AnthropicError {
-    const status = typeof error.code === "number" ? error.code : Number.parseInt(String(error.code ?? ""), 10);
-    const message = error.message || `upstream ${this.options.provider} reported an error mid-stream`;
-    if (Number.isInteger(status) && status >= 400 && status < 600) {
-      return new AnthropicError(errorTypeForStatus(status), message, { status });
-    }
-    return new ApiError(message);
   }
 }

@@ -96,3 +96,54 @@ test("a bare Azure AI Foundry resource URL means its /anthropic endpoint", () =>
   expect(azureAnthropicMessagesUrl("https://my-res.services.ai.azure.com")).toBe("https://my-res.services.ai.azure.com/anthropic/v1/messages");
   expect(azureAnthropicMessagesUrl("https://my-res.services.ai.azure.com/anthropic")).toBe("https://my-res.services.ai.azure.com/anthropic/v1/messages");
 });
+
+test("an upstream 401 says whose key it rejected: the client's own in pass-through, else the variable holding lynkr's", async () => {
+  const rejecting = startFakeUpstream(
+    () => new Response('{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}', { status: 401, headers: { "content-type": "application/json" } }),
+  );
+  const ask = async (env: Record<string, string>) => {
+    const gateway = startTestGateway({ PROMPT_CACHE_ENABLED: "false", ANTHROPIC_UPSTREAM_URL: rejecting.url, ...env });
+    try {
+      const res = await fetch(`${gateway.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": "sk-ant-user" },
+        body: JSON.stringify({ model: "claude-x", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("x-should-retry")).toBe("false");
+      return ((await res.json()) as { error: { message: string } }).error.message;
+    } finally {
+      await gateway.shutdown();
+    }
+  };
+  try {
+    expect(await ask({})).toBe(
+      "invalid x-api-key (upstream anthropic rejected the client's own key, which lynkr passed on because ANTHROPIC_UPSTREAM_API_KEY is not set)",
+    );
+    expect(await ask({ ANTHROPIC_UPSTREAM_API_KEY: "sk-ant-lynkr" })).toBe("invalid x-api-key (upstream anthropic rejected the key in ANTHROPIC_UPSTREAM_API_KEY)");
+  } finally {
+    await rejecting.stop();
+  }
+});
+
+test("an upstream URL whose messages path 404s (an OpenAI base given as ANTHROPIC_UPSTREAM_URL) is a 502 naming the variable", async () => {
+  const openAiOnly = startFakeUpstream(() => new Response("404 page not found", { status: 404, headers: { "content-type": "text/plain" } }));
+  const gateway = startTestGateway({ PROMPT_CACHE_ENABLED: "false", ANTHROPIC_UPSTREAM_URL: `${openAiOnly.url}/v1`, ANTHROPIC_UPSTREAM_API_KEY: "k" });
+  try {
+    const res = await fetch(`${gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-x", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(502);
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    const body = (await res.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe("api_error");
+    expect(body.error.message).toBe(
+      `ANTHROPIC_UPSTREAM_URL=${openAiOnly.url}/v1 answered 404 for POST ${openAiOnly.url}/v1/messages: set it to the base URL the Anthropic SDK takes, e.g. https://api.anthropic.com (lynkr adds /v1/messages)`,
+    );
+  } finally {
+    await gateway.shutdown();
+    await openAiOnly.stop();
+  }
+});

@@ -246,6 +246,24 @@ test("Ollama's own 400 keeps its wording; an unknown model says how to pull it",
   }
 });
 
+test("an OLLAMA_ENDPOINT with a path of its own (…/v1) is a 502 naming the variable, not a model to pull", async () => {
+  const wrong = startTestGateway({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: `${ollama.url}/v1`, OLLAMA_MODEL: "coder:7b" });
+  try {
+    const res = await fetch(`${wrong.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-x", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(502);
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      `OLLAMA_ENDPOINT=${ollama.url}/v1 answered 404 for POST ${ollama.url}/v1/api/show: set it to Ollama's base URL, e.g. http://localhost:11434 (lynkr adds /api/chat)`,
+    );
+  } finally {
+    await wrong.shutdown();
+  }
+});
+
 test("an error line mid-stream ends the stream with an Anthropic error event", async () => {
   const lines = await recordedNdjson("chat-stream-text.ndjson");
   ollama.onChat(() => ndjsonResponse([...lines.slice(0, 3), '{"error":"an error was encountered while running the model"}']));

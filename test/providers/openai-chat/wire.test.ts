@@ -533,25 +533,56 @@ describe("responses", () => {
 });
 
 describe("errors", () => {
-  const cases: [number, string, string][] = [
-    [401, "authentication_error", "false"],
-    [403, "permission_error", "false"],
-    [404, "not_found_error", "false"],
-    [500, "api_error", "true"],
-    [502, "api_error", "true"],
-    [503, "overloaded_error", "true"],
-    [529, "overloaded_error", "true"],
+  // Upstream status, what the client gets (OpenAI's overloaded 503 is Anthropic's 529), error type, x-should-retry.
+  const cases: [number, number, string, string][] = [
+    [401, 401, "authentication_error", "false"],
+    [403, 403, "permission_error", "false"],
+    [404, 404, "not_found_error", "false"],
+    [500, 500, "api_error", "true"],
+    [502, 502, "api_error", "true"],
+    [503, 529, "overloaded_error", "true"],
+    [529, 529, "overloaded_error", "true"],
   ];
-  for (const [status, type, retry] of cases) {
-    test(`upstream ${status} → ${type}`, async () => {
-      next = () => jsonResponse({ error: { message: `upstream said ${status}`, type: "x", code: null } }, status);
+  for (const [status, clientStatus, type, retry] of cases) {
+    test(`upstream ${status} → ${clientStatus} ${type}`, async () => {
+      // A 404 that names no model is the address's fault (see the next test); this one is the model's.
+      const said = status === 404 ? "upstream said 404: model gpt-4o does not exist" : `upstream said ${status}`;
+      next = () => jsonResponse({ error: { message: said, type: "x", code: null } }, status);
       gateway(openAiEnv());
       const res = await fetch(`${gatewayUrl()}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ask) });
-      expect(res.status).toBe(status);
+      expect(res.status).toBe(clientStatus);
       expect((res.headers.get("x-should-retry") ?? "true")).toBe(retry);
-      expect(await res.json()).toMatchObject({ type: "error", error: { type, message: `upstream said ${status}` } });
+      const body = (await res.json()) as { type: string; error: { type: string; message: string } };
+      expect(body).toMatchObject({ type: "error", error: { type } });
+      expect(body.error.message).toStartWith(said);
     });
   }
+
+  test("a 404 that names no model means OPENAI_ENDPOINT lacks its path: a 502 naming the variable, not retried", async () => {
+    next = () => new Response("<html><body><h1>404 Not Found</h1></body></html>", { status: 404, headers: { "content-type": "text/html" } });
+    gateway({ ...openAiEnv(), OPENAI_ENDPOINT: `${upstream.url}/v1` });
+    const res = await fetch(`${gatewayUrl()}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ask) });
+    expect(res.status).toBe(502);
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    const body = (await res.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe("api_error");
+    expect(body.error.message).toBe(
+      `OPENAI_ENDPOINT=${upstream.url}/v1 answered 404 for POST ${upstream.url}/v1: set it to the full chat completions URL, e.g. http://host/v1/chat/completions`,
+    );
+  });
+
+  test("a 401 keeps the upstream's words and names the variable holding the rejected key", async () => {
+    const recorded = await readWire("upstream/openai-chat/error-401-invalid-api-key.json");
+    next = () => new Response(recorded, { status: 401, headers: { "content-type": "application/json" } });
+    gateway(openAiEnv());
+    const res = await fetch(`${gatewayUrl()}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(ask) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("x-should-retry")).toBe("false");
+    const body = (await res.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe("authentication_error");
+    expect(body.error.message).toStartWith("Incorrect API key provided: sk-VKMIs");
+    expect(body.error.message).toEndWith("(upstream openai rejected the key in OPENAI_API_KEY)");
+  });
 
   test("llama.cpp's context-size error carries its numbers into Anthropic's wording", async () => {
     next = () => jsonResponse({ error: { code: 400, message: "the request exceeds the available context size, try increasing it", type: "exceed_context_size_error", n_prompt_tokens: 40000, n_ctx: 32768 } }, 400);

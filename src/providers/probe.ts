@@ -1,5 +1,5 @@
 import { AnthropicError } from "../anthropic/errors.ts";
-import { fetchUpstream } from "../providers/http.ts";
+import { fetchUpstream } from "./http.ts";
 
 // One small HTTP call to an upstream, with a short timeout; failures come back as text.
 

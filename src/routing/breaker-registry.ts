@@ -1,0 +1,79 @@
+import { createHash } from "node:crypto";
+import { CircuitBreaker, type BreakerSettings } from "./circuit-breaker.ts";
+import type { CircuitState } from "./events.ts";
+
+// Every breaker routing keeps: one per provider, and in credential pass-through one per client
+// credential and provider, so one account's 401s and 429s never stop the provider for the rest.
+// Credentials are only kept as a short hash; their breakers are bounded in number (the oldest
+// closed ones go first), since any client can make up new keys.
+
+/** Breakers kept per credential, at most; past that the least recently created closed ones go. */
+const maxCredentialBreakers = 1024;
+
+export interface BreakerChange {
+  provider: string;
+  /** The hash of the client credential the breaker is for, in pass-through. */
+  credential?: string;
+  from: CircuitState;
+  to: CircuitState;
+}
+
+export interface CircuitView {
+  provider: string;
+  /** Set for a pass-through client credential's own breaker: a short hash of it. */
+  credential?: string;
+  state: CircuitState;
+  /** Milliseconds until an open circuit lets a probe through (0 when not open). */
+  retry_in_ms: number;
+}
+
+/** A short, stable, non-reversible name for a client credential. */
+export function credentialHash(credential: string): string {
+  return createHash("sha256").update(credential).digest("hex").slice(0, 16);
+}
+
+export class BreakerRegistry {
+  private readonly shared = new Map<string, CircuitBreaker>();
+  private readonly perCredential = new Map<string, { provider: string; credential: string; breaker: CircuitBreaker }>();
+
+  constructor(
+    private readonly settings: BreakerSettings,
+    private readonly onChange: (change: BreakerChange) => void,
+  ) {}
+
+  /** The breaker for calls to `provider`; with `credential` (a client's own, passed through), that credential's. */
+  get(provider: string, credential?: string): CircuitBreaker {
+    if (credential === undefined) {
+      let breaker = this.shared.get(provider);
+      if (!breaker) {
+        breaker = new CircuitBreaker(provider, this.settings, (from, to) => this.onChange({ provider, from, to }));
+        this.shared.set(provider, breaker);
+      }
+      return breaker;
+    }
+    const hash = credentialHash(credential);
+    const key = `${provider}\u0000${hash}`;
+    const found = this.perCredential.get(key);
+    if (found) return found.breaker;
+    this.evictIfFull();
+    const breaker = new CircuitBreaker(provider, this.settings, (from, to) => this.onChange({ provider, credential: hash, from, to }));
+    this.perCredential.set(key, { provider, credential: hash, breaker });
+    return breaker;
+  }
+
+  /** The shared breakers of `providers` (closed when never used), then every credential's. */
+  list(providers: string[]): CircuitView[] {
+    const view = (breaker: CircuitBreaker | undefined) => ({ state: breaker?.state ?? "closed", retry_in_ms: breaker?.retryInMs ?? 0 });
+    return [
+      ...providers.map((provider) => ({ provider, ...view(this.shared.get(provider)) })),
+      ...[...this.perCredential.values()].map(({ provider, credential, breaker }) => ({ provider, credential, ...view(breaker) })),
+    ];
+  }
+
+  private evictIfFull(): void {
+    if (this.perCredential.size < maxCredentialBreakers) return;
+    const closed = [...this.perCredential].find(([, entry]) => entry.breaker.state === "closed");
+    const victim = closed?.[0] ?? this.perCredential.keys().next().value;
+    if (victim !== undefined) this.perCredential.delete(victim);
+  }
+}
