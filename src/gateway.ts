@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { ServerToolServices } from "./agent/services.ts";
 import type { Config } from "./config/schema.ts";
 import type { MemoryService } from "./memory/service.ts";
 import type { Operations } from "./operations.ts";
@@ -56,4 +57,6 @@ export interface Gateway {
   ops: Operations;
   /** Long-term memory per project (src/memory/); undefined when MEMORY_ENABLED=false. */
   memory: MemoryService | undefined;
+  /** MCP servers, web tools and limits of the server-tool loop (src/agent/). */
+  serverTools: ServerToolServices;
 }

@@ -7,6 +7,7 @@ import { ollamaEnv } from "./sections/ollama.ts";
 import { operationsEnv, operationsProblems } from "./sections/operations.ts";
 import { routingEnv, routingProblems } from "./sections/routing.ts";
 import { serverEnv } from "./sections/server.ts";
+import { serverToolsEnv } from "./sections/server-tools.ts";
 
 export { providerNames, type ProviderName } from "./provider-names.ts";
 
@@ -19,6 +20,7 @@ export const envShape = {
   ...routingEnv,
   ...operationsEnv,
   ...memoryEnv,
+  ...serverToolsEnv,
 };
 
 export const envSchema = z.object(envShape).superRefine((env, ctx) => {

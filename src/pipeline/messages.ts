@@ -1,6 +1,8 @@
 import { MessageAccumulator } from "../anthropic/accumulate.ts";
 import type { AnthropicError } from "../anthropic/errors.ts";
-import { messagesRequestSchema, type Message } from "../anthropic/schema.ts";
+import { messagesRequestSchema, type Message, type MessagesRequest } from "../anthropic/schema.ts";
+import { anthropicWireOnly, callWithServerTools } from "../agent/loop.ts";
+import { requestTools } from "../agent/toolset.ts";
 import type { Gateway } from "../gateway.ts";
 import { injectMemory, onTurnFinished } from "../memory/inject.ts";
 import { logger } from "../observability/logger.ts";
@@ -80,7 +82,11 @@ export async function handleMessages(
   const route = gw.router.route(request);
   let answer: Answer;
   try {
-    answer = await callRoute(gw.router, route, request, ctx);
+    // Tools lynkr runs itself (MCP, web search/fetch off Anthropic) turn one call into a loop (src/agent/).
+    const tools = await requestTools(request, gw.serverTools, { anthropicOnly: anthropicWireOnly(route.chain.map((t) => t.provider.kind)) });
+    // A changed request must not go out as the client's bytes (ctx.clientBody).
+    const call = (req: MessagesRequest) => callRoute(gw.router, route, req, req === request ? ctx : { ...ctx, clientBody: undefined });
+    answer = await callWithServerTools(request, tools, call, { policy: gw.serverTools.policy, signal: abort.signal, onToolCall: gw.serverTools.onToolCall });
   } catch (error) {
     req.signal.removeEventListener("abort", onClientGone);
     const err = toAnthropicError(error, requestId);

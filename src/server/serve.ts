@@ -11,6 +11,7 @@ import { createRouter, type Router } from "../routing/router.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
 import { SessionStore } from "../store/sessions.ts";
 import { createApp } from "./app.ts";
+import { createServerToolServices } from "../agent/services.ts";
 
 export interface RunningGateway {
   url: string;
@@ -38,6 +39,9 @@ export function startGateway(config: Config): RunningGateway {
   const dbPath = databasePath(config);
   const db = openDatabase(dbPath);
   const ops = createOperations(config, db, router, file?.prices);
+  const serverTools = createServerToolServices(config, ops.metrics.registry);
+  // Servers start in the background: one that is slow or broken must not delay or stop the gateway.
+  void serverTools.mcp.start();
   const gateway: Gateway = {
     config,
     db,
@@ -48,6 +52,7 @@ export function startGateway(config: Config): RunningGateway {
     lifecycle: new Lifecycle(),
     ops,
     memory: createMemory(config, db, new MemoryMetrics(ops.metrics.registry)),
+    serverTools,
   };
   const app = createApp(gateway);
   const server = Bun.serve({
@@ -78,6 +83,7 @@ export function startGateway(config: Config): RunningGateway {
         // Turn records are written on the next tick after each answer; let them land first.
         await new Promise((resolve) => setImmediate(resolve));
         gateway.ops.stop();
+        await serverTools.mcp.stop();
         db.close(false);
         return { drained };
       })();
