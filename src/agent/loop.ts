@@ -106,7 +106,7 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
   try {
     for (let step = 1; ; step++) {
       const messages: MessageParam[] = turn.length > 0 ? [...request.messages, { role: "assistant", content: turn as ContentBlockParam[] }] : request.messages;
-      const answer = await callModel(tools.upstreamRequest(messages));
+      const answer = await callModel(tools.upstreamRequest(messages, turn.length > 0));
       const acc = new MessageAccumulator();
       /** Upstream block index → client index; undefined for calls of lynkr's tools (held back). */
       const indexOf = new Map<number, number | undefined>();

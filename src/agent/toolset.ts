@@ -35,8 +35,8 @@ export interface LynkrTool {
 
 export interface RequestTools {
   tools: Map<string, LynkrTool>;
-  /** The request a model call gets for the conversation so far. */
-  upstreamRequest(messages: MessageParam[]): MessagesRequest;
+  /** The request a model call gets for the conversation so far; `continuing` after lynkr ran tools in this turn. */
+  upstreamRequest(messages: MessageParam[], continuing: boolean): MessagesRequest;
   /** Closes what this request opened (its own MCP connections). */
   close(): Promise<void>;
 }
@@ -228,10 +228,12 @@ export async function requestTools(request: MessagesRequest, services: ServerToo
   const base: MessagesRequest = emulate ? rest : request;
   return {
     tools,
-    upstreamRequest: (messages) => ({
+    upstreamRequest: (messages, continuing) => ({
       ...base,
       messages: lowerServerToolBlocks(messages, lowerOptions),
       ...(offered.length > 0 || request.tools ? { tools: offered } : {}),
+      // A forced tool choice applies to the turn's first call: forced again, the model could never answer.
+      ...(continuing && (request.tool_choice?.type === "any" || request.tool_choice?.type === "tool") ? { tool_choice: { type: "auto" as const, ...(request.tool_choice.disable_parallel_tool_use !== undefined ? { disable_parallel_tool_use: request.tool_choice.disable_parallel_tool_use } : {}) } } : {}),
     }),
     close: async () => {
       await Promise.all(requestServers.map((c) => c.stop()));

@@ -13,7 +13,7 @@ import { writeMcpConfig } from "../helpers/mcp-config.ts";
 
 type Gateway = ReturnType<typeof startTestGateway>;
 
-const clientTool = { name: "Bash", description: "Runs a command", input_schema: { type: "object", properties: { command: { type: "string" } } } };
+const clientTool = { name: "Bash", description: "Runs a command", input_schema: { type: "object" as const, properties: { command: { type: "string" } } } };
 
 function toolCallSse(name: string, input: unknown, id = "call_1"): string {
   return openAiSse([
