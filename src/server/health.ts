@@ -54,9 +54,16 @@ export class Health {
         active_requests: gw.lifecycle.active,
         memory: { rss_bytes: memory.rssBytes, heap_used_bytes: memory.heapUsedBytes },
         ...(providers ? { providers } : {}),
+        // MCP servers are reported, not required: the gateway serves without the one that is down.
+        ...(gw.serverTools.mcp.connections.length > 0 || gw.serverTools.mcp.problems.length > 0 ? { mcp: this.mcp() } : {}),
       },
       ready ? 200 : 503,
     );
+  }
+
+  private mcp() {
+    const { mcp } = this.gw.serverTools;
+    return { servers: mcp.status(), ...(mcp.problems.length > 0 ? { config_problems: mcp.problems } : {}) };
   }
 
   private providers(): Promise<ProviderHealth[]> {
