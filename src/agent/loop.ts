@@ -93,6 +93,7 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
   const sources: Source[] = [];
   let nextIndex = 0;
   let toolCalls = 0;
+  const uses = new Map<string, number>();
   let opened: Message | undefined;
 
   const finish = (stopReason: StopReason | null, stopSequence: string | null = null): StreamEvent[] => {
@@ -198,12 +199,15 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
           refused = true;
         } else if (call.badInput) {
           run = call.tool.refusal(call.id, "the tool input is not a JSON object", "invalid_tool_input");
+        } else if (call.tool.maxUses !== undefined && (uses.get(call.tool.name) ?? 0) >= call.tool.maxUses) {
+          run = call.tool.refusal(call.id, `max_uses (${call.tool.maxUses}) reached`, "max_uses_exceeded");
         } else if (limitHit || toolCalls >= policy.maxToolCalls) {
           const reason = limitHit ?? `POLICY_MAX_TOOL_CALLS=${policy.maxToolCalls}`;
           run = call.tool.refusal(call.id, `lynkr did not run this tool: ${reason} reached for this request`, "too_many_requests");
           refused = true;
         } else {
           toolCalls++;
+          uses.set(call.tool.name, (uses.get(call.tool.name) ?? 0) + 1);
           if (call.tool.usageKey) serverUsage[call.tool.usageKey]++;
           run = await runTool(call, policy, signal, started);
         }

@@ -29,6 +29,8 @@ export interface LynkrTool {
   run(id: string, input: Record<string, unknown>, signal: AbortSignal): Promise<ToolRun>;
   /** The result when lynkr does not run the call (limit, bad input, timeout). */
   refusal(id: string, reason: string, code: "max_uses_exceeded" | "invalid_tool_input" | "unavailable" | "too_many_requests"): ToolRun;
+  /** The client's `max_uses` for this tool in one request. */
+  maxUses?: number;
   /** web_search / web_fetch count in usage.server_tool_use. */
   usageKey?: "web_search_requests" | "web_fetch_requests";
 }
@@ -79,6 +81,7 @@ function webSearchTool(config: WebToolConfig, services: ServerToolServices, endp
   return {
     name: "web_search",
     label: "web_search",
+    ...(config.max_uses ? { maxUses: config.max_uses } : {}),
     usageKey: "web_search_requests",
     definition: {
       name: "web_search",
@@ -107,6 +110,7 @@ function webFetchTool(config: WebToolConfig, services: ServerToolServices): Lynk
   return {
     name: "web_fetch",
     label: "web_fetch",
+    ...(config.max_uses ? { maxUses: config.max_uses } : {}),
     usageKey: "web_fetch_requests",
     definition: {
       name: "web_fetch",

@@ -4,7 +4,7 @@ import TurndownService from "turndown";
 
 const turndown = new TurndownService({ headingStyle: "atx", codeBlockStyle: "fenced", bulletListMarker: "-" });
 // Nothing in these helps a model read the page.
-turndown.remove(["script", "style", "noscript", "iframe", "svg", "canvas", "template", "head"]);
+turndown.remove(["script", "style", "noscript", "iframe", "svg", "canvas", "template", "head", "title"]);
 
 export function htmlToMarkdown(html: string): string {
   return turndown.turndown(html).replace(/\n{3,}/g, "\n\n").trim();

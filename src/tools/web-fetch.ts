@@ -55,7 +55,17 @@ function fail(errorCode: WebFetchErrorCode, detail: string): WebFetchOutcome {
   return { ok: false, errorCode, detail };
 }
 
-export async function webFetch(rawUrl: string, filter: DomainFilter & { maxChars?: number }, settings: WebFetchSettings, signal: AbortSignal): Promise<WebFetchOutcome> {
+/**
+ * `checkHost` throws BlockedAddressError for a host that must not be reached; it runs before the
+ * first request and before every redirect hop.
+ */
+export async function webFetch(
+  rawUrl: string,
+  filter: DomainFilter & { maxChars?: number },
+  settings: WebFetchSettings,
+  signal: AbortSignal,
+  checkHost: (hostname: string) => Promise<void> = assertPublicHost,
+): Promise<WebFetchOutcome> {
   if (rawUrl.length > maxUrlLength) return fail("url_too_long", `URL longer than ${maxUrlLength} characters`);
   let url: URL;
   try {
@@ -69,7 +79,7 @@ export async function webFetch(rawUrl: string, filter: DomainFilter & { maxChars
     if (!domainAllowed(url.hostname, filter)) return fail("url_not_allowed", `${url.hostname} is not allowed by this tool's allowed_domains/blocked_domains`);
     if (!settings.allowPrivate) {
       try {
-        await assertPublicHost(url.hostname);
+        await checkHost(url.hostname);
       } catch (error) {
         if (error instanceof BlockedAddressError) return fail("url_not_allowed", error.message);
         return fail("url_not_accessible", `cannot resolve ${url.hostname}`);

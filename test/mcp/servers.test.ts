@@ -7,7 +7,7 @@ import { configureLogger } from "../../src/observability/logger.ts";
 import { loadMcpConfig } from "../../src/mcp/config.ts";
 import { demoServer, writeMcpConfig } from "../helpers/mcp-config.ts";
 import { mcpTestServerPath, startHttpMcpServer } from "../helpers/mcp-test-server.ts";
-import { startTestGateway, runCli, tempDir } from "../helpers/gateway.ts";
+import { runCli, tempDir } from "../helpers/gateway.ts";
 import { throughFakeUpstream, anthropicSse } from "../helpers/fake-upstream.ts";
 
 // MCP servers as lynkr runs them: stdio children and Streamable HTTP, restart after a crash,
