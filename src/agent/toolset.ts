@@ -135,12 +135,13 @@ function webFetchTool(config: WebToolConfig, services: ServerToolServices): Lynk
   };
 }
 
-function mcpTool(offered: OfferedMcpTool, services: ServerToolServices): LynkrTool {
+/** `label`: the metrics label; a request's own servers share one, their names are the client's to choose. */
+function mcpTool(offered: OfferedMcpTool, services: ServerToolServices, label: string): LynkrTool {
   const { server, tool } = offered;
   const serverName = server.config.name;
   return {
     name: offered.name,
-    label: `mcp:${serverName}`,
+    label,
     definition: { name: offered.name, ...(tool.description ? { description: tool.description } : {}), input_schema: tool.inputSchema },
     useBlock: (id, input) => ({ type: "mcp_tool_use", id, name: tool.name, server_name: serverName, input }),
     refusal: (id, reason) => textResult(id, reason, true),
@@ -217,14 +218,22 @@ export async function requestTools(request: MessagesRequest, services: ServerToo
   // `tools: []` or tool_choice none: the client asked for an answer without tools (Claude Code's side calls).
   const takesTools = !(request.tools?.length === 0 || request.tool_choice?.type === "none");
   const requestServers = emulate && request.mcp_servers !== undefined ? await connectRequestServers(request, services) : [];
-  const mcpTools = takesTools ? [...services.mcp.offeredTools(), ...toolsOf(requestServers, false)] : [];
-  // Claude Code runs its own MCP servers under the same naming: a tool the client has is the client's.
-  for (const offered of mcpTools) if (!clientNames.has(offered.name)) offer(mcpTool(offered, services));
+  if (takesTools) {
+    const mcpTools = [
+      ...services.mcp.offeredTools().map((offered) => ({ offered, label: `mcp:${offered.server.config.name}` })),
+      ...toolsOf(requestServers, false).map((offered) => ({ offered, label: "mcp_connector" })),
+    ];
+    // Claude Code runs its own MCP servers under the same naming: a tool the client has is the client's.
+    for (const { offered, label } of mcpTools) if (!clientNames.has(offered.name)) offer(mcpTool(offered, services, label));
+  }
 
   const lynkrServers = new Set([...services.mcp.connections, ...requestServers].map((c) => c.config.name));
   const lowerOptions = { webTools: emulate, mcpServers: (server: string) => lynkrServers.has(server) };
   const lowered = lowerServerToolBlocks(request.messages, lowerOptions);
-  if (tools.size === 0 && lowered === request.messages) return undefined;
+  if (tools.size === 0 && lowered === request.messages) {
+    await Promise.all(requestServers.map((c) => c.stop()));
+    return undefined;
+  }
 
   const keptTools = clientTools.filter((t) => !(emulate && (isWebSearch(t) || isWebFetch(t) || t.type === "mcp_toolset")) && !tools.has(t.name));
   const offered = [...keptTools, ...[...tools.values()].map((t) => t.definition)];
