@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { MessageAccumulator } from "../anthropic/accumulate.ts";
 import { ApiError } from "../anthropic/errors.ts";
-import type { ContentBlockParam, Message, MessageParam, MessagesRequest, ResponseContentBlock, StopReason, StreamEvent, Usage } from "../anthropic/schema.ts";
+import type { ContentBlockParam, MessageParam, MessagesRequest, ResponseContentBlock, StopReason, StreamEvent, Usage } from "../anthropic/schema.ts";
 import { decodeSnippet } from "./history.ts";
 import type { LoopPolicy } from "./services.ts";
 import type { LynkrTool, RequestTools, ToolRun } from "./toolset.ts";
@@ -94,7 +94,7 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
   let nextIndex = 0;
   let toolCalls = 0;
   const uses = new Map<string, number>();
-  let opened: Message | undefined;
+  let announced = false;
 
   const finish = (stopReason: StopReason | null, stopSequence: string | null = null): StreamEvent[] => {
     const total: Usage = { ...usage, server_tool_use: serverUsage };
@@ -122,8 +122,9 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
         acc.push(event);
         switch (event.type) {
           case "message_start":
-            if (!opened) {
-              opened = event.message;
+            // One message for the client: the first model call's start.
+            if (!announced) {
+              announced = true;
               yield event;
             }
             break;
@@ -151,7 +152,7 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
             const index = indexOf.get(event.index);
             if (index === undefined && indexOf.has(event.index)) {
               // A call of a lynkr tool, complete: shown to the client as the server tool's own block.
-              const block = acc.result().content[event.index];
+              const block = acc.block(event.index);
               const tool = tools.tools.get(String(block?.name));
               if (!block || !tool) break;
               const input = block.input;
@@ -165,12 +166,12 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
             }
             if (index === undefined) break;
             const text = texts.get(event.index);
-            if (text && sources.length > 0) {
-              for (const citation of citationsFor(text, sources)) yield { type: "content_block_delta", index, delta: { type: "citations_delta", citation } };
-            }
+            // Text after a search cites the results it names by URL, as Anthropic's answers do.
+            const citations = text && sources.length > 0 ? citationsFor(text, sources) : [];
+            for (const citation of citations) yield { type: "content_block_delta", index, delta: { type: "citations_delta", citation } };
             yield { ...event, index };
-            const block = acc.result().content[event.index];
-            if (block) turn.push(block.type === "text" && sources.length > 0 ? { ...block, citations: citationsFor(text ?? "", sources) } : block);
+            const block = acc.block(event.index);
+            if (block) turn.push(citations.length > 0 ? { ...block, citations } : block);
             break;
           }
           case "message_delta":
@@ -191,12 +192,12 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
       // Calls lynkr will not run still get a result: the client's history must pair each use.
       const limitHit =
         step >= policy.maxSteps ? `POLICY_MAX_STEPS=${policy.maxSteps}` : performance.now() - started > policy.maxDurationMs ? `POLICY_MAX_DURATION_MS=${policy.maxDurationMs}` : undefined;
-      let refused = false;
+      let paused = false;
       for (const call of pending) {
         let run: ToolRun;
-        if (clientToolCalled === false && stopReason === "max_tokens") {
+        let outcome: "ok" | "error" | "refused" = "refused";
+        if (!clientToolCalled && stopReason === "max_tokens") {
           run = call.tool.refusal(call.id, "the answer was cut off (max_tokens) before this call could run", "unavailable");
-          refused = true;
         } else if (call.badInput) {
           run = call.tool.refusal(call.id, "the tool input is not a JSON object", "invalid_tool_input");
         } else if (call.tool.maxUses !== undefined && (uses.get(call.tool.name) ?? 0) >= call.tool.maxUses) {
@@ -204,14 +205,15 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
         } else if (limitHit || toolCalls >= policy.maxToolCalls) {
           const reason = limitHit ?? `POLICY_MAX_TOOL_CALLS=${policy.maxToolCalls}`;
           run = call.tool.refusal(call.id, `lynkr did not run this tool: ${reason} reached for this request`, "too_many_requests");
-          refused = true;
+          paused = true;
         } else {
           toolCalls++;
           uses.set(call.tool.name, (uses.get(call.tool.name) ?? 0) + 1);
           if (call.tool.usageKey) serverUsage[call.tool.usageKey]++;
           run = await runTool(call, policy, signal, started);
+          outcome = run.isError ? "error" : "ok";
         }
-        options.onToolCall?.(call.tool.label, refused ? "refused" : run.isError ? "error" : "ok");
+        options.onToolCall?.(call.tool.label, outcome);
         if (run.result.type === "web_search_tool_result" && Array.isArray(run.result.content)) {
           for (const r of run.result.content as { url: string; title: string | null; encrypted_content: string }[]) {
             sources.push({ url: r.url, title: r.title, snippet: decodeSnippet(r.encrypted_content) });
@@ -233,7 +235,7 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
         yield* finish("max_tokens");
         return;
       }
-      if (refused) {
+      if (paused) {
         yield* finish("pause_turn");
         return;
       }
@@ -250,7 +252,8 @@ async function runTool(call: PendingCall, policy: LoopPolicy, signal: AbortSigna
     return await call.tool.run(call.id, call.input, withTimeout(signal, timeoutMs));
   } catch (error) {
     if (signal.aborted) throw error;
-    const timedOut = (error instanceof Error && (error.name === "TimeoutError" || /timed? ?out/i.test(error.message)));
+    // AbortSignal.timeout's reason, or the MCP SDK's own RequestTimeout error.
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || /timed? ?out/i.test(error.message));
     const reason = timedOut ? `the tool did not answer within ${timeoutMs} ms` : `the tool failed: ${error instanceof Error ? error.message : String(error)}`;
     return call.tool.refusal(call.id, reason, "unavailable");
   }

@@ -53,6 +53,7 @@ describe("OpenAI wire", () => {
       OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`,
       LYNKR_MCP_CONFIG: writeMcpConfig(),
       POLICY_MAX_STEPS: "4",
+      POLICY_DISALLOWED_TOOLS: "mcp__demo__crash, mcp__demo__add_*",
     });
     await mcpReady(gateway);
   });
@@ -61,7 +62,7 @@ describe("OpenAI wire", () => {
     await upstream.stop();
   });
 
-  test("the model calls mcp__demo__echo: lynkr runs it and the client sees mcp_tool_use, mcp_tool_result and the answer", async () => {
+  test("the model calls mcp__demo__echo: lynkr runs it and the client sees mcp_tool_use, mcp_tool_result and the answer (POLICY_DISALLOWED_TOOLS left out)", async () => {
     upstream.received.length = 0;
     script = (body) => {
       const results = body.messages.filter((m): m is ChatCompletionToolMessageParam => m.role === "tool");
@@ -75,7 +76,7 @@ describe("OpenAI wire", () => {
 
     expect(upstream.received).toHaveLength(2);
     const first = upstream.received[0]?.json as ChatCompletionCreateParams;
-    expect(first.tools?.map((t) => (t.type === "function" ? t.function.name : t.type))).toEqual(["Bash", "mcp__demo__echo", "mcp__demo__sleep", "mcp__demo__crash", "mcp__demo__env", "mcp__demo__add_tool"]);
+    expect(first.tools?.map((t) => (t.type === "function" ? t.function.name : t.type))).toEqual(["Bash", "mcp__demo__echo", "mcp__demo__sleep", "mcp__demo__env"]);
     const second = upstream.received[1]?.json as ChatCompletionCreateParams;
     const toolMessage = second.messages.find((m): m is ChatCompletionToolMessageParam => m.role === "tool");
     expect(JSON.stringify(toolMessage?.content)).toContain("echo: hi");

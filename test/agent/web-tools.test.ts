@@ -132,7 +132,7 @@ test("a request's own mcp_servers (Anthropic's MCP connector) are connected and 
   }
 });
 
-test("without WEB_SEARCH_ENDPOINT, web_search on a non-Anthropic backend is a clear 400", async () => {
+test("without WEB_SEARCH_ENDPOINT, web_search on a non-Anthropic backend is a clear 400; private mcp_servers URLs are refused", async () => {
   await throughFakeUpstream(() => new Response("unused"), { MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` }, async ({ gateway: gw }) => {
     const res = await fetch(`${gw.url}/v1/messages`, {
       method: "POST",
@@ -143,6 +143,14 @@ test("without WEB_SEARCH_ENDPOINT, web_search on a non-Anthropic backend is a cl
     const body = (await res.json()) as { error: { type: string; message: string } };
     expect(body.error.type).toBe("invalid_request_error");
     expect(body.error.message).toContain("WEB_SEARCH_ENDPOINT");
+    // Nor may a client point lynkr at a private address through mcp_servers.
+    const private_ = await fetch(`${gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o", max_tokens: 10, mcp_servers: [{ type: "url", name: "inside", url: "http://127.0.0.1:9/mcp" }], messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(private_.status).toBe(400);
+    expect(((await private_.json()) as { error: { message: string } }).error.message).toContain("mcp_servers.inside: 127.0.0.1 resolves to 127.0.0.1");
   });
 });
 
