@@ -66,73 +66,77 @@ const mcpServersField = z
   )
   .max(20);
 
-const searchInput = z.object({ query: z.string() });
-const fetchInput = z.object({ url: z.string() });
-
 function textResult(id: string, text: string, isError: boolean): ToolRun {
   return { result: { type: "mcp_tool_result", tool_use_id: id, is_error: isError, content: [{ type: "text", text }] }, isError };
 }
 
-function webSearchTool(config: WebToolConfig, services: ServerToolServices, endpoint: string): LynkrTool {
+type WebToolName = "web_search" | "web_fetch";
+
+/** What web_search and web_fetch share: one string argument, Anthropic's result and error block shapes. */
+function webTool(
+  name: WebToolName,
+  config: WebToolConfig,
+  description: string,
+  argument: { name: "query" | "url"; description: string },
+  run: (value: string, signal: AbortSignal) => Promise<{ ok: true; content: unknown } | { ok: false; errorCode: string }>,
+): LynkrTool {
   const error = (id: string, code: string): ToolRun => ({
-    result: { type: "web_search_tool_result", tool_use_id: id, content: { type: "web_search_tool_result_error", error_code: code } },
+    result: { type: `${name}_tool_result`, tool_use_id: id, content: { type: `${name}_tool_result_error`, error_code: code } },
     isError: true,
   });
+  const input = z.object({ [argument.name]: z.string() });
   return {
-    name: "web_search",
-    label: "web_search",
+    name,
+    label: name,
     ...(config.max_uses ? { maxUses: config.max_uses } : {}),
-    usageKey: "web_search_requests",
+    usageKey: name === "web_search" ? "web_search_requests" : "web_fetch_requests",
     definition: {
-      name: "web_search",
-      description:
-        "Search the web for current information. Returns numbered results, each with a title, URL, publication date where known, and a snippet. Cite the URLs of the results you use in your answer.",
-      input_schema: { type: "object", properties: { query: { type: "string", description: "The search query" } }, required: ["query"] },
+      name,
+      description,
+      input_schema: { type: "object", properties: { [argument.name]: { type: "string", description: argument.description } }, required: [argument.name] },
     },
-    useBlock: (id, input) => ({ type: "server_tool_use", id, name: "web_search", input }),
+    useBlock: (id, value) => ({ type: "server_tool_use", id, name, input: value }),
     refusal: (id, _reason, code) => error(id, code),
-    async run(id, input, signal) {
-      const parsed = searchInput.safeParse(input);
+    async run(id, value, signal) {
+      const parsed = input.safeParse(value);
       if (!parsed.success) return error(id, "invalid_tool_input");
-      const outcome = await searxngSearch(endpoint, parsed.data.query, { ...config, maxResults: services.search.maxResults }, signal);
+      const outcome = await run(String(parsed.data[argument.name]), signal);
       if (!outcome.ok) return error(id, outcome.errorCode);
-      const content = outcome.results.map((r) => ({ type: "web_search_result", url: r.url, title: r.title, page_age: r.pageAge, encrypted_content: encodeSnippet(r.snippet) }));
-      return { result: { type: "web_search_tool_result", tool_use_id: id, content }, isError: false };
+      return { result: { type: `${name}_tool_result`, tool_use_id: id, content: outcome.content }, isError: false };
     },
   };
 }
 
+function webSearchTool(config: WebToolConfig, services: ServerToolServices, endpoint: string): LynkrTool {
+  return webTool(
+    "web_search",
+    config,
+    "Search the web for current information. Returns numbered results, each with a title, URL, publication date where known, and a snippet. Cite the URLs of the results you use in your answer.",
+    { name: "query", description: "The search query" },
+    async (query, signal) => {
+      const outcome = await searxngSearch(endpoint, query, { ...config, maxResults: services.search.maxResults }, signal);
+      if (!outcome.ok) return outcome;
+      const content = outcome.results.map((r) => ({ type: "web_search_result", url: r.url, title: r.title, page_age: r.pageAge, encrypted_content: encodeSnippet(r.snippet) }));
+      return { ok: true, content };
+    },
+  );
+}
+
 function webFetchTool(config: WebToolConfig, services: ServerToolServices): LynkrTool {
-  const error = (id: string, code: string): ToolRun => ({
-    result: { type: "web_fetch_tool_result", tool_use_id: id, content: { type: "web_fetch_tool_result_error", error_code: code } },
-    isError: true,
-  });
-  return {
-    name: "web_fetch",
-    label: "web_fetch",
-    ...(config.max_uses ? { maxUses: config.max_uses } : {}),
-    usageKey: "web_fetch_requests",
-    definition: {
-      name: "web_fetch",
-      description: "Fetch a web page or text document by URL and read its content as Markdown.",
-      input_schema: { type: "object", properties: { url: { type: "string", description: "The http(s) URL to fetch" } }, required: ["url"] },
+  // Anthropic's max_content_tokens, at ~4 characters a token.
+  const maxChars = config.max_content_tokens ? config.max_content_tokens * 4 : undefined;
+  return webTool(
+    "web_fetch",
+    config,
+    "Fetch a web page or text document by URL and read its content as Markdown.",
+    { name: "url", description: "The http(s) URL to fetch" },
+    async (url, signal) => {
+      const outcome = await webFetch(url, { ...config, ...(maxChars ? { maxChars } : {}) }, services.fetch, signal);
+      if (!outcome.ok) return outcome;
+      const document = { type: "document", source: { type: "text", media_type: outcome.mediaType, data: outcome.text }, ...(outcome.title ? { title: outcome.title } : {}) };
+      return { ok: true, content: { type: "web_fetch_result", url: outcome.url, retrieved_at: outcome.retrievedAt, content: document } };
     },
-    useBlock: (id, input) => ({ type: "server_tool_use", id, name: "web_fetch", input }),
-    refusal: (id, _reason, code) => error(id, code),
-    async run(id, input, signal) {
-      const parsed = fetchInput.safeParse(input);
-      if (!parsed.success) return error(id, "invalid_tool_input");
-      const maxChars = config.max_content_tokens ? config.max_content_tokens * 4 : undefined;
-      const outcome = await webFetch(parsed.data.url, { ...config, ...(maxChars ? { maxChars } : {}) }, services.fetch, signal);
-      if (!outcome.ok) return error(id, outcome.errorCode);
-      const document = {
-        type: "document",
-        source: { type: "text", media_type: outcome.mediaType, data: outcome.text },
-        ...(outcome.title ? { title: outcome.title } : {}),
-      };
-      return { result: { type: "web_fetch_tool_result", tool_use_id: id, content: { type: "web_fetch_result", url: outcome.url, retrieved_at: outcome.retrievedAt, content: document } }, isError: false };
-    },
-  };
+  );
 }
 
 /** `label`: the metrics label; a request's own servers share one, their names are the client's to choose. */
