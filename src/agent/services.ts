@@ -3,6 +3,7 @@ import { loadMcpConfig } from "../mcp/config.ts";
 import { McpRegistry } from "../mcp/registry.ts";
 import type { Registry } from "../observability/metrics/registry.ts";
 import type { WebFetchSettings } from "../tools/web-fetch.ts";
+import { defaultEndpoints, type SearchEngine } from "../tools/web-search.ts";
 
 // What the server-tool loop draws on for the gateway's whole life: the operator's MCP servers,
 // the web tools' settings, the policy limits, and the counters they feed.
@@ -18,7 +19,8 @@ export interface LoopPolicy {
 export interface ServerToolServices {
   mcp: McpRegistry;
   policy: LoopPolicy;
-  search: { endpoint: string | undefined; maxResults: number };
+  /** Undefined: no engine configured (SearxNG without WEB_SEARCH_ENDPOINT). */
+  search: { engine: SearchEngine | undefined; maxResults: number };
   fetch: WebFetchSettings;
   /** Counts one tool run (metrics); `tool` is web_search, web_fetch or mcp:<server>. */
   onToolCall(tool: string, outcome: "ok" | "error" | "refused"): void;
@@ -44,6 +46,12 @@ export function mcpRegistry(config: Config, onChange?: (registry: McpRegistry) =
   return new McpRegistry(servers, problems, config.POLICY_TOOL_TIMEOUT_MS, onChange);
 }
 
+function searchEngine(config: Config): SearchEngine | undefined {
+  const endpoint = config.WEB_SEARCH_ENDPOINT ?? defaultEndpoints[config.WEB_SEARCH_ENGINE];
+  if (!endpoint) return undefined;
+  return { kind: config.WEB_SEARCH_ENGINE, endpoint, ...(config.WEB_SEARCH_API_KEY ? { apiKey: config.WEB_SEARCH_API_KEY } : {}) };
+}
+
 export function createServerToolServices(config: Config, metrics: Registry): ServerToolServices {
   const calls = metrics.counter("lynkr_server_tool_calls_total", "Tools lynkr ran inside client requests, by tool and outcome.", ["tool", "outcome"]);
   const up = metrics.gauge("lynkr_mcp_server_up", "MCP server state: 1 ready, 0 not.", ["server"]);
@@ -58,7 +66,7 @@ export function createServerToolServices(config: Config, metrics: Registry): Ser
   return {
     mcp,
     policy: loopPolicy(config),
-    search: { endpoint: config.WEB_SEARCH_ENDPOINT, maxResults: config.WEB_SEARCH_MAX_RESULTS },
+    search: { engine: searchEngine(config), maxResults: config.WEB_SEARCH_MAX_RESULTS },
     fetch: { allowPrivate: config.WEB_FETCH_ALLOW_PRIVATE, maxBytes: config.WEB_FETCH_MAX_BYTES, maxChars: config.WEB_FETCH_MAX_CHARS },
     onToolCall: (tool, outcome) => calls.inc({ tool, outcome }),
   };

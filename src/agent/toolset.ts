@@ -5,7 +5,7 @@ import { McpConnection } from "../mcp/connection.ts";
 import { toolsOf, type OfferedMcpTool } from "../mcp/registry.ts";
 import { assertPublicHost } from "../tools/address-guard.ts";
 import { webFetch } from "../tools/web-fetch.ts";
-import { searxngSearch } from "../tools/web-search.ts";
+import { searchWeb, type SearchEngine } from "../tools/web-search.ts";
 import { encodeSnippet, lowerServerToolBlocks } from "./history.ts";
 import { isDisallowed, type ServerToolServices } from "./services.ts";
 
@@ -107,14 +107,14 @@ function webTool(
   };
 }
 
-function webSearchTool(config: WebToolConfig, services: ServerToolServices, endpoint: string): LynkrTool {
+function webSearchTool(config: WebToolConfig, services: ServerToolServices, engine: SearchEngine): LynkrTool {
   return webTool(
     "web_search",
     config,
     "Search the web for current information. Returns numbered results, each with a title, URL, publication date where known, and a snippet. Cite the URLs of the results you use in your answer.",
     { name: "query", description: "The search query" },
     async (query, signal) => {
-      const outcome = await searxngSearch(endpoint, query, { ...config, maxResults: services.search.maxResults }, signal);
+      const outcome = await searchWeb(engine, query, { ...config, maxResults: services.search.maxResults }, signal);
       if (!outcome.ok) return outcome;
       const content = outcome.results.map((r) => ({ type: "web_search_result", url: r.url, title: r.title, page_age: r.pageAge, encrypted_content: encodeSnippet(r.snippet) }));
       return { ok: true, content };
@@ -206,13 +206,13 @@ export async function requestTools(request: MessagesRequest, services: ServerToo
   if (emulate) {
     for (const tool of clientTools) {
       if (isWebSearch(tool)) {
-        const endpoint = services.search.endpoint;
-        if (!endpoint) {
+        const engine = services.search.engine;
+        if (!engine) {
           throw new InvalidRequestError(
-            `tool ${JSON.stringify(tool.name)} (${String(tool.type)}) is Anthropic's web search, which this provider cannot run; set WEB_SEARCH_ENDPOINT to a SearxNG instance and lynkr runs the searches`,
+            `tool ${JSON.stringify(tool.name)} (${String(tool.type)}) is Anthropic's web search, which this provider cannot run; set WEB_SEARCH_ENDPOINT to a SearxNG instance (or WEB_SEARCH_ENGINE=brave|tavily with WEB_SEARCH_API_KEY) and lynkr runs the searches`,
           );
         }
-        offer(webSearchTool(webToolConfig.parse(tool), services, endpoint));
+        offer(webSearchTool(webToolConfig.parse(tool), services, engine));
       } else if (isWebFetch(tool)) {
         offer(webFetchTool(webToolConfig.parse(tool), services));
       }

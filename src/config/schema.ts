@@ -7,7 +7,7 @@ import { ollamaEnv } from "./sections/ollama.ts";
 import { operationsEnv, operationsProblems } from "./sections/operations.ts";
 import { routingEnv, routingProblems } from "./sections/routing.ts";
 import { serverEnv } from "./sections/server.ts";
-import { serverToolsEnv } from "./sections/server-tools.ts";
+import { serverToolsEnv, serverToolsProblems } from "./sections/server-tools.ts";
 
 export { providerNames, type ProviderName } from "./provider-names.ts";
 
@@ -29,6 +29,7 @@ export const envSchema = z.object(envShape).superRefine((env, ctx) => {
   }
   for (const { variable, message } of routingProblems(env)) ctx.addIssue({ code: "custom", path: [variable], message });
   for (const { variable, message } of operationsProblems(env)) ctx.addIssue({ code: "custom", path: [variable], message });
+  for (const { variable, message } of serverToolsProblems(env)) ctx.addIssue({ code: "custom", path: [variable], message });
 });
 
 export type Config = z.infer<typeof envSchema>;

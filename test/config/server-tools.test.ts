@@ -26,4 +26,6 @@ test("bad values stop start-up, each variable named", () => {
   expect(message).toContain("POLICY_MAX_STEPS");
   expect(message).toContain("WEB_SEARCH_ENDPOINT");
   expect(message).toContain("WEB_FETCH_ALLOW_PRIVATE");
+  expect(() => load({ WEB_SEARCH_ENGINE: "brave" })).toThrow("WEB_SEARCH_API_KEY");
+  expect(() => load({ WEB_SEARCH_ENGINE: "bing" })).toThrow("searxng, brave, tavily");
 });

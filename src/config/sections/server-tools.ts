@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bool, httpUrl, int, text } from "../fields.ts";
+import { bool, httpUrl, int, oneOf, text } from "../fields.ts";
 
 // Tools lynkr runs itself inside one client request (src/agent/): MCP servers, and Anthropic's
 // web_search / web_fetch server tools emulated for backends that cannot run them.
@@ -35,8 +35,12 @@ export const serverToolsEnv = {
   POLICY_MAX_DURATION_MS: int(300_000, 1_000),
   /** Lynkr-run tools never offered nor run: `web_fetch`, `mcp__server__tool`, `mcp__server__*`. */
   POLICY_DISALLOWED_TOOLS: nameList.optional(),
-  /** A SearxNG instance (its JSON API, `format=json` enabled) for web_search on non-Anthropic backends. */
+  /** Who runs web_search for non-Anthropic backends: a SearxNG instance, or Brave Search / Tavily by API key. */
+  WEB_SEARCH_ENGINE: oneOf(["searxng", "brave", "tavily"], "searxng"),
+  /** The engine's base URL: required for SearxNG (its JSON API, `format=json` enabled), Brave's and Tavily's own by default. */
   WEB_SEARCH_ENDPOINT: httpUrl().optional(),
+  /** Brave's subscription token or Tavily's API key. */
+  WEB_SEARCH_API_KEY: text().optional(),
   WEB_SEARCH_MAX_RESULTS: int(5, 1, 20),
   /** web_fetch may reach private, loopback and link-local addresses (off: SSRF protection). */
   WEB_FETCH_ALLOW_PRIVATE: bool(false),
@@ -47,3 +51,11 @@ export const serverToolsEnv = {
 };
 
 export type ServerToolsEnv = z.infer<z.ZodObject<typeof serverToolsEnv>>;
+
+/** Cross-field problems, each naming the variable to fix. */
+export function serverToolsProblems(env: ServerToolsEnv): { variable: string; message: string }[] {
+  if (env.WEB_SEARCH_ENGINE !== "searxng" && !env.WEB_SEARCH_API_KEY) {
+    return [{ variable: "WEB_SEARCH_API_KEY", message: `required when WEB_SEARCH_ENGINE=${env.WEB_SEARCH_ENGINE}` }];
+  }
+  return [];
+}
