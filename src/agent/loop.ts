@@ -190,8 +190,8 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
       const stopReason = message.stop_reason;
 
       // Calls lynkr will not run still get a result: the client's history must pair each use.
-      const limitHit =
-        step >= policy.maxSteps ? `POLICY_MAX_STEPS=${policy.maxSteps}` : performance.now() - started > policy.maxDurationMs ? `POLICY_MAX_DURATION_MS=${policy.maxDurationMs}` : undefined;
+      const durationLimit = `POLICY_MAX_DURATION_MS=${policy.maxDurationMs}`;
+      let limitHit = step >= policy.maxSteps ? `POLICY_MAX_STEPS=${policy.maxSteps}` : performance.now() - started >= policy.maxDurationMs ? durationLimit : undefined;
       let paused = false;
       for (const call of pending) {
         let run: ToolRun;
@@ -210,8 +210,14 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
           toolCalls++;
           uses.set(call.tool.name, (uses.get(call.tool.name) ?? 0) + 1);
           if (call.tool.usageKey) serverUsage[call.tool.usageKey]++;
-          run = await runTool(call, policy, signal, started);
+          const ran = await runTool(call, policy, signal, started);
+          run = ran.run;
           outcome = run.isError ? "error" : "ok";
+          if (ran.deadline) {
+            // Out of time: nothing more runs, and the model is not called again.
+            limitHit = durationLimit;
+            paused = true;
+          }
         }
         options.onToolCall?.(call.tool.label, outcome);
         if (run.result.type === "web_search_tool_result" && Array.isArray(run.result.content)) {
@@ -245,17 +251,20 @@ export async function* serverToolLoop(request: MessagesRequest, tools: RequestTo
   }
 }
 
-async function runTool(call: PendingCall, policy: LoopPolicy, signal: AbortSignal, loopStarted: number): Promise<ToolRun> {
-  const remaining = Math.max(1, policy.maxDurationMs - (performance.now() - loopStarted));
+/** Runs one call within the per-tool timeout and the loop's time left; `deadline`: the loop's time ran out. */
+async function runTool(call: PendingCall, policy: LoopPolicy, signal: AbortSignal, loopStarted: number): Promise<{ run: ToolRun; deadline: boolean }> {
+  const remaining = Math.max(1, Math.round(policy.maxDurationMs - (performance.now() - loopStarted)));
+  const cutByDeadline = remaining <= policy.toolTimeoutMs;
   const timeoutMs = Math.min(policy.toolTimeoutMs, remaining);
   try {
-    return await call.tool.run(call.id, call.input, withTimeout(signal, timeoutMs));
+    return { run: await call.tool.run(call.id, call.input, withTimeout(signal, timeoutMs)), deadline: false };
   } catch (error) {
     if (signal.aborted) throw error;
     // AbortSignal.timeout's reason, or the MCP SDK's own RequestTimeout error.
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || /timed? ?out/i.test(error.message));
-    const reason = timedOut ? `the tool did not answer within ${timeoutMs} ms` : `the tool failed: ${error instanceof Error ? error.message : String(error)}`;
-    return call.tool.refusal(call.id, reason, "unavailable");
+    const limit = cutByDeadline ? ` (POLICY_MAX_DURATION_MS=${policy.maxDurationMs} reached)` : "";
+    const reason = timedOut ? `the tool did not answer within ${timeoutMs} ms${limit}` : `the tool failed: ${error instanceof Error ? error.message : String(error)}`;
+    return { run: call.tool.refusal(call.id, reason, "unavailable"), deadline: timedOut && cutByDeadline };
   }
 }
 

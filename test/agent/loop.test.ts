@@ -114,12 +114,13 @@ test("POLICY_MAX_TOOL_CALLS: calls past the limit get an error result and the tu
 
 test("POLICY_MAX_DURATION_MS: a slow tool is cut at the time left, and no further tool runs", async () => {
   const slow = fakeTool("mcp__fake__slow", (_input, signal) => new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })));
-  const { message, calls } = await run([[[{ tool: "mcp__fake__slow", input: {} }], "tool_use"]], [slow], { maxDurationMs: 1_000 });
-  expect(calls).toBe(2);
+  const { message, calls } = await run([[[{ tool: "mcp__fake__slow", input: {} }, { tool: "mcp__fake__slow", input: {} }], "tool_use"]], [slow], { maxDurationMs: 1_000 });
+  expect(calls).toBe(1);
   expect(message.stop_reason).toBe("pause_turn");
   const results = message.content.filter((b) => b.type === "mcp_tool_result");
   expect(JSON.stringify(results[0])).toContain("did not answer within");
-  expect(JSON.stringify(results[1])).toContain("POLICY_MAX_DURATION_MS=1000");
+  expect(JSON.stringify(results[0])).toContain("POLICY_MAX_DURATION_MS=1000 reached");
+  expect(JSON.stringify(results[1])).toContain("lynkr did not run this tool: POLICY_MAX_DURATION_MS=1000");
 });
 
 test("input that is not an object is refused without running the tool", async () => {
