@@ -4,8 +4,8 @@ import { z } from "zod";
 import { lynkrDir } from "../config/lynkr-dir.ts";
 
 // Which MCP servers the operator runs: Claude Code's own `.mcp.json` shape at LYNKR_MCP_CONFIG
-// (default ~/.lynkr/mcp.json), plus Lynkr's manifests (`*.json`) in MCP_MANIFEST_DIRS, each either
-// that same shape or one server with a `name`. Entries may say `"offer": false` to keep their tools
+// (default ~/.lynkr/mcp.json), plus manifests (`*.json`) in MCP_MANIFEST_DIRS, each that same
+// shape, one server with a `name`, or a Lynkr 3.x manifest (`{"servers":[{id,command,args,env}]}`). Entries may say `"offer": false` to keep their tools
 // off requests (they stay listed and usable by name in `lynkr mcp list`).
 
 const serverName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: "server names are letters, digits, _ and -, at most 64" });
@@ -34,7 +34,27 @@ export const httpServerSchema = z.object({
 
 const serverSchema = z.union([stdioServerSchema, httpServerSchema]);
 const mcpJsonSchema = z.object({ mcpServers: z.record(serverName, serverSchema) });
-const manifestSchema = z.union([mcpJsonSchema, z.intersection(z.object({ name: serverName }), serverSchema)]);
+
+// Lynkr 3.x manifests: `{"servers":[…]}` or a bare list, each a stdio server named by id, name or label.
+const lynkrEntrySchema = z
+  .looseObject({
+    id: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    label: z.string().min(1).optional(),
+    command: z.string().min(1),
+    args: z.array(z.string()).max(256).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    transport: z.literal("stdio", { error: 'only "stdio" servers can be described in a Lynkr manifest' }).optional(),
+  })
+  .refine((e) => (e.id ?? e.name ?? e.label) !== undefined, { error: "each server needs an id, name or label" });
+const lynkrManifestSchema = z.union([z.object({ servers: z.array(lynkrEntrySchema).max(100) }), z.array(lynkrEntrySchema).max(100)]);
+
+const manifestSchema = z.union([mcpJsonSchema, lynkrManifestSchema, z.intersection(z.object({ name: serverName }), serverSchema)]);
+
+/** A Lynkr id as a server name usable in `mcp__<server>__<tool>`, the way Claude Code normalises names. */
+function lynkrServerName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
+}
 
 export type StdioServerConfig = z.infer<typeof stdioServerSchema>;
 export type HttpServerConfig = z.infer<typeof httpServerSchema>;
@@ -64,6 +84,18 @@ function readServers(path: string): { servers: McpServerConfig[]; problem?: stri
       return { servers: [], problem: `${path}: not an MCP configuration ({"mcpServers":{name:{command,args,env}|{type:"http",url,headers}}}): ${issues}` };
     }
     const data = parsed.data;
+    const lynkrEntries = Array.isArray(data) ? data : "servers" in data ? data.servers : undefined;
+    if (lynkrEntries) {
+      return {
+        servers: lynkrEntries.map((e) => ({
+          name: lynkrServerName(String(e.id ?? e.name ?? e.label)),
+          command: e.command,
+          ...(e.args ? { args: e.args } : {}),
+          ...(e.env ? { env: e.env } : {}),
+          source: path,
+        })),
+      };
+    }
     if ("mcpServers" in data) {
       return { servers: Object.entries(data.mcpServers).map(([name, server]) => ({ ...server, name, source: path })) };
     }

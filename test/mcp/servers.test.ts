@@ -80,11 +80,13 @@ test("a Streamable HTTP server", async () => {
 test("configuration: Claude Code's .mcp.json shape plus manifests; bad files are named, good servers still load", () => {
   const dir = tempDir();
   writeFileSync(join(dir, "one.json"), JSON.stringify({ name: "solo", command: "solo-server" }));
+  writeFileSync(join(dir, "lynkr3.json"), JSON.stringify({ servers: [{ id: "git.tools", name: "Git tools", command: "git-mcp", args: ["--stdio"], transport: "stdio" }] }));
   writeFileSync(join(dir, "broken.json"), "{ not json");
   writeFileSync(join(dir, "wrong.json"), JSON.stringify({ mcpServers: { x: { type: "http", url: "ftp://nope" } } }));
   const config = writeMcpConfig({ demo: demoServer(), hidden: { ...demoServer(), offer: false }, off: { ...demoServer(), disabled: true } });
   const { servers, problems } = loadMcpConfig({ LYNKR_MCP_CONFIG: config, MCP_MANIFEST_DIRS: [dir] });
-  expect(servers.map((s) => s.name)).toEqual(["demo", "hidden", "solo"]);
+  expect(servers.map((s) => s.name)).toEqual(["demo", "hidden", "git_tools", "solo"]);
+  expect(servers[2]).toMatchObject({ command: "git-mcp", args: ["--stdio"] });
   expect(problems.some((p) => p.includes("broken.json") && p.includes("invalid JSON"))).toBe(true);
   expect(problems.some((p) => p.includes("wrong.json") && p.includes("http"))).toBe(true);
   const missing = loadMcpConfig({ LYNKR_MCP_CONFIG: join(dir, "absent.json") });
