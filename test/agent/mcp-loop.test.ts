@@ -155,6 +155,29 @@ describe("OpenAI wire", () => {
     expect(message.content.map((b) => b.type)).toEqual(["tool_use"]);
   });
 
+  test("a client that disconnects while lynkr runs a tool: the call is cancelled, the model is not called again, the request ends", async () => {
+    upstream.received.length = 0;
+    script = () => toolCallSse("mcp__demo__sleep", { ms: 60_000 });
+    const controller = new AbortController();
+    const res = await fetch(`${gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o", max_tokens: 100, stream: true, tools: [clientTool], messages: [{ role: "user", content: "sleep" }] }),
+      signal: controller.signal,
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let seen = "";
+    while (!seen.includes('"mcp_tool_use"')) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended before the tool call: ${seen}`);
+      seen += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    for (let i = 0; i < 200 && gateway.gateway.lifecycle.active > 0; i++) await Bun.sleep(50);
+    expect(gateway.gateway.lifecycle.active).toBe(0);
+    expect(upstream.received).toHaveLength(1);
+  });
+
   test("a tool that outlasts POLICY_TOOL_TIMEOUT_MS gives an error result and the loop goes on", async () => {
     upstream.received.length = 0;
     const timed = startTestGateway({
