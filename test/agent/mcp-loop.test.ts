@@ -95,6 +95,8 @@ describe("OpenAI wire", () => {
     expect(message.usage.input_tokens).toBe(250);
     expect(message.usage.output_tokens).toBe(15);
     expect(events.filter((e) => e === "message_start")).toHaveLength(1);
+    const metrics = await (await fetch(`${gateway.url}/metrics/prometheus`)).text();
+    expect(metrics).toContain('lynkr_server_tool_calls_total{tool="mcp:demo",outcome="ok"} 1');
   });
 
   test("the client sends that answer back next turn: the upstream sees a valid tool call and result", async () => {
