@@ -54,6 +54,12 @@ const webToolConfig = z.looseObject({
 });
 type WebToolConfig = z.infer<typeof webToolConfig>;
 
+function webToolSettings(tool: Tool): WebToolConfig {
+  const parsed = webToolConfig.safeParse(tool);
+  if (parsed.success) return parsed.data;
+  throw new InvalidRequestError(`tools.${tool.name}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+}
+
 const mcpServersField = z
   .array(
     z.looseObject({
@@ -212,9 +218,9 @@ export async function requestTools(request: MessagesRequest, services: ServerToo
             `tool ${JSON.stringify(tool.name)} (${String(tool.type)}) is Anthropic's web search, which this provider cannot run; set WEB_SEARCH_ENDPOINT to a SearxNG instance (or WEB_SEARCH_ENGINE=brave|tavily with WEB_SEARCH_API_KEY) and lynkr runs the searches`,
           );
         }
-        offer(webSearchTool(webToolConfig.parse(tool), services, engine));
+        offer(webSearchTool(webToolSettings(tool), services, engine));
       } else if (isWebFetch(tool)) {
-        offer(webFetchTool(webToolConfig.parse(tool), services));
+        offer(webFetchTool(webToolSettings(tool), services));
       }
     }
   }

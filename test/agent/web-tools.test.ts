@@ -143,6 +143,13 @@ test("without WEB_SEARCH_ENDPOINT, web_search on a non-Anthropic backend is a cl
     const body = (await res.json()) as { error: { type: string; message: string } };
     expect(body.error.type).toBe("invalid_request_error");
     expect(body.error.message).toContain("WEB_SEARCH_ENDPOINT");
+    const bad = await fetch(`${gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o", max_tokens: 10, tools: [{ type: "web_fetch_20250910", name: "web_fetch", max_uses: -1 }], messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("tools.web_fetch: max_uses");
     // Nor may a client point lynkr at a private address through mcp_servers.
     const private_ = await fetch(`${gw.url}/v1/messages`, {
       method: "POST",
