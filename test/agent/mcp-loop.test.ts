@@ -1,7 +1,8 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ChatCompletionCreateParams, ChatCompletionToolMessageParam } from "openai/resources/chat/completions";
-import { chatChunk, openAiSse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { anthropicSse, chatChunk, openAiSse, startFakeUpstream, throughFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { ndjsonResponse, startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { writeMcpConfig } from "../helpers/mcp-config.ts";
@@ -236,5 +237,40 @@ describe("Ollama wire", () => {
     expect(JSON.stringify(ollama.chats()[1]?.json)).toContain("echo: from ollama");
     expect(message.content.map((b) => b.type)).toEqual(["mcp_tool_use", "mcp_tool_result", "text"]);
     expect(message.content[2]?.type === "text" && message.content[2].text).toBe("Got: echo: from ollama");
+  });
+});
+
+describe("Anthropic wire", () => {
+  test("lynkr's MCP tools run beside Anthropic's own server tools, which pass through; thinking stays in the turn", async () => {
+    const config = writeMcpConfig();
+    const step1 = anthropicSse(turnEvents({ blocks: [{ type: "thinking", thinking: "Use echo.", signature: "sig-1" }, { type: "tool_use", name: "mcp__demo__echo", input: { text: "claude" } }] }, "claude-x")).join("");
+    const step2 = anthropicSse(turnEvents({ blocks: [{ type: "text", text: "Echoed." }] }, "claude-x")).join("");
+    await throughFakeUpstream(
+      (req) => new Response(JSON.stringify(req.json).includes('"tool_result"') ? step2 : step1, { headers: { "content-type": "text/event-stream" } }),
+      { ANTHROPIC_API_KEY: "sk-ant", LYNKR_MCP_CONFIG: config },
+      async ({ upstream, gateway }) => {
+        await mcpReady(gateway);
+        const client = new Anthropic({ baseURL: gateway.url, apiKey: "x" });
+        const message = await client.beta.messages
+          .stream({
+            model: "claude-x",
+            max_tokens: 100,
+            thinking: { type: "enabled", budget_tokens: 1024 },
+            tools: [clientTool, { type: "web_search_20250305", name: "web_search" }],
+            messages: [{ role: "user", content: "echo" }],
+          })
+          .finalMessage();
+        expect(message.content.map((b) => b.type)).toEqual(["thinking", "mcp_tool_use", "mcp_tool_result", "text"]);
+        const first = upstream.received[0]?.json as { tools: { name: string; type?: string }[] };
+        expect(first.tools.map((t) => t.name)).toEqual(["Bash", "web_search", "mcp__demo__echo", "mcp__demo__sleep", "mcp__demo__crash", "mcp__demo__env", "mcp__demo__add_tool"]);
+        expect(first.tools[1]).toEqual({ type: "web_search_20250305", name: "web_search" });
+        const second = upstream.received[1]?.json as { messages: { role: string; content: { type: string; [k: string]: unknown }[] }[] };
+        const [assistant, user] = second.messages.slice(-2);
+        expect(assistant?.content.map((b) => b.type)).toEqual(["thinking", "tool_use"]);
+        expect(assistant?.content[0]).toMatchObject({ thinking: "Use echo.", signature: "sig-1" });
+        expect(assistant?.content[1]).toMatchObject({ name: "mcp__demo__echo", input: { text: "claude" } });
+        expect(user?.content[0]).toMatchObject({ type: "tool_result", tool_use_id: assistant?.content[1]?.id, content: "echo: claude" });
+      },
+    );
   });
 });
