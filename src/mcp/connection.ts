@@ -2,7 +2,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import pkg from "../../package.json" with { type: "json" };
 import { logger } from "../observability/logger.ts";
 import type { McpServerConfig } from "./config.ts";
@@ -168,6 +168,7 @@ export class McpConnection {
   private lost(client: Client, stderrTail: string): void {
     if (this.stopped || this.client !== client) return;
     this.client = undefined;
+    void client.close().catch(() => undefined);
     this.fail(`the server exited or closed the connection${stderrTail.trim() ? ` (stderr: ${stderrTail.trim().slice(-300)})` : ""}`);
   }
 
@@ -189,8 +190,15 @@ export class McpConnection {
   async call(tool: string, args: Record<string, unknown>, timeoutMs: number, signal: AbortSignal): Promise<McpCallResult> {
     const client = this.client;
     if (!client || this.state !== "ready") throw new Error(`MCP server ${this.config.name} is not ready: ${this.error ?? this.state}`);
-    const result = (await client.callTool({ name: tool, arguments: args }, undefined, { timeout: timeoutMs, signal })) as CallToolResult;
-    return { text: resultText(result), isError: result.isError === true };
+    try {
+      const result = (await client.callTool({ name: tool, arguments: args }, undefined, { timeout: timeoutMs, signal })) as CallToolResult;
+      return { text: resultText(result), isError: result.isError === true };
+    } catch (error) {
+      // An HTTP server that went away (or forgot the session) says so only on the next call:
+      // reconnect as a stdio server is restarted. JSON-RPC errors (timeouts included) are the call's.
+      if (this.transportKind === "http" && !(error instanceof McpError) && !signal.aborted) this.lost(client, "");
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {

@@ -33,11 +33,11 @@ export interface HttpMcpServer {
   stop(): Promise<void>;
 }
 
-/** Stateless Streamable HTTP: a fresh server per request, as the SDK documents for stateless use. */
-export function startHttpMcpServer(): HttpMcpServer {
+/** Stateless Streamable HTTP: a fresh server per request, as the SDK documents for stateless use; `port` to come back on the same one. */
+export function startHttpMcpServer(port = 0): HttpMcpServer {
   const http = Bun.serve({
     hostname: "127.0.0.1",
-    port: 0,
+    port,
     async fetch(req) {
       const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       await testMcpServer().connect(transport);

@@ -77,6 +77,23 @@ test("a Streamable HTTP server", async () => {
   }
 });
 
+test("an HTTP server that goes away is reconnected once it is back", async () => {
+  let http = startHttpMcpServer();
+  const port = Number(new URL(http.url).port);
+  const c = connect({ name: "web", type: "http", url: http.url, source: "test" });
+  try {
+    await c.start();
+    await http.stop();
+    await expect(c.call("echo", { text: "gone" }, 5_000, never)).rejects.toThrow();
+    expect(c.state).toBe("failed");
+    http = startHttpMcpServer(port);
+    await until(() => c.state === "ready", "the reconnect");
+    expect((await c.call("echo", { text: "back" }, 5_000, never)).text).toBe("echo: back");
+  } finally {
+    await http.stop();
+  }
+});
+
 test("configuration: Claude Code's .mcp.json shape plus manifests; bad files are named, good servers still load", () => {
   const dir = tempDir();
   writeFileSync(join(dir, "one.json"), JSON.stringify({ name: "solo", command: "solo-server" }));
