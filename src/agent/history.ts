@@ -1,11 +1,12 @@
 import type { ContentBlockParam, MessageParam } from "../anthropic/schema.ts";
+import { namespacedTool } from "../mcp/registry.ts";
 
 // Server-tool blocks as plain tool calls, for models that only know tool_use / tool_result.
 // The client keeps Anthropic's shapes (server_tool_use + web_search_tool_result, mcp_tool_use +
 // mcp_tool_result) in its history; before each model call they become a tool_use in the assistant
 // turn and a tool_result in a user turn right after it, so any backend reads the same conversation.
 
-export const lynkrSearchPrefix = "lynkr:";
+const lynkrSearchPrefix = "lynkr:";
 
 type Block = ContentBlockParam & Record<string, unknown>;
 
@@ -31,7 +32,7 @@ interface SearchResultBlock {
 }
 
 /** What the model reads for a search: numbered results with url, age and snippet. */
-export function searchResultsText(results: SearchResultBlock[]): string {
+function searchResultsText(results: SearchResultBlock[]): string {
   if (results.length === 0) return "No results.";
   return results
     .map((r, i) => {
@@ -77,7 +78,7 @@ function lowerUse(block: Block, options: LowerOptions): Block | undefined {
     return { type: "tool_use", id: String(block.id), name: String(block.name), input: block.input ?? {} };
   }
   if (block.type === "mcp_tool_use" && (options.mcpServers?.(String(block.server_name)) ?? true)) {
-    return { type: "tool_use", id: String(block.id), name: `mcp__${String(block.server_name)}__${String(block.name)}`, input: block.input ?? {} };
+    return { type: "tool_use", id: String(block.id), name: namespacedTool(String(block.server_name), String(block.name)), input: block.input ?? {} };
   }
   return undefined;
 }

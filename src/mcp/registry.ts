@@ -4,10 +4,15 @@ import { McpConnection, type McpServerStatus, type McpTool } from "./connection.
 // All MCP servers lynkr runs for the operator, and their tools under Claude Code's naming:
 // `mcp__<server>__<tool>`.
 
-export const mcpPrefix = "mcp__";
+const mcpPrefix = "mcp__";
 
+/**
+ * The name a model calls: OpenAI-style backends take only letters, digits, `_` and `-`, at most
+ * 64, in function names (a tool named `files.read` would fail the whole request), so other
+ * characters become `_` as Claude Code does; the server still gets the tool's own name.
+ */
 export function namespacedTool(server: string, tool: string): string {
-  return `${mcpPrefix}${server}__${tool}`;
+  return `${mcpPrefix}${server}__${tool}`.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
 }
 
 export interface OfferedMcpTool {

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import type { MessageParam } from "../../src/anthropic/schema.ts";
 import { encodeSnippet, lowerServerToolBlocks } from "../../src/agent/history.ts";
+import { namespacedTool } from "../../src/mcp/registry.ts";
 
 // Server-tool blocks in a client's history become tool_use + tool_result pairs for models that
 // only know those, in an order every backend accepts.
@@ -95,4 +96,13 @@ test("errors of web tools read as errors", () => {
     all,
   );
   expect(lowered[1]).toEqual({ role: "user", content: [{ type: "tool_result", tool_use_id: "f1", content: "web fetch failed: url_not_allowed", is_error: true }] });
+});
+
+test("MCP names a model backend would reject are made safe the way they were offered", () => {
+  const lowered = lowerServerToolBlocks(
+    [{ role: "assistant", content: [{ type: "mcp_tool_use", id: "m1", name: "files.read", server_name: "my.server", input: {} }] }],
+    all,
+  );
+  expect(lowered[0]?.content).toEqual([{ type: "tool_use", id: "m1", name: "mcp__my_server__files_read", input: {} }]);
+  expect(namespacedTool("s", "x".repeat(100))).toHaveLength(64);
 });
