@@ -66,7 +66,7 @@ function resultContent(block: Block): { content: string; isError: boolean } {
 
 const resultTypes = new Set(["web_search_tool_result", "web_fetch_tool_result", "mcp_tool_result"]);
 
-export interface LowerOptions {
+interface LowerOptions {
   /** Lower server_tool_use / web_*_tool_result too (false when an Anthropic upstream runs them itself). */
   webTools: boolean;
   /** Lower only mcp blocks of these servers (undefined: all). */

@@ -19,7 +19,7 @@ export interface ModelStream {
   events: AsyncIterator<StreamEvent>;
 }
 
-export type CallModel = (request: MessagesRequest) => Promise<ModelStream>;
+type CallModel = (request: MessagesRequest) => Promise<ModelStream>;
 
 export interface LoopOptions {
   policy: LoopPolicy;
@@ -83,7 +83,7 @@ function citationsFor(text: string, sources: Source[]): Record<string, unknown>[
   return cited;
 }
 
-export async function* serverToolLoop(request: MessagesRequest, tools: RequestTools, callModel: CallModel, options: LoopOptions): AsyncGenerator<StreamEvent> {
+async function* serverToolLoop(request: MessagesRequest, tools: RequestTools, callModel: CallModel, options: LoopOptions): AsyncGenerator<StreamEvent> {
   const { policy, signal } = options;
   const started = performance.now();
   // The turn as the client sees it; each model call gets the conversation plus this turn so far.

@@ -30,7 +30,7 @@ export function isDisallowed(policy: LoopPolicy, name: string): boolean {
   return policy.disallowed.some((rule) => (rule.endsWith("*") ? name.startsWith(rule.slice(0, -1)) : name === rule));
 }
 
-export function loopPolicy(config: Config): LoopPolicy {
+function loopPolicy(config: Config): LoopPolicy {
   return {
     maxSteps: config.POLICY_MAX_STEPS,
     maxToolCalls: config.POLICY_MAX_TOOL_CALLS,

@@ -193,7 +193,7 @@ async function connectRequestServers(request: MessagesRequest, services: ServerT
   return connections;
 }
 
-export interface ToolsetOptions {
+interface ToolsetOptions {
   /** Every provider the request may reach speaks Anthropic's wire: its server tools and mcp_servers pass through. */
   anthropicOnly: boolean;
 }

@@ -16,7 +16,7 @@ const common = {
   disabled: z.boolean().optional(),
 };
 
-export const stdioServerSchema = z.object({
+const stdioServerSchema = z.object({
   type: z.literal("stdio").optional(),
   command: z.string().min(1),
   args: z.array(z.string()).max(256).optional(),
@@ -25,7 +25,7 @@ export const stdioServerSchema = z.object({
   ...common,
 });
 
-export const httpServerSchema = z.object({
+const httpServerSchema = z.object({
   type: z.literal("http"),
   url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
   headers: z.record(z.string(), z.string()).optional(),
@@ -56,11 +56,11 @@ function lynkrServerName(id: string): string {
   return id.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
 }
 
-export type StdioServerConfig = z.infer<typeof stdioServerSchema>;
-export type HttpServerConfig = z.infer<typeof httpServerSchema>;
+type StdioServerConfig = z.infer<typeof stdioServerSchema>;
+type HttpServerConfig = z.infer<typeof httpServerSchema>;
 export type McpServerConfig = (StdioServerConfig | HttpServerConfig) & { name: string; source: string };
 
-export interface McpConfigResult {
+interface McpConfigResult {
   servers: McpServerConfig[];
   /** Files that could not be used, each with why; the servers of the others still run. */
   problems: string[];

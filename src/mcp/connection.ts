@@ -10,7 +10,7 @@ import type { McpServerConfig } from "./config.ts";
 // One MCP server as lynkr holds it: connected (spec initialize through the SDK), its tools
 // listed and re-listed on tools/list_changed, restarted with backoff when it dies.
 
-export type McpState = "starting" | "ready" | "failed" | "stopped";
+type McpState = "starting" | "ready" | "failed" | "stopped";
 
 export interface McpTool {
   name: string;
@@ -29,7 +29,7 @@ export interface McpServerStatus {
 }
 
 /** A tool result as lynkr hands it on: text, and whether the server called it an error. */
-export interface McpCallResult {
+interface McpCallResult {
   text: string;
   isError: boolean;
 }
@@ -48,7 +48,7 @@ function describeStartError(config: McpServerConfig, error: unknown): string {
   return "url" in config ? `cannot connect to ${config.url}: ${message}` : `"${config.command}" failed to start: ${message}`;
 }
 
-export function resultText(result: CallToolResult): string {
+function resultText(result: CallToolResult): string {
   const parts = result.content.map((part) => {
     if (part.type === "text") return part.text;
     if (part.type === "resource" && "text" in part.resource) return String(part.resource.text);

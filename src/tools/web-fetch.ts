@@ -12,7 +12,7 @@ export interface WebFetchSettings {
 }
 
 /** Anthropic's web_fetch_tool_result_error codes this emulation produces. */
-export type WebFetchErrorCode = "invalid_tool_input" | "url_too_long" | "url_not_allowed" | "url_not_accessible" | "unsupported_content_type";
+type WebFetchErrorCode = "invalid_tool_input" | "url_too_long" | "url_not_allowed" | "url_not_accessible" | "unsupported_content_type";
 
 export type WebFetchOutcome =
   | { ok: true; url: string; title: string | undefined; text: string; mediaType: string; retrievedAt: string; truncated: boolean }

@@ -5,7 +5,7 @@ import { domainAllowed, type DomainFilter } from "./domains.ts";
 // (self-hosted, its JSON API: `search.formats: [json]` in its settings), or Brave Search or
 // Tavily by API key. Each engine's answer is checked and reduced to url, title, snippet, age.
 
-export type SearchEngineKind = "searxng" | "brave" | "tavily";
+type SearchEngineKind = "searxng" | "brave" | "tavily";
 
 export interface SearchEngine {
   kind: SearchEngineKind;
@@ -28,7 +28,7 @@ export interface SearchResult {
   pageAge: string | null;
 }
 
-export type WebSearchOutcome = { ok: true; results: SearchResult[] } | { ok: false; errorCode: "invalid_tool_input" | "unavailable" | "query_too_long"; detail: string };
+type WebSearchOutcome = { ok: true; results: SearchResult[] } | { ok: false; errorCode: "invalid_tool_input" | "unavailable" | "query_too_long"; detail: string };
 
 const maxQueryLength = 400;
 const maxAnswerBytes = 2 * 1024 * 1024;
