@@ -43,7 +43,7 @@ function loopPolicy(config: Config): LoopPolicy {
 /** The operator's MCP servers as configured (not started). */
 export function mcpRegistry(config: Config, onChange?: (registry: McpRegistry) => void): McpRegistry {
   const { servers, problems } = loadMcpConfig(config);
-  return new McpRegistry(servers, problems, config.POLICY_TOOL_TIMEOUT_MS, onChange);
+  return new McpRegistry(servers, problems, config.MCP_START_TIMEOUT_MS, onChange);
 }
 
 function searchEngine(config: Config): SearchEngine | undefined {

@@ -25,6 +25,8 @@ export const serverToolsEnv = {
   LYNKR_MCP_CONFIG: text().optional(),
   /** Folders holding Lynkr MCP manifests (`*.json`). */
   MCP_MANIFEST_DIRS: dirList.optional(),
+  /** Time an MCP server of the configuration may take to start and list its tools (a cold `npx` takes seconds). */
+  MCP_START_TIMEOUT_MS: int(30_000, 100),
   /** Model calls in one client request before lynkr stops with `pause_turn`. */
   POLICY_MAX_STEPS: int(10, 1, 100),
   /** Tool executions in one client request. */
