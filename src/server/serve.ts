@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.ts";
 import { selfLoop } from "../config/self-loop.ts";
 import { Lifecycle, type Gateway } from "../gateway.ts";
 import { createMemory } from "../memory/service.ts";
-import { logger } from "../observability/logger.ts";
+import { logger, redactLogsWith } from "../observability/logger.ts";
 import { MemoryMetrics } from "../observability/metrics/memory-metrics.ts";
 import { createOperations } from "../operations.ts";
 import { loadRoutingFile, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
@@ -37,7 +37,7 @@ export function startGateway(config: Config): RunningGateway {
   const { file, router } = loadRouting(config);
   const dbPath = databasePath(config);
   const db = openDatabase(dbPath);
-  const ops = createOperations(config, db, router, file?.prices);
+  const ops = createOperations(config, db, router, file?.prices, [...(file?.instances.values() ?? [])].map((instance) => instance.config));
   const gateway: Gateway = {
     config,
     db,
@@ -49,6 +49,7 @@ export function startGateway(config: Config): RunningGateway {
     ops,
     memory: createMemory(config, db, new MemoryMetrics(ops.metrics.registry)),
   };
+  redactLogsWith(ops.redactor);
   const app = createApp(gateway);
   const server = Bun.serve({
     hostname: config.HOST,
