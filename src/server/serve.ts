@@ -5,6 +5,7 @@ import { Lifecycle, type Gateway } from "../gateway.ts";
 import { createMemory } from "../memory/service.ts";
 import { logger, redactLogsWith } from "../observability/logger.ts";
 import { MemoryMetrics } from "../observability/metrics/memory-metrics.ts";
+import { warmTokenizer } from "../optimize/tokens.ts";
 import { createOperations } from "../operations.ts";
 import { loadRoutingFile, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
 import { createRouter, type Router } from "../routing/router.ts";
@@ -50,6 +51,9 @@ export function startGateway(config: Config): RunningGateway {
     memory: createMemory(config, db, new MemoryMetrics(ops.metrics.registry)),
   };
   redactLogsWith(ops.redactor);
+  // Where count_tokens is always answered locally (the primary has no count endpoint) or a rule
+  // counts requests, the tokenizer is built before the first request instead of during one.
+  if (!router.primary.countTokens || file?.rules.longContext) warmTokenizer();
   const app = createApp(gateway);
   const server = Bun.serve({
     hostname: config.HOST,
