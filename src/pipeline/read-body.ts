@@ -3,7 +3,7 @@ import { InvalidRequestError, RequestTooLargeError } from "../anthropic/errors.t
 import { jsonDepthExceeds } from "./json-depth.ts";
 
 /**
- * Deepest nesting of arrays and objects a body may have. Claude Code's requests nest 11 deep
+ * Deepest nesting of arrays and objects a body may have. Claude Code's requests nest 10 deep
  * (tool schemas included); JSON.parse, zod and every serializer after them recurse, and a
  * 50,000-deep body overflowed the stack (a 500, then a breaker strike for everyone).
  */

@@ -24,6 +24,6 @@ test("runs within other text: everything around them is still counted exactly", 
 });
 
 test("a real Claude Code request counts exactly as the plain tokenizer does (no run in it is that long)", async () => {
-  const text = await readWire("claude-code-2.1.328-request.json");
+  const text = JSON.stringify((JSON.parse(await readWire("claude-code-2.1.328-request.json")) as { body: unknown }).body);
   expect(countTextTokens(text)).toBe(new Tiktoken(cl100k).encode(text, "all").length);
 });

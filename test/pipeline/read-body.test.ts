@@ -29,7 +29,10 @@ test("the depth scan counts arrays and objects, not brackets inside strings (esc
 });
 
 test("Claude Code's real requests nest far below the limit", async () => {
-  expect(jsonDepthExceeds(await readWire("claude-code-2.1.328-request.json"), 16)).toBe(false);
+  const body = JSON.stringify((JSON.parse(await readWire("claude-code-2.1.328-request.json")) as { body: unknown }).body);
+  // 10 deep (tool schemas included), as are the recorded sessions' requests.
+  expect(jsonDepthExceeds(body, 9)).toBe(true);
+  expect(jsonDepthExceeds(body, 10)).toBe(false);
   expect(maxJsonDepth).toBeGreaterThanOrEqual(8 * 16);
 });
 

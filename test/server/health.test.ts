@@ -126,7 +126,7 @@ test("with LYNKR_API_KEYS, deep=true without a key gives the verdict only: no pr
     expect((JSON.parse(text) as Ready).checks.providers).toBe("none reachable");
     expect(text).not.toContain("anthropic");
     expect(text).not.toContain("providers\":[");
-    for (const headers of [{ "x-api-key": "wrong-key-0000" }, { authorization: "Bearer wrong-key-0000" }]) {
+    for (const headers of [{ "x-api-key": "wrong-key-0000" }, { authorization: "Bearer wrong-key-0000" }] as Record<string, string>[]) {
       expect(await (await fetch(`${gateway.url}/health/ready?deep=true`, { headers })).text()).not.toContain("anthropic");
     }
     const keyed = (await (await fetch(`${gateway.url}/health/ready?deep=true`, { headers: { "x-api-key": "lynkr-health-key-7781" } })).json()) as Ready;
