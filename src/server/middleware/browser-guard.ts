@@ -32,8 +32,12 @@ function hostName(header: string): string {
   return colon >= 0 ? host.slice(0, colon) : host;
 }
 
+// JSON, or JSON Lines for a memory import: none of them is a type a page may send without a CORS
+// preflight (text/plain, form encodings), which is the point.
+const jsonTypes = new Set(["application/json", "application/jsonl", "application/x-ndjson"]);
+
 function isJson(contentType: string | null): boolean {
-  return contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
+  return jsonTypes.has(contentType?.split(";")[0]?.trim().toLowerCase() ?? "");
 }
 
 export function browserGuard(config: Pick<Config, "HOST" | "LYNKR_ALLOWED_HOSTS" | "LYNKR_ALLOWED_ORIGINS">): MiddlewareHandler<AppEnv> {
