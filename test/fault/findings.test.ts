@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { FakeUpstream } from "../helpers/fake-upstream.ts";
+import { refusedUrl } from "../helpers/ports.ts";
 import { anthropicErrorProblem, openAiEnv, startBuiltGateway, startFakeOpenAi, whileProbing, type BuiltGateway } from "./harness.ts";
 
 // Issue 14's findings, each attacked against the built binary as a hostile client or web page
@@ -107,4 +108,17 @@ test("finding 4: a second credential is not served the first one's cached answer
 test("finding 8: the database and its -wal and -shm are 0600", () => {
   for (const file of [gateway.dbPath, `${gateway.dbPath}-wal`, `${gateway.dbPath}-shm`]) expect(statSync(file).mode & 0o777).toBe(0o600);
   expect(statSync(join(gateway.dbPath, "..")).mode & 0o077).toBe(0);
+});
+
+test("finding 8: with keys set, /health/ready?deep=true tells a caller without one neither providers nor errors", async () => {
+  const keyed = await startBuiltGateway({ ...openAiEnv(upstream), OPENAI_ENDPOINT: refusedUrl(), LYNKR_API_KEYS: "ops:fault-suite-key-5150", HEALTH_DEEP_CACHE_MS: "0" });
+  try {
+    const anonymous = await (await fetch(`${keyed.url}/health/ready?deep=true`)).text();
+    expect(anonymous).toContain('"providers":"none reachable"');
+    for (const leak of ["openai", "refused", "ECONNREFUSED", "127.0.0.1"]) expect(anonymous).not.toContain(leak);
+    const withKey = await (await fetch(`${keyed.url}/health/ready?deep=true`, { headers: { "x-api-key": "fault-suite-key-5150" } })).text();
+    expect(withKey).toContain('"name":"openai"');
+  } finally {
+    expect(await keyed.stop()).toBe(0);
+  }
 });
