@@ -25,7 +25,14 @@ export interface Operations {
   stop(): void;
 }
 
-export function createOperations(config: Config, db: Database, router: Router, priceOverrides: PriceTable = {}): Operations {
+/** `providerSettings`: the routing file's named providers' settings, whose keys the logs must not show either. */
+export function createOperations(
+  config: Config,
+  db: Database,
+  router: Router,
+  priceOverrides: PriceTable = {},
+  providerSettings: Iterable<Config> = [],
+): Operations {
   const metrics = new GatewayMetrics();
   metrics.observeRouting(router.events);
   const memory = new MemoryMonitor();
@@ -34,7 +41,7 @@ export function createOperations(config: Config, db: Database, router: Router, p
   return {
     metrics,
     memory,
-    redactor: new Redactor(config),
+    redactor: new Redactor(config, providerSettings),
     limiter: new RateLimiter(
       { requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE, tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE },
       config.RATE_LIMIT_BY_KEY ?? new Map(),

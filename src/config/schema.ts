@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { missingProviderVariables } from "./provider-settings.ts";
 import { anthropicEnv } from "./sections/anthropic.ts";
+import { browserEnv } from "./sections/browser.ts";
 import { openAiFamilyEnv } from "./sections/openai-family.ts";
 import { memoryEnv } from "./sections/memory.ts";
 import { ollamaEnv } from "./sections/ollama.ts";
@@ -14,6 +15,7 @@ export { providerNames, type ProviderName } from "./provider-names.ts";
 // Every environment variable lynkr reads, one section per concern, Lynkr's names where Lynkr has one.
 export const envShape = {
   ...serverEnv,
+  ...browserEnv,
   ...anthropicEnv,
   ...openAiFamilyEnv,
   ...ollamaEnv,

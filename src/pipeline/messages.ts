@@ -30,7 +30,11 @@ export async function handleMessages(
   const memoryTurn = { sessionId: sessionIdFor(req.headers, client.body), client: facts.client, headers: req.headers };
   const { request, clientBody } = injectMemory(gw.memory, { request: client.body, clientBody: client.text }, memoryTurn);
   // Budgets and the prompt cache, before any upstream call; usage and cache store after.
-  const turn = new TurnOperations(gw, facts, request, memoryTurn.sessionId, request.stream === true, clientBody);
+  const turn = new TurnOperations(gw, facts, request, memoryTurn.sessionId, request.stream === true, {
+    body: clientBody,
+    headers: req.headers,
+    search: new URL(req.url).search,
+  });
   const { sessionId } = turn;
   const cached = turn.admit();
   if (cached) return turn.replay(cached, answerHeaders);
@@ -40,112 +44,124 @@ export async function handleMessages(
   const ctx = callContext(req, requestId, { signal: abort.signal, clientBody });
   const wantsStream = request.stream === true;
   gw.lifecycle.begin();
-
-  const record = (provider: Provider, model: string | undefined, status: number, outcome: {
-    /** The answer, or as much of it as came. */
-    response?: Message;
-    error?: AnthropicError;
-    firstByteMs?: number;
-    /** The routing decision and any fallback, logged with the request. */
-    route?: string;
-    /** Upstream calls the routing made for this request. */
-    upstreamCalls?: number;
-  }) => {
-    const latencyMs = performance.now() - started;
+  // In flight until its answer is recorded; a throw on the way out of any step (routing included)
+  // ends it too, or shutdown would wait its whole timeout for a request long gone.
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
     gw.lifecycle.end();
-    const { response } = outcome;
-    // Recording happens after the answer went out, so it never delays the client.
-    setImmediate(() => {
-      try {
-        gw.sessions.record({
-          sessionId,
-          requestId,
-          provider: provider.name,
-          model: response?.model ?? model,
-          requestedModel: request.model,
-          stream: wantsStream,
-          status,
-          latencyMs,
-          firstByteMs: outcome.firstByteMs,
-          messages: request.messages,
-          response,
-          error: outcome.error ? { type: outcome.error.type, message: outcome.error.message } : undefined,
-        });
-      } catch (error) {
-        logger.error("could not record turn", { request_id: requestId, error: String(error) });
-      }
-      onTurnFinished(gw.memory, client.body, response, memoryTurn);
-      turn.finish({ provider, model, rule: route.rule, route: outcome.route, upstreamCalls: outcome.upstreamCalls, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
-    });
   };
-
-  const route = gw.router.route(request);
-  let answer: Answer;
   try {
-    // Tools lynkr runs itself (MCP, web search/fetch off Anthropic) turn one call into a loop (src/agent/).
-    const tools = await requestTools(request, gw.serverTools, { anthropicOnly: anthropicWireOnly(route.chain.map((t) => t.provider.kind)) });
-    // A changed request must not go out as the client's bytes (ctx.clientBody).
-    const call = (req: MessagesRequest) => callRoute(gw.router, route, req, req === request ? ctx : { ...ctx, clientBody: undefined });
-    answer = await callWithServerTools(request, tools, call, { policy: gw.serverTools.policy, signal: abort.signal, onToolCall: gw.serverTools.onToolCall });
-  } catch (error) {
-    req.signal.removeEventListener("abort", onClientGone);
-    const err = toAnthropicError(error, requestId);
-    // Counted against where the request was routed, with the route it took (fallbacks included).
-    const routed = route.chain[0];
-    const provider = routed?.provider ?? gw.router.primary;
-    record(provider, routed?.model ?? provider.model, err.status, { error: err, ...(err instanceof RoutedError ? { route: err.route, upstreamCalls: err.upstreamCalls } : { route: route.reason }) });
-    throw err;
-  }
+    const record = (provider: Provider, model: string | undefined, status: number, outcome: {
+      /** The answer, or as much of it as came. */
+      response?: Message;
+      error?: AnthropicError;
+      firstByteMs?: number;
+      /** The routing decision and any fallback, logged with the request. */
+      route?: string;
+      /** Upstream calls the routing made for this request. */
+      upstreamCalls?: number;
+    }) => {
+      const latencyMs = performance.now() - started;
+      end();
+      const { response } = outcome;
+      // Recording happens after the answer went out, so it never delays the client.
+      setImmediate(() => {
+        try {
+          gw.sessions.record({
+            sessionId,
+            requestId,
+            provider: provider.name,
+            model: response?.model ?? model,
+            requestedModel: request.model,
+            stream: wantsStream,
+            status,
+            latencyMs,
+            firstByteMs: outcome.firstByteMs,
+            messages: request.messages,
+            response,
+            error: outcome.error ? { type: outcome.error.type, message: outcome.error.message } : undefined,
+          });
+        } catch (error) {
+          logger.error("could not record turn", { request_id: requestId, error: String(error) });
+        }
+        onTurnFinished(gw.memory, client.body, response, memoryTurn);
+        turn.finish({ provider, model, rule: route.rule, route: outcome.route, upstreamCalls: outcome.upstreamCalls, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
+      });
+    };
 
-  const { provider } = answer;
-  const headers = new Headers({ ...answer.upstream.headers, ...answerHeaders, "request-id": requestId });
-  // Which provider and model answered, and why (routing rule, fallbacks on the way).
-  headers.set("x-lynkr-provider", headerValue(provider.name));
-  headers.set("x-lynkr-model", headerValue(answer.model ?? request.model));
-  headers.set("x-lynkr-route", headerValue(answer.route));
-  const acc = new MessageAccumulator();
-  const soFar = () => (acc.started ? acc.result() : undefined);
-
-  if (!wantsStream) {
+    const route = gw.router.route(request);
+    let answer: Answer;
     try {
-      acc.push(answer.first);
-      for (;;) {
-        const next = await answer.events.next();
-        if (next.done) break;
-        acc.push(next.value);
-      }
-      const message = acc.result();
-      record(provider, answer.model, 200, { response: message, route: answer.route, upstreamCalls: answer.upstreamCalls });
-      headers.set("content-type", "application/json");
-      return new Response(JSON.stringify(message), { status: 200, headers });
+      // Tools lynkr runs itself (MCP, web search/fetch off Anthropic) turn one call into a loop (src/agent/).
+      const tools = await requestTools(request, gw.serverTools, { anthropicOnly: anthropicWireOnly(route.chain.map((t) => t.provider.kind)) });
+      // A changed request must not go out as the client's bytes (ctx.clientBody).
+      const call = (req: MessagesRequest) => callRoute(gw.router, route, req, req === request ? ctx : { ...ctx, clientBody: undefined });
+      answer = await callWithServerTools(request, tools, call, { policy: gw.serverTools.policy, signal: abort.signal, onToolCall: gw.serverTools.onToolCall });
     } catch (error) {
+      req.signal.removeEventListener("abort", onClientGone);
       const err = toAnthropicError(error, requestId);
-      record(provider, answer.model, err.status, { response: soFar(), error: err, route: answer.route, upstreamCalls: answer.upstreamCalls });
-      // Failed after the first event: still says how it was routed (a panic call, say).
-      throw new RoutedError(err, answer.route, answer.upstreamCalls);
-    } finally {
-      req.signal.removeEventListener("abort", onClientGone);
+      // Counted against where the request was routed, with the route it took (fallbacks included).
+      const routed = route.chain[0];
+      const provider = routed?.provider ?? gw.router.primary;
+      record(provider, routed?.model ?? provider.model, err.status, { error: err, ...(err instanceof RoutedError ? { route: err.route, upstreamCalls: err.upstreamCalls } : { route: route.reason }) });
+      throw err;
     }
-  }
 
-  headers.set("content-type", "text/event-stream; charset=utf-8");
-  headers.set("cache-control", "no-cache");
-  const firstByteMs = performance.now() - started;
-  const body = sseStream({
-    first: answer.first,
-    rest: answer.events,
-    pingIntervalMs: gw.config.STREAM_PING_INTERVAL_MS,
-    onEvent: (event, data) => {
-      if (event.type !== "error") acc.push(event);
-      turn.capture(event, data);
-    },
-    toError: (error) => toAnthropicError(error, requestId),
-    onEnd: ({ error, aborted }) => {
-      req.signal.removeEventListener("abort", onClientGone);
-      const status = error ? error.status : aborted ? 499 : 200;
-      record(provider, answer.model, status, { response: soFar(), error, firstByteMs, route: answer.route, upstreamCalls: answer.upstreamCalls });
-    },
-    abort: () => abort.abort(),
-  });
-  return new Response(body, { status: 200, headers });
+    const { provider } = answer;
+    const headers = new Headers({ ...answer.upstream.headers, ...answerHeaders, "request-id": requestId });
+    // Which provider and model answered, and why (routing rule, fallbacks on the way).
+    headers.set("x-lynkr-provider", headerValue(provider.name));
+    headers.set("x-lynkr-model", headerValue(answer.model ?? request.model));
+    headers.set("x-lynkr-route", headerValue(answer.route));
+    const acc = new MessageAccumulator();
+    const soFar = () => (acc.started ? acc.result() : undefined);
+
+    if (!wantsStream) {
+      try {
+        acc.push(answer.first);
+        for (;;) {
+          const next = await answer.events.next();
+          if (next.done) break;
+          acc.push(next.value);
+        }
+        const message = acc.result();
+        record(provider, answer.model, 200, { response: message, route: answer.route, upstreamCalls: answer.upstreamCalls });
+        headers.set("content-type", "application/json");
+        return new Response(JSON.stringify(message), { status: 200, headers });
+      } catch (error) {
+        const err = toAnthropicError(error, requestId);
+        record(provider, answer.model, err.status, { response: soFar(), error: err, route: answer.route, upstreamCalls: answer.upstreamCalls });
+        // Failed after the first event: still says how it was routed (a panic call, say).
+        throw new RoutedError(err, answer.route, answer.upstreamCalls);
+      } finally {
+        req.signal.removeEventListener("abort", onClientGone);
+      }
+    }
+
+    headers.set("content-type", "text/event-stream; charset=utf-8");
+    headers.set("cache-control", "no-cache");
+    const firstByteMs = performance.now() - started;
+    const body = sseStream({
+      first: answer.first,
+      rest: answer.events,
+      pingIntervalMs: gw.config.STREAM_PING_INTERVAL_MS,
+      onEvent: (event, data) => {
+        if (event.type !== "error") acc.push(event);
+        turn.capture(event, data);
+      },
+      toError: (error) => toAnthropicError(error, requestId),
+      onEnd: ({ error, aborted }) => {
+        req.signal.removeEventListener("abort", onClientGone);
+        const status = error ? error.status : aborted ? 499 : 200;
+        record(provider, answer.model, status, { response: soFar(), error, firstByteMs, route: answer.route, upstreamCalls: answer.upstreamCalls });
+      },
+      abort: () => abort.abort(),
+    });
+    return new Response(body, { status: 200, headers });
+  } catch (error) {
+    end();
+    throw error;
+  }
 }

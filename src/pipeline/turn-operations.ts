@@ -1,7 +1,7 @@
 import type { AnthropicError } from "../anthropic/errors.ts";
 import { messageToEvents } from "../anthropic/message-events.ts";
 import type { Message, MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
-import { PromptKey } from "../cache/key.ts";
+import { PromptKey, promptScope } from "../cache/key.ts";
 import { isCacheable, type CacheEntry, type CachedFrame } from "../cache/prompt-cache.ts";
 import type { Gateway } from "../gateway.ts";
 import { logger } from "../observability/logger.ts";
@@ -45,15 +45,21 @@ export class TurnOperations {
     /** The session the client named, if any. */
     namedSession: string | undefined,
     private readonly stream: boolean,
-    /** The body as the client sent it, for a cheaper cache key (see cache/key.ts). */
-    clientBody?: string,
+    /** The request as the client sent it: its body (a cheaper cache key, see cache/key.ts), headers and query string. */
+    sent: { body?: string; headers: Headers; search: string },
   ) {
     facts.stream = stream;
     this.sessionId = namedSession ?? crypto.randomUUID();
     this.newSession = namedSession === undefined;
     if (gw.ops.cache) {
-      const scope = `${gw.config.LYNKR_API_KEYS ? facts.client : ""}|${gw.config.MODEL_PROVIDER}|${gw.config.MODEL_DEFAULT ?? ""}`;
-      this.cacheKey = new PromptKey(request, scope, clientBody);
+      const scope = promptScope({
+        client: gw.config.LYNKR_API_KEYS ? facts.client : "",
+        provider: gw.config.MODEL_PROVIDER,
+        model: gw.config.MODEL_DEFAULT ?? "",
+        headers: sent.headers,
+        search: sent.search,
+      });
+      this.cacheKey = new PromptKey(request, scope, sent.body);
       if (stream) this.frames = [];
     }
     facts.cache = this.cacheKey ? "miss" : "off";

@@ -11,6 +11,7 @@ import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "
 import { admitting } from "./admission.ts";
 import { memoryRoutes } from "./memory-routes.ts";
 import { keyCheck } from "./middleware/auth.ts";
+import { browserGuard } from "./middleware/browser-guard.ts";
 import { loadCheck } from "./middleware/load-shedding.ts";
 import { observe } from "./middleware/observe.ts";
 import { rateLimitCheck } from "./middleware/rate-limit.ts";
@@ -18,9 +19,11 @@ import { rateLimitCheck } from "./middleware/rate-limit.ts";
 export function createApp(gw: Gateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  // Operations (src/operations.ts): request id, log and metrics for every request; each API route
-  // then checks its caller's key, the load and (for messages) the caller's rate limit first.
+  // Operations (src/operations.ts): request id, log and metrics for every request; browsers'
+  // requests refused (foreign Host or Origin, a body not sent as JSON); each API route then checks
+  // its caller's key, the load and (for messages and counts) the caller's rate limit first.
   app.use(observe(gw.ops.metrics, gw.ops.redactor));
+  app.use(browserGuard(gw.config));
   const keys = gw.config.LYNKR_API_KEYS ? [keyCheck(gw.config.LYNKR_API_KEYS)] : [];
   const load = gw.config.LOAD_SHEDDING_ENABLED ? [loadCheck(gw.config, gw.lifecycle, gw.ops.memory)] : [];
   const rate = gw.ops.limiter.active ? [rateLimitCheck(gw.ops.limiter)] : [];
@@ -29,7 +32,7 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
   const keyed = admitting(keys);
 
   app.post("/v1/messages", turn((c) => handleMessages(gw, c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"))));
-  app.post("/v1/messages/count_tokens", api((c) => handleCountTokens(gw, c.req.raw, c.get("requestId"))));
+  app.post("/v1/messages/count_tokens", turn((c) => handleCountTokens(gw, c.req.raw, c.get("requestId"))));
   app.get("/v1/models", api((c) => handleModels(gw, c.req.raw, c.get("requestId"))));
   memoryRoutes(app, gw, keyed);
 

@@ -5,12 +5,15 @@ import { checkProvider } from "../providers/descriptors.ts";
 import { upstreamsOf } from "../routing/config-file.ts";
 import { isDatabaseReachable } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";
+import { KeyRing, presentedKey } from "./middleware/auth.ts";
 import { memoryPressure } from "./middleware/load-shedding.ts";
 
 // Probes. Liveness: the process answers. Readiness: the database answers, the gateway is not
 // shutting down (503 from the first moment of a drain, so balancers stop sending), memory is
 // under the shedding thresholds; `?deep=true` also asks each provider (doctor's cheap calls),
-// reusing the answers for HEALTH_DEEP_CACHE_MS so probes cannot hammer upstreams.
+// reusing the answers for HEALTH_DEEP_CACHE_MS so probes cannot hammer upstreams. With
+// LYNKR_API_KEYS set, only a caller with a key sees which providers there are and their errors;
+// a probe without one still gets the verdict.
 
 interface ProviderHealth {
   name: string;
@@ -22,8 +25,11 @@ interface ProviderHealth {
 export class Health {
   private deep: { at: number; results: Promise<ProviderHealth[]> } | undefined;
   private targets: Upstream[] | undefined;
+  private readonly keys: KeyRing | undefined;
 
-  constructor(private readonly gw: Gateway) {}
+  constructor(private readonly gw: Gateway) {
+    this.keys = gw.config.LYNKR_API_KEYS ? new KeyRing(gw.config.LYNKR_API_KEYS) : undefined;
+  }
 
   live(c: Context<AppEnv>): Response {
     return c.json({ status: "ok" });
@@ -41,11 +47,12 @@ export class Health {
     let ready = Object.values(checks).every((v) => v === "ok");
     let providers: ProviderHealth[] | undefined;
     if (c.req.query("deep") === "true" && !gw.lifecycle.shuttingDown) {
-      providers = await this.providers();
+      const all = await this.providers();
       // Fallback can serve while one provider is down; with none reachable nothing can.
-      const anyOk = providers.some((p) => p.ok);
+      const anyOk = all.some((p) => p.ok);
       checks.providers = anyOk ? "ok" : "none reachable";
       ready &&= anyOk;
+      if (!this.keys || presentedKey(this.keys, c.req.raw.headers)) providers = all;
     }
     return c.json(
       {

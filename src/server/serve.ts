@@ -3,8 +3,9 @@ import type { Config } from "../config/schema.ts";
 import { selfLoop } from "../config/self-loop.ts";
 import { Lifecycle, type Gateway } from "../gateway.ts";
 import { createMemory } from "../memory/service.ts";
-import { logger } from "../observability/logger.ts";
+import { logger, redactLogsWith } from "../observability/logger.ts";
 import { MemoryMetrics } from "../observability/metrics/memory-metrics.ts";
+import { warmTokenizer } from "../optimize/tokens.ts";
 import { createOperations } from "../operations.ts";
 import { loadRoutingFile, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
 import { createRouter, type Router } from "../routing/router.ts";
@@ -38,7 +39,7 @@ export function startGateway(config: Config): RunningGateway {
   const { file, router } = loadRouting(config);
   const dbPath = databasePath(config);
   const db = openDatabase(dbPath);
-  const ops = createOperations(config, db, router, file?.prices);
+  const ops = createOperations(config, db, router, file?.prices, [...(file?.instances.values() ?? [])].map((instance) => instance.config));
   const serverTools = createServerToolServices(config, ops.metrics.registry);
   // Servers start in the background: one that is slow or broken must not delay or stop the gateway.
   void serverTools.mcp.start();
@@ -54,6 +55,10 @@ export function startGateway(config: Config): RunningGateway {
     memory: createMemory(config, db, new MemoryMetrics(ops.metrics.registry)),
     serverTools,
   };
+  redactLogsWith(ops.redactor);
+  // Where count_tokens is always answered locally (the primary has no count endpoint) or a rule
+  // counts requests, the tokenizer is built before the first request instead of during one.
+  if (!router.primary.countTokens || file?.rules.longContext) warmTokenizer();
   const app = createApp(gateway);
   const server = Bun.serve({
     hostname: config.HOST,
