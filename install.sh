@@ -44,10 +44,17 @@ detect_arch() {
   echo "$arch"
 }
 
+# Downloads go over https only, redirects included; plain http only when LYNKR_DOWNLOAD_BASE names
+# an http:// mirror on purpose. (wget has no portable equivalent: BusyBox's lacks --https-only.)
+case $LYNKR_DOWNLOAD_BASE in
+  http://*) protocols='=http,https' ;;
+  *) protocols='=https' ;;
+esac
+
 # fetch URL FILE: fails on HTTP errors, follows redirects (GitHub redirects release downloads).
 fetch() {
   if command -v curl >/dev/null 2>&1; then
-    curl --fail --silent --show-error --location --retry 3 --output "$2" "$1"
+    curl --proto "$protocols" --proto-redir "$protocols" --fail --silent --show-error --location --retry 3 --output "$2" "$1"
   elif command -v wget >/dev/null 2>&1; then
     wget --quiet --tries=3 --output-document="$2" "$1"
   else
@@ -126,11 +133,13 @@ main() {
     die "checksum mismatch for $asset (expected $expected, got $actual): the download was deleted and nothing was installed"
   fi
 
-  chmod 755 "$tmp/$asset"
   # Copy next to the target, then rename: a running lynkr keeps its old file, and an interrupted
   # install never leaves half a binary at $dir/lynkr.
-  cp "$tmp/$asset" "$dir/.lynkr.new.$$" || die "cannot write to $dir"
-  mv -f "$dir/.lynkr.new.$$" "$dir/lynkr" || { rm -f "$dir/.lynkr.new.$$"; die "cannot replace $dir/lynkr"; }
+  # mktemp: an unpredictable name, created by this process alone (no file planted in advance is reused).
+  new=$(mktemp "$dir/.lynkr.new.XXXXXX") || die "cannot write to $dir"
+  cp "$tmp/$asset" "$new" || { rm -f "$new"; die "cannot write to $dir"; }
+  chmod 755 "$new"
+  mv -f "$new" "$dir/lynkr" || { rm -f "$new"; die "cannot replace $dir/lynkr"; }
 
   installed=$("$dir/lynkr" --version 2>/dev/null || echo "${version:-latest}")
   say "installed lynkr $installed to $dir/lynkr"

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { createServerToolServices, type ServerToolServices } from "./agent/services.ts";
 import { PromptCache } from "./cache/prompt-cache.ts";
 import { ConfigError } from "./config/load.ts";
 import { loadRoutingFile, type RoutingFile } from "./config/routing-file.ts";
@@ -6,11 +7,12 @@ import type { Config } from "./config/schema.ts";
 import { selfLoop } from "./config/self-loop.ts";
 import { createMemory } from "./memory/service.ts";
 import type { MemoryService } from "./memory/service.ts";
-import { logger } from "./observability/logger.ts";
+import { logger, redactLogsWith } from "./observability/logger.ts";
 import { MemoryMonitor } from "./observability/memory.ts";
 import { GatewayMetrics } from "./observability/metrics/gateway-metrics.ts";
 import { MemoryMetrics } from "./observability/metrics/memory-metrics.ts";
 import { Redactor } from "./observability/redact.ts";
+import { warmTokenizer } from "./optimize/tokens.ts";
 import { Outcomes } from "./pipeline/outcome.ts";
 import { createPipeline, type Pipeline } from "./pipeline/run-turn.ts";
 import { createRouter, type Router } from "./routing/router.ts";
@@ -54,9 +56,13 @@ export interface Gateway {
   lifecycle: Lifecycle;
   /** Undefined when MEMORY_ENABLED=false. */
   memory: MemoryService | undefined;
+  /** MCP servers, web tools and limits of the server-tool loop (src/agent/). */
+  serverTools: ServerToolServices;
+  /** Undefined when PROMPT_CACHE_ENABLED=false. */
+  promptCache: PromptCache | undefined;
   http: HttpApp;
-  /** Before the database closes: stops timers, writes what is pending. */
-  stop(): void;
+  /** Before the database closes: stops timers and MCP servers, writes what is pending. */
+  stop(): Promise<void>;
 }
 
 export function buildGateway(config: Config): Gateway {
@@ -82,6 +88,15 @@ export function buildGateway(config: Config): Gateway {
   const cache = config.PROMPT_CACHE_ENABLED ? new PromptCache(db, config.PROMPT_CACHE_TTL_MS, config.PROMPT_CACHE_MAX_ENTRIES) : undefined;
   const memory = createMemory(config, db, new MemoryMetrics(metrics.registry));
   const memoryMonitor = new MemoryMonitor();
+  // The routing file's named providers have keys of their own, which the logs must not show either.
+  const redactor = new Redactor(config, [...(file?.instances.values() ?? [])].map((instance) => instance.config));
+  redactLogsWith(redactor);
+  const serverTools = createServerToolServices(config, metrics.registry);
+  // Servers start in the background: one that is slow or broken must not delay or stop the gateway.
+  void serverTools.mcp.start();
+  // Where count_tokens is always answered locally (the primary has no count endpoint) or a rule
+  // counts requests, the tokenizer is built before the first request instead of during one.
+  if (!router.primary.countTokens || file?.rules.longContext) warmTokenizer();
 
   const outcomes = new Outcomes(new Prices({ ...defaultPrices, ...file?.prices }));
   outcomes.subscribe("sessions", recordSession(new SessionStore(db, batch)));
@@ -97,7 +112,8 @@ export function buildGateway(config: Config): Gateway {
     budgets,
     memory,
     cache,
-    cacheSettings: { perClient: config.LYNKR_API_KEYS !== undefined, scope: `${config.MODEL_PROVIDER}|${config.MODEL_DEFAULT ?? ""}` },
+    cacheSettings: { perClient: config.LYNKR_API_KEYS !== undefined, provider: config.MODEL_PROVIDER, model: config.MODEL_DEFAULT ?? "" },
+    serverTools,
   });
   const lifecycle = new Lifecycle();
   const http = createApp({
@@ -107,9 +123,10 @@ export function buildGateway(config: Config): Gateway {
     lifecycle,
     metrics,
     memoryMonitor,
-    redactor: new Redactor(config),
+    redactor,
     limiter,
     memory,
+    serverTools,
     db,
     upstreams: () => upstreamsOf(router.providers, config, file),
   });
@@ -120,11 +137,14 @@ export function buildGateway(config: Config): Gateway {
     pipeline,
     lifecycle,
     memory,
+    serverTools,
+    promptCache: cache,
     http,
-    stop() {
+    async stop() {
       memoryMonitor.stop();
       cache?.flush();
       batch.flush();
+      await serverTools.mcp.stop();
     },
   };
 }
@@ -155,7 +175,7 @@ export function startGateway(config: Config): RunningGateway {
         await server.stop(true);
         // Turn outcomes are handed out on the next tick after each answer; let them land first.
         await new Promise((resolve) => setImmediate(resolve));
-        gateway.stop();
+        await gateway.stop();
         gateway.db.close(false);
         return { drained };
       })();

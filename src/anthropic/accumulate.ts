@@ -65,6 +65,11 @@ export class MessageAccumulator {
     }
   }
 
+  /** The block at `index` as accumulated so far (complete once its content_block_stop was pushed). */
+  block(index: number): ResponseContentBlock | undefined {
+    return this.message?.content[index];
+  }
+
   /** The accumulated message; blocks whose stop never came are kept as they stand. */
   result(): Message {
     const message = this.require();

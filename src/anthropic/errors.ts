@@ -78,6 +78,17 @@ export class AuthenticationError extends AnthropicError {
     super("authentication_error", message, options);
   }
 }
+export class PermissionError extends AnthropicError {
+  constructor(message: string) {
+    super("permission_error", message);
+  }
+}
+/** Anthropic has no type of its own for it: an invalid request, with HTTP's status. */
+export class UnsupportedMediaTypeError extends AnthropicError {
+  constructor(message: string) {
+    super("invalid_request_error", message, { status: 415 });
+  }
+}
 export class NotFoundError extends AnthropicError {
   constructor(message: string, options?: ErrorOptions) {
     super("not_found_error", message, options);

@@ -19,6 +19,21 @@ const keyFields = [
 ] as const;
 
 /**
+ * What keeps apart answers that must not be shared: the client's gateway key (by name), the
+ * provider and model override, and what a client sends beside the body that an upstream acts
+ * on: the credential it may forward (in pass-through a bogus or revoked key must not be served a
+ * good key's answer), `anthropic-beta` (features) and the query string. The credential enters
+ * as a hash, so the cache never holds it.
+ */
+export function promptScope(parts: { client: string; provider: string; model: string; headers: Headers; search: string }): string {
+  const { headers } = parts;
+  const credential = new Bun.CryptoHasher("sha256")
+    .update(`${headers.get("x-api-key") ?? ""}\u0000${headers.get("authorization") ?? ""}`)
+    .digest("hex");
+  return [parts.client, parts.provider, parts.model, credential, headers.get("anthropic-beta") ?? "", parts.search].join("\u0000");
+}
+
+/**
  * A request's identity for the prompt cache, with `scope` keeping apart answers that must not be
  * shared (another client key, another provider or model override).
  *

@@ -28,12 +28,41 @@ const jsonReporter = {
   },
 };
 
-export let logger: ConsolaInstance = createConsola({ level: LogLevels.info });
+/** What every line passes through before it is written (the running gateway's secrets). */
+let redact: (text: string) => string = (text) => text;
+
+/** From now on, every log line is redacted by `redactor` (whatever wrote it: upstream error text, a stack). */
+export function redactLogsWith(redactor: { redact(text: string): string }): void {
+  redact = (text) => redactor.redact(text);
+}
+
+function redacted(value: unknown): unknown {
+  if (typeof value === "string") return redact(value);
+  if (value instanceof Error) return redact(value.stack ?? String(value));
+  if (typeof value !== "object" || value === null) return value;
+  try {
+    return JSON.parse(redact(JSON.stringify(value)));
+  } catch {
+    // A redaction that cut through an escaped quote: the fields go, the line stays.
+    return { redacted: true };
+  }
+}
+
+function withRedaction(instance: ConsolaInstance): ConsolaInstance {
+  instance.options.reporters = instance.options.reporters.map((reporter) => ({
+    log: (logObj, ctx) => reporter.log({ ...logObj, args: logObj.args.map(redacted) }, ctx),
+  }));
+  return instance;
+}
+
+export let logger: ConsolaInstance = withRedaction(createConsola({ level: LogLevels.info }));
 
 export function configureLogger(level: LogLevelName, format: LogFormat): ConsolaInstance {
-  logger = createConsola({
-    level: LogLevels[level],
-    ...(format === "json" ? { reporters: [jsonReporter] } : { fancy: process.stdout.isTTY === true }),
-  });
+  logger = withRedaction(
+    createConsola({
+      level: LogLevels[level],
+      ...(format === "json" ? { reporters: [jsonReporter] } : { fancy: process.stdout.isTTY === true }),
+    }),
+  );
   return logger;
 }

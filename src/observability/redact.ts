@@ -1,7 +1,8 @@
 import type { Config } from "../config/schema.ts";
 
 // Secrets out of anything lynkr writes: the exact values of every configured key, token or
-// password, plus credential shapes a client may send (bearer tokens, sk-… keys).
+// password (the environment's and each routing-file provider's), plus credential shapes a client
+// or an upstream's error text may carry (bearer tokens, sk-… keys).
 
 const secretName = /KEY|TOKEN|SECRET|PASSWORD/;
 const shapes: RegExp[] = [
@@ -13,11 +14,14 @@ const shapes: RegExp[] = [
 export class Redactor {
   private readonly values: string[];
 
-  constructor(config: Config) {
+  /** `providers`: the settings of the routing file's named providers, keys of their own included. */
+  constructor(config: Config, providers: Iterable<Config> = []) {
     const values = new Set<string>();
     for (const key of config.LYNKR_API_KEYS ?? []) values.add(key.key);
-    for (const [name, value] of Object.entries(config)) {
-      if (secretName.test(name) && typeof value === "string" && value.length >= 6) values.add(value);
+    for (const settings of [config, ...providers]) {
+      for (const [name, value] of Object.entries(settings)) {
+        if (secretName.test(name) && typeof value === "string" && value.length >= 6) values.add(value);
+      }
     }
     // Longest first, so a key that contains another is removed whole.
     this.values = [...values].sort((a, b) => b.length - a.length);

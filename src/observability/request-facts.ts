@@ -3,7 +3,7 @@
 // the pipeline holds the facts open with `hold()` and closes them when the stream is over.
 
 export type CacheResult = "hit" | "miss" | "off";
-export type Rejection = "unauthenticated" | "rate_limited" | "overloaded" | "over_budget";
+export type Rejection = "unauthenticated" | "rate_limited" | "overloaded" | "over_budget" | "foreign_host" | "foreign_origin";
 
 export class RequestFacts {
   status = 0;

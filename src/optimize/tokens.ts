@@ -11,7 +11,38 @@ function tokenizer(): Tiktoken {
   return encoder;
 }
 
+/**
+ * Builds the tokenizer now: reading cl100k's ranks holds the event loop ~0.4 s (more on a busy
+ * machine), which the first request that counts, and every stream and probe beside it, would
+ * otherwise wait for.
+ */
+export function warmTokenizer(): void {
+  tokenizer();
+}
+
+/**
+ * js-tiktoken's BPE merge is quadratic (worse, in practice) in the length of one pre-tokenized
+ * piece: 20,000 `=` took 28 s, holding the event loop, and even 32-character parts of a long run
+ * cost ~0.25 ms each. A piece is long only where it holds a long run of letters, of punctuation
+ * or of whitespace; no real word is that long, so such a run is estimated (`runCharsPerToken`)
+ * instead of merged, and counting stays linear in the text.
+ */
+const longRunChars = 32;
+const runCharsPerToken = 4;
+const longRun = new RegExp(`[^\\s\\p{L}\\p{N}]{${longRunChars + 1},}|\\p{L}{${longRunChars + 1},}|\\s{${longRunChars + 1},}`, "gu");
+
 export function countTextTokens(text: string): number {
+  if (text.length === 0) return 0;
+  let total = 0;
+  let from = 0;
+  for (const match of text.matchAll(longRun)) {
+    total += encodedLength(text.slice(from, match.index)) + Math.ceil(match[0].length / runCharsPerToken);
+    from = match.index + match[0].length;
+  }
+  return total + encodedLength(from === 0 ? text : text.slice(from));
+}
+
+function encodedLength(text: string): number {
   return text.length === 0 ? 0 : tokenizer().encode(text, "all").length;
 }
 
@@ -77,26 +108,62 @@ export function countIfNear(request: CountTokensRequest, bodyBytes: number, limi
   return bodyBytes / 2.7 > limit ? countRequestTokens(request) : undefined;
 }
 
+/**
+ * Characters of one request counted exactly; the rest is estimated at the tokens-per-character
+ * rate of what was counted. Even linear, js-tiktoken runs 0.25 ms per KB of prose and up to ~2 ms
+ * per KB of text built to be slow (`\\n\\n…`: a piece per two characters); this bounds one
+ * request's hold on the event loop to ~16 ms for real text and ~130 ms at worst, while a real
+ * Claude Code request (~50 KB) is still counted exactly.
+ */
+const exactCharsPerRequest = 64 * 1024;
+/** The rate before anything was counted: English and code run about four characters a token. */
+const defaultTokensPerChar = 0.25;
+
+class RequestCounter {
+  total = 0;
+  private left = exactCharsPerRequest;
+  private exactChars = 0;
+  private exactTokens = 0;
+
+  add(text: string, extra = 0): void {
+    this.total += extra;
+    if (text.length === 0) return;
+    const head = text.length <= this.left ? text : text.slice(0, this.left);
+    if (head.length > 0) {
+      const tokens = countTextTokens(head);
+      this.left -= head.length;
+      this.exactChars += head.length;
+      this.exactTokens += tokens;
+      this.total += tokens;
+    }
+    const rest = text.length - head.length;
+    if (rest > 0) {
+      const rate = this.exactChars >= 1024 ? this.exactTokens / this.exactChars : defaultTokensPerChar;
+      this.total += Math.ceil(rest * rate);
+    }
+  }
+}
+
 function countUncached(request: CountTokensRequest): number {
-  let total = 0;
-  if (typeof request.system === "string") total += countTextTokens(request.system);
-  else for (const block of request.system ?? []) total += countTextTokens(block.text);
+  const counter = new RequestCounter();
+  if (typeof request.system === "string") counter.add(request.system);
+  else for (const block of request.system ?? []) counter.add(block.text);
   for (const message of request.messages) {
-    total += perMessageTokens;
+    counter.add("", perMessageTokens);
     if (typeof message.content === "string") {
-      total += countTextTokens(message.content);
+      counter.add(message.content);
       continue;
     }
     for (const block of message.content) {
       const { text, extra } = countedText(block);
-      total += countTextTokens(text) + extra;
+      counter.add(text, extra);
     }
   }
   if (request.tools && request.tools.length > 0) {
-    total += toolPreambleTokens;
+    counter.add("", toolPreambleTokens);
     for (const tool of request.tools) {
-      total += countTextTokens(`${tool.name} ${tool.description ?? ""} ${JSON.stringify(tool.input_schema ?? {})}`);
+      counter.add(`${tool.name} ${tool.description ?? ""} ${JSON.stringify(tool.input_schema ?? {})}`);
     }
   }
-  return total;
+  return counter.total;
 }

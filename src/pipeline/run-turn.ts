@@ -1,3 +1,4 @@
+import type { ServerToolServices } from "../agent/services.ts";
 import type { PromptCache } from "../cache/prompt-cache.ts";
 import type { MemoryService } from "../memory/service.ts";
 import type { Router } from "../routing/router.ts";
@@ -26,6 +27,8 @@ export interface PipelineParts {
   /** Undefined when PROMPT_CACHE_ENABLED=false. */
   cache: PromptCache | undefined;
   cacheSettings: CacheSettings;
+  /** MCP servers, web tools and the loop's limits (src/agent/). */
+  serverTools: ServerToolServices;
 }
 
 export interface Pipeline {
@@ -40,7 +43,7 @@ export function createPipeline(parts: PipelineParts): Pipeline {
     memoryStep(parts.memory),
     optimizeStep,
     cacheStep(parts.cache, parts.cacheSettings),
-    callStep(parts.router, parts.outcomes),
+    callStep(parts.router, parts.serverTools, parts.outcomes),
   ];
   return { steps, runTurn: (client, ctx) => runTurn(steps, parts.outcomes, client, ctx) };
 }

@@ -44,6 +44,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** A route no provider answered: counted against where the request was routed. */
+export function unansweredRoute(router: Pick<Router, "primary">, route: Route, why = route.reason, attempts = 0): RouteFacts {
+  const routed = route.chain[0];
+  const provider = routed?.provider ?? router.primary;
+  return { provider, model: routed?.model ?? provider.model, rule: route.rule, why, attempts };
+}
+
 /** A failure of a routed call: it carries how it was routed, like an answer does. */
 export class RoutedError extends AnthropicError {
   constructor(
@@ -120,14 +127,9 @@ export async function callRoute(router: Router, route: Route, request: MessagesR
   const routeSoFar = () => [route.reason, ...detours].join("; ");
   let lastError: unknown = new ApiError("no provider is configured for this request");
   let calls = 0;
-  // Counted against where the request was routed when no provider answered.
-  const routed = route.chain[0];
   // lynkr's own exceptions go on as they are (the server logs them and answers an api_error).
-  const failed = (error: unknown): unknown => {
-    if (!(error instanceof AnthropicError)) return error;
-    const provider = routed?.provider ?? router.primary;
-    return new RoutedError(error, { provider, model: routed?.model ?? provider.model, rule: route.rule, why: routeSoFar(), attempts: calls });
-  };
+  const failed = (error: unknown): unknown =>
+    error instanceof AnthropicError ? new RoutedError(error, unansweredRoute(router, route, routeSoFar(), calls)) : error;
   // Open circuits skipped since the last provider that was really called.
   let skipped: Skipped[] = [];
 

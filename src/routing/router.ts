@@ -59,10 +59,11 @@ export interface Router {
   /** `bodyBytes`: the client's body size, where known (else the request is serialized to measure it). */
   route(request: MessagesRequest, bodyBytes?: number): Route;
   /**
-   * Routes the request and calls its chain until a provider produced the first event (see
-   * call-route.ts). A failure is a RoutedError carrying the route facts.
+   * Routes the request (or takes `route`, made for it earlier) and calls its chain until a
+   * provider produced the first event (see call-route.ts). A failure is a RoutedError carrying
+   * the route facts.
    */
-  call(request: MessagesRequest, ctx: CallContext & { bodyBytes?: number }): Promise<Answer>;
+  call(request: MessagesRequest, ctx: CallContext & { bodyBytes?: number }, route?: Route): Promise<Answer>;
 }
 
 /** Thinking asked for explicitly: a budget, or adaptive thinking at high effort. */
@@ -208,7 +209,7 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
       }
       return { chain, rule: decision.rule, reason: decision.reason };
     },
-    call: (request, ctx) => callRoute(router, router.route(request, ctx.bodyBytes), request, ctx),
+    call: (request, ctx, route) => callRoute(router, route ?? router.route(request, ctx.bodyBytes), request, ctx),
   };
   return router;
 }

@@ -12,6 +12,7 @@ import { memoryRoutes } from "./memory-routes.ts";
 import { messagesRoute } from "./messages-route.ts";
 import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
 import { keyCheck } from "./middleware/auth.ts";
+import { browserGuard } from "./middleware/browser-guard.ts";
 import { loadCheck } from "./middleware/load-shedding.ts";
 import { observe } from "./middleware/observe.ts";
 import { rateLimitCheck } from "./middleware/rate-limit.ts";
@@ -24,9 +25,11 @@ export function createApp(parts: ServerParts): HttpApp {
   const { settings, router } = parts;
   const app = new Hono<AppEnv>();
 
-  // Request id, log and metrics for every request; each API route then checks its caller's key,
-  // the load and (for messages) the caller's rate limit first.
+  // Request id, log and metrics for every request; browsers' requests refused (foreign Host or
+  // Origin, a body not sent as JSON); each API route then checks its caller's key, the load and
+  // (for messages and counts) the caller's rate limit first.
   app.use(observe(parts.metrics, parts.redactor));
+  app.use(browserGuard(settings));
   const keys = settings.LYNKR_API_KEYS ? [keyCheck(settings.LYNKR_API_KEYS)] : [];
   const load = settings.LOAD_SHEDDING_ENABLED ? [loadCheck(settings, parts.lifecycle, parts.memoryMonitor)] : [];
   const rate = parts.limiter.active ? [rateLimitCheck(parts.limiter)] : [];
@@ -38,7 +41,7 @@ export function createApp(parts: ServerParts): HttpApp {
   app.post("/v1/messages", turn((c) => messages(c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"))));
   app.post(
     "/v1/messages/count_tokens",
-    api(async (c) => {
+    turn(async (c) => {
       const requestId = c.get("requestId");
       const { body, text } = await readJsonBody(c.req.raw, countTokensRequestSchema, settings.MAX_REQUEST_BODY_BYTES);
       const { count, estimated } = await countTokens(router.primary, body, callContext(c.req.raw, requestId, { clientBody: text }));

@@ -4,12 +4,15 @@ import { checkProvider } from "../providers/descriptors.ts";
 import { isDatabaseReachable } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";
 import type { ServerParts } from "./parts.ts";
+import { KeyRing, presentedKey } from "./middleware/auth.ts";
 import { memoryPressure } from "./middleware/load-shedding.ts";
 
 // Probes. Liveness: the process answers. Readiness: the database answers, the gateway is not
 // shutting down (503 from the first moment of a drain, so balancers stop sending), memory is
 // under the shedding thresholds; `?deep=true` also asks each provider (doctor's cheap calls),
-// reusing the answers for HEALTH_DEEP_CACHE_MS so probes cannot hammer upstreams.
+// reusing the answers for HEALTH_DEEP_CACHE_MS so probes cannot hammer upstreams. With
+// LYNKR_API_KEYS set, only a caller with a key sees which providers there are and their errors;
+// a probe without one still gets the verdict.
 
 interface ProviderHealth {
   name: string;
@@ -21,8 +24,11 @@ interface ProviderHealth {
 export class Health {
   private deep: { at: number; results: Promise<ProviderHealth[]> } | undefined;
   private targets: Upstream[] | undefined;
+  private readonly keys: KeyRing | undefined;
 
-  constructor(private readonly gw: ServerParts) {}
+  constructor(private readonly gw: ServerParts) {
+    this.keys = gw.settings.LYNKR_API_KEYS ? new KeyRing(gw.settings.LYNKR_API_KEYS) : undefined;
+  }
 
   live(c: Context<AppEnv>): Response {
     return c.json({ status: "ok" });
@@ -40,11 +46,12 @@ export class Health {
     let ready = Object.values(checks).every((v) => v === "ok");
     let providers: ProviderHealth[] | undefined;
     if (c.req.query("deep") === "true" && !gw.lifecycle.shuttingDown) {
-      providers = await this.providers();
+      const all = await this.providers();
       // Fallback can serve while one provider is down; with none reachable nothing can.
-      const anyOk = providers.some((p) => p.ok);
+      const anyOk = all.some((p) => p.ok);
       checks.providers = anyOk ? "ok" : "none reachable";
       ready &&= anyOk;
+      if (!this.keys || presentedKey(this.keys, c.req.raw.headers)) providers = all;
     }
     return c.json(
       {
@@ -53,9 +60,16 @@ export class Health {
         active_requests: gw.lifecycle.active,
         memory: { rss_bytes: memory.rssBytes, heap_used_bytes: memory.heapUsedBytes },
         ...(providers ? { providers } : {}),
+        // MCP servers are reported, not required: the gateway serves without the one that is down.
+        ...(gw.serverTools.mcp.connections.length > 0 || gw.serverTools.mcp.problems.length > 0 ? { mcp: this.mcp() } : {}),
       },
       ready ? 200 : 503,
     );
+  }
+
+  private mcp() {
+    const { mcp } = this.gw.serverTools;
+    return { servers: mcp.status(), ...(mcp.problems.length > 0 ? { config_problems: mcp.problems } : {}) };
   }
 
   private providers(): Promise<ProviderHealth[]> {

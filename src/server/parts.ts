@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { ServerToolServices } from "../agent/services.ts";
 import type { Config } from "../config/schema.ts";
 import type { Upstream } from "../config/self-loop.ts";
 import type { MemoryService } from "../memory/service.ts";
@@ -13,7 +14,10 @@ import type { Lifecycle } from "./lifecycle.ts";
 /** The settings the HTTP layer uses, and only those. */
 export type ServerSettings = Pick<
   Config,
+  | "HOST"
   | "LYNKR_API_KEYS"
+  | "LYNKR_ALLOWED_HOSTS"
+  | "LYNKR_ALLOWED_ORIGINS"
   | "MAX_REQUEST_BODY_BYTES"
   | "STREAM_PING_INTERVAL_MS"
   | "LOAD_SHEDDING_ENABLED"
@@ -38,6 +42,8 @@ export interface ServerParts {
   /** Undefined when MEMORY_ENABLED=false. */
   memory: MemoryService | undefined;
   db: Database;
+  /** MCP server status for readiness. */
+  serverTools: ServerToolServices;
   /** Each provider with the settings it was built from, for deep readiness probes. */
   upstreams(): Upstream[];
 }

@@ -1,5 +1,13 @@
 import type { z } from "zod";
 import { InvalidRequestError, RequestTooLargeError } from "../anthropic/errors.ts";
+import { jsonDepthExceeds } from "./json-depth.ts";
+
+/**
+ * Deepest nesting of arrays and objects a body may have. Claude Code's requests nest 10 deep
+ * (tool schemas included); JSON.parse, zod and every serializer after them recurse, and a
+ * 50,000-deep body overflowed the stack (a 500, then a breaker strike for everyone).
+ */
+export const maxJsonDepth = 128;
 
 function formatIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join(".");
@@ -26,6 +34,9 @@ export async function readJsonBody<T>(
     throw new RequestTooLargeError(`request body exceeds the maximum of ${maxBytes} bytes`);
   }
   if (text.trim() === "") throw new InvalidRequestError("request body is empty; expected a JSON object");
+  if (jsonDepthExceeds(text, maxJsonDepth)) {
+    throw new InvalidRequestError(`request body nests arrays and objects more than ${maxJsonDepth} levels deep`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -16,7 +16,7 @@ const layers: readonly (readonly string[])[] = [
   ["server"],
   ["pipeline"],
   // What the pipeline's steps (and the CLI) use: each may call routing, none calls back up.
-  ["agent", "mcp", "memory", "cache", "usage", "doctor"],
+  ["agent", "mcp", "tools", "memory", "cache", "usage", "doctor"],
   ["routing"],
   ["providers"],
   // Token counting: routing, providers and the steps all measure requests.

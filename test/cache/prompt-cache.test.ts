@@ -26,8 +26,14 @@ const body = (content: string, extra: Record<string, unknown> = {}) => ({
   messages: [{ role: "user", content }],
   ...extra,
 });
-const post = (url: string, payload: unknown) =>
-  fetch(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) });
+// The same credential the SDK clients below send (apiKey "k" goes as a bearer token): in
+// pass-through it is part of the cache's scope.
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}, query = "") =>
+  fetch(`${url}/v1/messages${query}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer k", ...headers },
+    body: JSON.stringify(payload),
+  });
 
 function cachedGateway(env: Record<string, string> = {}) {
   return startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, PROMPT_CACHE_ENABLED: "true", ...env });
@@ -229,3 +235,30 @@ test("requests that differ only before their last message never share an answer"
     await gateway.shutdown();
   }
 });
+
+test("pass-through: another credential, anthropic-beta or query string is never served the first one's answer", async () => {
+  const gateway = cachedGateway();
+  try {
+    const before = upstream.received.length;
+    const ask = async (headers: Record<string, string>, query = "") => {
+      const res = await post(gateway.url, body("scope"), headers, query);
+      await res.text();
+      await Bun.sleep(20);
+      return res.headers.get("x-lynkr-cache");
+    };
+    expect(await ask({ "x-api-key": "sk-ant-good-key-1111" })).toBeNull();
+    expect(await ask({ "x-api-key": "sk-ant-good-key-1111" })).toBe("hit");
+    expect(await ask({ "x-api-key": "sk-ant-bogus-key-2222" })).toBeNull();
+    expect(await ask({ authorization: "Bearer sk-ant-oat-3333" })).toBeNull();
+    expect(await ask({ "x-api-key": "sk-ant-good-key-1111", "anthropic-beta": "context-1m-2025-08-07" })).toBeNull();
+    expect(await ask({ "x-api-key": "sk-ant-good-key-1111" }, "?beta=true")).toBeNull();
+    expect(upstream.received.length - before).toBe(5);
+    // The cache holds a hash of the credential, never the credential.
+    gateway.gateway.promptCache?.flush();
+    const rows = gateway.gateway.db.query<{ key: string; entry: string }, []>("SELECT key, entry FROM prompt_cache").all();
+    expect(JSON.stringify(rows)).not.toContain("sk-ant-good-key-1111");
+  } finally {
+    await gateway.shutdown();
+  }
+});
+

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, copyFileSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { formatSums, sha256File } from "../../scripts/build.ts";
@@ -114,6 +114,18 @@ test("latest: follows the redirect, verifies the checksum, installs a binary tha
   expect(stdout).toContain(`installed lynkr ${pkg.version} to ${dir}/lynkr`);
   expect(stdout).toContain(`${dir} is not on your PATH`);
   expect(readdirSync(dir)).toEqual(["lynkr"]);
+});
+
+test("curl downloads over https only: a base of another scheme (here file://) installs nothing", async () => {
+  const mirror = tempDir("lynkr-file-mirror-");
+  const files = release({ [hostAsset]: fakeBinary("0.0.7 from file") });
+  mkdirSync(join(mirror, "download", "v0.0.7"), { recursive: true });
+  for (const [file, body] of files) writeFileSync(join(mirror, "download", "v0.0.7", file), body);
+  const dir = join(tempDir(), "bin");
+  const { code, stderr } = await install({ LYNKR_INSTALL_DIR: dir, LYNKR_VERSION: "0.0.7", LYNKR_DOWNLOAD_BASE: `file://${mirror}` });
+  expect(code).not.toBe(0);
+  expect(stderr).toContain("download of file://");
+  expect(existsSync(join(dir, "lynkr"))).toBe(false);
 });
 
 test("a pinned version (v-prefixed, with wget only) replaces what is installed", async () => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { tempDir } from "../helpers/gateway.ts";
 import { lynkrFromSource, spawnLynkr } from "../helpers/lynkr-process.ts";
@@ -72,4 +74,37 @@ test("one line per request with id, route, tokens, cost and cache; debug adds bo
   expect(String(bodies[0]?.request_body)).toContain("count please");
   expect(String(bodies[0]?.response_body)).toContain("1\\n2\\n3");
   expect((bodies[0]?.request_headers as Record<string, string>)["x-api-key"]).toBe("[REDACTED]");
+});
+
+test("a routing-file provider's key, echoed in an upstream's error text, never reaches the log", async () => {
+  const routingKey = "rk-team-routing-key-4242-do-not-log";
+  const echoing = startFakeUpstream(() =>
+    new Response(JSON.stringify({ error: { type: "invalid_request_error", message: `Incorrect API key provided: ${routingKey}` } }), {
+      status: 401,
+      headers: { "content-type": "application/json" },
+    }),
+  );
+  try {
+    const dir = tempDir();
+    const routing = join(dir, "routing.json");
+    writeFileSync(
+      routing,
+      JSON.stringify({ providers: { team: { type: "openai", OPENAI_API_KEY: routingKey, OPENAI_ENDPOINT: `${echoing.url}/v1/chat/completions` } }, router: { default: "team" } }),
+    );
+    const gw = await spawnLynkr(lynkrFromSource, { ANTHROPIC_UPSTREAM_URL: upstream.url, LYNKR_CONFIG: routing, LOG_LEVEL: "debug" }, dir);
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-x", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(401);
+    await res.text();
+    await Bun.sleep(100);
+    expect(await gw.stop()).toBe(0);
+    const output = gw.output();
+    expect(output).toContain("Incorrect API key provided: [REDACTED]");
+    expect(output).not.toContain(routingKey);
+  } finally {
+    echoing.stop();
+  }
 });

@@ -8,7 +8,9 @@ import { openDatabase } from "../../src/store/db.ts";
 import { Budgets } from "../../src/usage/budgets.ts";
 import { defaultPrices, Prices } from "../../src/usage/prices.ts";
 import { UsageStore } from "../../src/usage/store.ts";
-import { PromptKey } from "../../src/cache/key.ts";
+import { createServerToolServices } from "../../src/agent/services.ts";
+import { PromptKey, promptScope } from "../../src/cache/key.ts";
+import { Registry } from "../../src/observability/metrics/registry.ts";
 import { PromptCache } from "../../src/cache/prompt-cache.ts";
 import { tempDir } from "../helpers/gateway.ts";
 import { contextFor, request } from "./turn-fixture.ts";
@@ -26,7 +28,8 @@ function pipeline() {
       budgets: new Budgets(config, new UsageStore(db)),
       memory: undefined,
       cache,
-      cacheSettings: { perClient: false, scope: "anthropic|" },
+      cacheSettings: { perClient: false, provider: "anthropic", model: "" },
+      serverTools: createServerToolServices(config, new Registry()),
     }),
   };
 }
@@ -43,7 +46,8 @@ test("a step that answers ends the turn: a cached answer never reaches the call"
   const miss = await p.runTurn({ body, text }, contextFor()).catch((e: unknown) => e);
   expect(miss).toBeInstanceOf(Error);
   const message: Message = { id: "m", type: "message", role: "assistant", model: "claude-x", content: [{ type: "text", text: "from the cache" }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } };
-  cache.set(new PromptKey(body, "|anthropic|", text), message, undefined);
+  const scope = promptScope({ client: "", provider: "anthropic", model: "", headers: new Headers(), search: "" });
+  cache.set(new PromptKey(body, scope, text), message, undefined);
   const result = await p.runTurn({ body, text }, contextFor());
   expect(result.cached).toBe(true);
   expect((await result.message()).content).toEqual(message.content);

@@ -115,3 +115,22 @@ test("a body over MAX_REQUEST_BODY_BYTES gets 413 request_too_large", async () =
     await gateway.shutdown();
   }
 });
+
+test("with LYNKR_API_KEYS, deep=true without a key gives the verdict only: no provider names, no error text", async () => {
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: refusedUrl(), HEALTH_DEEP_CACHE_MS: "0", LYNKR_API_KEYS: "ops:lynkr-health-key-7781" });
+  try {
+    const anonymous = await fetch(`${gateway.url}/health/ready?deep=true`);
+    expect(anonymous.status).toBe(503);
+    const text = await anonymous.text();
+    expect((JSON.parse(text) as Ready).checks.providers).toBe("none reachable");
+    expect(text).not.toContain("anthropic");
+    expect(text).not.toContain("providers\":[");
+    for (const headers of [{ "x-api-key": "wrong-key-0000" }, { authorization: "Bearer wrong-key-0000" }] as Record<string, string>[]) {
+      expect(await (await fetch(`${gateway.url}/health/ready?deep=true`, { headers })).text()).not.toContain("anthropic");
+    }
+    const keyed = (await (await fetch(`${gateway.url}/health/ready?deep=true`, { headers: { "x-api-key": "lynkr-health-key-7781" } })).json()) as Ready;
+    expect(keyed.providers?.[0]).toMatchObject({ name: "anthropic", ok: false });
+  } finally {
+    await gateway.shutdown();
+  }
+});

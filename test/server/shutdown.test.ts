@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { spawnLynkrInTempDir } from "../helpers/lynkr-process.ts";
+import { startTestGateway } from "../helpers/gateway.ts";
 
 let upstream: FakeUpstream;
 
@@ -97,3 +98,18 @@ test("kill -9 in the middle of writes leaves a database that opens and passes in
   expect(db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM usage").get()?.n).toBeGreaterThan(5);
   db.close();
 });
+
+test("a request that throws before it is routed is no longer in flight: shutdown drains at once", async () => {
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, GRACEFUL_SHUTDOWN_TIMEOUT: "20000" });
+  const { router } = gateway.gateway;
+  router.route = () => {
+    throw new Error("a routing step failed");
+  };
+  const res = await fetch(`${gateway.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: ask("hello") });
+  expect(res.status).toBe(500);
+  expect(((await res.json()) as { type: string }).type).toBe("error");
+  expect(gateway.gateway.lifecycle.active).toBe(0);
+  // Leaked, the count kept shutdown waiting its whole GRACEFUL_SHUTDOWN_TIMEOUT and reporting a timeout.
+  expect(await gateway.shutdown()).toEqual({ drained: true });
+});
+

@@ -44,26 +44,32 @@ function bearer(authorization: string | null): string | undefined {
   return match?.[1]?.trim();
 }
 
+/** The gateway key a request presents: its name, and every header that carries a valid key; undefined if none does. */
+export function presentedKey(ring: KeyRing, headers: Headers): { name: string; headers: string[] } | undefined {
+  const apiKey = headers.get("x-api-key");
+  const token = bearer(headers.get("authorization"));
+  const viaApiKey = apiKey ? ring.nameOf(apiKey) : undefined;
+  const viaBearer = token ? ring.nameOf(token) : undefined;
+  const name = viaApiKey ?? viaBearer;
+  if (name === undefined) return undefined;
+  return { name, headers: [...(viaApiKey ? ["x-api-key"] : []), ...(viaBearer ? ["authorization"] : [])] };
+}
+
 export function keyCheck(keys: readonly ClientKey[]): AdmissionCheck {
   const ring = new KeyRing(keys);
   return (c) => {
     const headers = c.req.raw.headers;
-    const apiKey = headers.get("x-api-key");
-    const token = bearer(headers.get("authorization"));
-    const viaApiKey = apiKey ? ring.nameOf(apiKey) : undefined;
-    const viaBearer = token ? ring.nameOf(token) : undefined;
-    const name = viaApiKey ?? viaBearer;
-    if (name === undefined) {
+    const key = presentedKey(ring, headers);
+    if (key === undefined) {
       c.get("facts").rejected = "unauthenticated";
       throw new AuthenticationError(
-        apiKey || token
+        headers.get("x-api-key") || bearer(headers.get("authorization"))
           ? "invalid API key: this lynkr gateway accepts only the keys in its LYNKR_API_KEYS"
           : "this lynkr gateway requires an API key: send one of its LYNKR_API_KEYS as x-api-key or Authorization: Bearer",
       );
     }
-    if (viaApiKey) headers.delete("x-api-key");
-    if (viaBearer) headers.delete("authorization");
-    c.get("facts").client = name;
+    for (const name of key.headers) headers.delete(name);
+    c.get("facts").client = key.name;
     return undefined;
   };
 }

@@ -5,7 +5,7 @@ import { cacheStep } from "../../../src/pipeline/steps/cache.ts";
 import { openDatabase } from "../../../src/store/db.ts";
 import { contextFor, request, turnFor } from "../turn-fixture.ts";
 
-const settings = { perClient: false, scope: "anthropic|" };
+const settings = { perClient: false, provider: "anthropic", model: "" };
 const message: Message = {
   id: "msg_1",
   type: "message",

@@ -1,5 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
+import { createServerToolServices } from "../../../src/agent/services.ts";
 import { AnthropicError } from "../../../src/anthropic/errors.ts";
+import { Registry } from "../../../src/observability/metrics/registry.ts";
 import { loadConfig } from "../../../src/config/load.ts";
 import { Outcomes, type TurnOutcome } from "../../../src/pipeline/outcome.ts";
 import { callStep } from "../../../src/pipeline/steps/call.ts";
@@ -22,11 +24,12 @@ afterAll(() => upstream.stop());
 
 function setUp() {
   const home = tempDir();
-  const router = createRouter(loadConfig({ env: { HOME: home, ANTHROPIC_UPSTREAM_URL: upstream.url, API_RETRY_MAX_RETRIES: "0" }, cwd: home }), { file: null });
+  const config = loadConfig({ env: { HOME: home, ANTHROPIC_UPSTREAM_URL: upstream.url, API_RETRY_MAX_RETRIES: "0" }, cwd: home });
+  const router = createRouter(config, { file: null });
   const outcomes = new Outcomes(new Prices(defaultPrices));
   const seen: TurnOutcome[] = [];
   outcomes.subscribe("test", (o) => seen.push(o));
-  return { step: callStep(router, outcomes), seen };
+  return { step: callStep(router, createServerToolServices(config, new Registry()), outcomes), seen };
 }
 
 test("an answered call hands back the provider's first event and the route facts", async () => {

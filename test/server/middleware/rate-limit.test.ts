@@ -94,3 +94,25 @@ test("an upstream's error answer carries the client's rate-limit state too, and 
     await failing.stop();
   }
 });
+
+test("count_tokens takes from the same allowance as messages: a client cannot count without limit", async () => {
+  const counting = startFakeUpstream(() => jsonResponse({ input_tokens: 5 }));
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: counting.url, RATE_LIMIT_REQUESTS_PER_MINUTE: "2" });
+  try {
+    const count = () =>
+      fetch(`${gateway.url}/v1/messages/count_tokens`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "claude-x", messages: ask.messages }),
+      });
+    expect((await count()).status).toBe(200);
+    expect((await count()).status).toBe(200);
+    const limited = await count();
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as { error: { type: string } }).error.type).toBe("rate_limit_error");
+    expect(counting.received).toHaveLength(2);
+  } finally {
+    await gateway.shutdown();
+    await counting.stop();
+  }
+});
