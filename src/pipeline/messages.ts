@@ -68,6 +68,9 @@ export async function handleMessages(
           messages: request.messages,
           response,
           error: outcome.error ? { type: outcome.error.type, message: outcome.error.message } : undefined,
+          route: outcome.route,
+          // call-route writes each hand-over into the route as "fallback: <why> -> <next>".
+          fallbacks: outcome.route?.match(/fallback: /g)?.length ?? 0,
         });
       } catch (error) {
         logger.error("could not record turn", { request_id: requestId, error: String(error) });

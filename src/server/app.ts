@@ -7,7 +7,9 @@ import { handleModels } from "../pipeline/models.ts";
 import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error-response.ts";
 import { Health } from "./health.ts";
-import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
+import { circuitBreakerMetrics, dashboardMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
+import { dashboardPage } from "./dashboard/page.ts";
+import { sessionFigures } from "./session-endpoint.ts";
 import { admitting } from "./admission.ts";
 import { memoryRoutes } from "./memory-routes.ts";
 import { keyCheck } from "./middleware/auth.ts";
@@ -39,6 +41,10 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
   app.get("/metrics/prometheus", keyed((c) => prometheusMetrics(gw, c)));
   app.get("/metrics/observability", keyed((c) => observabilityMetrics(gw, c)));
   app.get("/metrics/circuit-breakers", keyed((c) => circuitBreakerMetrics(gw, c)));
+  app.get("/metrics/dashboard", keyed((c) => dashboardMetrics(gw, c)));
+  app.get("/v1/lynkr/sessions/:id", keyed((c) => sessionFigures(gw, c)));
+  // The page itself holds no data: it asks for the key and sends it with each JSON poll.
+  app.get("/dashboard", (c) => dashboardPage(c));
 
   const noRoute = (c: Context<AppEnv>) =>
     errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId"));
