@@ -4,8 +4,8 @@ import type { Config } from "./schema.ts";
 // compare it with their own to tell "this lynkr" from "another lynkr with a different
 // configuration" on the same port. Secrets go into the hash, never out of it.
 
-/** Where a gateway listens is not what it does: a gateway on another port still matches. */
-const placement = new Set(["PORT", "HOST"]);
+/** Where a gateway listens and how it logs are not what it does: those may differ and still match. */
+const placement = new Set(["PORT", "HOST", "LOG_LEVEL", "LOG_FORMAT"]);
 
 function plain(_key: string, value: unknown): unknown {
   if (value instanceof Map) return [...value.entries()];

@@ -23,6 +23,8 @@ export class RequestFacts {
   stream?: boolean;
   firstByteMs?: number;
   errorType?: string;
+  /** The error's own words, for the log line (already free of secrets: errors never carry them). */
+  errorMessage?: string;
   rejected?: Rejection;
   /** Headers and bodies for the debug log, redacted before they are written. */
   requestHeaders?: Record<string, string>;

@@ -87,7 +87,10 @@ export class TurnOperations {
     facts.route = outcome.route;
     facts.upstreamCalls = outcome.upstreamCalls;
     facts.firstByteMs = outcome.firstByteMs;
-    if (outcome.error) facts.errorType = outcome.error.type;
+    if (outcome.error) {
+      facts.errorType = outcome.error.type;
+      facts.errorMessage = outcome.error.message;
+    }
     try {
       if (outcome.response) {
         this.account(outcome.provider.name, outcome.provider.kind, outcome.response, false);

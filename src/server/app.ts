@@ -4,6 +4,7 @@ import type { Gateway } from "../gateway.ts";
 import { handleCountTokens } from "../pipeline/count-tokens.ts";
 import { handleMessages } from "../pipeline/messages.ts";
 import { handleModels } from "../pipeline/models.ts";
+import { toAnthropicError } from "../pipeline/to-anthropic-error.ts";
 import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error-response.ts";
 import { Health } from "./health.ts";
@@ -51,6 +52,15 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
   // Without a key, a guarded prefix does not even say which routes it has.
   const keyedNoRoute = keyed(noRoute);
   app.notFound((c) => (/^\/(v1|metrics)\//.test(c.req.path) ? keyedNoRoute(c) : noRoute(c)));
-  app.onError((error, c) => errorResponse(error, c.get("requestId"), c.get("answerHeaders")));
+  app.onError((error, c) => {
+    const facts = c.get("facts");
+    // Refusals before routing (a bad body, say) have their reason logged too.
+    if (facts && facts.errorType === undefined) {
+      const err = toAnthropicError(error, c.get("requestId"));
+      facts.errorType = err.type;
+      facts.errorMessage = err.message;
+    }
+    return errorResponse(error, c.get("requestId"), c.get("answerHeaders"));
+  });
   return app;
 }
