@@ -54,6 +54,8 @@ export class Health {
         service: "lynkr",
         version: pkg.version,
         config: gw.fingerprint,
+        // Whether /v1 and /metrics want a client key: the dashboard asks for one before polling.
+        auth: gw.config.LYNKR_API_KEYS ? "keys" : "none",
         status: ready ? "ready" : "not_ready",
         checks,
         active_requests: gw.lifecycle.active,

@@ -5,8 +5,8 @@ import { startTestGateway } from "./gateway.ts";
 // session A asks twice and mostly reads the upstream's prompt cache, session B asks once and
 // reads none. Reports and the status line must keep them apart.
 
-export const sessionA = "0b5f4a52-aaaa-4d7e-9a51-000000000001";
-export const sessionB = "0b5f4a52-bbbb-4d7e-9a51-000000000002";
+export const sessionA = "a1c35e0f-7d2b-4d7e-9a51-3f1c0d9e8b21";
+export const sessionB = "b7e24c19-0a6f-4c3d-8e52-6d0b9a1f4c37";
 
 export interface SessionTraffic {
   upstream: FakeUpstream;

@@ -154,6 +154,17 @@ export const dashboardScript = String.raw`
     });
   }
 
+  // Asks for a key before the first poll when the gateway wants one (its readiness answer says),
+  // rather than after a refused request.
+  function start() {
+    fetch("/health/ready", { cache: "no-store" }).then(function (res) { return res.json(); }).then(function (ready) {
+      if (ready.auth === "keys" && !sessionStorage.getItem(keyStore)) {
+        setStatus(false, "key needed");
+        askForKey("");
+      } else poll();
+    }).catch(function () { poll(); });
+  }
+
   $("key-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var key = $("key-input").value.trim();
@@ -162,6 +173,6 @@ export const dashboardScript = String.raw`
     if (timer) clearTimeout(timer);
     poll();
   });
-  poll();
+  start();
 })();
 `;
