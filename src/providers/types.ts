@@ -45,6 +45,8 @@ export interface Provider {
   readonly model: string | undefined;
   /** The upstream's address, for logs and error messages (never with credentials). */
   readonly endpoint: string;
+  /** The full URL requests are sent to (start-up banner), when it is fixed. */
+  readonly requestUrl?: string;
   /**
    * Sends the request. Resolves once the upstream accepted it; rejects with an AnthropicError
    * before any byte reached the client otherwise. Events fail with an AnthropicError mid-stream.

@@ -141,6 +141,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
     kind: options.flavor,
     model: options.model,
     endpoint: new URL(endpoint).origin,
+    requestUrl: endpoint,
 
     async stream(request, ctx): Promise<UpstreamStream> {
       // A routing rule's model (ctx.model) wins over MODEL_MAP and the provider's own.
