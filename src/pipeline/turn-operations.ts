@@ -47,6 +47,8 @@ export class TurnOperations {
     private readonly stream: boolean,
     /** The body as the client sent it, for a cheaper cache key (see cache/key.ts). */
     clientBody?: string,
+    /** Not answered from the cache; the fresh answer still replaces the cached one. */
+    private readonly cacheBypass = false,
   ) {
     facts.stream = stream;
     this.sessionId = namedSession ?? crypto.randomUUID();
@@ -56,7 +58,7 @@ export class TurnOperations {
       this.cacheKey = new PromptKey(request, scope, clientBody);
       if (stream) this.frames = [];
     }
-    facts.cache = this.cacheKey ? "miss" : "off";
+    facts.cache = !this.cacheKey ? "off" : cacheBypass ? "bypass" : "miss";
   }
 
   /** Refuses an over-budget turn; returns the cached answer when there is one. */
@@ -67,7 +69,7 @@ export class TurnOperations {
       this.facts.rejected = "over_budget";
       throw error;
     }
-    const hit = this.cacheKey ? this.gw.ops.cache?.get(this.cacheKey) : undefined;
+    const hit = this.cacheKey && !this.cacheBypass ? this.gw.ops.cache?.get(this.cacheKey) : undefined;
     if (!hit) this.facts.hold();
     return hit;
   }

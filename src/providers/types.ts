@@ -23,6 +23,8 @@ export interface UpstreamStream {
   events: AsyncIterable<StreamEvent>;
   /** Upstream response headers worth returning to the client (rate-limit state, upstream request id). */
   headers: Record<string, string>;
+  /** The model named in the upstream request, when the adapter chose it (MODEL_MAP, a rule, its own). */
+  model?: string;
 }
 
 export interface ModelInfo {

@@ -229,3 +229,25 @@ test("requests that differ only before their last message never share an answer"
     await gateway.shutdown();
   }
 });
+
+test("x-lynkr-cache: bypass and cache-control: no-cache get a fresh answer from the upstream", async () => {
+  const gateway = cachedGateway();
+  try {
+    const first = await post(gateway.url, body("fresh please"));
+    await first.text();
+    const before = upstream.received.length;
+    for (const headers of [{ "x-lynkr-cache": "bypass" }, { "cache-control": "no-cache" }] as Record<string, string>[]) {
+      const res = await fetch(`${gateway.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body("fresh please")) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-lynkr-cache")).toBe("bypass");
+      await res.text();
+    }
+    expect(upstream.received.length - before).toBe(2);
+    const hit = await post(gateway.url, body("fresh please"));
+    expect(hit.headers.get("x-lynkr-cache")).toBe("hit");
+    await hit.text();
+    expect(upstream.received.length - before).toBe(2);
+  } finally {
+    await gateway.shutdown();
+  }
+});

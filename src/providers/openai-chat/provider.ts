@@ -178,7 +178,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       const events = json
         ? jsonEvents(response, translator)
         : translateChatSse(readBody(response, upstream, options.timeoutMs, ctx.signal), translator, upstream);
-      return { events, headers };
+      return { events, headers, ...(model ? { model } : {}) };
     },
 
     async listModels(): Promise<ModelInfo[]> {
