@@ -114,8 +114,9 @@ export const initCommand = defineCommand({
 
       if (args.check) {
         const color = process.stdout.isTTY === true;
-        if (color) process.stdout.write("checking the providers, the port and the database…\r");
+        if (color) process.stdout.write("checking the providers, the port and the database…");
         const report = await runDoctor({ env: process.env, envFile: path, timeoutMs: 3_000 });
+        if (color) process.stdout.write("\r\x1b[2K");
         // Claude Code's ANTHROPIC_BASE_URL is the next step below, not a failure yet.
         const checks = report.checks.filter((c) => c.id !== "base-url");
         out();
