@@ -3,14 +3,10 @@ import type { Database } from "bun:sqlite";
 // What a session did, read back from the turns and usage tables: for the status line (one
 // session, live), `lynkr sessions` and `lynkr wrap`'s closing summary.
 
-export interface SessionFigures {
-  session_id: string;
+/** Sums over usage rows. */
+interface TokenSums {
   /** Answers (from an upstream or the prompt cache). */
   requests: number;
-  /** Requests that reached routing, answered or failed. */
-  turns: number;
-  errors: number;
-  fallbacks: number;
   input_tokens: number;
   output_tokens: number;
   cache_read_input_tokens: number;
@@ -19,6 +15,14 @@ export interface SessionFigures {
   saved_usd: number;
   /** Answers from lynkr's prompt cache. */
   cache_hits: number;
+}
+
+export interface SessionFigures extends TokenSums {
+  session_id: string;
+  /** Requests that reached routing, answered or failed. */
+  turns: number;
+  errors: number;
+  fallbacks: number;
   /** Of the input tokens, the share the upstream read from its prompt cache (0..1). */
   cache_read_share: number;
   /** Who answered last. */
@@ -58,15 +62,7 @@ export interface SessionListRow {
   fallbacks: number;
 }
 
-interface UsageSums {
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens: number;
-  cache_creation_input_tokens: number;
-  cost_usd: number;
-  saved_usd: number;
-  cache_hits: number;
+interface UsageSums extends TokenSums {
   first_at: number | null;
   last_at: number | null;
 }
@@ -95,19 +91,13 @@ function figures(sessionId: string, usage: UsageSums, turns: TurnSums, last: { p
   const input = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens;
   const firsts = [usage.first_at, turns.first_at].filter((v): v is number => v !== null);
   const lasts = [usage.last_at, turns.last_at].filter((v): v is number => v !== null);
+  const { first_at: _first, last_at: _last, ...sums } = usage;
   return {
     session_id: sessionId,
-    requests: usage.requests,
+    ...sums,
     turns: turns.turns,
     errors: turns.errors,
     fallbacks: turns.fallbacks,
-    input_tokens: usage.input_tokens,
-    output_tokens: usage.output_tokens,
-    cache_read_input_tokens: usage.cache_read_input_tokens,
-    cache_creation_input_tokens: usage.cache_creation_input_tokens,
-    cost_usd: usage.cost_usd,
-    saved_usd: usage.saved_usd,
-    cache_hits: usage.cache_hits,
     cache_read_share: input === 0 ? 0 : usage.cache_read_input_tokens / input,
     provider: last?.provider,
     model: last?.model ?? undefined,
