@@ -38,9 +38,13 @@ function claudeCodeInput(sessionId: string): string {
   });
 }
 
-async function statusline(input: string, env: Record<string, string>): Promise<{ code: number; line: string; ms: number }> {
+/**
+ * `live`: a gateway that answers is waited for up to 5 s, so a busy test machine cannot turn
+ * figures into the fallback line; the default 200 ms is what Claude Code gets.
+ */
+async function statusline(input: string, env: Record<string, string>, live = true): Promise<{ code: number; line: string; ms: number }> {
   const started = performance.now();
-  const proc = Bun.spawn([...lynkrFromSource, "statusline"], {
+  const proc = Bun.spawn([...lynkrFromSource, "statusline", ...(live ? ["--timeout", "5000"] : [])], {
     cwd: tempDir(),
     env: { PATH: process.env.PATH ?? "", HOME: tempDir(), ...env },
     stdin: Buffer.from(input),
@@ -82,7 +86,7 @@ test("the per-session endpoint is behind the client keys", async () => {
 });
 
 test("gateway down, or input that is not Claude Code's: one fallback line, exit 0", async () => {
-  const down = await statusline(claudeCodeInput(sessionA), { ANTHROPIC_BASE_URL: refusedUrl() });
+  const down = await statusline(claudeCodeInput(sessionA), { ANTHROPIC_BASE_URL: refusedUrl() }, false);
   expect(down).toMatchObject({ code: 0, line: expect.stringMatching(/^lynkr: not running \(http:\/\/127\.0\.0\.1:\d+\)$/) });
   const garbage = await statusline("not json {", { ANTHROPIC_BASE_URL: traffic.gateway.url });
   expect(garbage).toMatchObject({ code: 0, line: "lynkr ▸ ready" });
@@ -91,7 +95,7 @@ test("gateway down, or input that is not Claude Code's: one fallback line, exit 
 test("a gateway that accepts but never answers does not hold Claude Code's status line", async () => {
   const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   try {
-    const { code, line, ms } = await statusline(claudeCodeInput(sessionA), { ANTHROPIC_BASE_URL: `http://127.0.0.1:${silent.port}` });
+    const { code, line, ms } = await statusline(claudeCodeInput(sessionA), { ANTHROPIC_BASE_URL: `http://127.0.0.1:${silent.port}` }, false);
     expect(code).toBe(0);
     expect(line).toContain("lynkr: not running");
     // The wait is bounded by the 200 ms timeout; the bound here only proves it is not a hang.

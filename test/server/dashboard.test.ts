@@ -89,7 +89,7 @@ test("a wrong key is refused and asked for again", async () => {
 }, 60_000);
 
 test("the status line as Claude Code shows it, for the README", async () => {
-  const proc = Bun.spawn([...lynkrFromSource, "statusline"], {
+  const proc = Bun.spawn([...lynkrFromSource, "statusline", "--timeout", "5000"], {
     cwd: tempDir(),
     env: { PATH: process.env.PATH ?? "", HOME: tempDir(), ANTHROPIC_BASE_URL: traffic.gateway.url, ANTHROPIC_AUTH_TOKEN: clientKey },
     stdin: Buffer.from(JSON.stringify({ session_id: sessionA, model: { id: "claude-sonnet-4-5", display_name: "Sonnet 4.5" }, workspace: { current_dir: "/home/me/project" } })),

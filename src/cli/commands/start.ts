@@ -107,7 +107,7 @@ function describeRules(file: RoutingFile): string {
 /** Who holds the port: this configuration's lynkr already, another lynkr, or another program. */
 async function portHolder(config: Config): Promise<string> {
   const where = `port ${config.PORT} on ${config.HOST}`;
-  const found = await identify(listenUrl(config), 2_000);
+  const found = await identify(listenUrl(config), 3_000);
   if (found.kind !== "lynkr") return `${where} is already in use by another program: stop it, or set PORT to a free port`;
   if (found.fingerprint === configFingerprint(config, loadRoutingFile(config))) {
     return `${where} is already in use by a lynkr ${found.version} with this same configuration: it is running already (lynkr wrap claude reuses it)`;

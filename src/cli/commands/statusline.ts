@@ -91,10 +91,12 @@ export const statuslineCommand = defineCommand({
   meta: { name: "statusline", description: "One status line for Claude Code (its statusLine setting): provider, model, session cost, cache, fallbacks" },
   args: {
     url: { type: "string", description: "The gateway (default: ANTHROPIC_BASE_URL, else lynkr's configured address)" },
-    timeout: { type: "string", description: "Milliseconds to wait for the gateway (default 200)" },
+    timeout: { type: "string", description: "Milliseconds to wait for the input and the gateway together (default 200)" },
   },
   async run({ args }) {
-    const timeoutMs = Math.min(1000, Math.max(10, Number(args.timeout ?? 200) || 200));
+    const timeoutMs = Math.min(5000, Math.max(10, Number(args.timeout ?? 200) || 200));
+    // One budget for reading the input and asking the gateway, so the line is never late.
+    const deadline = performance.now() + timeoutMs;
     let line: string;
     let url = args.url ?? "the gateway";
     try {
@@ -107,7 +109,7 @@ export const statuslineCommand = defineCommand({
         // No input, or not Claude Code's: still say whether the gateway runs.
       }
       url = await gatewayUrl(args.url);
-      line = await figuresLine(url, input.session_id, timeoutMs);
+      line = await figuresLine(url, input.session_id, Math.max(20, deadline - performance.now()));
     } catch {
       line = `lynkr: not running (${url})`;
     }

@@ -68,7 +68,7 @@ async function gatewayFor(config: Config, say: (line: string) => void): Promise<
   const configured = listenUrl(config);
   const fingerprint = configFingerprint(config, loadRoutingFile(config));
   if (config.PORT !== 0) {
-    const found = await identify(configured, 1_000);
+    const found = await identify(configured, 3_000);
     if (found.kind === "lynkr" && found.fingerprint === fingerprint && found.ready) {
       say(`lynkr: using the lynkr already running at ${configured}`);
       return { url: configured };
