@@ -104,3 +104,9 @@ test("a gateway that accepts but never answers does not hold Claude Code's statu
     silent.stop(true);
   }
 });
+
+test("a session id that is not one is refused in Anthropic's error shape", async () => {
+  const res = await fetch(`${traffic.gateway.url}/v1/lynkr/sessions/${"x".repeat(300)}`, { headers: { "x-api-key": clientKey } });
+  expect(res.status).toBe(400);
+  expect(await res.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("session id") } });
+});

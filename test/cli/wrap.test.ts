@@ -5,6 +5,8 @@ import { runCli, tempDir } from "../helpers/gateway.ts";
 import { lynkrFromSource, repoRoot, spawnLynkr } from "../helpers/lynkr-process.ts";
 import { refusedUrl } from "../helpers/ports.ts";
 import { splitWrapArgs } from "../../src/cli/commands/wrap.ts";
+import { clientEnv } from "../../src/cli/wrap/client-env.ts";
+import { loadConfig } from "../../src/config/load.ts";
 
 // `lynkr wrap -- claude -p …`: the real Claude Code CLI through a gateway that wrap starts (or
 // finds), against a fake OpenAI-compatible upstream. No ANTHROPIC_API_KEY in the environment:
@@ -111,3 +113,35 @@ test("a lynkr of the same configuration on the port is reused (and left running)
     await running.stop();
   }
 }, 120_000);
+
+test("a signal sent to wrap reaches the command, whose exit code comes back; the gateway stops", async () => {
+  const home = tempDir("lynkr-wrap-");
+  const proc = Bun.spawn([...lynkrFromSource, "wrap", "--", "sh", "-c", 'trap "exit 42" TERM; echo ready; while :; do sleep 0.1; done'], {
+    cwd: home,
+    env: wrapEnv(home, freePort()),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const reader = proc.stdout.getReader();
+  const first = await reader.read();
+  expect(new TextDecoder().decode(first.value)).toContain("ready");
+  proc.kill("SIGTERM");
+  expect(await proc.exited).toBe(42);
+  const stderr = await new Response(proc.stderr).text();
+  const started = /gateway on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
+  expect(started).toBeDefined();
+  expect(stderr).toContain("gateway stopped");
+  expect(await refused(started as string)).toBe(true);
+});
+
+test("what the command's environment gets: the gateway's URL and the credential Claude Code needs", () => {
+  const config = (env: Record<string, string>) => loadConfig({ env: { HOME: "/h", ...env }, cwd: "/nowhere" });
+  const url = "http://127.0.0.1:1234";
+  expect(clientEnv(config({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-x" }), {}, url)).toEqual({ ANTHROPIC_BASE_URL: url, ANTHROPIC_API_KEY: "lynkr-wrap-placeholder" });
+  // The user's own key or login passes through to Anthropic: nothing replaces it.
+  expect(clientEnv(config({}), {}, url)).toEqual({ ANTHROPIC_BASE_URL: url });
+  expect(clientEnv(config({ ANTHROPIC_UPSTREAM_API_KEY: "sk-ant-own" }), {}, url)).toEqual({ ANTHROPIC_BASE_URL: url, ANTHROPIC_API_KEY: "lynkr-wrap-placeholder" });
+  expect(clientEnv(config({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-x" }), { ANTHROPIC_API_KEY: "mine" }, url)).toEqual({ ANTHROPIC_BASE_URL: url });
+  expect(clientEnv(config({ LYNKR_API_KEYS: "me:wrap-key-123456,other-key-99999" }), {}, url)).toEqual({ ANTHROPIC_BASE_URL: url, ANTHROPIC_AUTH_TOKEN: "wrap-key-123456" });
+});

@@ -90,6 +90,18 @@ async function wrap(options: WrapOptions): Promise<never> {
   const say = (line: string) => {
     if (!options.quiet) process.stderr.write(`${line}\n`);
   };
+  // Handlers go in first, before anything is awaited (Bun may not install one added later in
+  // time for the signal). On a terminal Ctrl-C reaches the whole foreground group, the command
+  // included: lynkr only outlives it. Signals sent to lynkr alone (kill, a closing terminal)
+  // are passed on; one that comes before the command runs ends lynkr as it would have.
+  let child: ReturnType<typeof Bun.spawn> | undefined;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const) {
+    process.on(signal, () => {
+      if (!child) process.exit(128 + (signalNumbers[signal] ?? 0));
+      if (signal === "SIGINT" && process.stdin.isTTY) return;
+      child.kill(signal);
+    });
+  }
   let config: Config;
   try {
     config = loadConfig({ env: process.env, envFile: options.envFile });
@@ -107,7 +119,6 @@ async function wrap(options: WrapOptions): Promise<never> {
   }
 
   const started = Date.now();
-  let child: ReturnType<typeof Bun.spawn>;
   try {
     child = Bun.spawn(options.command, {
       stdio: ["inherit", "inherit", "inherit"],
@@ -118,13 +129,6 @@ async function wrap(options: WrapOptions): Promise<never> {
     await gateway.own?.shutdown();
     process.exit(127);
   }
-  // On a terminal Ctrl-C reaches the whole foreground group, the command included: lynkr only
-  // outlives it. Signals sent to lynkr alone (kill, a closing terminal) are passed on.
-  const forward = (signal: NodeJS.Signals) => () => {
-    if (signal === "SIGINT" && process.stdin.isTTY) return;
-    child.kill(signal);
-  };
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const) process.on(signal, forward(signal));
 
   const exitCode = await child.exited;
   const code = child.signalCode ? 128 + (signalNumbers[child.signalCode] ?? 0) : exitCode;
