@@ -33,7 +33,9 @@ export function observabilityMetrics(gw: Gateway, c: Context<AppEnv>): Response 
 /** What /dashboard polls: the observability view, today's spend against the budgets, the newest turns. */
 export function dashboardMetrics(gw: Gateway, c: Context<AppEnv>): Response {
   const { config } = gw;
-  const today = gw.ops.usage.totals("day", "", utcDay(Date.now()));
+  const day = utcDay(Date.now());
+  const today = gw.ops.usage.totals("day", "", day);
+  const report = new SessionReport(gw.db);
   const primary = gw.router.primary;
   return c.json({
     ...observability(gw),
@@ -47,7 +49,8 @@ export function dashboardMetrics(gw: Gateway, c: Context<AppEnv>): Response {
         session_usd: config.BUDGET_SESSION_USD ?? null,
       },
     },
-    recent: new SessionReport(gw.db).recent(recentTurns),
+    upstream_cache_today: report.cacheReadShare(day),
+    recent: report.recent(recentTurns),
   });
 }
 

@@ -174,6 +174,18 @@ export class SessionReport {
       .all(limit);
   }
 
+  /** Of today's (UTC) input tokens, the share upstreams read from their prompt caches. */
+  cacheReadShare(day: string): { read_tokens: number; input_tokens: number; share: number } {
+    const row = this.db
+      .query<{ read: number; input: number }, [string]>(
+        "SELECT coalesce(sum(cache_read_input_tokens), 0) AS read, coalesce(sum(input_tokens + cache_read_input_tokens + cache_creation_input_tokens), 0) AS input FROM usage WHERE day = ? AND cached = 0",
+      )
+      .get(day);
+    const read = row?.read ?? 0;
+    const input = row?.input ?? 0;
+    return { read_tokens: read, input_tokens: input, share: input === 0 ? 0 : read / input };
+  }
+
   /** Whether lynkr has seen this session at all. */
   exists(sessionId: string): boolean {
     return (

@@ -33,7 +33,8 @@ const markup = String.raw`<!doctype html>
     <div class="card"><div class="label">request rate</div><div class="value" id="request-rate">–</div><div class="sub">per minute, last interval</div></div>
     <div class="card"><div class="label">latency p50 / p95 / p99</div><div class="value" id="latency">–</div><div class="sub">ms, last 1,024 requests</div></div>
     <div class="card"><div class="label">spend today (UTC)</div><div class="value" id="spend">–</div><div class="sub" id="budget"></div></div>
-    <div class="card"><div class="label">prompt cache hit ratio</div><div class="value" id="cache-ratio">–</div><div class="sub" id="cache-saved"></div></div>
+    <div class="card"><div class="label">lynkr cache hit ratio</div><div class="value" id="cache-ratio">–</div><div class="sub" id="cache-saved"></div></div>
+    <div class="card"><div class="label">upstream cache read today</div><div class="value" id="upstream-cache">–</div><div class="sub" id="upstream-cache-tokens"></div></div>
     <div class="card"><div class="label">in flight / memory</div><div class="value" id="active">–</div><div class="sub" id="memory"></div></div>
   </section>
   <section class="charts">

@@ -95,6 +95,9 @@ export const dashboardScript = String.raw`
     var hits = d.cache.hit || 0, misses = d.cache.miss || 0;
     text($("cache-ratio"), hits + misses === 0 ? "–" : fmt(100 * hits / (hits + misses), 1) + "%");
     text($("cache-saved"), fmt(hits) + " hits · saved " + usd(d.cache.saved_usd));
+    var up = d.upstream_cache_today;
+    text($("upstream-cache"), up.input_tokens === 0 ? "–" : fmt(100 * up.share, 1) + "%");
+    text($("upstream-cache-tokens"), fmt(up.read_tokens) + " of " + fmt(up.input_tokens) + " input tokens");
     text($("active"), fmt(d.active_requests));
     text($("memory"), fmt(d.memory.rss_bytes / 1048576, 1) + " MB resident");
 
@@ -112,7 +115,7 @@ export const dashboardScript = String.raw`
     table($("rejected"), ["reason", "count"], Object.keys(d.rejected).map(function (k) { return [k, fmt(d.rejected[k])]; }), 1);
     table($("recent"), ["time", "session", "provider", "model", "status", "ms", "tokens in/out", "cost", "route"], d.recent.map(function (r) {
       return [new Date(r.created_at).toLocaleTimeString(), String(r.session_id).slice(0, 8), r.provider, r.model || r.requested_model, String(r.status),
-        fmt(r.latency_ms), fmt(r.input_tokens) + " / " + fmt(r.output_tokens), r.cost_usd === null ? "–" : usd(r.cost_usd), r.route || ""];
+        fmt(r.latency_ms), fmt((r.input_tokens || 0) + (r.cache_read_input_tokens || 0)) + " / " + fmt(r.output_tokens), r.cost_usd === null ? "–" : usd(r.cost_usd), r.route || ""];
     }), 99);
   }
 
