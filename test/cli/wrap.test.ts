@@ -145,3 +145,11 @@ test("what the command's environment gets: the gateway's URL and the credential 
   expect(clientEnv(config({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-x" }), { ANTHROPIC_API_KEY: "mine" }, url)).toEqual({ ANTHROPIC_BASE_URL: url });
   expect(clientEnv(config({ LYNKR_API_KEYS: "me:wrap-key-123456,other-key-99999" }), {}, url)).toEqual({ ANTHROPIC_BASE_URL: url, ANTHROPIC_AUTH_TOKEN: "wrap-key-123456" });
 });
+
+test("lynkr code ARGS… is lynkr wrap claude ARGS…", async () => {
+  const home = tempDir("lynkr-wrap-");
+  const result = await runCli(["code", "--version"], wrapEnv(home, freePort()), home);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain("Claude Code");
+  expect(result.stderr).toContain("gateway stopped");
+});
