@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../config/load.ts";
+import { ConfigError, describeEnvFiles, envFiles, loadConfig } from "../../config/load.ts";
 import { configFingerprint } from "../../config/fingerprint.ts";
 import { lynkrDir } from "../../config/lynkr-dir.ts";
 import type { Config } from "../../config/schema.ts";
@@ -104,7 +104,11 @@ async function wrap(options: WrapOptions): Promise<never> {
   }
   let config: Config;
   try {
-    config = loadConfig({ env: process.env, envFile: options.envFile });
+    const loadOptions = { env: process.env, envFile: options.envFile };
+    config = loadConfig(loadOptions);
+    // A project's own .env beside the command is easy to mistake for lynkr's: say what was left out.
+    const files = envFiles(loadOptions);
+    if (files.some((f) => f.ignored.length > 0)) say(`lynkr: configuration from ${describeEnvFiles(files)}`);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`lynkr: ${error.message}\n`);
