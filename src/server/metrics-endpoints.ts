@@ -50,6 +50,7 @@ export function dashboardMetrics(gw: Gateway, c: Context<AppEnv>): Response {
       },
     },
     upstream_cache_today: report.cacheReadShare(day),
+    long_term_memory: gw.memory ? { enabled: true, memories: gw.memory.store.count() } : { enabled: false, memories: 0 },
     recent: report.recent(recentTurns),
   });
 }

@@ -71,6 +71,7 @@ test("the dashboard asks for the key, then shows requests and charts that update
   expect(await page.textContent("#budget")).toContain("daily budget");
   // A: 9000 prompt tokens of which 8000 cached, 3 times; B: 1000, none cached, 4 times.
   expect(await page.textContent("#upstream-cache")).toBe("77.4%");
+  expect(await page.textContent("#memories-state")).toBe("memories kept");
   expect(await page.textContent("#status")).toBe("live");
 
   for (const path of screenshotPaths("dashboard.png")) await page.screenshot({ path, fullPage: true });

@@ -35,6 +35,7 @@ const markup = String.raw`<!doctype html>
     <div class="card"><div class="label">spend today (UTC)</div><div class="value" id="spend">–</div><div class="sub" id="budget"></div></div>
     <div class="card"><div class="label">lynkr cache hit ratio</div><div class="value" id="cache-ratio">–</div><div class="sub" id="cache-saved"></div></div>
     <div class="card"><div class="label">upstream cache read today</div><div class="value" id="upstream-cache">–</div><div class="sub" id="upstream-cache-tokens"></div></div>
+    <div class="card"><div class="label">long-term memory</div><div class="value" id="memories">–</div><div class="sub" id="memories-state"></div></div>
     <div class="card"><div class="label">in flight / memory</div><div class="value" id="active">–</div><div class="sub" id="memory"></div></div>
   </section>
   <section class="charts">

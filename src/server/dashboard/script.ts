@@ -98,6 +98,8 @@ export const dashboardScript = String.raw`
     var up = d.upstream_cache_today;
     text($("upstream-cache"), up.input_tokens === 0 ? "–" : fmt(100 * up.share, 1) + "%");
     text($("upstream-cache-tokens"), fmt(up.read_tokens) + " of " + fmt(up.input_tokens) + " input tokens");
+    text($("memories"), d.long_term_memory.enabled ? fmt(d.long_term_memory.memories) : "off");
+    text($("memories-state"), d.long_term_memory.enabled ? "memories kept" : "MEMORY_ENABLED=false");
     text($("active"), fmt(d.active_requests));
     text($("memory"), fmt(d.memory.rss_bytes / 1048576, 1) + " MB resident");
 

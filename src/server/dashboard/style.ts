@@ -14,10 +14,10 @@ input { padding: .4rem; width: 100%; margin-bottom: .5rem; }
 .muted { color: var(--muted); }
 .pill { padding: .1rem .5rem; border-radius: 1rem; background: var(--line); font-size: .8rem; }
 .pill.ok { background: var(--good); color: #fff; } .pill.down { background: var(--bad); color: #fff; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr)); gap: .8rem; margin-top: 1rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(8.5rem, 1fr)); gap: .8rem; margin-top: 1rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .7rem .9rem; }
 .label { color: var(--muted); font-size: .8rem; }
-.value { font-size: 1.5rem; font-variant-numeric: tabular-nums; }
+.value { font-size: 1.3rem; font-variant-numeric: tabular-nums; }
 .sub { color: var(--muted); font-size: .75rem; min-height: 1em; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: .8rem; margin-top: .8rem; }
 figure { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .5rem; }
