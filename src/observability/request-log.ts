@@ -24,6 +24,8 @@ export function prettyLine(facts: RequestFacts, redactor: Redactor): string {
   if (facts.rejected !== undefined) parts.push(`rejected=${facts.rejected}`);
   parts.push(`client=${facts.client}`);
   if (facts.route !== undefined) parts.push(`route=${JSON.stringify(facts.route)}`);
+  // Retries and fallbacks cost more than one call upstream: worth seeing at a glance.
+  if (facts.upstreamCalls !== undefined && facts.upstreamCalls > 1) parts.push(`upstream_calls=${facts.upstreamCalls}`);
   parts.push(`id=${facts.requestId}`);
   return parts.join(" ");
 }
