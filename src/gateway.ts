@@ -46,6 +46,8 @@ export class Lifecycle {
 /** What every request handler needs; built once at start-up. */
 export interface Gateway {
   config: Config;
+  /** A hash of the configuration, so a client can tell this lynkr from one configured otherwise (config/fingerprint.ts). */
+  fingerprint: string;
   db: Database;
   dbPath: string;
   sessions: SessionStore;

@@ -16,6 +16,11 @@ import { sseStream } from "./sse-response.ts";
 import { sessionIdFor } from "./session-id.ts";
 import { TurnOperations } from "./turn-operations.ts";
 
+/** A client's per-request prompt-cache bypass: `x-lynkr-cache: bypass`, or HTTP's `cache-control: no-cache`. */
+function wantsFreshAnswer(headers: Headers): boolean {
+  return headers.get("x-lynkr-cache")?.trim().toLowerCase() === "bypass" || /(^|,)\s*no-(cache|store)\s*(,|$)/i.test(headers.get("cache-control") ?? "");
+}
+
 /** `answerHeaders`: what admission adds to the answer (rate-limit state). */
 export async function handleMessages(
   gw: Gateway,
@@ -30,11 +35,12 @@ export async function handleMessages(
   const memoryTurn = { sessionId: sessionIdFor(req.headers, client.body), client: facts.client, headers: req.headers };
   const { request, clientBody } = injectMemory(gw.memory, { request: client.body, clientBody: client.text }, memoryTurn);
   // Budgets and the prompt cache, before any upstream call; usage and cache store after.
+  const bypass = wantsFreshAnswer(req.headers);
   const turn = new TurnOperations(gw, facts, request, memoryTurn.sessionId, request.stream === true, {
     body: clientBody,
     headers: req.headers,
     search: new URL(req.url).search,
-  });
+  }, bypass);
   const { sessionId } = turn;
   const cached = turn.admit();
   if (cached) return turn.replay(cached, answerHeaders);
@@ -82,6 +88,9 @@ export async function handleMessages(
             messages: request.messages,
             response,
             error: outcome.error ? { type: outcome.error.type, message: outcome.error.message } : undefined,
+            route: outcome.route,
+            // call-route writes each hand-over into the route as "fallback: <why> -> <next>".
+            fallbacks: outcome.route?.match(/fallback: /g)?.length ?? 0,
           });
         } catch (error) {
           logger.error("could not record turn", { request_id: requestId, error: String(error) });
@@ -113,8 +122,10 @@ export async function handleMessages(
     const headers = new Headers({ ...answer.upstream.headers, ...answerHeaders, "request-id": requestId });
     // Which provider and model answered, and why (routing rule, fallbacks on the way).
     headers.set("x-lynkr-provider", headerValue(provider.name));
-    headers.set("x-lynkr-model", headerValue(answer.model ?? request.model));
+    // The model the upstream was asked for: MODEL_MAP's choice, not the provider's default.
+    headers.set("x-lynkr-model", headerValue(answer.upstream.model ?? answer.model ?? request.model));
     headers.set("x-lynkr-route", headerValue(answer.route));
+    if (bypass && gw.ops.cache) headers.set("x-lynkr-cache", "bypass");
     const acc = new MessageAccumulator();
     const soFar = () => (acc.started ? acc.result() : undefined);
 

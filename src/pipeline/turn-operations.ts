@@ -47,6 +47,8 @@ export class TurnOperations {
     private readonly stream: boolean,
     /** The request as the client sent it: its body (a cheaper cache key, see cache/key.ts), headers and query string. */
     sent: { body?: string; headers: Headers; search: string },
+    /** Not answered from the cache; the fresh answer still replaces the cached one. */
+    private readonly cacheBypass = false,
   ) {
     facts.stream = stream;
     this.sessionId = namedSession ?? crypto.randomUUID();
@@ -62,7 +64,7 @@ export class TurnOperations {
       this.cacheKey = new PromptKey(request, scope, sent.body);
       if (stream) this.frames = [];
     }
-    facts.cache = this.cacheKey ? "miss" : "off";
+    facts.cache = !this.cacheKey ? "off" : cacheBypass ? "bypass" : "miss";
   }
 
   /** Refuses an over-budget turn; returns the cached answer when there is one. */
@@ -73,7 +75,7 @@ export class TurnOperations {
       this.facts.rejected = "over_budget";
       throw error;
     }
-    const hit = this.cacheKey ? this.gw.ops.cache?.get(this.cacheKey) : undefined;
+    const hit = this.cacheKey && !this.cacheBypass ? this.gw.ops.cache?.get(this.cacheKey) : undefined;
     if (!hit) this.facts.hold();
     return hit;
   }
@@ -93,7 +95,10 @@ export class TurnOperations {
     facts.route = outcome.route;
     facts.upstreamCalls = outcome.upstreamCalls;
     facts.firstByteMs = outcome.firstByteMs;
-    if (outcome.error) facts.errorType = outcome.error.type;
+    if (outcome.error) {
+      facts.errorType = outcome.error.type;
+      facts.errorMessage = outcome.error.message;
+    }
     try {
       if (outcome.response) {
         this.account(outcome.provider.name, outcome.provider.kind, outcome.response, false);

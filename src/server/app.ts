@@ -4,10 +4,13 @@ import type { Gateway } from "../gateway.ts";
 import { handleCountTokens } from "../pipeline/count-tokens.ts";
 import { handleMessages } from "../pipeline/messages.ts";
 import { handleModels } from "../pipeline/models.ts";
+import { toAnthropicError } from "../pipeline/to-anthropic-error.ts";
 import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error-response.ts";
 import { Health } from "./health.ts";
-import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
+import { circuitBreakerMetrics, dashboardMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
+import { dashboardPage } from "./dashboard/page.ts";
+import { sessionFigures } from "./session-endpoint.ts";
 import { admitting } from "./admission.ts";
 import { memoryRoutes } from "./memory-routes.ts";
 import { keyCheck } from "./middleware/auth.ts";
@@ -42,12 +45,25 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
   app.get("/metrics/prometheus", keyed((c) => prometheusMetrics(gw, c)));
   app.get("/metrics/observability", keyed((c) => observabilityMetrics(gw, c)));
   app.get("/metrics/circuit-breakers", keyed((c) => circuitBreakerMetrics(gw, c)));
+  app.get("/metrics/dashboard", keyed((c) => dashboardMetrics(gw, c)));
+  app.get("/v1/lynkr/sessions/:id", keyed((c) => sessionFigures(gw, c)));
+  // The page itself holds no data: it asks for the key and sends it with each JSON poll.
+  app.get("/dashboard", (c) => dashboardPage(c));
 
   const noRoute = (c: Context<AppEnv>) =>
     errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId"));
   // Without a key, a guarded prefix does not even say which routes it has.
   const keyedNoRoute = keyed(noRoute);
   app.notFound((c) => (/^\/(v1|metrics)\//.test(c.req.path) ? keyedNoRoute(c) : noRoute(c)));
-  app.onError((error, c) => errorResponse(error, c.get("requestId"), c.get("answerHeaders")));
+  app.onError((error, c) => {
+    const facts = c.get("facts");
+    // Refusals before routing (a bad body, say) have their reason logged too.
+    if (facts && facts.errorType === undefined) {
+      const err = toAnthropicError(error, c.get("requestId"));
+      facts.errorType = err.type;
+      facts.errorMessage = err.message;
+    }
+    return errorResponse(error, c.get("requestId"), c.get("answerHeaders"));
+  });
   return app;
 }

@@ -1,22 +1,57 @@
 import type { Context } from "hono";
+import pkg from "../../package.json" with { type: "json" };
 import type { Gateway } from "../gateway.ts";
 import { prometheusContentType, toPrometheus } from "../observability/metrics/prometheus.ts";
+import { round6 } from "../observability/metrics/gateway-metrics.ts";
+import { SessionReport } from "../store/session-report.ts";
+import { utcDay } from "../usage/store.ts";
 import type { AppEnv } from "./context.ts";
 
-// GET /metrics/prometheus, /metrics/observability and /metrics/circuit-breakers.
+const recentTurns = 20;
+
+// GET /metrics/prometheus, /metrics/observability, /metrics/dashboard and /metrics/circuit-breakers.
 
 export function prometheusMetrics(gw: Gateway, c: Context<AppEnv>): Response {
   gw.ops.metrics.refreshGauges(gw.lifecycle.active, gw.ops.memory.sample(), gw.router.circuits());
   return c.body(toPrometheus(gw.ops.metrics.registry), 200, { "content-type": prometheusContentType });
 }
 
-export function observabilityMetrics(gw: Gateway, c: Context<AppEnv>): Response {
+function observability(gw: Gateway) {
   const memory = gw.ops.memory.sample();
-  return c.json({
+  return {
     ...gw.ops.metrics.snapshot(),
     active_requests: gw.lifecycle.active,
     memory: { rss_bytes: memory.rssBytes, heap_used_bytes: memory.heapUsedBytes },
     circuit_breakers: gw.router.circuits(),
+  };
+}
+
+export function observabilityMetrics(gw: Gateway, c: Context<AppEnv>): Response {
+  return c.json(observability(gw));
+}
+
+/** What /dashboard polls: the observability view, today's spend against the budgets, the newest turns. */
+export function dashboardMetrics(gw: Gateway, c: Context<AppEnv>): Response {
+  const { config } = gw;
+  const day = utcDay(Date.now());
+  const today = gw.ops.usage.totals("day", "", day);
+  const report = new SessionReport(gw.db);
+  const primary = gw.router.primary;
+  return c.json({
+    ...observability(gw),
+    gateway: { version: pkg.version, provider: primary.name, model: primary.model ?? null, upstream: primary.endpoint },
+    spend: {
+      today_usd: round6(today.cost_usd),
+      today_requests: today.requests,
+      budgets: {
+        daily_usd: config.BUDGET_DAILY_USD ?? null,
+        key_daily_usd: config.BUDGET_KEY_DAILY_USD ?? null,
+        session_usd: config.BUDGET_SESSION_USD ?? null,
+      },
+    },
+    upstream_cache_today: report.cacheReadShare(day),
+    long_term_memory: gw.memory ? { enabled: true, memories: gw.memory.store.count() } : { enabled: false, memories: 0 },
+    recent: report.recent(recentTurns),
   });
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { configFingerprint } from "../config/fingerprint.ts";
 import { selfLoop } from "../config/self-loop.ts";
 import { Lifecycle, type Gateway } from "../gateway.ts";
 import { createMemory } from "../memory/service.ts";
@@ -45,6 +46,7 @@ export function startGateway(config: Config): RunningGateway {
   void serverTools.mcp.start();
   const gateway: Gateway = {
     config,
+    fingerprint: configFingerprint(config, file),
     db,
     dbPath,
     sessions: new SessionStore(db),
