@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { createServerToolServices, type ServerToolServices } from "./agent/services.ts";
 import { PromptCache } from "./cache/prompt-cache.ts";
+import { configFingerprint } from "./config/fingerprint.ts";
 import { ConfigError } from "./config/load.ts";
 import { loadRoutingFile, type RoutingFile } from "./config/routing-file.ts";
 import type { Config } from "./config/schema.ts";
@@ -60,6 +61,8 @@ export interface Gateway {
   serverTools: ServerToolServices;
   /** Undefined when PROMPT_CACHE_ENABLED=false. */
   promptCache: PromptCache | undefined;
+  /** The LYNKR_CONFIG file as read at start-up (start-up names its rules). */
+  routingFile: RoutingFile | undefined;
   http: HttpApp;
   /** Before the database closes: stops timers and MCP servers, writes what is pending. */
   stop(): Promise<void>;
@@ -128,6 +131,8 @@ export function buildGateway(config: Config): Gateway {
     memory,
     serverTools,
     db,
+    usage,
+    fingerprint: configFingerprint(config, file),
     upstreams: () => upstreamsOf(router.providers, config, file),
   });
   return {
@@ -139,6 +144,7 @@ export function buildGateway(config: Config): Gateway {
     memory,
     serverTools,
     promptCache: cache,
+    routingFile: file,
     http,
     async stop() {
       memoryMonitor.stop();

@@ -26,6 +26,9 @@ export function recordSession(sessions: SessionStore): OutcomeSubscriber {
       messages: o.request.messages,
       response: o.response,
       error: o.error ? { type: o.error.type, message: o.error.message } : undefined,
+      route: o.route?.why,
+      // call-route writes each hand-over into the route as "fallback: <why> -> <next>".
+      fallbacks: o.route?.why.match(/fallback: /g)?.length ?? 0,
     });
   };
 }
@@ -80,7 +83,10 @@ export function closeFacts(): OutcomeSubscriber {
       facts.route = o.route?.why;
       facts.upstreamCalls = o.route?.attempts;
       facts.firstByteMs = o.firstByteMs;
-      if (o.error) facts.errorType = o.error.type;
+      if (o.error) {
+        facts.errorType = o.error.type;
+        facts.errorMessage = o.error.message;
+      }
     }
     if (o.usage) {
       facts.inputTokens = o.usage.input_tokens + o.usage.cache_read_input_tokens + o.usage.cache_creation_input_tokens;

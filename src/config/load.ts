@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import type { z } from "zod";
 import { lynkrDir } from "./lynkr-dir.ts";
-import { envSchema, type Config } from "./schema.ts";
+import { envSchema, envShape, type Config } from "./schema.ts";
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -16,8 +16,8 @@ export interface LoadOptions {
   /** The process environment; the only place lynkr reads it is the caller of this function. */
   env: Record<string, string | undefined>;
   /**
-   * An explicit .env file; when absent, `.env` in the working directory is read if it exists,
-   * else the user's file written by `lynkr init` (~/.lynkr/.env) if that exists.
+   * An explicit .env file, read alone; when absent, ~/.lynkr/.env (what `lynkr init` writes) and
+   * over it lynkr's own variables from a `.env` in the working directory (see envFiles).
    */
   envFile?: string;
   cwd?: string;
@@ -33,23 +33,67 @@ export function readEnvFile(path: string): Record<string, string> {
   }
 }
 
-/** Where `lynkr init` writes by default, and where `lynkr start` looks last. */
+/** Where `lynkr init` writes by default, and what `lynkr start` reads first. */
 export function userEnvFile(env: Record<string, string | undefined>): string {
   return join(lynkrDir(env.HOME), ".env");
 }
 
-/** The one .env file a load reads: --env-file, else ./.env, else ~/.lynkr/.env; none when neither exists. */
-export function resolveEnvFile(options: LoadOptions): string | undefined {
+/** One .env file a load read: the variables taken from it, and those left to other programs. */
+export interface EnvFileRead {
+  path: string;
+  values: Record<string, string>;
+  ignored: string[];
+}
+
+const lynkrVariables = new Set(Object.keys(envShape));
+
+/**
+ * Names lynkr shares with other programs: a project's own .env sets them for its own server or
+ * SDK (its PORT, its OPENAI_API_KEY). From a working-directory .env they are taken only when
+ * that file is a lynkr file, i.e. sets MODEL_PROVIDER or a LYNKR_ variable.
+ */
+function sharedName(name: string): boolean {
+  return ["PORT", "HOST", "HOME", "XDG_DATA_HOME", "LOG_LEVEL", "LOG_FORMAT"].includes(name) || /_API_KEY$|^OPENAI_|^AZURE_OPENAI_/.test(name);
+}
+
+/** The variables of a working-directory .env that are lynkr's; the rest are the project's. */
+function lynkrPart(values: Record<string, string>): { values: Record<string, string>; ignored: string[] } {
+  const names = Object.keys(values);
+  const lynkrFile = names.some((name) => name === "MODEL_PROVIDER" || name.startsWith("LYNKR_"));
+  const taken = names.filter((name) => lynkrVariables.has(name) && (lynkrFile || !sharedName(name)));
+  return { values: Object.fromEntries(taken.map((name) => [name, values[name] as string])), ignored: names.filter((name) => !taken.includes(name)) };
+}
+
+/**
+ * The .env files a load reads, in order (a later one wins): --env-file alone; else
+ * ~/.lynkr/.env, then lynkr's variables from ./.env. Missing files are left out.
+ */
+export function envFiles(options: LoadOptions): EnvFileRead[] {
   const cwd = options.cwd ?? process.cwd();
-  if (options.envFile) return resolve(cwd, options.envFile);
-  return [resolve(cwd, ".env"), userEnvFile(options.env)].find((path) => existsSync(path));
+  if (options.envFile) {
+    const path = resolve(cwd, options.envFile);
+    return [{ path, values: readEnvFile(path), ignored: [] }];
+  }
+  const files: EnvFileRead[] = [];
+  const user = userEnvFile(options.env);
+  if (existsSync(user)) files.push({ path: user, values: readEnvFile(user), ignored: [] });
+  const local = resolve(cwd, ".env");
+  if (local !== user && existsSync(local)) files.push({ path: local, ...lynkrPart(readEnvFile(local)) });
+  return files;
+}
+
+/** For start-up banners: every file read, and what was left out of each. */
+export function describeEnvFiles(files: EnvFileRead[]): string {
+  if (files.length === 0) return "the environment only (no .env file)";
+  return files
+    .map((f) => `${f.path} (${Object.keys(f.values).length} variables${f.ignored.length ? `; not lynkr's, ignored: ${f.ignored.join(", ")}` : ""})`)
+    .join(", then ");
 }
 
 export function loadConfig(options: LoadOptions): Config {
-  const envFile = resolveEnvFile(options);
-  const fileValues: Record<string, string> = envFile ? readEnvFile(envFile) : {};
   const merged: Record<string, string> = {};
-  for (const source of [fileValues, options.env, options.overrides ?? {}]) {
+  const sources = [...envFiles(options).map((f) => f.values), options.env, options.overrides ?? {}];
+  for (const source of sources) {
     for (const [key, value] of Object.entries(source)) {
       // An empty variable means "not set", as it does for most tools users know.
       if (value !== undefined && value.trim() !== "") merged[key] = value;

@@ -1,7 +1,9 @@
 import type { Config } from "../config/schema.ts";
 import { pointsAtSelf } from "../config/self-loop.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
-import { probe } from "../providers/probe.ts";
+import { configFingerprint } from "../config/fingerprint.ts";
+import { loadRoutingFile } from "../config/routing-file.ts";
+import { identify } from "./identity.ts";
 import { fail, pass, type CheckResult } from "./types.ts";
 
 // Checks of the machine lynkr runs on: its port, its database, and whether Claude Code in
@@ -10,6 +12,15 @@ import { fail, pass, type CheckResult } from "./types.ts";
 export function listenUrl(config: Pick<Config, "HOST" | "PORT">): string {
   const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
   return `http://${host.includes(":") ? `[${host}]` : host}:${config.PORT}`;
+}
+
+/** This configuration's fingerprint, as a running lynkr reports its own; none when its routing file cannot be read. */
+function fingerprintOf(config: Config): string | undefined {
+  try {
+    return configFingerprint(config, loadRoutingFile(config));
+  } catch {
+    return undefined;
+  }
 }
 
 export async function checkPort(config: Config, timeoutMs: number): Promise<CheckResult> {
@@ -24,9 +35,11 @@ export async function checkPort(config: Config, timeoutMs: number): Promise<Chec
     if (code !== "EADDRINUSE") {
       return fail("port", title, `cannot listen: ${String(code ?? error)}`, "set HOST to an address of this machine (127.0.0.1 or 0.0.0.0)");
     }
-    const live = await probe(`${listenUrl(config)}/health/live`, { method: "GET" }, timeoutMs);
-    if (live.ok && live.status === 200 && live.body.includes('"ok"')) return pass("port", title, "in use by a running lynkr");
-    return fail("port", title, "in use by another program", `stop that program, or set PORT to a free port (e.g. PORT=${config.PORT + 1})`);
+    const found = await identify(listenUrl(config), timeoutMs);
+    const freeFix = `set PORT to a free port (e.g. PORT=${config.PORT + 1})`;
+    if (found.kind !== "lynkr") return fail("port", title, "in use by another program", `stop that program, or ${freeFix}`);
+    if (found.fingerprint === fingerprintOf(config)) return pass("port", title, `in use by a running lynkr ${found.version} of this configuration`);
+    return fail("port", title, `held by another lynkr ${found.version} with a different configuration`, `stop that lynkr, or ${freeFix}`);
   }
 }
 

@@ -125,6 +125,11 @@ export class MemoryStore {
     })();
   }
 
+  /** How many memories are kept (the dashboard polls this; list() would read them all). */
+  count(): number {
+    return this.db.query<{ n: number }, []>("SELECT count(*) AS n FROM memories").get()?.n ?? 0;
+  }
+
   list(scope?: string): Memory[] {
     const rows = scope
       ? this.db.query<Row, [string]>(`SELECT ${columns} FROM memories WHERE scope = ? ORDER BY updated_at DESC, id DESC`).all(scope)

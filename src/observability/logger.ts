@@ -1,4 +1,5 @@
 import { createConsola, LogLevels, type ConsolaInstance, type LogObject } from "consola";
+import { writeSync } from "node:fs";
 import { formatWithOptions } from "node:util";
 import type { Config } from "../config/schema.ts";
 
@@ -12,19 +13,31 @@ function isFields(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Error);
 }
 
+function jsonLine(logObj: LogObject): string {
+  const args = [...logObj.args];
+  const fields = args.length > 1 && isFields(args.at(-1)) ? (args.pop() as Record<string, unknown>) : {};
+  const line = {
+    time: logObj.date.toISOString(),
+    level: logObj.type,
+    ...(logObj.tag ? { tag: logObj.tag } : {}),
+    msg: formatWithOptions({ colors: false }, ...args),
+    ...fields,
+  };
+  return `${JSON.stringify(line)}\n`;
+}
+
+/** Plain text for a file: time, level, message, and any fields as JSON on the same line. */
+function textLine(logObj: LogObject): string {
+  const args = [...logObj.args];
+  const fields = args.length > 1 && isFields(args.at(-1)) ? (args.pop() as Record<string, unknown>) : undefined;
+  const msg = formatWithOptions({ colors: false }, ...args);
+  return `${logObj.date.toISOString()} ${logObj.type.padEnd(5)} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ""}\n`;
+}
+
 const jsonReporter = {
   log(logObj: LogObject) {
-    const args = [...logObj.args];
-    const fields = args.length > 1 && isFields(args.at(-1)) ? (args.pop() as Record<string, unknown>) : {};
-    const line = {
-      time: logObj.date.toISOString(),
-      level: logObj.type,
-      ...(logObj.tag ? { tag: logObj.tag } : {}),
-      msg: formatWithOptions({ colors: false }, ...args),
-      ...fields,
-    };
     const stream = logObj.level <= LogLevels.warn ? process.stderr : process.stdout;
-    stream.write(`${JSON.stringify(line)}\n`);
+    stream.write(jsonLine(logObj));
   },
 };
 
@@ -55,14 +68,23 @@ function withRedaction(instance: ConsolaInstance): ConsolaInstance {
   return instance;
 }
 
-export let logger: ConsolaInstance = withRedaction(createConsola({ level: LogLevels.info }));
+/** Appends every line to an open file (`lynkr wrap` keeps the terminal for the command it runs). */
+function fileReporter(fd: number, format: LogFormat) {
+  return { log: (logObj: LogObject) => void writeSync(fd, format === "json" ? jsonLine(logObj) : textLine(logObj)) };
+}
 
-export function configureLogger(level: LogLevelName, format: LogFormat): ConsolaInstance {
-  logger = withRedaction(
-    createConsola({
-      level: LogLevels[level],
-      ...(format === "json" ? { reporters: [jsonReporter] } : { fancy: process.stdout.isTTY === true }),
-    }),
-  );
+export let logger: ConsolaInstance = withRedaction(createConsola({ level: LogLevels.info }));
+let format: LogFormat = "pretty";
+
+/** LOG_FORMAT as configured: the request log writes its facts as one line of text or as fields. */
+export function logFormat(): LogFormat {
+  return format;
+}
+
+/** `fileFd`: write to this open file instead of the terminal. Every reporter writes redacted lines. */
+export function configureLogger(level: LogLevelName, logFormat: LogFormat, fileFd?: number): ConsolaInstance {
+  format = logFormat;
+  const reporters = fileFd !== undefined ? { reporters: [fileReporter(fileFd, logFormat)] } : logFormat === "json" ? { reporters: [jsonReporter] } : undefined;
+  logger = withRedaction(createConsola({ level: LogLevels[level], ...(reporters ?? { fancy: process.stdout.isTTY === true }) }));
   return logger;
 }

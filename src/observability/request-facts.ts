@@ -2,7 +2,8 @@
 // end by the request log and the metrics. A streamed answer ends after its handler returned:
 // the pipeline holds the facts open with `hold()` and closes them when the stream is over.
 
-export type CacheResult = "hit" | "miss" | "off";
+/** `bypass`: the client asked for a fresh answer (x-lynkr-cache: bypass, cache-control: no-cache). */
+export type CacheResult = "hit" | "miss" | "off" | "bypass";
 export type Rejection = "unauthenticated" | "rate_limited" | "overloaded" | "over_budget" | "foreign_host" | "foreign_origin";
 
 export class RequestFacts {
@@ -23,6 +24,8 @@ export class RequestFacts {
   stream?: boolean;
   firstByteMs?: number;
   errorType?: string;
+  /** The error's own words, for the log line (already free of secrets: errors never carry them). */
+  errorMessage?: string;
   rejected?: Rejection;
   /** Headers and bodies for the debug log, redacted before they are written. */
   requestHeaders?: Record<string, string>;

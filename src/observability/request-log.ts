@@ -1,7 +1,34 @@
-import { logger } from "./logger.ts";
+import { logFormat, logger } from "./logger.ts";
 import { round6 } from "./metrics/gateway-metrics.ts";
 import type { Redactor } from "./redact.ts";
 import type { RequestFacts } from "./request-facts.ts";
+
+function ms(value: number): string {
+  return value >= 100 ? `${Math.round(value)}ms` : `${Math.round(value * 10) / 10}ms`;
+}
+
+/**
+ * `POST /v1/messages 200 openrouter/gpt-4o 812ms (first byte 95ms) 9000→40 tok $0.0123 cache=miss client=ops route="…" id=…`:
+ * what a person scanning a terminal needs first, first; the failure reason when there is one.
+ */
+export function prettyLine(facts: RequestFacts, redactor: Redactor): string {
+  const parts = [`${facts.method} ${facts.path} ${facts.status}`];
+  if (facts.provider !== undefined) parts.push(facts.model ? `${facts.provider}/${facts.model}` : facts.provider);
+  parts.push(facts.firstByteMs !== undefined && facts.stream ? `${ms(facts.latencyMs)} (first byte ${ms(facts.firstByteMs)})` : ms(facts.latencyMs));
+  if (facts.inputTokens !== undefined || facts.outputTokens !== undefined) {
+    parts.push(`${facts.inputTokens ?? 0}→${facts.outputTokens ?? 0} tok${facts.tokensEstimated ? " (estimated)" : ""}`);
+  }
+  if (facts.costUsd !== undefined) parts.push(`$${round6(facts.costUsd)}`);
+  if (facts.cache !== undefined) parts.push(`cache=${facts.cache}`);
+  if (facts.errorType !== undefined) parts.push(`error=${facts.errorType}${facts.errorMessage ? `: ${JSON.stringify(redactor.redact(facts.errorMessage.slice(0, 300)))}` : ""}`);
+  if (facts.rejected !== undefined) parts.push(`rejected=${facts.rejected}`);
+  parts.push(`client=${facts.client}`);
+  if (facts.route !== undefined) parts.push(`route=${JSON.stringify(facts.route)}`);
+  // Retries and fallbacks cost more than one call upstream: worth seeing at a glance.
+  if (facts.upstreamCalls !== undefined && facts.upstreamCalls > 1) parts.push(`upstream_calls=${facts.upstreamCalls}`);
+  parts.push(`id=${facts.requestId}`);
+  return parts.join(" ");
+}
 
 /** One line per request; at LOG_LEVEL=debug the bodies too, with secrets redacted. */
 export function logRequest(facts: RequestFacts, redactor: Redactor): void {
@@ -25,10 +52,13 @@ export function logRequest(facts: RequestFacts, redactor: Redactor): void {
   if (facts.costUsd !== undefined) fields.cost_usd = round6(facts.costUsd);
   if (facts.cache !== undefined) fields.cache = facts.cache;
   if (facts.errorType !== undefined) fields.error = facts.errorType;
+  if (facts.errorMessage !== undefined) fields.error_message = redactor.redact(facts.errorMessage.slice(0, 300));
   if (facts.rejected !== undefined) fields.rejected = facts.rejected;
   const line = `${facts.method} ${facts.path} ${facts.status}`;
-  if (facts.status >= 500) logger.warn(line, fields);
-  else logger.info(line, fields);
+  // A terminal gets the facts in the message itself, one line; JSON logs get them as fields.
+  const write = facts.status >= 500 ? logger.warn.bind(logger) : logger.info.bind(logger);
+  if (logFormat() === "json") write(line, fields);
+  else write(prettyLine(facts, redactor));
   if (facts.requestBody !== undefined || facts.responseBody !== undefined) {
     logger.debug(`${line} bodies`, {
       request_id: facts.requestId,

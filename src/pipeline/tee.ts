@@ -100,6 +100,7 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
 
   return {
     route,
+    upstreamModel: answer.upstream.model,
     headers: answer.upstream.headers,
     cached: false,
     events: iterable(next, stop),
@@ -137,6 +138,7 @@ export function teeCached(turn: Turn, entry: CacheEntry, outcomes: Outcomes): Tu
   outcomes.emit(turn, { route: undefined, cached: true, status: 200, response: entry.message });
   return {
     route: undefined,
+    upstreamModel: undefined,
     headers: {},
     cached: true,
     events: framesOf(entry),

@@ -63,6 +63,8 @@ export interface Frame {
 export interface TurnResult {
   /** Undefined when the prompt cache answered. */
   route: RouteFacts | undefined;
+  /** The model the upstream was asked for, where the adapter chose it (MODEL_MAP's, a rule's). */
+  upstreamModel: string | undefined;
   /** Upstream response headers worth passing on (rate-limit state, upstream request id). */
   headers: Record<string, string>;
   cached: boolean;

@@ -23,6 +23,8 @@ export interface UpstreamStream {
   events: AsyncIterable<StreamEvent>;
   /** Upstream response headers worth returning to the client (rate-limit state, upstream request id). */
   headers: Record<string, string>;
+  /** The model named in the upstream request, when the adapter chose it (MODEL_MAP, a rule, its own). */
+  model?: string;
 }
 
 export interface ModelInfo {
@@ -45,6 +47,8 @@ export interface Provider {
   readonly model: string | undefined;
   /** The upstream's address, for logs and error messages (never with credentials). */
   readonly endpoint: string;
+  /** The full URL requests are sent to (start-up banner), when it is fixed. */
+  readonly requestUrl?: string;
   /**
    * Sends the request. Resolves once the upstream accepted it; rejects with an AnthropicError
    * before any byte reached the client otherwise. Events fail with an AnthropicError mid-stream.

@@ -8,9 +8,12 @@ import { callContext } from "./call-context.ts";
 import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error-response.ts";
 import { Health } from "./health.ts";
+import { toAnthropicError } from "../anthropic/to-anthropic-error.ts";
+import { dashboardPage } from "./dashboard/page.ts";
+import { sessionFigures } from "./session-endpoint.ts";
 import { memoryRoutes } from "./memory-routes.ts";
 import { messagesRoute } from "./messages-route.ts";
-import { circuitBreakerMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
+import { circuitBreakerMetrics, dashboardMetrics, observabilityMetrics, prometheusMetrics } from "./metrics-endpoints.ts";
 import { keyCheck } from "./middleware/auth.ts";
 import { browserGuard } from "./middleware/browser-guard.ts";
 import { loadCheck } from "./middleware/load-shedding.ts";
@@ -66,12 +69,25 @@ export function createApp(parts: ServerParts): HttpApp {
   app.get("/metrics/prometheus", keyed((c) => prometheusMetrics(parts, c)));
   app.get("/metrics/observability", keyed((c) => observabilityMetrics(parts, c)));
   app.get("/metrics/circuit-breakers", keyed((c) => circuitBreakerMetrics(parts, c)));
+  app.get("/metrics/dashboard", keyed((c) => dashboardMetrics(parts, c)));
+  app.get("/v1/lynkr/sessions/:id", keyed((c) => sessionFigures(parts, c)));
+  // The page itself holds no data: it asks for the key and sends it with each JSON poll.
+  app.get("/dashboard", (c) => dashboardPage(c));
 
   const noRoute = (c: Context<AppEnv>) =>
     errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c.get("requestId"));
   // Without a key, a guarded prefix does not even say which routes it has.
   const keyedNoRoute = keyed(noRoute);
   app.notFound((c) => (/^\/(v1|metrics)\//.test(c.req.path) ? keyedNoRoute(c) : noRoute(c)));
-  app.onError((error, c) => errorResponse(error, c.get("requestId"), c.get("answerHeaders")));
+  app.onError((error, c) => {
+    const facts = c.get("facts");
+    // Refusals before routing (a bad body, say) have their reason logged too.
+    if (facts && facts.errorType === undefined) {
+      const err = toAnthropicError(error, c.get("requestId"));
+      facts.errorType = err.type;
+      facts.errorMessage = err.message;
+    }
+    return errorResponse(error, c.get("requestId"), c.get("answerHeaders"));
+  });
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import pkg from "../../package.json" with { type: "json" };
 import type { Upstream } from "../config/self-loop.ts";
 import { checkProvider } from "../providers/descriptors.ts";
 import { isDatabaseReachable } from "../store/db.ts";
@@ -55,6 +56,12 @@ export class Health {
     }
     return c.json(
       {
+        // Who answers: wrap, start and doctor tell this lynkr from another one configured otherwise.
+        service: "lynkr",
+        version: pkg.version,
+        config: gw.fingerprint,
+        // Whether /v1 and /metrics want a client key: the dashboard asks for one before polling.
+        auth: gw.settings.LYNKR_API_KEYS ? "keys" : "none",
         status: ready ? "ready" : "not_ready",
         checks,
         active_requests: gw.lifecycle.active,

@@ -34,8 +34,9 @@ export function messagesRoute(pipeline: Pipeline, lifecycle: Lifecycle, settings
     }
 
     const headers = new Headers({ ...result.headers, ...answerHeaders, "request-id": requestId });
-    if (result.route) setRouteHeaders(headers, result.route, client.body.model);
+    if (result.route) setRouteHeaders(headers, result.route, { upstream: result.upstreamModel, requested: client.body.model });
     else headers.set("x-lynkr-cache", "hit");
+    if (facts.cache === "bypass") headers.set("x-lynkr-cache", "bypass");
 
     if (client.body.stream !== true) {
       try {

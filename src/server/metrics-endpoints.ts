@@ -1,25 +1,60 @@
 import type { Context } from "hono";
+import pkg from "../../package.json" with { type: "json" };
 import { prometheusContentType, toPrometheus } from "../observability/metrics/prometheus.ts";
+import { round6 } from "../observability/metrics/gateway-metrics.ts";
+import { SessionReport } from "../store/session-report.ts";
+import { utcDay } from "../usage/store.ts";
 import type { AppEnv } from "./context.ts";
 import type { ServerParts } from "./parts.ts";
 
-// GET /metrics/prometheus, /metrics/observability and /metrics/circuit-breakers.
+const recentTurns = 20;
 
-export function prometheusMetrics(parts: ServerParts, c: Context<AppEnv>): Response {
-  parts.metrics.refreshGauges(parts.lifecycle.active, parts.memoryMonitor.sample(), parts.router.circuits());
-  return c.body(toPrometheus(parts.metrics.registry), 200, { "content-type": prometheusContentType });
+// GET /metrics/prometheus, /metrics/observability, /metrics/dashboard and /metrics/circuit-breakers.
+
+export function prometheusMetrics(gw: ServerParts, c: Context<AppEnv>): Response {
+  gw.metrics.refreshGauges(gw.lifecycle.active, gw.memoryMonitor.sample(), gw.router.circuits());
+  return c.body(toPrometheus(gw.metrics.registry), 200, { "content-type": prometheusContentType });
 }
 
-export function observabilityMetrics(parts: ServerParts, c: Context<AppEnv>): Response {
-  const memory = parts.memoryMonitor.sample();
-  return c.json({
-    ...parts.metrics.snapshot(),
-    active_requests: parts.lifecycle.active,
+function observability(gw: ServerParts) {
+  const memory = gw.memoryMonitor.sample();
+  return {
+    ...gw.metrics.snapshot(),
+    active_requests: gw.lifecycle.active,
     memory: { rss_bytes: memory.rssBytes, heap_used_bytes: memory.heapUsedBytes },
-    circuit_breakers: parts.router.circuits(),
+    circuit_breakers: gw.router.circuits(),
+  };
+}
+
+export function observabilityMetrics(gw: ServerParts, c: Context<AppEnv>): Response {
+  return c.json(observability(gw));
+}
+
+/** What /dashboard polls: the observability view, today's spend against the budgets, the newest turns. */
+export function dashboardMetrics(gw: ServerParts, c: Context<AppEnv>): Response {
+  const config = gw.settings;
+  const day = utcDay(Date.now());
+  const today = gw.usage.totals("day", "", day);
+  const report = new SessionReport(gw.db);
+  const primary = gw.router.primary;
+  return c.json({
+    ...observability(gw),
+    gateway: { version: pkg.version, provider: primary.name, model: primary.model ?? null, upstream: primary.endpoint },
+    spend: {
+      today_usd: round6(today.cost_usd),
+      today_requests: today.requests,
+      budgets: {
+        daily_usd: config.BUDGET_DAILY_USD ?? null,
+        key_daily_usd: config.BUDGET_KEY_DAILY_USD ?? null,
+        session_usd: config.BUDGET_SESSION_USD ?? null,
+      },
+    },
+    upstream_cache_today: report.cacheReadShare(day),
+    long_term_memory: gw.memory ? { enabled: true, memories: gw.memory.store.count() } : { enabled: false, memories: 0 },
+    recent: report.recent(recentTurns),
   });
 }
 
-export function circuitBreakerMetrics(parts: ServerParts, c: Context<AppEnv>): Response {
-  return c.json({ circuit_breakers: parts.router.circuits() });
+export function circuitBreakerMetrics(gw: ServerParts, c: Context<AppEnv>): Response {
+  return c.json({ circuit_breakers: gw.router.circuits() });
 }

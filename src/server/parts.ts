@@ -9,6 +9,7 @@ import type { Redactor } from "../observability/redact.ts";
 import type { Pipeline } from "../pipeline/run-turn.ts";
 import type { Router } from "../routing/router.ts";
 import type { RateLimiter } from "../usage/rate-limiter.ts";
+import type { UsageStore } from "../usage/store.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 
 /** The settings the HTTP layer uses, and only those. */
@@ -26,6 +27,9 @@ export type ServerSettings = Pick<
   | "LOAD_SHEDDING_HEAP_THRESHOLD"
   | "HEALTH_DEEP_CACHE_MS"
   | "MEMORY_DECAY_HALF_LIFE"
+  | "BUDGET_DAILY_USD"
+  | "BUDGET_KEY_DAILY_USD"
+  | "BUDGET_SESSION_USD"
 >;
 
 /** What the HTTP layer is built from, at the composition root (src/app.ts). */
@@ -42,6 +46,10 @@ export interface ServerParts {
   /** Undefined when MEMORY_ENABLED=false. */
   memory: MemoryService | undefined;
   db: Database;
+  /** Today's spend, for the dashboard. */
+  usage: UsageStore;
+  /** A hash of the configuration, so a client can tell this lynkr from one configured otherwise. */
+  fingerprint: string;
   /** MCP server status for readiness. */
   serverTools: ServerToolServices;
   /** Each provider with the settings it was built from, for deep readiness probes. */

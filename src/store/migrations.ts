@@ -141,4 +141,13 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX memory_sessions_age ON memory_sessions(created_at);
     `,
   },
+  {
+    version: 5,
+    name: "turn routes",
+    sql: `
+      -- How each turn was routed (rule, and every fallback on the way), for lynkr sessions and the status line.
+      ALTER TABLE turns ADD COLUMN route TEXT;
+      ALTER TABLE turns ADD COLUMN fallbacks INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

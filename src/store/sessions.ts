@@ -15,6 +15,10 @@ export interface TurnRecord {
   messages: MessageParam[];
   response: Message | undefined;
   error: { type: string; message: string } | undefined;
+  /** The routing decision and any fallback on the way (x-lynkr-route). */
+  route?: string | undefined;
+  /** Providers the request was handed on from before one answered (or all failed). */
+  fallbacks?: number;
 }
 
 // Claude Code moves its cache_control breakpoint to the newest message on every request, and
@@ -67,9 +71,9 @@ export class SessionStore {
     this.insertTurn = db.query(
       `INSERT INTO turns (session_id, request_id, created_at, provider, model, requested_model, stream, status,
          latency_ms, first_byte_ms, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens,
-         stop_reason, new_messages, history_offset, response, error)
+         stop_reason, new_messages, history_offset, response, error, route, fallbacks)
        VALUES ($session, $requestId, $now, $provider, $model, $requestedModel, $stream, $status, $latency, $firstByte,
-         $input, $output, $cacheRead, $cacheCreation, $stopReason, $newMessages, $offset, $response, $error)`,
+         $input, $output, $cacheRead, $cacheCreation, $stopReason, $newMessages, $offset, $response, $error, $route, $fallbacks)`,
     );
   }
 
@@ -116,6 +120,8 @@ export class SessionStore {
       offset,
       response: turn.response ? JSON.stringify(turn.response) : null,
       error: turn.error ? JSON.stringify(turn.error) : null,
+      route: turn.route ?? null,
+      fallbacks: turn.fallbacks ?? 0,
     });
   }
 }

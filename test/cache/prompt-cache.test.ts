@@ -262,3 +262,25 @@ test("pass-through: another credential, anthropic-beta or query string is never 
   }
 });
 
+test("x-lynkr-cache: bypass and cache-control: no-cache get a fresh answer from the upstream", async () => {
+  const gateway = cachedGateway();
+  try {
+    const first = await post(gateway.url, body("fresh please"));
+    await first.text();
+    const before = upstream.received.length;
+    for (const headers of [{ "x-lynkr-cache": "bypass" }, { "cache-control": "no-cache" }] as Record<string, string>[]) {
+      // The same credential as the cached answer: only the bypass keeps it from being served.
+      const res = await post(gateway.url, body("fresh please"), headers);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-lynkr-cache")).toBe("bypass");
+      await res.text();
+    }
+    expect(upstream.received.length - before).toBe(2);
+    const hit = await post(gateway.url, body("fresh please"));
+    expect(hit.headers.get("x-lynkr-cache")).toBe("hit");
+    await hit.text();
+    expect(upstream.received.length - before).toBe(2);
+  } finally {
+    await gateway.shutdown();
+  }
+});

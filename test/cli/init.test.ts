@@ -173,13 +173,13 @@ test("values with quotes and # survive the round trip through the file", () => {
   expect(() => quoteEnvValue("a\nb")).toThrow();
 });
 
-test("./.env in the working folder wins over ~/.lynkr/.env; --env-file wins over both", () => {
+test("a lynkr ./.env in the working folder wins over ~/.lynkr/.env; --env-file is read alone", () => {
   const home = tempDir();
   const cwd = tempDir();
   mkdirSync(join(home, ".lynkr"));
   writeFileSync(join(home, ".lynkr", ".env"), "PORT=1111\n");
   expect(loadConfig({ env: { HOME: home }, cwd }).PORT).toBe(1111);
-  writeFileSync(join(cwd, ".env"), "PORT=2222\n");
+  writeFileSync(join(cwd, ".env"), "MODEL_PROVIDER=anthropic\nPORT=2222\n");
   expect(loadConfig({ env: { HOME: home }, cwd }).PORT).toBe(2222);
   writeFileSync(join(cwd, "other.env"), "PORT=3333\n");
   expect(loadConfig({ env: { HOME: home }, cwd, envFile: "other.env" }).PORT).toBe(3333);
@@ -246,6 +246,8 @@ test("on a terminal: arrows pick the provider, the key is masked, typed answers 
   await term.type(enter); // default: no
   await term.waitFor("Port for lynkr to listen on (PORT)");
   await term.type("18555", enter);
+  await term.waitFor("status line");
+  await term.type(enter); // default: no
   expect(await term.exited).toBe(0);
   expect(term.screen()).toContain("wrote");
   expect(term.screen()).not.toContain("TYPEDSECRET");
@@ -275,6 +277,8 @@ test("on a terminal: a missing required answer is asked again; Ctrl+C leaves not
   await term.waitFor("do not make a working configuration yet");
   await term.waitFor("AZURE_OPENAI_DEPLOYMENT");
   await term.type("gpt-4o-prod", enter);
+  await term.waitFor("status line");
+  await term.type(enter);
   expect(await term.exited).toBe(0);
   expect(readEnvFile(join(home, ".lynkr", ".env"))).toMatchObject({ AZURE_OPENAI_DEPLOYMENT: "gpt-4o-prod", AZURE_OPENAI_API_KEY: "azure-key-123" });
 
@@ -284,4 +288,37 @@ test("on a terminal: a missing required answer is asked again; Ctrl+C leaves not
   expect(await cancelled.exited).toBe(130);
   expect(readEnvFile(join(home, ".lynkr", ".env")).AZURE_OPENAI_DEPLOYMENT).toBe("gpt-4o-prod");
   expect(readdirSync(join(home, ".lynkr")).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+});
+
+test("failing checks: exit 1 and no \"Next: lynkr start\"; passing ones point at lynkr wrap claude and the key Claude Code needs", async () => {
+  const failing = await init(["--provider", "ollama", "--yes", "--endpoint", refusedUrl(), "--port", freePort()]);
+  expect(failing.code).toBe(1);
+  expect(failing.stdout).toContain("lynkr would not work yet");
+  expect(failing.stdout).not.toContain("Next:");
+  expect(failing.stdout).not.toContain("lynkr start");
+
+  const port = freePort();
+  const passing = await init(["--provider", "ollama", "--yes", "--endpoint", ollama.url, "--model", "coder:7b", "--port", port]);
+  expect(passing.code).toBe(0);
+  expect(passing.stdout).toContain("Next:\n  lynkr wrap claude");
+  expect(passing.stdout).toContain(`export ANTHROPIC_BASE_URL=http://127.0.0.1:${port} ANTHROPIC_API_KEY=any-value`);
+});
+
+test("--statusline adds lynkr's status line to Claude Code's settings, keeping the rest and a backup", async () => {
+  const home = tempDir();
+  mkdirSync(join(home, ".claude"));
+  const settings = join(home, ".claude", "settings.json");
+  const before = { model: "sonnet", permissions: { allow: ["Bash(ls:*)"] }, statusLine: { type: "command", command: "my-old-line" } };
+  writeFileSync(settings, JSON.stringify(before));
+  const result = await init(["--provider", "ollama", "--yes", "--no-check", "--statusline"], {}, home);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain(`✔ status line added to ${settings} (backup ${settings}.lynkr-backup; replaced "my-old-line")`);
+  expect(JSON.parse(readFileSync(settings, "utf8"))).toEqual({ ...before, statusLine: { type: "command", command: "lynkr statusline", padding: 0 } });
+  expect(JSON.parse(readFileSync(`${settings}.lynkr-backup`, "utf8"))).toEqual(before);
+
+  writeFileSync(settings, "{ not json");
+  const broken = await init(["--provider", "ollama", "--yes", "--no-check", "--force", "--statusline"], {}, home);
+  expect(broken.code).toBe(0);
+  expect(broken.stdout).toContain("status line not added");
+  expect(readFileSync(settings, "utf8")).toBe("{ not json");
 });

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { anthropicSse, chunkedResponse, startFakeUpstream } from "../helpers/fake-upstream.ts";
@@ -78,10 +78,11 @@ test("a missing --env-file is exit 2 naming the file", async () => {
   expect(result.stderr).toContain("nowhere.env");
 });
 
-test("./.env is read; the environment wins over it; flags win over both", async () => {
+test("a lynkr ./.env is read; the environment wins over it; flags win over both", async () => {
   const dir = tempDir();
   const [envFilePort, envPort, flagPort] = [freePort(), freePort(), freePort()];
-  writeFileSync(join(dir, ".env"), `PORT=${envFilePort}\nSESSION_DB_PATH=${join(dir, "from-file.db")}\nMODEL_DEFAULT=claude-from-file\n`);
+  // MODEL_PROVIDER makes it a lynkr file: its PORT is lynkr's, not a project's.
+  writeFileSync(join(dir, ".env"), `MODEL_PROVIDER=anthropic\nPORT=${envFilePort}\nSESSION_DB_PATH=${join(dir, "from-file.db")}\nMODEL_DEFAULT=claude-from-file\n`);
   const fromFile = await spawnLynkr(lynkrFromSource, { ...path, HOME: dir, PORT: "" }, dir);
   await fromFile.stop();
   const fileLog = fromFile.output();
@@ -180,5 +181,43 @@ test("the gateway never takes ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL as its own
   } finally {
     await lynkr.stop();
     await upstream.stop();
+  }
+});
+
+test("a project's own ./.env adds only lynkr's variables over ~/.lynkr/.env, and start-up names both files", async () => {
+  const home = tempDir();
+  const project = tempDir();
+  const [userPort, projectPort] = [freePort(), freePort()];
+  mkdirSync(join(home, ".lynkr"));
+  writeFileSync(join(home, ".lynkr", ".env"), `MODEL_PROVIDER=ollama\nOLLAMA_ENDPOINT=http://127.0.0.1:1\nOLLAMA_MODEL=qwen-user\nPORT=${userPort}\n`);
+  // The project's server port and OpenAI key are its own; MODEL_DEFAULT is lynkr's.
+  writeFileSync(join(project, ".env"), `PORT=${projectPort}\nOPENAI_API_KEY=sk-project-own\nDATABASE_URL=postgres://x\nMODEL_DEFAULT=claude-from-project\n`);
+  const lynkr = await spawnLynkr(lynkrFromSource, { ...path, HOME: home, PORT: "", LOG_FORMAT: "pretty", SESSION_DB_PATH: join(home, "x.db") }, project);
+  await lynkr.stop();
+  const log = lynkr.output();
+  expect(lynkr.url).toBe(`http://127.0.0.1:${userPort}`);
+  expect(log).toContain("provider ollama → http://127.0.0.1:1/api/chat, model qwen-user");
+  expect(log).toContain(`configuration from ${join(home, ".lynkr", ".env")} (4 variables), then ${join(project, ".env")} (1 variables; not lynkr's, ignored: PORT, OPENAI_API_KEY, DATABASE_URL)`);
+  expect(log).toContain("lynkr wrap claude, or export ANTHROPIC_BASE_URL=");
+  expect(log).toContain("ANTHROPIC_API_KEY=any-value");
+});
+
+test("a port held by another lynkr: same configuration or a different one, each said as such", async () => {
+  const dir = tempDir();
+  const port = freePort();
+  const env = { ...path, HOME: dir, PORT: String(port), SESSION_DB_PATH: join(dir, "a.db") };
+  const first = await spawnLynkr(lynkrFromSource, env, dir);
+  try {
+    const same = await runCli(["start"], { ...env, LOG_FORMAT: "pretty" }, dir);
+    expect(same.code).toBe(1);
+    expect(same.stdout + same.stderr).toContain("with this same configuration: it is running already");
+    const other = await runCli(["start"], { ...env, MODEL_DEFAULT: "claude-other" }, dir);
+    expect(other.code).toBe(1);
+    expect(other.stdout + other.stderr).toContain(`held by another lynkr ${pkg.version} with a different configuration`);
+    const doctor = await runCli(["doctor", "--json", "--timeout", "2000"], { ...env, MODEL_DEFAULT: "claude-other" }, dir);
+    const port = (JSON.parse(doctor.stdout) as { checks: { id: string; ok: boolean; detail: string }[] }).checks.find((c) => c.id === "port");
+    expect(port).toMatchObject({ ok: false, detail: `held by another lynkr ${pkg.version} with a different configuration` });
+  } finally {
+    await first.stop();
   }
 });

@@ -108,3 +108,25 @@ test("a routing-file provider's key, echoed in an upstream's error text, never r
     echoing.stop();
   }
 });
+
+test("the pretty format writes each request as one line: status, provider/model, time, tokens, cost, cache, the failure's reason", async () => {
+  const dir = tempDir();
+  const gw = await spawnLynkr(lynkrFromSource, { ANTHROPIC_UPSTREAM_URL: upstream.url, LOG_FORMAT: "pretty", LYNKR_API_KEYS: `ops:${lynkrKey}` }, dir);
+  const post = (payload: unknown) =>
+    fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": lynkrKey, "x-request-id": "pretty-1" }, body: JSON.stringify(payload) });
+  expect((await post({ model: "claude-3-opus-20240229", max_tokens: 64, stream: true, messages: [{ role: "user", content: "count" }] })).status).toBe(200);
+  expect((await post({ model: "claude-3-opus-20240229", messages: "not a list" })).status).toBe(400);
+  await Bun.sleep(100);
+  await gw.stop();
+  const lines = gw.output().split("\n");
+  const answered = lines.filter((l) => l.includes("POST /v1/messages 200"));
+  expect(answered).toHaveLength(1);
+  expect(answered[0]).toMatch(/POST \/v1\/messages 200 anthropic\/claude-3-opus-20240229 [\d.]+ms \(first byte [\d.]+ms\) \d+→\d+ tok \$[\d.]+ cache=miss client=ops route="static[^"]*" id=pretty-1/);
+  const refused = lines.filter((l) => l.includes("POST /v1/messages 400"));
+  expect(refused).toHaveLength(1);
+  expect(refused[0]).toContain("error=invalid_request_error: ");
+  expect(refused[0]).toContain("messages");
+  // Nothing of a request spills onto the next lines as an object dump.
+  expect(lines.some((l) => /^\s*(request_id|latency_ms|provider):/.test(l))).toBe(false);
+  expect(gw.output()).not.toContain(lynkrKey);
+});

@@ -5,6 +5,9 @@ import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { anthropicSse, chunkedResponse, jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { refusedUrl } from "../helpers/ports.ts";
+import pkg from "../../package.json" with { type: "json" };
+import { configFingerprint } from "../../src/config/fingerprint.ts";
+import { loadConfig } from "../../src/config/load.ts";
 
 let upstream: FakeUpstream;
 
@@ -133,4 +136,30 @@ test("with LYNKR_API_KEYS, deep=true without a key gives the verdict only: no pr
   } finally {
     await gateway.shutdown();
   }
+});
+
+test("ready says who answers: lynkr, its version, a fingerprint of its configuration, whether keys are needed", async () => {
+  const a = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url });
+  const elsewhere = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, LOG_LEVEL: "silent" });
+  const other = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, MODEL_DEFAULT: "claude-other", LYNKR_API_KEYS: "k:health-key-1234" });
+  try {
+    type Identity = { service: string; version: string; config: string; auth: string };
+    const [ia, ielsewhere, iother] = (await Promise.all([a, elsewhere, other].map(async (g) => (await fetch(`${g.url}/health/ready`)).json()))) as Identity[];
+    expect(ia).toMatchObject({ service: "lynkr", version: pkg.version, auth: "none" });
+    expect(ia?.config).toMatch(/^[0-9a-f]{16}$/);
+    // Each test gateway has its own database path (a temp folder): a configuration of its own.
+    expect(ielsewhere?.config).not.toBe(ia?.config);
+    expect(iother).toMatchObject({ service: "lynkr", auth: "keys" });
+    expect(iother?.config).not.toBe(ia?.config);
+  } finally {
+    await Promise.all([a, elsewhere, other].map((g) => g.shutdown()));
+  }
+});
+
+test("the configuration fingerprint ignores where and how a gateway logs and listens, not what it does", () => {
+  const base = loadConfig({ env: { HOME: "/h", PORT: "8080" }, cwd: "/nowhere" });
+  const fp = configFingerprint(base);
+  expect(configFingerprint(loadConfig({ env: { HOME: "/h", PORT: "9090", HOST: "localhost", LOG_FORMAT: "json", LOG_LEVEL: "debug" }, cwd: "/nowhere" }))).toBe(fp);
+  expect(configFingerprint(loadConfig({ env: { HOME: "/h", MODEL_DEFAULT: "x" }, cwd: "/nowhere" }))).not.toBe(fp);
+  expect(configFingerprint(loadConfig({ env: { HOME: "/h", ANTHROPIC_UPSTREAM_API_KEY: "sk-a-different-one" }, cwd: "/nowhere" }))).not.toBe(fp);
 });

@@ -29,7 +29,11 @@ export const doctorCommand = defineCommand({
       process.stderr.write(`lynkr doctor: --timeout=${JSON.stringify(args.timeout)}: expected a positive number of milliseconds\n`);
       process.exit(2);
     }
+    // Provider probes can take seconds: say so on a terminal, then clear the line for the report.
+    const progress = process.stderr.isTTY === true && !args.json;
+    if (progress) process.stderr.write("checking the configuration, each provider, the port and the database…");
     const report = await runDoctor({ env: process.env, envFile: args["env-file"], timeoutMs });
+    if (progress) process.stderr.write("\r\x1b[2K");
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : table(report, process.stdout.isTTY === true));
     process.exit(report.ok ? 0 : 1);
   },

@@ -6,6 +6,7 @@ import { providerNames } from "../../config/provider-names.ts";
 import { listenUrl } from "../../doctor/checks.ts";
 import { runDoctor } from "../../doctor/run.ts";
 import { answersFromFlags, answersFromPrompts, answersToEnv, askConfirm, askQuestion, InitCancelled, InitUsageError, otherProviders, type Answers, type InitFlags } from "../init/answers.ts";
+import { claudeSettingsPath, installStatusLine } from "../init/claude-settings.ts";
 import { renderEnvFile, stageEnvFile } from "../init/env-file.ts";
 import { providerQuestions, type Question } from "../init/questions.ts";
 import { table } from "./doctor.ts";
@@ -55,6 +56,7 @@ export const initCommand = defineCommand({
     yes: { type: "boolean", alias: "y", description: "Ask nothing: flags, the environment and defaults answer (for scripts)" },
     force: { type: "boolean", description: "Replace an existing file without asking" },
     check: { type: "boolean", default: true, description: "Check the providers, the port and the database afterwards (--no-check to skip)" },
+    statusline: { type: "boolean", description: "Show lynkr's status line in Claude Code (adds statusLine to ~/.claude/settings.json, with a backup); asked on a terminal" },
   },
   async run({ args }) {
     const path = args.path ? resolve(args.path) : userEnvFile(process.env);
@@ -111,20 +113,40 @@ export const initCommand = defineCommand({
       if (shadowed.length > 0) out(`! set differently in this shell, and winning over the file when lynkr start runs here: ${shadowed.join(", ")}`);
 
       if (args.check) {
+        const color = process.stdout.isTTY === true;
+        if (color) process.stdout.write("checking the providers, the port and the database…");
         const report = await runDoctor({ env: process.env, envFile: path, timeoutMs: 3_000 });
+        if (color) process.stdout.write("\r\x1b[2K");
         // Claude Code's ANTHROPIC_BASE_URL is the next step below, not a failure yet.
         const checks = report.checks.filter((c) => c.id !== "base-url");
         out();
-        out(table({ ok: checks.every((c) => c.ok), checks }, process.stdout.isTTY === true).trimEnd());
+        out(table({ ok: checks.every((c) => c.ok), checks }, color).trimEnd());
+        if (!checks.every((c) => c.ok)) {
+          out();
+          out(`${path} is written, but lynkr would not work yet: fix what failed above, then check again with lynkr doctor${path === userEnvFile(process.env) ? "" : ` --env-file ${path}`}.`);
+          process.exit(1);
+        }
+      }
+      const statusLine = args.statusline ?? (interactive ? await askConfirm("Show lynkr's status line (provider, cost, cache) in Claude Code?", false) : false);
+      if (statusLine) {
+        const installed = installStatusLine(claudeSettingsPath(process.env));
+        if (!installed.done) out(`! status line not added to ${installed.path}: ${installed.problem}`);
+        else {
+          const notes = [installed.backup && `backup ${installed.backup}`, installed.replaced && `replaced ${JSON.stringify(installed.replaced)}`].filter(Boolean);
+          out(`✔ status line added to ${installed.path}${notes.length ? ` (${notes.join("; ")})` : ""}`);
+        }
       }
       const defaultPath = path === userEnvFile(process.env);
+      const envFlag = defaultPath ? "" : ` --env-file ${path}`;
+      // Claude Code refuses to start ("Not logged in") without some key; lynkr holds the provider's.
+      const keyHint = answers.provider === "anthropic" ? "" : " ANTHROPIC_API_KEY=any-value";
       out();
       out("Next:");
-      out(`  lynkr start${defaultPath ? "" : ` --env-file ${path}`}`);
-      out(`  export ANTHROPIC_BASE_URL=${listenUrl({ HOST: "127.0.0.1", PORT: Number(answers.port) })}   # then run claude in that shell`);
-      if (defaultPath && existsSync(resolve(".env"))) {
-        out(`  (in ${process.cwd()}, ./.env is read instead of ${path}: run lynkr start elsewhere, or with --env-file ${path})`);
-      }
+      out(`  lynkr wrap${envFlag} claude        # Claude Code through lynkr (starts it, or uses a running one)`);
+      out("or, with lynkr running in another terminal:");
+      out(`  lynkr start${envFlag}`);
+      out(`  export ANTHROPIC_BASE_URL=${listenUrl({ HOST: "127.0.0.1", PORT: Number(answers.port) })}${keyHint}   # then run claude in that shell`);
+      if (keyHint) out("  (Claude Code needs some ANTHROPIC_API_KEY to start; lynkr keeps your provider's key and never forwards that one)");
     } catch (error) {
       if (error instanceof InitCancelled) fail("cancelled; nothing written", 130);
       if (error instanceof InitUsageError) fail(error.message);

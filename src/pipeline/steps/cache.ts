@@ -10,7 +10,15 @@ export interface CacheSettings {
   model: string;
 }
 
-/** Answers a repeated prompt from the prompt cache (undefined: the cache is off). */
+/** A client's per-request prompt-cache bypass: `x-lynkr-cache: bypass`, or HTTP's `cache-control: no-cache`. */
+function wantsFreshAnswer(headers: Headers): boolean {
+  return headers.get("x-lynkr-cache")?.trim().toLowerCase() === "bypass" || /(^|,)\s*no-(cache|store)\s*(,|$)/i.test(headers.get("cache-control") ?? "");
+}
+
+/**
+ * Answers a repeated prompt from the prompt cache (undefined: the cache is off). A turn that asks
+ * for a fresh answer is still keyed: its answer replaces the cached one.
+ */
 export function cacheStep(cache: PromptCache | undefined, settings: CacheSettings): Step {
   return {
     name: "cache",
@@ -30,6 +38,10 @@ export function cacheStep(cache: PromptCache | undefined, settings: CacheSetting
         search: turn.ctx.search,
       });
       turn.cacheKey = new PromptKey(turn.request, scope, turn.body);
+      if (wantsFreshAnswer(turn.ctx.clientHeaders)) {
+        facts.cache = "bypass";
+        return undefined;
+      }
       const entry = cache.get(turn.cacheKey);
       facts.cache = entry ? "hit" : "miss";
       return entry ? { from: "cache", entry } : undefined;

@@ -113,6 +113,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
     model: options.model,
     endpoint: baseUrl,
     clientCredential,
+    requestUrl: options.messagesUrl,
 
     async stream(request, ctx): Promise<UpstreamStream> {
       // Always a stream upstream: one path, and a non-streaming client gets the accumulated events.

@@ -36,6 +36,7 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
     kind: "ollama",
     model: options.model,
     endpoint: options.endpoint,
+    requestUrl: `${options.endpoint}/api/chat`,
 
     async stream(request, ctx: CallContext): Promise<UpstreamStream> {
       const model = ctx.model ?? options.model;

@@ -141,6 +141,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
     kind: options.flavor,
     model: options.model,
     endpoint: new URL(endpoint).origin,
+    requestUrl: endpoint,
 
     async stream(request, ctx): Promise<UpstreamStream> {
       // A routing rule's model (ctx.model) wins over MODEL_MAP and the provider's own.
@@ -177,7 +178,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       const events = json
         ? jsonEvents(response, translator)
         : translateChatSse(readBody(response, upstream, options.timeoutMs, ctx.signal), translator, upstream);
-      return { events, headers };
+      return { events, headers, ...(model ? { model } : {}) };
     },
 
     async listModels(): Promise<ModelInfo[]> {

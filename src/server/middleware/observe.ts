@@ -20,6 +20,8 @@ const knownPaths = new Set([
   "/metrics/prometheus",
   "/metrics/observability",
   "/metrics/circuit-breakers",
+  "/metrics/dashboard",
+  "/dashboard",
 ]);
 
 export function peerAddress(c: { env: AppEnv["Bindings"]; req: { raw: Request } }): string {

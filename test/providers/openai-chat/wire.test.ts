@@ -157,10 +157,13 @@ describe("models", () => {
       MODEL_DEFAULT: "gpt-4.1",
       MODEL_MAP: "haiku=gpt-4o-mini,openrouter:opus=anthropic/claude-opus-4",
     });
-    await client.messages.create({ ...ask, model: "claude-haiku-4-5" });
+    const mapped = await client.messages.create({ ...ask, model: "claude-haiku-4-5" }).withResponse();
     expect(lastBody().model).toBe("gpt-4o-mini");
-    await client.messages.create(ask);
+    // x-lynkr-model says what was really sent, not the provider's default.
+    expect(mapped.response.headers.get("x-lynkr-model")).toBe("gpt-4o-mini");
+    const defaulted = await client.messages.create(ask).withResponse();
     expect(lastBody().model).toBe("gpt-4.1");
+    expect(defaulted.response.headers.get("x-lynkr-model")).toBe("gpt-4.1");
     expect(lastBody().max_tokens).toBe(32768);
   });
 

@@ -1,0 +1,37 @@
+import { afterEach, expect, test } from "bun:test";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/load.ts";
+import { configureLogger, redactLogsWith } from "../../src/observability/logger.ts";
+import { Redactor } from "../../src/observability/redact.ts";
+import { tempDir } from "../helpers/gateway.ts";
+
+const upstreamKey = "sk-ant-api03-file-log-do-not-write-5512";
+
+afterEach(() => {
+  redactLogsWith({ redact: (text) => text });
+  configureLogger("silent", "json");
+});
+
+// `lynkr wrap` sends the gateway's log to a file: that reporter must redact like the terminal's.
+for (const format of ["pretty", "json"] as const) {
+  test(`the log file (${format}) gets every line through the redactor: message, fields and errors`, () => {
+    const dir = tempDir();
+    const path = join(dir, "lynkr.log");
+    const fd = openSync(path, "a");
+    try {
+      redactLogsWith(new Redactor(loadConfig({ env: { HOME: dir, ANTHROPIC_UPSTREAM_API_KEY: upstreamKey }, cwd: dir })));
+      const log = configureLogger("info", format, fd);
+      log.info(`upstream said: Incorrect API key provided: ${upstreamKey}`);
+      log.warn("provider failed", { error: `401 for ${upstreamKey}` });
+      log.error(new Error(`stack with ${upstreamKey}`));
+    } finally {
+      closeSync(fd);
+    }
+    const written = readFileSync(path, "utf8");
+    expect(written).toContain("Incorrect API key provided: [REDACTED]");
+    expect(written).toContain("401 for [REDACTED]");
+    expect(written).toContain("stack with [REDACTED]");
+    expect(written).not.toContain(upstreamKey);
+  });
+}

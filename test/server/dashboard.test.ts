@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, statSync } from "node:fs";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromium, screenshotPaths } from "../helpers/browser.ts";
+import { tempDir } from "../helpers/gateway.ts";
+import { lynkrFromSource } from "../helpers/lynkr-process.ts";
+import { sessionA, sessionB, settle, startSessionTraffic, type SessionTraffic } from "../helpers/session-traffic.ts";
+
+// /dashboard in headless Chromium: it asks for the key (keys are on), then shows the request
+// count and charts and follows new requests without a reload; no console errors, nothing
+// loaded from elsewhere. The screenshots are the README's.
+
+const clientKey = "dashboard-key-123456";
+let traffic: SessionTraffic;
+let browser: BrowserContext;
+
+beforeAll(async () => {
+  traffic = startSessionTraffic({ LYNKR_API_KEYS: `ops:${clientKey}`, BUDGET_DAILY_USD: "5" });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await traffic.stop();
+});
+
+const send = async (session: string, prompt: string) => {
+  const res = await traffic.send(session, prompt, { authorization: `Bearer ${clientKey}` });
+  expect(res.status).toBe(200);
+  await res.text();
+};
+
+function watch(page: Page): { errors: string[]; foreign: string[] } {
+  const seen = { errors: [] as string[], foreign: [] as string[] };
+  page.on("console", (msg) => {
+    if (msg.type() === "error") seen.errors.push(msg.text());
+  });
+  page.on("pageerror", (error) => seen.errors.push(String(error)));
+  page.on("request", (req) => {
+    if (!req.url().startsWith(traffic.gateway.url)) seen.foreign.push(req.url());
+  });
+  return seen;
+}
+
+test("the dashboard asks for the key, then shows requests and charts that update live", async () => {
+  const page = await browser.newPage();
+  const seen = watch(page);
+  await page.goto(`${traffic.gateway.url}/dashboard?interval=500`);
+  await page.waitForSelector("#key-form:not([hidden])");
+  expect(await page.isHidden("#main")).toBe(true);
+
+  await page.fill("#key-input", clientKey);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("#main:not([hidden])");
+  expect(await page.textContent("#requests-total")).toBe("0");
+
+  // Requests sent while the page is open appear without a reload.
+  for (let i = 0; i < 3; i++) await send(sessionA, `hello from A ${i}`);
+  await page.locator("#requests-total", { hasText: /^3$/ }).waitFor({ timeout: 15_000 });
+  await Bun.sleep(700);
+  for (let i = 0; i < 4; i++) await send(sessionB, `hello from B ${i}`);
+  await settle(traffic, sessionB, 4);
+  await page.locator("#requests-total", { hasText: /^7$/ }).waitFor({ timeout: 15_000 });
+  // The header row and one per request.
+  await page.locator("#recent tr").nth(7).waitFor({ timeout: 15_000 });
+
+  const points = await page.getAttribute("#rate-chart polyline", "data-points");
+  expect(Number(points)).toBeGreaterThanOrEqual(2);
+  expect(await page.$$eval("#latency-chart polyline", (lines) => lines.length)).toBe(2);
+  expect(await page.textContent("#providers")).toContain("openai");
+  expect(await page.textContent("#circuits")).toContain("closed");
+  expect(await page.textContent("#budget")).toContain("daily budget");
+  // A: 9000 prompt tokens of which 8000 cached, 3 times; B: 1000, none cached, 4 times.
+  expect(await page.textContent("#upstream-cache")).toBe("77.4%");
+  expect(await page.textContent("#memories-state")).toBe("memories kept");
+  expect(await page.textContent("#status")).toBe("live");
+
+  for (const path of screenshotPaths("dashboard.png")) await page.screenshot({ path, fullPage: true });
+  expect(seen.errors).toEqual([]);
+  expect(seen.foreign).toEqual([]);
+  await page.close();
+}, 90_000);
+
+test("a wrong key is refused and asked for again", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${traffic.gateway.url}/dashboard`);
+  await page.waitForSelector("#key-form:not([hidden])");
+  await page.fill("#key-input", "not-the-key-000");
+  await page.click("button[type=submit]");
+  await page.locator("#key-error", { hasText: "That key was not accepted." }).waitFor();
+  expect(await page.isHidden("#main")).toBe(true);
+  await page.close();
+}, 60_000);
+
+test("the status line as Claude Code shows it, for the README", async () => {
+  const proc = Bun.spawn([...lynkrFromSource, "statusline", "--timeout", "5000"], {
+    cwd: tempDir(),
+    env: { PATH: process.env.PATH ?? "", HOME: tempDir(), ANTHROPIC_BASE_URL: traffic.gateway.url, ANTHROPIC_AUTH_TOKEN: clientKey },
+    stdin: Buffer.from(JSON.stringify({ session_id: sessionA, model: { id: "claude-sonnet-4-5", display_name: "Sonnet 4.5" }, workspace: { current_dir: "/home/me/project" } })),
+    stdout: "pipe",
+  });
+  const line = (await new Response(proc.stdout).text()).trim();
+  expect(line).toMatch(/^lynkr ▸ openai · gpt-4o/);
+  const page = await browser.newPage();
+  await page.setViewportSize({ width: 760, height: 130 });
+  await page.setContent(
+    `<body style="margin:0;background:#1e1e1e;color:#d4d4d4;font:14px/1.5 'DejaVu Sans Mono',monospace;padding:12px">` +
+      `<div style="border:1px solid #555;border-radius:6px;padding:6px 10px">&gt; <span style="color:#888">Try "refactor the parser"</span></div>` +
+      `<div id="line" style="padding:6px 10px;color:#8fbcbb"></div><div style="padding:0 10px;color:#777">? for shortcuts</div></body>`,
+  );
+  await page.$eval("#line", (el, text) => (el.textContent = text), line);
+  for (const path of screenshotPaths("statusline.png")) {
+    await page.screenshot({ path });
+    expect(existsSync(path) && statSync(path).size > 1000).toBe(true);
+  }
+  await page.close();
+}, 60_000);
