@@ -24,7 +24,6 @@ export function cacheStep(cache: PromptCache | undefined, settings: CacheSetting
     name: "cache",
     run(turn) {
       const { facts } = turn.ctx;
-      facts.hold();
       if (!cache) {
         facts.cache = "off";
         return undefined;
@@ -44,7 +43,10 @@ export function cacheStep(cache: PromptCache | undefined, settings: CacheSetting
       }
       const entry = cache.get(turn.cacheKey);
       facts.cache = entry ? "hit" : "miss";
-      return entry ? { from: "cache", entry } : undefined;
+      if (!entry) return undefined;
+      // Open until the turn's outcome closes them.
+      facts.hold();
+      return { from: "cache", entry };
     },
   };
 }

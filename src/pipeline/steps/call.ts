@@ -19,6 +19,8 @@ export function callStep(router: Router, serverTools: ServerToolServices, outcom
     name: "call",
     async run(turn) {
       const { request } = turn;
+      // From here the turn ends in an outcome, which closes its facts.
+      turn.ctx.facts.hold();
       const ctx = { ...turn.ctx, clientBody: turn.body, bodyBytes: turn.bodyBytes };
       let route: Route | undefined;
       try {
