@@ -3,6 +3,7 @@ import { PromptCache } from "./cache/prompt-cache.ts";
 import type { Config } from "./config/schema.ts";
 import { MemoryMonitor } from "./observability/memory.ts";
 import { GatewayMetrics } from "./observability/metrics/gateway-metrics.ts";
+import { Optimizer } from "./optimize/index.ts";
 import { Redactor } from "./observability/redact.ts";
 import type { Router } from "./routing/router.ts";
 import { RateLimiter } from "./server/rate-limiter.ts";
@@ -21,6 +22,8 @@ export interface Operations {
   budgets: Budgets;
   /** Undefined when PROMPT_CACHE_ENABLED=false. */
   cache: PromptCache | undefined;
+  /** The optimize step's settings and per-conversation state. */
+  optimizer: Optimizer;
   /** Before the database closes: stops timers, writes what is pending. */
   stop(): void;
 }
@@ -50,6 +53,14 @@ export function createOperations(
     prices: new Prices({ ...defaultPrices, ...priceOverrides }),
     budgets: new Budgets(config, usage),
     cache,
+    optimizer: new Optimizer({
+      profile: config.OPTIMIZE_PROFILE,
+      disabled: config.OPTIMIZE_DISABLE,
+      smallWindowTokens: config.OPTIMIZE_SMALL_WINDOW_TOKENS,
+      clearTrigger: config.OPTIMIZE_CLEAR_TRIGGER,
+      keepToolResults: config.OPTIMIZE_KEEP_TOOL_RESULTS,
+      maxSessions: config.OPTIMIZE_MAX_SESSIONS,
+    }),
     stop: () => {
       memory.stop();
       cache?.flush();

@@ -6,12 +6,15 @@ import { requestTools } from "../agent/toolset.ts";
 import type { Gateway } from "../gateway.ts";
 import { injectMemory, onTurnFinished } from "../memory/inject.ts";
 import { logger } from "../observability/logger.ts";
+import { reportHeader, type OptimizeReport } from "../optimize/index.ts";
+import { threadKey } from "../optimize/threads.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import type { Provider } from "../providers/types.ts";
 import { callRoute, headerValue, RoutedError, type Answer } from "../routing/call-route.ts";
 import { callContext } from "./call-context.ts";
 import { toAnthropicError } from "./to-anthropic-error.ts";
 import { readJsonBody } from "./read-body.ts";
+import { optimizeStep } from "./optimize-step.ts";
 import { sseStream } from "./sse-response.ts";
 import { sessionIdFor } from "./session-id.ts";
 import { TurnOperations } from "./turn-operations.ts";
@@ -47,7 +50,10 @@ export async function handleMessages(
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
   req.signal.addEventListener("abort", onClientGone, { once: true });
-  const ctx = callContext(req, requestId, { signal: abort.signal, clientBody });
+  // The conversation the client names (its session, and the agent of a subagent): what the
+  // optimize step keeps state by and upstream prefix caches are steered by.
+  const conversation = threadKey(memoryTurn.sessionId, req.headers.get("x-claude-code-agent-id"));
+  const ctx = callContext(req, requestId, { signal: abort.signal, clientBody, ...(conversation !== undefined ? { conversation } : {}) });
   const wantsStream = request.stream === true;
   gw.lifecycle.begin();
   // In flight until its answer is recorded; a throw on the way out of any step (routing included)
@@ -96,17 +102,26 @@ export async function handleMessages(
           logger.error("could not record turn", { request_id: requestId, error: String(error) });
         }
         onTurnFinished(gw.memory, client.body, response, memoryTurn);
-        turn.finish({ provider, model, rule: route.rule, route: outcome.route, upstreamCalls: outcome.upstreamCalls, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs });
+        turn.finish({ provider, model, rule: route.rule, route: outcome.route, upstreamCalls: outcome.upstreamCalls, status, response, error: outcome.error, firstByteMs: outcome.firstByteMs, sent });
       });
     };
 
     const route = gw.router.route(request);
     let answer: Answer;
+    // What the optimize step did to the latest upstream call, and the request that call sent.
+    let optimized: OptimizeReport | undefined;
+    let sent: MessagesRequest | undefined;
     try {
       // Tools lynkr runs itself (MCP, web search/fetch off Anthropic) turn one call into a loop (src/agent/).
       const tools = await requestTools(request, gw.serverTools, { anthropicOnly: anthropicWireOnly(route.chain.map((t) => t.provider.kind)) });
-      // A changed request must not go out as the client's bytes (ctx.clientBody).
-      const call = (req: MessagesRequest) => callRoute(gw.router, route, req, req === request ? ctx : { ...ctx, clientBody: undefined });
+      const call = async (next: MessagesRequest) => {
+        const step = await optimizeStep(gw, next, route, ctx);
+        optimized = step.report;
+        facts.optimize = step.report;
+        sent = step.request === request ? undefined : step.request;
+        // A changed request must not go out as the client's bytes (ctx.clientBody).
+        return callRoute(gw.router, route, step.request, step.request === request ? ctx : { ...ctx, clientBody: undefined });
+      };
       answer = await callWithServerTools(request, tools, call, { policy: gw.serverTools.policy, signal: abort.signal, onToolCall: gw.serverTools.onToolCall });
     } catch (error) {
       req.signal.removeEventListener("abort", onClientGone);
@@ -125,6 +140,7 @@ export async function handleMessages(
     // The model the upstream was asked for: MODEL_MAP's choice, not the provider's default.
     headers.set("x-lynkr-model", headerValue(answer.upstream.model ?? answer.model ?? request.model));
     headers.set("x-lynkr-route", headerValue(answer.route));
+    if (optimized) headers.set("x-lynkr-optimize", reportHeader(optimized));
     if (bypass && gw.ops.cache) headers.set("x-lynkr-cache", "bypass");
     const acc = new MessageAccumulator();
     const soFar = () => (acc.started ? acc.result() : undefined);
@@ -140,6 +156,8 @@ export async function handleMessages(
         const message = acc.result();
         record(provider, answer.model, 200, { response: message, route: answer.route, upstreamCalls: answer.upstreamCalls });
         headers.set("content-type", "application/json");
+        // What the upstream's prefix cache served of this prompt (a stream's answer is in its usage and the session record).
+        headers.set("x-lynkr-cache-read", String(message.usage?.cache_read_input_tokens ?? 0));
         return new Response(JSON.stringify(message), { status: 200, headers });
       } catch (error) {
         const err = toAnthropicError(error, requestId);

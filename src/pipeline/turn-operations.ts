@@ -122,6 +122,7 @@ export class TurnOperations {
     const usage = turnUsage(this.request, response);
     const cost = costOf(gw.ops.prices.lookup(kind, response.model).price, usage);
     facts.inputTokens = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens;
+    facts.cacheReadTokens = usage.cache_read_input_tokens;
     facts.outputTokens = usage.output_tokens;
     facts.tokensEstimated = usage.estimated;
     facts.costUsd = cached ? 0 : cost;

@@ -36,6 +36,11 @@ export interface ModelInfo {
   max_output_tokens?: number;
 }
 
+export interface ModelLimits {
+  model: string;
+  contextWindow: number | undefined;
+}
+
 /** `created_at` for a model whose date is unknown. */
 export const epoch = new Date(0).toISOString();
 
@@ -67,6 +72,11 @@ export interface Provider {
    * find out; routing skips a provider that cannot serve a request's tools. Absent → yes.
    */
   supportsTools?(ctx: CallContext): Promise<boolean>;
+  /**
+   * The model a request would reach (`ctx.model`, else the provider's own mapping) and its
+   * context window where known; the optimize step sizes its work by it. Absent: unknown.
+   */
+  modelLimits?(request: MessagesRequest, ctx: CallContext): Promise<ModelLimits>;
   /** Models this provider offers, in Anthropic's list entry shape. */
   listModels(ctx: CallContext): Promise<ModelInfo[]>;
 }

@@ -83,6 +83,12 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
       };
     },
 
+    async modelLimits(_request, ctx) {
+      const model = ctx.model ?? options.model;
+      if (options.numCtx > 0) return { model, contextWindow: options.numCtx };
+      return { model, contextWindow: (await capabilities.get(model, ctx.signal)).contextLength };
+    },
+
     async supportsTools(ctx) {
       return (await capabilities.get(ctx.model ?? options.model, ctx.signal)).tools;
     },

@@ -181,6 +181,11 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       return { events, headers, ...(model ? { model } : {}) };
     },
 
+    async modelLimits(request, ctx) {
+      const model = ctx.model ?? modelFor(request.model) ?? options.name;
+      return { model, contextWindow: options.capabilities.for(model).context_window };
+    },
+
     async listModels(): Promise<ModelInfo[]> {
       const ids = [options.model ?? options.name, ...options.modelMap.map((rule) => rule.model)];
       return [...new Set(ids)].map((id) => {
