@@ -10,6 +10,7 @@ import type { Provider } from "../providers/types.ts";
 import { sseFrame } from "./sse-response.ts";
 import { costOf } from "../usage/prices.ts";
 import { turnUsage } from "../usage/tokens.ts";
+import { calibrateFromUsage } from "../optimize/tokens.ts";
 
 // What operations add to one /v1/messages turn: the budget check and cache lookup before any
 // upstream call, and afterwards usage, cost, rate-limit charge and cache store, off the
@@ -28,6 +29,8 @@ export interface TurnOutcome {
   response: Message | undefined;
   error: AnthropicError | undefined;
   firstByteMs: number | undefined;
+  /** The request as the upstream got it (optimized), when it differs from the client's. */
+  sent?: MessagesRequest;
 }
 
 export class TurnOperations {
@@ -102,6 +105,7 @@ export class TurnOperations {
     try {
       if (outcome.response) {
         this.account(outcome.provider.name, outcome.provider.kind, outcome.response, false);
+        this.calibrate(outcome);
         if (facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(outcome.response);
         if (this.cacheKey && outcome.status === 200 && isCacheable(outcome.response)) {
           gw.ops.cache?.set(this.cacheKey, outcome.response, this.frames);
@@ -111,6 +115,17 @@ export class TurnOperations {
       logger.error("could not record usage", { request_id: facts.requestId, error: String(error) });
     }
     facts.close(outcome.status);
+  }
+
+  /**
+   * The upstream's own prompt count calibrates local counts for its model. Not Ollama's: its
+   * prompt_eval_count leaves out what its KV cache reused, so it is no count of the prompt.
+   */
+  private calibrate(outcome: TurnOutcome): void {
+    const usage = outcome.response?.usage;
+    if (!usage || outcome.provider.kind === "ollama" || outcome.model === undefined) return;
+    const reported = (usage.input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
+    if (reported > 0) calibrateFromUsage(outcome.model, outcome.sent ?? this.request, reported);
   }
 
   /**

@@ -76,7 +76,7 @@ export interface Provider {
    * The model a request would reach (`ctx.model`, else the provider's own mapping) and its
    * context window where known; the optimize step sizes its work by it. Absent: unknown.
    */
-  modelLimits?(request: MessagesRequest, ctx: CallContext): Promise<ModelLimits>;
+  modelLimits?(request: Pick<MessagesRequest, "model">, ctx: CallContext): Promise<ModelLimits>;
   /** Models this provider offers, in Anthropic's list entry shape. */
   listModels(ctx: CallContext): Promise<ModelInfo[]>;
 }
