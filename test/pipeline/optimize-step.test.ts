@@ -81,7 +81,8 @@ describe("OpenAI wire (gpt-4o: full profile)", () => {
   });
 
   test("OPTIMIZE_PROFILE=off and OPTIMIZE_DISABLE=tool-order leave the tool order alone", async () => {
-    for (const extra of [{ OPTIMIZE_PROFILE: "off" }, { OPTIMIZE_DISABLE: "tool-order" }]) {
+    const variants: Record<string, string>[] = [{ OPTIMIZE_PROFILE: "off" }, { OPTIMIZE_DISABLE: "tool-order" }];
+    for (const extra of variants) {
       const gateway = startTestGateway({ ...env(), ...extra });
       try {
         const before = upstream.received.length;
