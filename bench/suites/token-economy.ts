@@ -13,7 +13,7 @@ import { billed, PrefixCache, prefixStability, type Bill } from "../prompt-bill.
 
 interface Recorded {
   session: string;
-  /** Session and agent: one conversation the upstream sees grow turn by turn. */
+  /** Session, agent and history (a compaction starts a new one): one conversation the upstream sees grow. */
   thread: string;
   path: string;
   headers: Record<string, string>;
@@ -22,6 +22,13 @@ interface Recorded {
 
 const sessionsDir = `${wireDir}claude-code-sessions`;
 const dropped = new Set(["host", "content-length", "connection", "authorization", "x-api-key", "accept-encoding"]);
+
+/** The first message's text, whatever its form: a post-compaction history starts with another one. */
+function firstMessageText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content.map((b: { type?: unknown; text?: unknown }) => (b.type === "text" ? String(b.text) : String(b.type))).join("\n");
+}
 
 function recordedSessions(): Recorded[] {
   const out: Recorded[] = [];
@@ -33,7 +40,9 @@ function recordedSessions(): Recorded[] {
         body: Recorded["body"];
       };
       const headers = Object.fromEntries(Object.entries(raw.headers).filter(([name]) => !dropped.has(name)));
-      const thread = `${headers["x-claude-code-session-id"] ?? session}/${headers["x-claude-code-agent-id"] ?? "main"}`;
+      const first = raw.body.messages[0] as { content?: unknown } | undefined;
+      const history = Bun.hash(JSON.stringify(firstMessageText(first?.content))).toString(16);
+      const thread = `${headers["x-claude-code-session-id"] ?? session}/${headers["x-claude-code-agent-id"] ?? "main"}/${history}`;
       out.push({ session, thread, path: new URL(raw.url, "http://x").pathname + "?beta=true", headers, body: raw.body });
     }
   }

@@ -7,8 +7,17 @@ import { wireDir } from "../helpers/fake-upstream.ts";
 
 export interface RecordedRequest {
   file: string;
+  /** Session and agent: what lynkr keeps optimization state by. */
   thread: string;
+  /** The thread's current history: after a compaction a new one starts (its first message differs). */
+  conversation: string;
   request: MessagesRequest;
+}
+
+/** The first message's text: what tells a post-compaction history from the one before. */
+function firstMessageText(request: MessagesRequest): string {
+  const content = request.messages[0]?.content ?? "";
+  return typeof content === "string" ? content : content.map((b) => (b.type === "text" ? String(b.text) : b.type)).join("\n");
 }
 
 const dir = `${wireDir}claude-code-sessions`;
@@ -26,7 +35,9 @@ export function recordedSession(name: string): RecordedRequest[] {
       const raw = JSON.parse(readFileSync(`${dir}/${name}/${file}`, "utf8")) as { headers: Record<string, string>; body: unknown };
       const session = raw.headers["x-claude-code-session-id"] ?? name;
       const agent = raw.headers["x-claude-code-agent-id"];
-      return { file, thread: agent ? `${session}/${agent}` : session, request: messagesRequestSchema.parse(raw.body) };
+      const request = messagesRequestSchema.parse(raw.body);
+      const thread = agent ? `${session}/${agent}` : session;
+      return { file, thread, conversation: `${thread}/${Bun.hash(firstMessageText(request)).toString(16)}`, request };
     });
 }
 
