@@ -112,7 +112,8 @@ async function gatewayRun(recorded: Recorded[], backend: Backend, profile: strin
     backend.kind === "ollama"
       ? startFakeOllama({ "qwen2.5-coder:7b": { capabilities: ["completion", "tools"], contextLength: 32_768 } }, () => new Response(ollamaAnswer, { headers: { "content-type": "application/x-ndjson" } }))
       : startFakeUpstream(() => new Response(chatAnswer, { headers: { "content-type": "text/event-stream" } }));
-  const gateway = startGatewayInProcess({ ...backend.env(upstream.url), OPTIMIZE_PROFILE: profile });
+  // Memory injection is measured apart: its block appears once a session has taught it something.
+  const gateway = startGatewayInProcess({ ...backend.env(upstream.url), OPTIMIZE_PROFILE: profile, MEMORY_ENABLED: "false" });
   const isChat = (r: ReceivedRequest) => r.url.pathname.endsWith("/chat/completions") || r.url.pathname === "/api/chat";
   const prompts: (number[] | undefined)[] = [];
   try {
@@ -277,7 +278,7 @@ export default async function tokenEconomy(): Promise<BenchSection[]> {
         `${recorded.length} recorded requests (${sessions.length - 1} sessions); each run has its own gateway and one OpenAI-style prefix cache shared by all its threads (≥ 1,024 tokens, 128-token steps)`,
         "prompt: what the model reads, in order (tools, system, messages), one JSON value per line, counted with o200k",
         "prefix stability: tokens of each request that the next request of its thread starts with, over the thread",
-        "plain translation = OPTIMIZE_PROFILE=off, today's behaviour",
+        "plain translation = OPTIMIZE_PROFILE=off, today's behaviour; long-term memory off (MEMORY_ENABLED=false), so that only translation and the optimize step are measured",
       ],
     },
     {
