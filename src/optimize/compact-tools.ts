@@ -15,18 +15,22 @@ function isObject(value: Json): value is Record<string, Json> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A schema with every `description` (at any depth) cut to its first sentence. */
-function compactSchema(schema: Json): Json {
-  if (Array.isArray(schema)) return schema.map(compactSchema);
+/** Deeper than any real schema; past it a schema is kept as it is (no recursion without bound). */
+const maxDepth = 64;
+
+/** A schema with every `description` (to `maxDepth`) cut to its first sentence. */
+function compactSchema(schema: Json, depth = 0): Json {
+  if (depth > maxDepth) return schema;
+  if (Array.isArray(schema)) return schema.map((item) => compactSchema(item, depth + 1));
   if (!isObject(schema)) return schema;
   const out: Record<string, Json> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === "description" && typeof value === "string") out[key] = firstSentence(value, parameterDescriptionChars);
     // `properties` maps parameter names to schemas: names stay, their schemas are compacted.
-    else if (key === "properties" && isObject(value)) out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, compactSchema(sub)]));
+    else if (key === "properties" && isObject(value)) out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, compactSchema(sub, depth + 1)]));
     // Literal values (enum, const, default, examples) are data, not schemas: kept as they are.
     else if (key === "enum" || key === "const" || key === "default" || key === "examples") out[key] = value;
-    else out[key] = compactSchema(value);
+    else out[key] = compactSchema(value, depth + 1);
   }
   return out;
 }

@@ -11,7 +11,8 @@ import { firstSentence } from "./shorten.ts";
 const longLine = 200;
 const keptSentence = 200;
 
-const fence = /^\s*```[^\n]*\n[\s\S]*?^\s*```[^\n]*$\n?/gm;
+// [ \t]*, not \s*: \s would cross lines, and a run of blank lines would make the scan quadratic.
+const fence = /^[ \t]*```[^\n]*\n[\s\S]*?^[ \t]*```[^\n]*$\n?/gm;
 const listItem = /^(\s*(?:[-*]|\d+\.)\s+(?:[\w.:/@-]{1,60}:\s)?)([\s\S]*)$/;
 
 function slimLine(line: string): string {

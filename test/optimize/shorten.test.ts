@@ -79,3 +79,19 @@ test("slim system touches the system prompt and role:system messages only, and k
   // The environment facts stay.
   expect(JSON.stringify(slim.messages)).toContain("Primary working directory: /home/user/project");
 });
+
+test("hostile prompts slim in linear time: blank-line runs, an unclosed fence, one endless line", () => {
+  expect(slimText("\n".repeat(200_000))).toBe("\n\n");
+  const unclosed = `\`\`\`\n${"a\n".repeat(100_000)}`;
+  expect(slimText(unclosed)).toBe(unclosed);
+  expect(slimText(`- ${"word ".repeat(100_000)}`).length).toBeLessThan(300);
+  expect(firstParagraph(`\n${" ".repeat(200_000)}x`, 100)).toBe("x");
+});
+
+test("a schema nested deeper than any real one is compacted to a bound and kept below it", () => {
+  let deep: Record<string, unknown> = { type: "string", description: "Leaf. More." };
+  for (let i = 0; i < 20_000; i++) deep = { type: "object", properties: { p: deep }, description: "Level. More." };
+  const compact = compactTool({ name: "Deep", input_schema: deep });
+  const schema = compact.input_schema as { description: string };
+  expect(schema.description).toBe("Level.");
+});
