@@ -39,6 +39,8 @@ interface Place {
   id: string;
   chars: number;
   text: string;
+  /** In the latest user message: never cleared. */
+  latest: boolean;
 }
 
 function resultText(block: ContentBlockParam): string {
@@ -48,7 +50,7 @@ function resultText(block: ContentBlockParam): string {
   return content.map((part) => (part.type === "text" && typeof part.text === "string" ? part.text : "")).join("\n");
 }
 
-/** Every tool result before the latest user message, in order. */
+/** Every tool result, in order; those of the latest user message are marked, never to be cleared. */
 function places(messages: MessageParam[]): Place[] {
   const out: Place[] = [];
   let lastUser = -1;
@@ -59,11 +61,11 @@ function places(messages: MessageParam[]): Place[] {
     }
   }
   for (const [m, message] of messages.entries()) {
-    if (m === lastUser || typeof message.content === "string") continue;
+    if (typeof message.content === "string") continue;
     for (const [b, block] of message.content.entries()) {
       if (block.type !== "tool_result") continue;
       const text = resultText(block);
-      out.push({ message: m, block: b, id: String(block.tool_use_id), chars: text.length, text });
+      out.push({ message: m, block: b, id: String(block.tool_use_id), chars: text.length, text, latest: m === lastUser });
     }
   }
   return out;
@@ -83,7 +85,7 @@ function cleared(request: MessagesRequest, targets: Place[]): MessagesRequest {
 
 /** Results up to and including index `through` that are worth clearing. */
 function clearable(all: Place[], through: number): Place[] {
-  return all.slice(0, through + 1).filter((p) => p.chars >= minClearedChars);
+  return all.slice(0, through + 1).filter((p) => p.chars >= minClearedChars && !p.latest);
 }
 
 export function clearToolResults(request: MessagesRequest, through: string | undefined, options: ClearingOptions): Clearing {
@@ -92,7 +94,10 @@ export function clearToolResults(request: MessagesRequest, through: string | und
   const boundary = through === undefined ? -1 : all.findIndex((p) => p.id === through);
   const kept = clearable(all, boundary);
   const current = cleared(request, kept);
-  const last = all.length - 1 - options.keep;
+  // The boundary never reaches into the latest user message: its results are not cleared now, and
+  // must not be cleared later without an edit either.
+  const latest = all.findIndex((p) => p.latest);
+  const last = Math.min(all.length - 1 - options.keep, (latest === -1 ? all.length : latest) - 1);
   if (last <= boundary || options.countRequest(current) <= options.trigger) {
     return { request: current, cleared: kept.length, fired: false, through: boundary >= 0 ? through : undefined };
   }

@@ -36,9 +36,9 @@ export const optimizeEnv = {
   OPTIMIZE_DISABLE: pieceList,
   OPTIMIZE_SMALL_WINDOW_TOKENS: int(32_768, 1_024),
   /** Small profile: old tool results are cleared once the prompt passes this share of the window. */
-  OPTIMIZE_CLEAR_TRIGGER: fraction(0.5),
-  /** Small profile: the latest tool results that are never cleared. */
-  OPTIMIZE_KEEP_TOOL_RESULTS: int(3, 0),
+  OPTIMIZE_CLEAR_TRIGGER: fraction(0.6),
+  /** Small profile: the latest tool results that are never cleared (those of the latest user message never are). */
+  OPTIMIZE_KEEP_TOOL_RESULTS: int(2, 0),
   /** Conversations whose optimization state (tool order, decisions) is kept in memory, least recently used out. */
   OPTIMIZE_MAX_SESSIONS: int(10_000, 1),
 };
