@@ -16,6 +16,12 @@ export interface CallContext {
   clientBody?: string;
   /** The model routing chose for this call (a config-file rule); wins over the provider's own. */
   model?: string;
+  /**
+   * The conversation the request belongs to (Claude Code's session, and the agent for a
+   * subagent): upstream prefix caches are steered by it (OpenAI's prompt_cache_key, llama.cpp's
+   * slot). Absent when the client names no session.
+   */
+  conversation?: string;
 }
 
 /** An upstream answer that has been accepted (2xx): its events, translated to Anthropic's form. */

@@ -133,6 +133,11 @@ export const openAiFamilyEnv = {
    * system message that is not first).
    */
   LLAMACPP_MID_SYSTEM: oneOf(["keep", "merge"], "merge"),
+  /**
+   * llama-server's slot count (its -np): each conversation is kept on one slot (`id_slot`), whose
+   * KV cache holds its prefix. 0: lynkr names no slot and the server picks one per request.
+   */
+  LLAMACPP_SLOTS: int(0, 0, 1_024),
 
   /** Client model → upstream model rules for the translated providers, e.g. haiku=gpt-4o-mini. */
   MODEL_MAP: z.string().optional().transform((v, ctx) => (v === undefined ? [] : parseModelMap(v, ctx))),

@@ -118,6 +118,7 @@ export function optionsFor(kind: TranslatedProviderName, config: Config, name: s
         headers: bearer(config.LLAMACPP_API_KEY),
         timeoutMs: config.LLAMACPP_TIMEOUT_MS,
         midSystem: config.LLAMACPP_MID_SYSTEM,
+        slots: config.LLAMACPP_SLOTS,
       };
   }
 }
