@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { encoder } from "../../src/optimize/encodings.ts";
 import { startFakeOllama } from "../../test/helpers/fake-ollama.ts";
-import { chatChunk, openAiSse, startFakeUpstream, wireDir, type ReceivedRequest } from "../../test/helpers/fake-upstream.ts";
+import { chatChunk, openAiSse, startFakeUpstream, type ReceivedRequest } from "../../test/helpers/fake-upstream.ts";
+import { recordedSession, recordedSessionNames, type RecordedRequest } from "../../test/helpers/recorded-sessions.ts";
 import { startGatewayInProcess, type BenchSection } from "../lib.ts";
 import { billed, PrefixCache, prefixStability, type Bill } from "../prompt-bill.ts";
 
@@ -11,42 +11,13 @@ import { billed, PrefixCache, prefixStability, type Bill } from "../prompt-bill.
 // much of each prompt the next one in its thread starts with, and tokens billed by an
 // OpenAI-style prefix cache shared by the whole run. See README "Token economy".
 
-interface Recorded {
-  session: string;
-  /** Session, agent and history (a compaction starts a new one): one conversation the upstream sees grow. */
-  thread: string;
-  path: string;
-  headers: Record<string, string>;
-  body: { tools?: unknown[]; system?: unknown; messages: unknown[] };
-}
+type Recorded = RecordedRequest;
 
-const sessionsDir = `${wireDir}claude-code-sessions`;
+/** Credentials and the connection's own headers are not re-sent. */
 const dropped = new Set(["host", "content-length", "connection", "authorization", "x-api-key", "accept-encoding"]);
 
-/** The first message's text, whatever its form: a post-compaction history starts with another one. */
-function firstMessageText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content.map((b: { type?: unknown; text?: unknown }) => (b.type === "text" ? String(b.text) : String(b.type))).join("\n");
-}
-
-function recordedSessions(): Recorded[] {
-  const out: Recorded[] = [];
-  for (const session of readdirSync(sessionsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-    for (const file of readdirSync(`${sessionsDir}/${session}`).filter((f) => f.endsWith(".json")).sort()) {
-      const raw = JSON.parse(readFileSync(`${sessionsDir}/${session}/${file}`, "utf8")) as {
-        url: string;
-        headers: Record<string, string>;
-        body: Recorded["body"];
-      };
-      const headers = Object.fromEntries(Object.entries(raw.headers).filter(([name]) => !dropped.has(name)));
-      const first = raw.body.messages[0] as { content?: unknown } | undefined;
-      const history = Bun.hash(JSON.stringify(firstMessageText(first?.content))).toString(16);
-      const thread = `${headers["x-claude-code-session-id"] ?? session}/${headers["x-claude-code-agent-id"] ?? "main"}/${history}`;
-      out.push({ session, thread, path: new URL(raw.url, "http://x").pathname + "?beta=true", headers, body: raw.body });
-    }
-  }
-  return out;
+function sendable(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !dropped.has(name)));
 }
 
 /** What the model reads, in order: tools, system, messages, one JSON value per line. */
@@ -90,7 +61,7 @@ interface Run {
   label: string;
   backend: Backend | undefined;
   profile: string;
-  /** One prompt per recorded request, in order; undefined where lynkr refused it (did not fit). */
+  /** One prompt per recorded request, in order; undefined where lynkr refused it (did not fit). Threads are conversations (RecordedRequest.conversation). */
   prompts: (number[] | undefined)[];
 }
 
@@ -121,7 +92,7 @@ async function gatewayRun(recorded: Recorded[], backend: Backend, profile: strin
       const before = upstream.received.filter(isChat).length;
       const res = await fetch(`${gateway.url}${request.path}`, {
         method: "POST",
-        headers: { ...request.headers, "x-api-key": "k" },
+        headers: { ...sendable(request.headers), "x-api-key": "k" },
         body: JSON.stringify(request.body),
       });
       await res.text();
@@ -175,7 +146,7 @@ function figures(run: Run, recorded: Recorded[]): Map<string, Figures> {
       bills.set(key, [...(bills.get(key) ?? []), bill]);
       row(key).prompt += prompt.length;
     }
-    threads.set(request.thread, [...(threads.get(request.thread) ?? []), prompt]);
+    threads.set(request.conversation, [...(threads.get(request.conversation) ?? []), prompt]);
   }
   for (const [key, list] of bills) {
     const f = row(key);
@@ -183,7 +154,7 @@ function figures(run: Run, recorded: Recorded[]): Map<string, Figures> {
     f.billed05 = billed(list, 0.5);
   }
   for (const [thread, prompts] of threads) {
-    const session = recorded.find((r) => r.thread === thread)?.session ?? "";
+    const session = recorded.find((r) => r.conversation === thread)?.session ?? "";
     const stability = prefixStability(prompts);
     for (const key of [session, "total"]) row(key).stability = Math.min(row(key).stability, stability);
   }
@@ -195,7 +166,7 @@ function threadStabilities(run: Run, recorded: Recorded[]): Map<string, number> 
   const threads = new Map<string, number[][]>();
   for (const [i, request] of recorded.entries()) {
     const prompt = run.prompts[i];
-    if (prompt) threads.set(request.thread, [...(threads.get(request.thread) ?? []), prompt]);
+    if (prompt) threads.set(request.conversation, [...(threads.get(request.conversation) ?? []), prompt]);
   }
   return new Map([...threads].map(([thread, prompts]) => [thread, prefixStability(prompts)]));
 }
@@ -218,7 +189,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const met = (ok: boolean) => (ok ? "MET" : "MISSED");
 
 export default async function tokenEconomy(): Promise<BenchSection[]> {
-  const recorded = recordedSessions();
+  const recorded = recordedSessionNames.flatMap(recordedSession);
   const native = nativeRun(recorded);
   const runs: Run[] = [];
   for (const backend of backends) {

@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import { startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.ts";
-import { chatChunk, openAiSse, startFakeUpstream, wireDir, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { chatChunk, openAiSse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
+import { recordedSession, type RecordedRequest } from "../helpers/recorded-sessions.ts";
 
 // The optimize step in the running gateway: the recorded session that loads a deferred tool,
 // sent as Claude Code sent it (its session header included), through OpenAI and Ollama fakes.
 
-interface Recorded {
-  headers: Record<string, string>;
-  body: { tools: { name: string; description?: string }[] };
-}
+type Recorded = Pick<RecordedRequest, "headers"> & { body: { tools: { name: string; description?: string }[] } };
 
-const sessionDir = `${wireDir}claude-code-sessions/deferred-tool-load`;
-const recorded: Recorded[] = readdirSync(sessionDir)
-  .sort()
-  .map((file) => JSON.parse(readFileSync(`${sessionDir}/${file}`, "utf8")) as Recorded);
+const recorded = recordedSession("deferred-tool-load") as Recorded[];
 const passed = new Set(["anthropic-version", "anthropic-beta", "x-claude-code-session-id", "content-type"]);
 
 function send(url: string, r: Recorded, extra: Record<string, string> = {}): Promise<Response> {
