@@ -58,9 +58,11 @@ export function startGateway(config: Config): RunningGateway {
     serverTools,
   };
   redactLogsWith(ops.redactor);
-  // Where count_tokens is always answered locally (the primary has no count endpoint) or a rule
-  // counts requests, the tokenizer is built before the first request instead of during one.
-  if (!router.primary.countTokens || file?.rules.longContext) warmTokenizer();
+  // Where count_tokens is always answered locally (the primary has no count endpoint: in its
+  // model's tokenizer) or a rule counts requests (cl100k), the tokenizer is built before the
+  // first request instead of during one.
+  if (!router.primary.countTokens) warmTokenizer(router.primary.model);
+  if (file?.rules.longContext) warmTokenizer();
   const app = createApp(gateway);
   const server = Bun.serve({
     hostname: config.HOST,

@@ -166,9 +166,8 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
     return { body, model, modelName, caps };
   }
 
-  /** llama-server's own count of the prompt (its template and vocabulary); undefined elsewhere or when it cannot say. */
+  /** llama-server's own count of the prompt (its template and vocabulary); undefined when it cannot say. */
   async function serverCount(request: CountTokensRequest, ctx: CallContext): Promise<{ input_tokens: number } | undefined> {
-    if (!traits.llamaServer) return undefined;
     // Counting is no turn of the conversation: it takes no slot.
     const { body, model } = translate({ ...request, max_tokens: request.max_tokens ?? 1 }, { ...ctx, conversation: undefined });
     const tokens = await llamaCppPromptTokens(body, {
@@ -215,7 +214,8 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       return { events, headers, ...(model ? { model } : {}) };
     },
 
-    countTokens: serverCount,
+    // Only llama-server counts for itself; elsewhere lynkr counts (and warms its tokenizer at start).
+    ...(traits.llamaServer ? { countTokens: serverCount } : {}),
 
     async modelLimits(request, ctx) {
       const model = ctx.model ?? modelFor(request.model) ?? options.name;
