@@ -56,16 +56,26 @@ async function sentBodies(env: Record<string, string>, asks: RequestInit[]): Pro
 }
 
 test("OpenAI and Azure: prompt_cache_key is the conversation (session, and agent for a subagent); none without a session", async () => {
-  const openai = { MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${chat.url}/v1/chat/completions` };
+  // auto sends it only to OpenAI's own API and Azure's v1 API; this fake stands in for OpenAI's.
+  const openai = { MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${chat.url}/v1/chat/completions`, OPENAI_PROMPT_CACHE_KEY: "on" };
   const bodies = await sentBodies(openai, [ask("s-1"), ask("s-1", "a1b2c3"), ask()]);
   expect(bodies.map((b) => b.prompt_cache_key)).toEqual(["s-1", "s-1/a1b2c3", undefined]);
-  const azure = { MODEL_PROVIDER: "azure-openai", AZURE_OPENAI_API_KEY: "k", AZURE_OPENAI_ENDPOINT: `${chat.url}/openai/v1/chat/completions`, AZURE_OPENAI_DEPLOYMENT: "gpt-4o" };
-  expect((await sentBodies(azure, [ask("s-2")]))[0]?.prompt_cache_key).toBe("s-2");
+  const azureV1 = { MODEL_PROVIDER: "azure-openai", AZURE_OPENAI_API_KEY: "k", AZURE_OPENAI_ENDPOINT: `${chat.url}/openai/v1/chat/completions`, AZURE_OPENAI_DEPLOYMENT: "gpt-4o" };
+  expect((await sentBodies(azureV1, [ask("s-2")]))[0]?.prompt_cache_key).toBe("s-2");
   // A key longer than OpenAI takes goes as its hash, the same every turn.
   const long = "s".repeat(100);
   const [first, second] = await sentBodies(openai, [ask(long), ask(long)]);
   expect(String(first?.prompt_cache_key)).toMatch(/^[0-9a-f]{64}$/);
   expect(second?.prompt_cache_key).toBe(first?.prompt_cache_key);
+});
+
+test("auto leaves prompt_cache_key out where the API may refuse it: another OpenAI-compatible server, an Azure deployment URL; off leaves it out everywhere", async () => {
+  const compatible = { MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${chat.url}/v1/chat/completions` };
+  expect((await sentBodies(compatible, [ask("s-1")]))[0]).not.toHaveProperty("prompt_cache_key");
+  const azureDeployment = { MODEL_PROVIDER: "azure-openai", AZURE_OPENAI_API_KEY: "k", AZURE_OPENAI_ENDPOINT: chat.url, AZURE_OPENAI_DEPLOYMENT: "gpt-4o" };
+  expect((await sentBodies(azureDeployment, [ask("s-1")]))[0]).not.toHaveProperty("prompt_cache_key");
+  const azureV1Off = { MODEL_PROVIDER: "azure-openai", AZURE_OPENAI_API_KEY: "k", AZURE_OPENAI_ENDPOINT: `${chat.url}/openai/v1/chat/completions`, AZURE_OPENAI_DEPLOYMENT: "gpt-4o", OPENAI_PROMPT_CACHE_KEY: "off" };
+  expect((await sentBodies(azureV1Off, [ask("s-1")]))[0]).not.toHaveProperty("prompt_cache_key");
 });
 
 test("backends without prompt_cache_key never get it; llama.cpp gets cache_prompt and, with LLAMACPP_SLOTS, a sticky slot", async () => {

@@ -17,8 +17,6 @@ export interface ChatFlavorTraits extends AddressSettings {
   reasoningParameter: "reasoning_effort" | "reasoning";
   /** `stream_options.include_usage` is asked for (Databricks rejects parameters it does not know and reports usage anyway). */
   streamOptions: boolean;
-  /** `prompt_cache_key` names the conversation, so its requests reach the machine that cached its prefix (OpenAI, Azure OpenAI). */
-  promptCacheKey: boolean;
   /** llama-server's own prompt cache: `cache_prompt`, a sticky `id_slot`, and counts by its /apply-template and /tokenize. */
   llamaServer: boolean;
 }
@@ -30,7 +28,6 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: false,
     reasoningParameter: "reasoning_effort",
     streamOptions: true,
-    promptCacheKey: true,
     llamaServer: false,
     addressVariable: "OPENAI_ENDPOINT",
     addressForm: "the full chat completions URL, e.g. http://host/v1/chat/completions",
@@ -42,7 +39,6 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: false,
     reasoningParameter: "reasoning_effort",
     streamOptions: true,
-    promptCacheKey: true,
     llamaServer: false,
     addressVariable: "AZURE_OPENAI_ENDPOINT",
     addressForm: "the resource URL (https://NAME.openai.azure.com) or a full …/chat/completions URL",
@@ -54,7 +50,6 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: true,
     reasoningParameter: "reasoning",
     streamOptions: true,
-    promptCacheKey: false,
     llamaServer: false,
     addressVariable: "OPENROUTER_ENDPOINT",
     addressForm: "the full chat completions URL, https://openrouter.ai/api/v1/chat/completions",
@@ -66,7 +61,6 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: false,
     reasoningParameter: "reasoning_effort",
     streamOptions: false,
-    promptCacheKey: false,
     llamaServer: false,
     addressVariable: "DATABRICKS_API_BASE",
     addressForm: "the workspace URL (https://adb-….azuredatabricks.net), with DATABRICKS_ENDPOINT_PATH the serving endpoint's path",
@@ -78,7 +72,6 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: true,
     reasoningParameter: "reasoning_effort",
     streamOptions: true,
-    promptCacheKey: false,
     llamaServer: true,
     addressVariable: "LLAMACPP_ENDPOINT",
     addressForm: "llama-server's base URL, e.g. http://localhost:8080 (lynkr adds /v1/chat/completions)",

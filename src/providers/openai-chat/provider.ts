@@ -36,6 +36,8 @@ export interface OpenAiChatOptions {
   midSystem: "keep" | "merge";
   /** llama-server slots to keep conversations on (LLAMACPP_SLOTS); 0: the server picks. */
   slots?: number;
+  /** Whether the upstream takes OpenAI's `prompt_cache_key` (OPENAI_PROMPT_CACHE_KEY). */
+  promptCacheKey?: boolean;
   /** The settings behind the calls, named in errors (a 404 on the path, a rejected key). */
   settings?: UpstreamSettings;
 }
@@ -160,6 +162,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       model: modelName,
       capabilities: caps,
       midSystem: options.midSystem,
+      promptCacheKey: options.promptCacheKey === true,
       ...(ctx.conversation !== undefined ? { conversation: ctx.conversation } : {}),
       ...(slot !== undefined ? { slot } : {}),
     });

@@ -53,6 +53,8 @@ export interface TranslationOptions {
   midSystem: "keep" | "merge";
   /** The conversation (session and agent), for the upstream's prefix cache; absent when the client names none. */
   conversation?: string;
+  /** Whether the upstream takes OpenAI's `prompt_cache_key` (OPENAI_PROMPT_CACHE_KEY). */
+  promptCacheKey?: boolean;
   /** llama-server's slot for the conversation, when slots are assigned (LLAMACPP_SLOTS). */
   slot?: number;
 }
@@ -87,7 +89,7 @@ export function toChatRequest(request: MessagesRequest, options: TranslationOpti
   }
   if (traits.streamOptions) body.stream_options = { include_usage: true };
   // Same 64-character limit as `user`: a longer conversation id goes as its hash.
-  if (traits.promptCacheKey && options.conversation !== undefined) body.prompt_cache_key = convertEndUser(options.conversation);
+  if (options.promptCacheKey === true && options.conversation !== undefined) body.prompt_cache_key = convertEndUser(options.conversation);
   if (traits.llamaServer) {
     body.cache_prompt = true;
     if (options.slot !== undefined) body.id_slot = options.slot;
