@@ -5,7 +5,7 @@ import { clearToolResults } from "./clear-tool-results.ts";
 import { compactTool } from "./compact-tools.ts";
 import { encodingFor } from "./encodings.ts";
 import { slimSystem } from "./slim-system.ts";
-import { countRequestTokens, countTextTokens } from "./tokens.ts";
+import { countIfNear, countTextTokens } from "./tokens.ts";
 import { reordered, stickyToolOrder } from "./tool-order.ts";
 import { Threads, type ThreadState } from "./threads.ts";
 
@@ -131,11 +131,13 @@ export class Optimizer {
       if (this.on("tool-results") && window !== undefined) {
         const model = ctx.target.model;
         const encoding = encodingFor(model);
+        const trigger = Math.floor(window * this.settings.clearTrigger);
         const clearing = clearToolResults(out, clearedThrough, {
-          trigger: Math.floor(window * this.settings.clearTrigger),
+          trigger,
           keep: this.settings.keepToolResults,
           clearAtLeast: Math.min(2_048, Math.floor(window / 16)),
-          countRequest: (r) => countRequestTokens(r, model),
+          // Counted only when its size says it may be past the trigger (counting costs ms; most requests are clearly under).
+          countRequest: (r) => countIfNear(r, Buffer.byteLength(JSON.stringify(r)), trigger, model) ?? 0,
           countText: (text) => countTextTokens(text, encoding),
         });
         out = clearing.request;
