@@ -1,4 +1,5 @@
 import { encoder } from "../../src/optimize/encodings.ts";
+import { Optimizer } from "../../src/optimize/index.ts";
 import { startFakeOllama } from "../../test/helpers/fake-ollama.ts";
 import { chatChunk, openAiSse, startFakeUpstream, type ReceivedRequest } from "../../test/helpers/fake-upstream.ts";
 import { recordedSession, recordedSessionNames, type RecordedRequest } from "../../test/helpers/recorded-sessions.ts";
@@ -188,6 +189,23 @@ const ratio = (a: number, b: number) => (b === 0 ? "-" : `${(a / b).toFixed(3)}Ã
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 const met = (ok: boolean) => (ok ? "MET" : "MISSED");
 
+/** Time the optimize step itself takes per request (in this process, no HTTP): each profile over every recorded request. */
+function stepCost(recorded: Recorded[]): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  for (const [profile, window] of [["full", 128_000], ["small", 16_384]] as const) {
+    const optimizer = new Optimizer({ profile, disabled: [], smallWindowTokens: 32_768, clearTrigger: 0.6, keepToolResults: 2, maxSessions: 100_000 });
+    const run = (round: number) => {
+      for (const r of recorded) optimizer.optimize(r.request, { thread: `${round}/${r.conversation}`, header: undefined, target: { anthropicWire: false, model: "gpt-4o", contextWindow: window } });
+    };
+    for (let round = 0; round < 20; round++) run(round);
+    const rounds = 100;
+    const started = performance.now();
+    for (let round = 20; round < 20 + rounds; round++) run(round);
+    rows.push([profile, ((performance.now() - started) / (rounds * recorded.length)).toFixed(3)]);
+  }
+  return rows;
+}
+
 export default async function tokenEconomy(): Promise<BenchSection[]> {
   const recorded = recordedSessionNames.flatMap(recordedSession);
   const native = nativeRun(recorded);
@@ -268,6 +286,12 @@ export default async function tokenEconomy(): Promise<BenchSection[]> {
       title: "Token economy: targets (issue 15)",
       columns: ["target", "now", "baseline (OPTIMIZE_PROFILE=off)", "result"],
       rows: targets,
+    },
+    {
+      title: "Token economy: cost of the optimize step",
+      columns: ["profile", "ms per request (mean)"],
+      rows: stepCost(recorded),
+      notes: [`every recorded request (${recorded.length}) as a new conversation's, 100 rounds after 20 of warm-up; the small profile at a 16k window (tool results counted and cleared)`],
     },
   ];
 }
