@@ -21,10 +21,11 @@ let failed = 0;
 for (const file of files) {
   const started = performance.now();
   try {
-    const mod = (await import(join(suitesDir, file))) as { default?: () => Promise<BenchSection> };
+    const mod = (await import(join(suitesDir, file))) as { default?: () => Promise<BenchSection | BenchSection[]> };
     if (typeof mod.default !== "function") throw new Error("has no default export function");
-    const section = await mod.default();
-    process.stdout.write(`${markdownTable(section)}\n_${file}: ${((performance.now() - started) / 1000).toFixed(1)} s_\n\n`);
+    const sections = [await mod.default()].flat();
+    const tables = sections.map(markdownTable).join("\n");
+    process.stdout.write(`${tables}\n_${file}: ${((performance.now() - started) / 1000).toFixed(1)} s_\n\n`);
   } catch (error) {
     failed++;
     process.stdout.write(`## ${file}\n\nFAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n\n`);

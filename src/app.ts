@@ -13,6 +13,7 @@ import { MemoryMonitor } from "./observability/memory.ts";
 import { GatewayMetrics } from "./observability/metrics/gateway-metrics.ts";
 import { MemoryMetrics } from "./observability/metrics/memory-metrics.ts";
 import { Redactor } from "./observability/redact.ts";
+import { Optimizer } from "./optimize/index.ts";
 import { warmTokenizer } from "./optimize/tokens.ts";
 import { Outcomes } from "./pipeline/outcome.ts";
 import { createPipeline, type Pipeline } from "./pipeline/run-turn.ts";
@@ -24,7 +25,7 @@ import { listen } from "./server/listen.ts";
 import { databasePath, openDatabase } from "./store/db.ts";
 import { SessionStore } from "./store/sessions.ts";
 import { WriteBatch } from "./store/write-batch.ts";
-import { closeFacts, learnFrom, recordSession, recordUsage, storeAnswer } from "./turn-subscribers.ts";
+import { calibrateTokens, closeFacts, learnFrom, recordSession, recordUsage, storeAnswer } from "./turn-subscribers.ts";
 import { Budgets } from "./usage/budgets.ts";
 import { defaultPrices, Prices } from "./usage/prices.ts";
 import { RateLimiter } from "./usage/rate-limiter.ts";
@@ -97,15 +98,18 @@ export function buildGateway(config: Config): Gateway {
   const serverTools = createServerToolServices(config, metrics.registry);
   // Servers start in the background: one that is slow or broken must not delay or stop the gateway.
   void serverTools.mcp.start();
-  // Where count_tokens is always answered locally (the primary has no count endpoint) or a rule
-  // counts requests, the tokenizer is built before the first request instead of during one.
-  if (!router.primary.countTokens || file?.rules.longContext) warmTokenizer();
+  // Where count_tokens is always answered locally (the primary has no count endpoint: in its
+  // model's tokenizer) or a rule counts requests (cl100k), the tokenizer is built before the
+  // first request instead of during one.
+  if (!router.primary.countTokens) warmTokenizer(router.primary.model);
+  if (file?.rules.longContext) warmTokenizer();
 
   const outcomes = new Outcomes(new Prices({ ...defaultPrices, ...file?.prices }));
   outcomes.subscribe("sessions", recordSession(new SessionStore(db, batch)));
   outcomes.subscribe("usage", recordUsage(usage, limiter));
   if (cache) outcomes.subscribe("cache", storeAnswer(cache));
   outcomes.subscribe("memory", learnFrom(memory));
+  outcomes.subscribe("token calibration", calibrateTokens());
   // Last: closing the facts writes the request log line and the metrics, from what came before.
   outcomes.subscribe("request log", closeFacts());
 
@@ -117,6 +121,14 @@ export function buildGateway(config: Config): Gateway {
     cache,
     cacheSettings: { perClient: config.LYNKR_API_KEYS !== undefined, provider: config.MODEL_PROVIDER, model: config.MODEL_DEFAULT ?? "" },
     serverTools,
+    optimizer: new Optimizer({
+      profile: config.OPTIMIZE_PROFILE,
+      disabled: config.OPTIMIZE_DISABLE,
+      smallWindowTokens: config.OPTIMIZE_SMALL_WINDOW_TOKENS,
+      clearTrigger: config.OPTIMIZE_CLEAR_TRIGGER,
+      keepToolResults: config.OPTIMIZE_KEEP_TOOL_RESULTS,
+      maxSessions: config.OPTIMIZE_MAX_SESSIONS,
+    }),
   });
   const lifecycle = new Lifecycle();
   const http = createApp({

@@ -2,6 +2,7 @@ import { isCacheable, type PromptCache } from "./cache/prompt-cache.ts";
 import { onTurnFinished } from "./memory/inject.ts";
 import type { MemoryService } from "./memory/service.ts";
 import type { OutcomeSubscriber } from "./pipeline/outcome.ts";
+import { calibrateFromUsage } from "./optimize/tokens.ts";
 import type { SessionStore } from "./store/sessions.ts";
 import type { RateLimiter } from "./usage/rate-limiter.ts";
 import type { UsageStore } from "./usage/store.ts";
@@ -69,6 +70,20 @@ export function learnFrom(memory: MemoryService | undefined): OutcomeSubscriber 
   };
 }
 
+/**
+ * The upstream's own prompt count calibrates local counts for its model. Not Ollama's: its
+ * prompt_eval_count leaves out what its KV cache reused, so it is no count of the prompt.
+ */
+export function calibrateTokens(): OutcomeSubscriber {
+  return (o) => {
+    const usage = o.response?.usage;
+    const model = o.route?.model;
+    if (o.cached || !usage || o.route?.provider.kind === "ollama" || model === undefined) return;
+    const reported = (usage.input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
+    if (reported > 0) calibrateFromUsage(model, o.sent ?? o.request, reported);
+  };
+}
+
 /** Completes the request's facts and closes them: the request log line and the metrics follow. */
 export function closeFacts(): OutcomeSubscriber {
   return (o) => {
@@ -93,6 +108,7 @@ export function closeFacts(): OutcomeSubscriber {
       facts.outputTokens = o.usage.output_tokens;
       facts.tokensEstimated = o.usage.estimated;
       facts.costUsd = o.costUsd;
+      facts.cacheReadTokens = o.usage.cache_read_input_tokens;
       if (o.cached) facts.savedUsd = o.savedUsd;
       if (!o.cached && facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(o.response);
     }

@@ -6,6 +6,7 @@ import { openAiFamilyEnv } from "./sections/openai-family.ts";
 import { memoryEnv } from "./sections/memory.ts";
 import { ollamaEnv } from "./sections/ollama.ts";
 import { operationsEnv, operationsProblems } from "./sections/operations.ts";
+import { optimizeEnv } from "./sections/optimize.ts";
 import { routingEnv, routingProblems } from "./sections/routing.ts";
 import { serverEnv } from "./sections/server.ts";
 import { serverToolsEnv, serverToolsProblems } from "./sections/server-tools.ts";
@@ -23,6 +24,7 @@ export const envShape = {
   ...operationsEnv,
   ...memoryEnv,
   ...serverToolsEnv,
+  ...optimizeEnv,
 };
 
 export const envSchema = z.object(envShape).superRefine((env, ctx) => {

@@ -2,6 +2,13 @@
 // end by the request log and the metrics. A streamed answer ends after its handler returned:
 // the pipeline holds the facts open with `hold()` and closes them when the stream is over.
 
+/** What the optimize step did (src/optimize/index.ts OptimizeReport). */
+export interface OptimizeFacts {
+  profile: string;
+  actions: string[];
+  clearedToolResults: number;
+}
+
 /** `bypass`: the client asked for a fresh answer (x-lynkr-cache: bypass, cache-control: no-cache). */
 export type CacheResult = "hit" | "miss" | "off" | "bypass";
 export type Rejection = "unauthenticated" | "rate_limited" | "overloaded" | "over_budget" | "foreign_host" | "foreign_origin";
@@ -15,7 +22,10 @@ export class RequestFacts {
   route?: string;
   /** Upstream calls routing made for this one client attempt (retries and fallbacks included). */
   upstreamCalls?: number;
+  /** All prompt tokens: uncached, cache reads and cache writes. */
   inputTokens?: number;
+  /** Of those, the ones the upstream served from its prefix cache. */
+  cacheReadTokens?: number;
   outputTokens?: number;
   tokensEstimated?: boolean;
   costUsd?: number;
@@ -26,6 +36,7 @@ export class RequestFacts {
   errorType?: string;
   /** The error's own words, for the log line (already free of secrets: errors never carry them). */
   errorMessage?: string;
+  optimize?: OptimizeFacts;
   rejected?: Rejection;
   /** Headers and bodies for the debug log, redacted before they are written. */
   requestHeaders?: Record<string, string>;

@@ -51,6 +51,10 @@ export function logRequest(facts: RequestFacts, redactor: Redactor): void {
   if (facts.tokensEstimated) fields.tokens_estimated = true;
   if (facts.costUsd !== undefined) fields.cost_usd = round6(facts.costUsd);
   if (facts.cache !== undefined) fields.cache = facts.cache;
+  if (facts.optimize !== undefined) {
+    fields.optimize = facts.optimize.profile;
+    if (facts.optimize.actions.length > 0) fields.optimize_actions = facts.optimize.actions.join(",");
+  }
   if (facts.errorType !== undefined) fields.error = facts.errorType;
   if (facts.errorMessage !== undefined) fields.error_message = redactor.redact(facts.errorMessage.slice(0, 300));
   if (facts.rejected !== undefined) fields.rejected = facts.rejected;

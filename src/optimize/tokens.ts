@@ -1,23 +1,19 @@
-import { Tiktoken } from "js-tiktoken/lite";
-import cl100k from "js-tiktoken/ranks/cl100k_base";
 import { isKnown, isKnownBlock, type ContentBlockParam, type CountTokensRequest, type ToolResultContentBlock } from "../anthropic/schema.ts";
+import { calibrated, observePromptCount, warmingUp } from "./calibration.ts";
+import { encoder, encodingFor, type EncodingName } from "./encodings.ts";
 
-// Local token counts, for upstreams without a count endpoint. cl100k is not Claude's tokenizer:
-// for English prose and code it lands within about 10-15% of Anthropic's own count (see README).
-
-let encoder: Tiktoken | undefined;
-function tokenizer(): Tiktoken {
-  encoder ??= new Tiktoken(cl100k);
-  return encoder;
-}
+// Local token counts, for upstreams without a count endpoint, in the tokenizer of the model's
+// family (encodings.ts), scaled by what the upstream itself reported for that model
+// (calibration.ts). Without a model: cl100k, which is not Claude's tokenizer but lands within
+// about 10-15% of Anthropic's own count for English prose and code (see README).
 
 /**
- * Builds the tokenizer now: reading cl100k's ranks holds the event loop ~0.4 s (more on a busy
- * machine), which the first request that counts, and every stream and probe beside it, would
- * otherwise wait for.
+ * Builds the model's tokenizer now: reading its ranks holds the event loop ~0.4 s (more on a
+ * busy machine), which the first request that counts, and every stream and probe beside it,
+ * would otherwise wait for.
  */
-export function warmTokenizer(): void {
-  tokenizer();
+export function warmTokenizer(model?: string): void {
+  encoder(encodingFor(model));
 }
 
 /**
@@ -31,19 +27,19 @@ const longRunChars = 32;
 const runCharsPerToken = 4;
 const longRun = new RegExp(`[^\\s\\p{L}\\p{N}]{${longRunChars + 1},}|\\p{L}{${longRunChars + 1},}|\\s{${longRunChars + 1},}`, "gu");
 
-export function countTextTokens(text: string): number {
+export function countTextTokens(text: string, encoding: EncodingName = "cl100k_base"): number {
   if (text.length === 0) return 0;
   let total = 0;
   let from = 0;
   for (const match of text.matchAll(longRun)) {
-    total += encodedLength(text.slice(from, match.index)) + Math.ceil(match[0].length / runCharsPerToken);
+    total += encodedLength(text.slice(from, match.index), encoding) + Math.ceil(match[0].length / runCharsPerToken);
     from = match.index + match[0].length;
   }
-  return total + encodedLength(from === 0 ? text : text.slice(from));
+  return total + encodedLength(from === 0 ? text : text.slice(from), encoding);
 }
 
-function encodedLength(text: string): number {
-  return text.length === 0 ? 0 : tokenizer().encode(text, "all").length;
+function encodedLength(text: string, encoding: EncodingName): number {
+  return text.length === 0 ? 0 : encoder(encoding).encode(text, "all").length;
 }
 
 // Anthropic bills a ~1.15-megapixel image at about 1,600 tokens; without decoding the image
@@ -87,16 +83,40 @@ export function countedText(block: ContentBlockParam | ToolResultContentBlock): 
   }
 }
 
-// Routing, the provider and usage may each need one request's count: it is counted once.
-const counted = new WeakMap<CountTokensRequest, number>();
+// Routing, the provider and usage may each need one request's count: it is counted once per encoding.
+const counted = new WeakMap<CountTokensRequest, Map<EncodingName, number>>();
 
-export function countRequestTokens(request: CountTokensRequest): number {
-  let total = counted.get(request);
+/** The request's count in `encoding`, before calibration. */
+export function localRequestTokens(request: CountTokensRequest, encoding: EncodingName): number {
+  let byEncoding = counted.get(request);
+  if (!byEncoding) counted.set(request, (byEncoding = new Map()));
+  let total = byEncoding.get(encoding);
   if (total === undefined) {
-    total = countUncached(request);
-    counted.set(request, total);
+    total = countUncached(request, encoding);
+    byEncoding.set(encoding, total);
   }
   return total;
+}
+
+/** Whether the request was already counted in `encoding` (so counting it again is free). */
+export function isCounted(request: CountTokensRequest, encoding: EncodingName): boolean {
+  return counted.get(request)?.has(encoding) ?? false;
+}
+
+/** The request's count for `model`: its family's tokenizer, calibrated by its upstream's reports. */
+export function countRequestTokens(request: CountTokensRequest, model?: string): number {
+  return calibrated(model, localRequestTokens(request, encodingFor(model)));
+}
+
+/**
+ * Feeds the prompt count an upstream reported for `request` into `model`'s calibration. Counts
+ * locally only while the model's ratio is settling or when the request was counted anyway (near
+ * a limit): counting a long request costs milliseconds, and most requests need no count.
+ */
+export function calibrateFromUsage(model: string, request: CountTokensRequest, reported: number): void {
+  const encoding = encodingFor(model);
+  if (!isCounted(request, encoding) && !warmingUp(model)) return;
+  observePromptCount(model, localRequestTokens(request, encoding), reported);
 }
 
 /**
@@ -104,8 +124,8 @@ export function countRequestTokens(request: CountTokensRequest): number {
  * undefined, without counting. Counting costs ~0.25 ms per KB, and text and code run 3.5-4.5
  * bytes per token: a body under 2.7 bytes per token of the limit clearly stays within it.
  */
-export function countIfNear(request: CountTokensRequest, bodyBytes: number, limit: number): number | undefined {
-  return bodyBytes / 2.7 > limit ? countRequestTokens(request) : undefined;
+export function countIfNear(request: CountTokensRequest, bodyBytes: number, limit: number, model?: string): number | undefined {
+  return bodyBytes / 2.7 > limit ? countRequestTokens(request, model) : undefined;
 }
 
 /**
@@ -125,12 +145,14 @@ class RequestCounter {
   private exactChars = 0;
   private exactTokens = 0;
 
+  constructor(private readonly encoding: EncodingName) {}
+
   add(text: string, extra = 0): void {
     this.total += extra;
     if (text.length === 0) return;
     const head = text.length <= this.left ? text : text.slice(0, this.left);
     if (head.length > 0) {
-      const tokens = countTextTokens(head);
+      const tokens = countTextTokens(head, this.encoding);
       this.left -= head.length;
       this.exactChars += head.length;
       this.exactTokens += tokens;
@@ -144,8 +166,8 @@ class RequestCounter {
   }
 }
 
-function countUncached(request: CountTokensRequest): number {
-  const counter = new RequestCounter();
+function countUncached(request: CountTokensRequest, encoding: EncodingName): number {
+  const counter = new RequestCounter(encoding);
   if (typeof request.system === "string") counter.add(request.system);
   else for (const block of request.system ?? []) counter.add(block.text);
   for (const message of request.messages) {

@@ -25,6 +25,8 @@ export interface TurnOutcome {
   /** The request as the client sent it, and as it went upstream (memory and optimize applied). */
   readonly clientRequest: MessagesRequest;
   readonly request: MessagesRequest;
+  /** The request the upstream got, when the optimize step changed it. */
+  readonly sent: MessagesRequest | undefined;
   /** Undefined when the prompt cache answered (or, on a failure, before any route was made). */
   readonly route: RouteFacts | undefined;
   readonly cached: boolean;
@@ -96,6 +98,7 @@ export class Outcomes {
       stream: turn.stream,
       clientRequest: turn.client,
       request: turn.request,
+      sent: turn.sent,
       route: ending.route,
       cached,
       cacheKey: turn.cacheKey,

@@ -1,6 +1,7 @@
 import type { ServerToolServices } from "../agent/services.ts";
 import type { PromptCache } from "../cache/prompt-cache.ts";
 import type { MemoryService } from "../memory/service.ts";
+import type { Optimizer } from "../optimize/index.ts";
 import type { Router } from "../routing/router.ts";
 import type { Budgets } from "../usage/budgets.ts";
 import type { Outcomes } from "./outcome.ts";
@@ -29,6 +30,8 @@ export interface PipelineParts {
   cacheSettings: CacheSettings;
   /** MCP servers, web tools and the loop's limits (src/agent/). */
   serverTools: ServerToolServices;
+  /** The optimize step's settings and per-conversation state. */
+  optimizer: Optimizer;
 }
 
 export interface Pipeline {
@@ -41,7 +44,7 @@ export function createPipeline(parts: PipelineParts): Pipeline {
     sessionStep,
     budgetStep(parts.budgets),
     memoryStep(parts.memory),
-    optimizeStep,
+    optimizeStep(parts.optimizer, parts.router),
     cacheStep(parts.cache, parts.cacheSettings),
     callStep(parts.router, parts.serverTools, parts.outcomes),
   ];
@@ -61,6 +64,10 @@ async function runTurn(steps: readonly Step[], outcomes: Outcomes, client: Clien
     stream,
     namedSession: undefined,
     sessionId: "",
+    conversation: undefined,
+    shape: undefined,
+    optimized: undefined,
+    sent: undefined,
     cacheKey: undefined,
   };
   for (const step of steps) {

@@ -101,6 +101,7 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
   return {
     route,
     upstreamModel: answer.upstream.model,
+    optimized: turn.optimized,
     headers: answer.upstream.headers,
     cached: false,
     events: iterable(next, stop),
@@ -139,6 +140,7 @@ export function teeCached(turn: Turn, entry: CacheEntry, outcomes: Outcomes): Tu
   return {
     route: undefined,
     upstreamModel: undefined,
+    optimized: undefined,
     headers: {},
     cached: true,
     events: framesOf(entry),

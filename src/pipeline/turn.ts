@@ -1,9 +1,11 @@
 import type { Message, MessagesRequest } from "../anthropic/schema.ts";
 import type { PromptKey } from "../cache/key.ts";
+import type { OptimizeReport } from "../optimize/index.ts";
 import type { CacheEntry } from "../cache/prompt-cache.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import type { CallContext } from "../providers/types.ts";
 import type { Answer, RouteFacts } from "../routing/call-route.ts";
+import type { Route } from "../routing/router.ts";
 
 // The shapes one /v1/messages turn goes through: what the server hands the pipeline (no HTTP
 // in it), the turn the steps work on, and what comes back.
@@ -39,6 +41,14 @@ export interface Turn {
   namedSession: string | undefined;
   /** The client's session, or one made up for this turn (session step). */
   sessionId: string;
+  /** The conversation the client names (its session, and the agent of a subagent; session step). */
+  conversation: string | undefined;
+  /** Shapes the request of each model call for its route (optimize step); the call step applies it. */
+  shape: ((request: MessagesRequest, route: Route, ctx: CallContext) => Promise<MessagesRequest>) | undefined;
+  /** What shaping did to the latest call. */
+  optimized: OptimizeReport | undefined;
+  /** The request the latest call sent upstream, when shaping changed it. */
+  sent: MessagesRequest | undefined;
   /** Set by the cache step when the prompt cache is on. */
   cacheKey: PromptKey | undefined;
 }
@@ -65,6 +75,8 @@ export interface TurnResult {
   route: RouteFacts | undefined;
   /** The model the upstream was asked for, where the adapter chose it (MODEL_MAP's, a rule's). */
   upstreamModel: string | undefined;
+  /** What the optimize step did to the first call (x-lynkr-optimize). */
+  optimized: OptimizeReport | undefined;
   /** Upstream response headers worth passing on (rate-limit state, upstream request id). */
   headers: Record<string, string>;
   cached: boolean;

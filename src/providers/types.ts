@@ -16,6 +16,12 @@ export interface CallContext {
   clientBody?: string;
   /** The model routing chose for this call (a config-file rule); wins over the provider's own. */
   model?: string;
+  /**
+   * The conversation the request belongs to (Claude Code's session, and the agent for a
+   * subagent): upstream prefix caches are steered by it (OpenAI's prompt_cache_key, llama.cpp's
+   * slot). Absent when the client names no session.
+   */
+  conversation?: string;
 }
 
 /** An upstream answer that has been accepted (2xx): its events, translated to Anthropic's form. */
@@ -34,6 +40,11 @@ export interface ModelInfo {
   /** Limits, where known, so clients and `GET /v1/models` can show them. */
   context_window?: number;
   max_output_tokens?: number;
+}
+
+export interface ModelLimits {
+  model: string;
+  contextWindow: number | undefined;
 }
 
 /** `created_at` for a model whose date is unknown. */
@@ -67,6 +78,11 @@ export interface Provider {
    * find out; routing skips a provider that cannot serve a request's tools. Absent → yes.
    */
   supportsTools?(ctx: CallContext): Promise<boolean>;
+  /**
+   * The model a request would reach (`ctx.model`, else the provider's own mapping) and its
+   * context window where known; the optimize step sizes its work by it. Absent: unknown.
+   */
+  modelLimits?(request: Pick<MessagesRequest, "model">, ctx: CallContext): Promise<ModelLimits>;
   /** Models this provider offers, in Anthropic's list entry shape. */
   listModels(ctx: CallContext): Promise<ModelInfo[]>;
 }

@@ -1,5 +1,6 @@
 import { messagesRequestSchema } from "../anthropic/schema.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
+import { reportHeader } from "../optimize/index.ts";
 import type { Pipeline } from "../pipeline/run-turn.ts";
 import { callContext } from "./call-context.ts";
 import type { Lifecycle } from "./lifecycle.ts";
@@ -37,11 +38,14 @@ export function messagesRoute(pipeline: Pipeline, lifecycle: Lifecycle, settings
     if (result.route) setRouteHeaders(headers, result.route, { upstream: result.upstreamModel, requested: client.body.model });
     else headers.set("x-lynkr-cache", "hit");
     if (facts.cache === "bypass") headers.set("x-lynkr-cache", "bypass");
+    if (result.optimized) headers.set("x-lynkr-optimize", reportHeader(result.optimized));
 
     if (client.body.stream !== true) {
       try {
         const message = await result.message();
         headers.set("content-type", "application/json");
+        // What the upstream's prefix cache served of this prompt (a stream's answer is in its usage and the session record).
+        if (result.route) headers.set("x-lynkr-cache-read", String(message.usage?.cache_read_input_tokens ?? 0));
         return new Response(JSON.stringify(message), { status: 200, headers });
       } finally {
         done();

@@ -16,11 +16,12 @@ const layers: readonly (readonly string[])[] = [
   ["server"],
   ["pipeline"],
   // What the pipeline's steps (and the CLI) use: each may call routing, none calls back up.
-  ["agent", "mcp", "tools", "memory", "cache", "usage", "doctor"],
+  ["agent", "mcp", "tools", "memory", "usage", "doctor"],
   ["routing"],
   ["providers"],
-  // Token counting: routing, providers and the steps all measure requests.
-  ["optimize"],
+  // Request shaping and token counting, the prompt cache and its LRU: routing, providers and the
+  // steps all use them.
+  ["optimize", "cache"],
   ["anthropic"],
 ];
 /** Beside the request path: anything may import them; they import only each other and anthropic/. */

@@ -64,6 +64,8 @@ test("one line per request with id, route, tokens, cost and cache; debug adds bo
     output_tokens: 13,
     cost_usd: 0.0012,
     cache: "miss",
+    // Anthropic wire: Claude Code's request goes as sent.
+    optimize: "off",
   });
   expect(typeof requests[0]?.latency_ms).toBe("number");
   expect(requests[2]).toMatchObject({ status: 401, rejected: "unauthenticated" });

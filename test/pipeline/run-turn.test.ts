@@ -12,6 +12,7 @@ import { createServerToolServices } from "../../src/agent/services.ts";
 import { PromptKey, promptScope } from "../../src/cache/key.ts";
 import { Registry } from "../../src/observability/metrics/registry.ts";
 import { PromptCache } from "../../src/cache/prompt-cache.ts";
+import { Optimizer } from "../../src/optimize/index.ts";
 import { tempDir } from "../helpers/gateway.ts";
 import { contextFor, request } from "./turn-fixture.ts";
 
@@ -30,6 +31,7 @@ function pipeline() {
       cache,
       cacheSettings: { perClient: false, provider: "anthropic", model: "" },
       serverTools: createServerToolServices(config, new Registry()),
+      optimizer: new Optimizer({ profile: "auto", disabled: [], smallWindowTokens: 16_000, clearTrigger: 0.6, keepToolResults: 2, maxSessions: 100 }),
     }),
   };
 }

@@ -35,6 +35,10 @@ export function turnFor(body: MessagesRequest = request(), ctx: TurnContext = co
     stream: body.stream === true,
     namedSession: undefined,
     sessionId: "s-1",
+    conversation: undefined,
+    shape: undefined,
+    optimized: undefined,
+    sent: undefined,
     cacheKey: undefined,
   };
 }

@@ -4,6 +4,9 @@ import { httpUrl, int, oneOf, text } from "../fields.ts";
 // Providers spoken to through OpenAI's Chat Completions wire format: OpenAI (and any
 // OpenAI-compatible server), Azure OpenAI, OpenRouter, Databricks model serving, llama.cpp.
 
+export const promptCacheKeySettings = ["auto", "on", "off"] as const;
+export type PromptCacheKeySetting = (typeof promptCacheKeySettings)[number];
+
 export const defaultOpenAiEndpoint = "https://api.openai.com/v1/chat/completions";
 export const defaultOpenRouterEndpoint = "https://openrouter.ai/api/v1/chat/completions";
 export const defaultLlamaCppEndpoint = "http://localhost:8080";
@@ -95,6 +98,12 @@ export const openAiFamilyEnv = {
   /** Full URL of the chat-completions endpoint (any OpenAI-compatible server: vLLM, LM Studio, LocalAI, SGLang). */
   OPENAI_ENDPOINT: httpUrl().optional().transform((v) => v ?? defaultOpenAiEndpoint),
   OPENAI_ORGANIZATION: text().optional(),
+  /**
+   * OpenAI's `prompt_cache_key` (the conversation) on openai and azure-openai requests, so one
+   * conversation reaches the machine holding its cached prefix. auto: only where the API is known
+   * to take it (api.openai.com, Azure's /openai/v1/ API).
+   */
+  OPENAI_PROMPT_CACHE_KEY: oneOf(promptCacheKeySettings, "auto"),
   OPENAI_TIMEOUT_MS: timeout(),
 
   /** The resource's base URL (https://NAME.openai.azure.com), or a full chat-completions URL. */
@@ -133,6 +142,11 @@ export const openAiFamilyEnv = {
    * system message that is not first).
    */
   LLAMACPP_MID_SYSTEM: oneOf(["keep", "merge"], "merge"),
+  /**
+   * llama-server's slot count (its -np): each conversation is kept on one slot (`id_slot`), whose
+   * KV cache holds its prefix. 0: lynkr names no slot and the server picks one per request.
+   */
+  LLAMACPP_SLOTS: int(0, 0, 1_024),
 
   /** Client model → upstream model rules for the translated providers, e.g. haiku=gpt-4o-mini. */
   MODEL_MAP: z.string().optional().transform((v, ctx) => (v === undefined ? [] : parseModelMap(v, ctx))),

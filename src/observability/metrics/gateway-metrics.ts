@@ -22,6 +22,10 @@ export class GatewayMetrics {
   private readonly cacheSavedTokens: Counter;
   private readonly cacheSavedCost: Counter;
   private readonly rejected: Counter;
+  private readonly cachedPromptTokens: Counter;
+  private readonly optimized: Counter;
+  private readonly optimizeActions: Counter;
+  private readonly clearedToolResults: Counter;
   private readonly decisions: Counter;
   private readonly fallbacks: Counter;
   private readonly retries: Counter;
@@ -47,6 +51,14 @@ export class GatewayMetrics {
     this.cache = r.counter("lynkr_prompt_cache_requests_total", "Prompt cache lookups by result.", ["result"]);
     this.cacheSavedTokens = r.counter("lynkr_prompt_cache_saved_tokens_total", "Tokens not spent thanks to prompt cache hits.");
     this.cacheSavedCost = r.counter("lynkr_prompt_cache_saved_usd_total", "US dollars not spent thanks to prompt cache hits.");
+    this.cachedPromptTokens = r.counter(
+      "lynkr_upstream_cached_prompt_tokens_total",
+      "Prompt tokens the upstream served from its own prefix cache (part of lynkr_tokens_total input).",
+      ["provider", "model"],
+    );
+    this.optimized = r.counter("lynkr_optimize_requests_total", "Messages requests by optimization profile.", ["profile"]);
+    this.optimizeActions = r.counter("lynkr_optimize_actions_total", "Optimizations applied, by piece and what was done.", ["action"]);
+    this.clearedToolResults = r.counter("lynkr_optimize_cleared_tool_results_total", "Old tool results sent as a placeholder (small profile).");
     this.rejected = r.counter("lynkr_rejected_requests_total", "Requests refused before any upstream call.", ["reason"]);
     this.decisions = r.counter("lynkr_routing_decisions_total", "Routing decisions by rule.", ["rule"]);
     this.fallbacks = r.counter("lynkr_routing_fallbacks_total", "Requests handed from one provider to the next.", ["from", "to", "reason"]);
@@ -113,6 +125,11 @@ export class GatewayMetrics {
     this.httpRequests.inc({ method: facts.method, path: facts.path, status });
     if (facts.rejected) this.rejected.inc({ reason: facts.rejected });
     if (facts.cache) this.cache.inc({ result: facts.cache });
+    if (facts.optimize) {
+      this.optimized.inc({ profile: facts.optimize.profile });
+      for (const action of facts.optimize.actions) this.optimizeActions.inc({ action: action.replace(/:.*$/, "") });
+      if (facts.optimize.clearedToolResults > 0) this.clearedToolResults.inc({}, facts.optimize.clearedToolResults);
+    }
     if (facts.provider === undefined) return;
     const provider = facts.provider;
     const model = facts.model ?? "";
@@ -130,20 +147,21 @@ export class GatewayMetrics {
       return;
     }
     if (inputTokens) this.tokens.inc({ provider, model, direction: "input", estimated }, inputTokens);
+    if (facts.cacheReadTokens) this.cachedPromptTokens.inc({ provider, model }, facts.cacheReadTokens);
     if (outputTokens) this.tokens.inc({ provider, model, direction: "output", estimated }, outputTokens);
     if (facts.costUsd) this.cost.inc({ provider, model }, facts.costUsd);
   }
 
   /** The JSON view: totals, latency percentiles and spend, overall and per provider and model. */
   snapshot() {
-    type Row = { requests: number; errors: number; input_tokens: number; output_tokens: number; cost_usd: number; latency: HistogramValue[] };
+    type Row = { requests: number; errors: number; input_tokens: number; output_tokens: number; cached_input_tokens: number; cost_usd: number; latency: HistogramValue[] };
     const byKey = new Map<string, Row & { provider: string; model: string }>();
-    const total: Row = { requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, latency: [] };
+    const total: Row = { requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, cost_usd: 0, latency: [] };
     const rowFor = (provider: string, model: string) => {
       const key = `${provider}\u0001${model}`;
       let row = byKey.get(key);
       if (!row) {
-        row = { provider, model, requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, latency: [] };
+        row = { provider, model, requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, cost_usd: 0, latency: [] };
         byKey.set(key, row);
       }
       return row;
@@ -162,6 +180,10 @@ export class GatewayMetrics {
       row[field] += value.n;
       total[field] += value.n;
     }
+    for (const { labels, value } of this.cachedPromptTokens.entries()) {
+      rowFor(labels.provider ?? "", labels.model ?? "").cached_input_tokens += value.n;
+      total.cached_input_tokens += value.n;
+    }
     for (const { labels, value } of this.cost.entries()) {
       rowFor(labels.provider ?? "", labels.model ?? "").cost_usd += value.n;
       total.cost_usd += value.n;
@@ -173,7 +195,9 @@ export class GatewayMetrics {
     const view = (row: Row) => {
       const [p50, p95, p99] = percentiles(row.latency, [50, 95, 99]).map((s) => Math.round(s * 10_000) / 10);
       const { latency: _, ...counts } = row;
-      return { ...counts, cost_usd: round6(row.cost_usd), latency_ms: { p50, p95, p99 } };
+      // Share of the prompt tokens the upstream's own prefix cache served.
+      const cacheHitRatio = row.input_tokens > 0 ? round6(row.cached_input_tokens / row.input_tokens) : 0;
+      return { ...counts, cache_hit_ratio: cacheHitRatio, cost_usd: round6(row.cost_usd), latency_ms: { p50, p95, p99 } };
     };
     const countsBy = (counter: Counter, label: string) => {
       const out: Record<string, number> = {};
@@ -197,6 +221,11 @@ export class GatewayMetrics {
         saved_usd: round6(this.cacheSavedCost.get()),
       },
       rejected: countsBy(this.rejected, "reason"),
+      optimize: {
+        profiles: countsBy(this.optimized, "profile"),
+        actions: countsBy(this.optimizeActions, "action"),
+        cleared_tool_results: this.clearedToolResults.get(),
+      },
     };
   }
 }

@@ -21,14 +21,18 @@ export function callStep(router: Router, serverTools: ServerToolServices, outcom
       const { request } = turn;
       // From here the turn ends in an outcome, which closes its facts.
       turn.ctx.facts.hold();
-      const ctx = { ...turn.ctx, clientBody: turn.body, bodyBytes: turn.bodyBytes };
+      const ctx = { ...turn.ctx, clientBody: turn.body, bodyBytes: turn.bodyBytes, ...(turn.conversation !== undefined ? { conversation: turn.conversation } : {}) };
       let route: Route | undefined;
       try {
         const routed = router.route(request, turn.bodyBytes);
         route = routed;
         const tools = await requestTools(request, serverTools, { anthropicOnly: anthropicWireOnly(routed.chain.map((t) => t.provider.kind)) });
-        // A changed request must not go out as the client's bytes (ctx.clientBody).
-        const call = (req: MessagesRequest) => router.call(req, req === request ? ctx : { ...ctx, clientBody: undefined }, routed);
+        const call = async (next: MessagesRequest) => {
+          const shaped = turn.shape ? await turn.shape(next, routed, ctx) : next;
+          turn.sent = shaped === request ? undefined : shaped;
+          // A changed request must not go out as the client's bytes (ctx.clientBody).
+          return router.call(shaped, shaped === request ? ctx : { ...ctx, clientBody: undefined }, routed);
+        };
         const answer = await callWithServerTools(request, tools, call, { policy: serverTools.policy, signal: turn.ctx.signal, onToolCall: serverTools.onToolCall });
         return { from: "upstream", answer };
       } catch (error) {

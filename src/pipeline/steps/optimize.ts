@@ -1,7 +1,44 @@
+import type { MessagesRequest } from "../../anthropic/schema.ts";
+import type { Optimizer } from "../../optimize/index.ts";
+import type { CallContext, ModelLimits } from "../../providers/types.ts";
+import type { Route, Router } from "../../routing/router.ts";
 import type { Step } from "../turn.ts";
 
-/** The slot for token optimization (tools, history, truncation): nothing to do yet. */
-export const optimizeStep: Step = {
-  name: "optimize",
-  run: () => undefined,
-};
+/**
+ * The request of each model call (the server-tool loop's too), shaped for the route's first
+ * provider by the profile its model calls for (src/optimize/). Optimization state is kept by the
+ * conversation (none: nothing is remembered between the client's requests); the client's
+ * `x-lynkr-optimize` header picks a profile for this request alone. The step sets how calls are
+ * shaped; the call step applies it to every call it makes.
+ */
+export function optimizeStep(optimizer: Optimizer, router: Pick<Router, "primary">): Step {
+  return {
+    name: "optimize",
+    run(turn) {
+      turn.shape = async (request: MessagesRequest, route: Route, ctx: CallContext) => {
+        const first = route.chain[0];
+        const provider = first?.provider ?? router.primary;
+        let limits: ModelLimits | undefined;
+        try {
+          limits = await provider.modelLimits?.(request, first?.model ? { ...ctx, model: first.model } : ctx);
+        } catch {
+          // The model cannot be looked up (its server is down): the call that follows says why.
+          limits = undefined;
+        }
+        const optimized = optimizer.optimize(request, {
+          thread: ctx.conversation,
+          header: ctx.clientHeaders.get("x-lynkr-optimize"),
+          target: {
+            anthropicWire: provider.kind === "anthropic" || provider.kind === "azure-anthropic",
+            model: limits?.model ?? first?.model ?? provider.model,
+            contextWindow: limits?.contextWindow,
+          },
+        });
+        turn.optimized = optimized.report;
+        turn.ctx.facts.optimize = optimized.report;
+        return optimized.request;
+      };
+      return undefined;
+    },
+  };
+}

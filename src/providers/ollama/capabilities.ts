@@ -53,6 +53,9 @@ function untilAborted<T>(shared: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** How long a failed lookup is the answer for a model. */
+const failureMemoryMs = 1_000;
+
 export class OllamaCapabilityCache {
   private readonly known = new Map<string, Promise<OllamaModelCapabilities>>();
 
@@ -64,8 +67,15 @@ export class OllamaCapabilityCache {
     if (!entry) {
       entry = this.fetch(model);
       this.known.set(model, entry);
-      // Failures are not kept: Ollama may come up, or the model be pulled, a moment later.
-      entry.catch(() => this.known.delete(model));
+      // A failure answers only for a moment: every call of one request (the optimize step's
+      // window lookup, then the call itself) and requests at the same instant share it, and
+      // Ollama may come up, or the model be pulled, a moment later.
+      const failed = entry;
+      failed.catch(() => {
+        setTimeout(() => {
+          if (this.known.get(model) === failed) this.known.delete(model);
+        }, failureMemoryMs).unref();
+      });
     }
     return untilAborted(entry, signal);
   }

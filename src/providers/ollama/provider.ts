@@ -60,7 +60,7 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
       // Ollama silently drops what does not fit its window (num_ctx, at most the model's own);
       // say so instead, in the words Claude Code compacts on.
       const window = options.numCtx > 0 ? options.numCtx : caps.contextLength;
-      const estimated = window === undefined ? undefined : countIfNear(request, Buffer.byteLength(bodyText), window);
+      const estimated = window === undefined ? undefined : countIfNear(request, Buffer.byteLength(bodyText), window, model);
       if (window !== undefined && estimated !== undefined && estimated >= window) throw promptTooLongError(estimated, window);
       const url = `${options.endpoint}/api/chat`;
       const response = await fetchUpstream({
@@ -81,6 +81,12 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
         // Ollama sends no request id of its own.
         headers: upstreamHeaders(response.headers, []),
       };
+    },
+
+    async modelLimits(_request, ctx) {
+      const model = ctx.model ?? options.model;
+      if (options.numCtx > 0) return { model, contextWindow: options.numCtx };
+      return { model, contextWindow: (await capabilities.get(model, ctx.signal)).contextLength };
     },
 
     async supportsTools(ctx) {

@@ -1,5 +1,5 @@
 import type { Config } from "../../config/schema.ts";
-import { llamaCppEndpoint, type TranslatedProviderName } from "../../config/sections/openai-family.ts";
+import { llamaCppEndpoint, type PromptCacheKeySetting, type TranslatedProviderName } from "../../config/sections/openai-family.ts";
 import { CapabilityTable } from "../models/capabilities.ts";
 import { upstreamSettings } from "../descriptor.ts";
 import type { Provider } from "../types.ts";
@@ -27,6 +27,15 @@ function llamaCppChatUrl(endpoint: string): string {
   return `${endpoint}/v1/chat/completions`;
 }
 
+/**
+ * Whether `prompt_cache_key` goes out: `auto` sends it only where the API is known to take it
+ * (OpenAI's own, Azure's v1): a compatible server (Groq, Mistral…) may refuse a parameter it does
+ * not know with a 400 on every request.
+ */
+function takesPromptCacheKey(setting: PromptCacheKeySetting, knownToTakeIt: boolean): boolean {
+  return setting === "on" || (setting === "auto" && knownToTakeIt);
+}
+
 const servingEndpoint = /\/serving-endpoints\/([^/]+)\/invocations$/;
 
 type Common = Pick<OpenAiChatOptions, "name" | "flavor" | "modelMap" | "capabilities" | "midSystem" | "settings">;
@@ -49,6 +58,7 @@ export function optionsFor(kind: TranslatedProviderName, config: Config, name: s
         model: config.MODEL_DEFAULT ?? config.OPENAI_MODEL,
         url: () => config.OPENAI_ENDPOINT,
         modelInBody: true,
+        promptCacheKey: takesPromptCacheKey(config.OPENAI_PROMPT_CACHE_KEY, new URL(config.OPENAI_ENDPOINT).hostname === "api.openai.com"),
         headers: {
           ...bearer(config.OPENAI_API_KEY),
           ...(config.OPENAI_ORGANIZATION ? { "openai-organization": config.OPENAI_ORGANIZATION } : {}),
@@ -75,6 +85,8 @@ export function optionsFor(kind: TranslatedProviderName, config: Config, name: s
           return `${base.replace(/\/openai\/.*$/, "")}/openai/deployments/${encodeURIComponent(model ?? "")}/chat/completions?api-version=${encodeURIComponent(version)}`;
         },
         modelInBody,
+        // Azure's v1 API takes OpenAI's parameters; an older api-version may refuse one it does not know.
+        promptCacheKey: takesPromptCacheKey(config.OPENAI_PROMPT_CACHE_KEY, /\/openai\/v1\//.test(base)),
         headers: config.AZURE_OPENAI_API_KEY ? { "api-key": config.AZURE_OPENAI_API_KEY } : {},
         timeoutMs: config.AZURE_OPENAI_TIMEOUT_MS,
       };
@@ -118,6 +130,7 @@ export function optionsFor(kind: TranslatedProviderName, config: Config, name: s
         headers: bearer(config.LLAMACPP_API_KEY),
         timeoutMs: config.LLAMACPP_TIMEOUT_MS,
         midSystem: config.LLAMACPP_MID_SYSTEM,
+        slots: config.LLAMACPP_SLOTS,
       };
   }
 }

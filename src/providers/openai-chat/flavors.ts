@@ -17,6 +17,8 @@ export interface ChatFlavorTraits extends AddressSettings {
   reasoningParameter: "reasoning_effort" | "reasoning";
   /** `stream_options.include_usage` is asked for (Databricks rejects parameters it does not know and reports usage anyway). */
   streamOptions: boolean;
+  /** llama-server's own prompt cache: `cache_prompt`, a sticky `id_slot`, and counts by its /apply-template and /tokenize. */
+  llamaServer: boolean;
 }
 
 export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
@@ -26,6 +28,7 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: false,
     reasoningParameter: "reasoning_effort",
     streamOptions: true,
+    llamaServer: false,
     addressVariable: "OPENAI_ENDPOINT",
     addressForm: "the full chat completions URL, e.g. http://host/v1/chat/completions",
     keyVariable: "OPENAI_API_KEY",
@@ -36,6 +39,7 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: false,
     reasoningParameter: "reasoning_effort",
     streamOptions: true,
+    llamaServer: false,
     addressVariable: "AZURE_OPENAI_ENDPOINT",
     addressForm: "the resource URL (https://NAME.openai.azure.com) or a full …/chat/completions URL",
     keyVariable: "AZURE_OPENAI_API_KEY",
@@ -46,6 +50,7 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: true,
     reasoningParameter: "reasoning",
     streamOptions: true,
+    llamaServer: false,
     addressVariable: "OPENROUTER_ENDPOINT",
     addressForm: "the full chat completions URL, https://openrouter.ai/api/v1/chat/completions",
     keyVariable: "OPENROUTER_API_KEY",
@@ -56,6 +61,7 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: false,
     reasoningParameter: "reasoning_effort",
     streamOptions: false,
+    llamaServer: false,
     addressVariable: "DATABRICKS_API_BASE",
     addressForm: "the workspace URL (https://adb-….azuredatabricks.net), with DATABRICKS_ENDPOINT_PATH the serving endpoint's path",
     keyVariable: "DATABRICKS_API_KEY",
@@ -66,6 +72,7 @@ export const chatFlavors: Record<ChatFlavor, ChatFlavorTraits> = {
     topK: true,
     reasoningParameter: "reasoning_effort",
     streamOptions: true,
+    llamaServer: true,
     addressVariable: "LLAMACPP_ENDPOINT",
     addressForm: "llama-server's base URL, e.g. http://localhost:8080 (lynkr adds /v1/chat/completions)",
     keyVariable: "LLAMACPP_API_KEY",

@@ -1,5 +1,5 @@
 import { AnthropicError, ApiError, errorTypeForStatus, promptTooLongError } from "../../anthropic/errors.ts";
-import type { MessagesRequest, StreamEvent } from "../../anthropic/schema.ts";
+import type { CountTokensRequest, MessagesRequest, StreamEvent } from "../../anthropic/schema.ts";
 import { decodeSse } from "../../anthropic/sse.ts";
 import type { ModelMapRule } from "../../config/sections/openai-family.ts";
 import { countIfNear, countRequestTokens } from "../../optimize/tokens.ts";
@@ -7,6 +7,9 @@ import { fetchUpstream, readBody } from "../http.ts";
 import type { CapabilityTable, ModelCapabilities } from "../models/capabilities.ts";
 import { epoch, type CallContext, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
 import { parseErrorBody, parsedUpstreamError, upstreamError, upstreamHeaders, type PromptSizeHint, type UpstreamSettings } from "../upstream-error.ts";
+import { chatFlavors } from "./flavors.ts";
+import { llamaCppBase, llamaCppPromptTokens } from "./llamacpp-count.ts";
+import { SlotAssigner } from "./llamacpp-slots.ts";
 import { toChatRequest, type ChatFlavor, type ChatRequest } from "./request.ts";
 import { ChatStreamTranslator } from "./stream.ts";
 import { chatChunkSchema, chatCompletionSchema, completionAsChunk, type ChatChunk } from "./wire.ts";
@@ -31,6 +34,10 @@ export interface OpenAiChatOptions {
   capabilities: CapabilityTable;
   timeoutMs: number;
   midSystem: "keep" | "merge";
+  /** llama-server slots to keep conversations on (LLAMACPP_SLOTS); 0: the server picks. */
+  slots?: number;
+  /** Whether the upstream takes OpenAI's `prompt_cache_key` (OPENAI_PROMPT_CACHE_KEY). */
+  promptCacheKey?: boolean;
   /** The settings behind the calls, named in errors (a 404 on the path, a rejected key). */
   settings?: UpstreamSettings;
 }
@@ -50,6 +57,9 @@ function parseChunk(data: string, upstream: string): ChatChunk {
   }
   return parsed.data;
 }
+
+/** A count is asked for before a prompt is sent: it must not hold the client up for long. */
+const countTimeoutMs = 5_000;
 
 function outputTokens(body: ChatRequest): number {
   return body.max_completion_tokens ?? body.max_tokens ?? 0;
@@ -98,12 +108,12 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
   }
 
   /** Clamps the output to what fits, and refuses, before any upstream call, a prompt that cannot. */
-  function fitToWindow(body: ChatRequest, bodyText: string, request: MessagesRequest, caps: ModelCapabilities): string {
+  function fitToWindow(body: ChatRequest, bodyText: string, request: MessagesRequest, caps: ModelCapabilities, model: string): string {
     const window = caps.context_window;
     const maxTokens = outputTokens(body);
-    // Counted only near the window; what slips through is caught by the upstream's own context
-    // error (translated below).
-    const estimated = window === undefined ? undefined : countIfNear(request, Buffer.byteLength(bodyText), window - maxTokens);
+    // Counted only near the window, in the model's tokenizer; what slips through is caught by
+    // the upstream's own context error (translated below).
+    const estimated = window === undefined ? undefined : countIfNear(request, Buffer.byteLength(bodyText), window - maxTokens, model);
     if (window === undefined || estimated === undefined) return bodyText;
     if (estimated >= window) throw promptTooLongError(estimated, window);
     const room = window - estimated;
@@ -136,6 +146,43 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
     yield* translator.finish(true);
   }
 
+  const traits = chatFlavors[options.flavor];
+  const slots = traits.llamaServer ? new SlotAssigner(options.slots ?? 0) : undefined;
+
+  function translate(request: MessagesRequest, ctx: CallContext) {
+    // A routing rule's model (ctx.model) wins over MODEL_MAP and the provider's own.
+    const model = ctx.model ?? modelFor(request.model);
+    const modelName = model ?? options.name;
+    const caps = options.capabilities.for(modelName);
+    const slot = slots?.slotFor(ctx.conversation);
+    const body = toChatRequest(request, {
+      flavor: options.flavor,
+      provider: options.name,
+      bodyModel: options.modelInBody ? model : undefined,
+      model: modelName,
+      capabilities: caps,
+      midSystem: options.midSystem,
+      promptCacheKey: options.promptCacheKey === true,
+      ...(ctx.conversation !== undefined ? { conversation: ctx.conversation } : {}),
+      ...(slot !== undefined ? { slot } : {}),
+    });
+    return { body, model, modelName, caps };
+  }
+
+  /** llama-server's own count of the prompt (its template and vocabulary); undefined when it cannot say. */
+  async function serverCount(request: CountTokensRequest, ctx: CallContext): Promise<{ input_tokens: number } | undefined> {
+    // Counting is no turn of the conversation: it takes no slot.
+    const { body, model } = translate({ ...request, max_tokens: request.max_tokens ?? 1 }, { ...ctx, conversation: undefined });
+    const tokens = await llamaCppPromptTokens(body, {
+      base: llamaCppBase(options.url(model)),
+      upstream,
+      headers: options.headers,
+      timeoutMs: Math.min(options.timeoutMs, countTimeoutMs),
+      signal: ctx.signal,
+    });
+    return tokens === undefined ? undefined : { input_tokens: tokens };
+  }
+
   return {
     name: options.name,
     kind: options.flavor,
@@ -144,20 +191,9 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
     requestUrl: endpoint,
 
     async stream(request, ctx): Promise<UpstreamStream> {
-      // A routing rule's model (ctx.model) wins over MODEL_MAP and the provider's own.
-      const model = ctx.model ?? modelFor(request.model);
-      const modelName = model ?? options.name;
-      const caps = options.capabilities.for(modelName);
-      const body = toChatRequest(request, {
-        flavor: options.flavor,
-        provider: options.name,
-        bodyModel: options.modelInBody ? model : undefined,
-        model: modelName,
-        capabilities: caps,
-        midSystem: options.midSystem,
-      });
-      const bodyText = fitToWindow(body, JSON.stringify(body), request, caps);
-      const hint: PromptSizeHint = { estimatedTokens: () => countRequestTokens(request), contextWindow: caps.context_window };
+      const { body, model, modelName, caps } = translate(request, ctx);
+      const bodyText = fitToWindow(body, JSON.stringify(body), request, caps, modelName);
+      const hint: PromptSizeHint = { estimatedTokens: () => countRequestTokens(request, modelName), contextWindow: caps.context_window };
       const url = options.url(model);
       const errorContext = { hint, settings: options.settings, url, model: modelName };
       let response = await post(url, bodyText, ctx);
@@ -179,6 +215,14 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
         ? jsonEvents(response, translator)
         : translateChatSse(readBody(response, upstream, options.timeoutMs, ctx.signal), translator, upstream);
       return { events, headers, ...(model ? { model } : {}) };
+    },
+
+    // Only llama-server counts for itself; elsewhere lynkr counts (and warms its tokenizer at start).
+    ...(traits.llamaServer ? { countTokens: serverCount } : {}),
+
+    async modelLimits(request, ctx) {
+      const model = ctx.model ?? modelFor(request.model) ?? options.name;
+      return { model, contextWindow: options.capabilities.for(model).context_window };
     },
 
     async listModels(): Promise<ModelInfo[]> {

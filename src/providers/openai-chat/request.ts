@@ -32,6 +32,12 @@ export interface ChatRequest {
   reasoning?: { effort: ReasoningEffort };
   stream: true;
   stream_options?: { include_usage: true };
+  /** OpenAI's routing hint for its prefix cache: one conversation, one cache machine. */
+  prompt_cache_key?: string;
+  /** llama-server: reuse the slot's KV cache for the prompt's unchanged prefix. */
+  cache_prompt?: boolean;
+  /** llama-server: the slot that holds this conversation's cache. */
+  id_slot?: number;
 }
 
 export interface TranslationOptions {
@@ -45,6 +51,12 @@ export interface TranslationOptions {
   capabilities: ModelCapabilities;
   /** role:"system" messages after the start: kept in place, or merged into the user turn before them. */
   midSystem: "keep" | "merge";
+  /** The conversation (session and agent), for the upstream's prefix cache; absent when the client names none. */
+  conversation?: string;
+  /** Whether the upstream takes OpenAI's `prompt_cache_key` (OPENAI_PROMPT_CACHE_KEY). */
+  promptCacheKey?: boolean;
+  /** llama-server's slot for the conversation, when slots are assigned (LLAMACPP_SLOTS). */
+  slot?: number;
 }
 
 export function toChatRequest(request: MessagesRequest, options: TranslationOptions): ChatRequest {
@@ -76,5 +88,11 @@ export function toChatRequest(request: MessagesRequest, options: TranslationOpti
     }
   }
   if (traits.streamOptions) body.stream_options = { include_usage: true };
+  // Same 64-character limit as `user`: a longer conversation id goes as its hash.
+  if (options.promptCacheKey === true && options.conversation !== undefined) body.prompt_cache_key = convertEndUser(options.conversation);
+  if (traits.llamaServer) {
+    body.cache_prompt = true;
+    if (options.slot !== undefined) body.id_slot = options.slot;
+  }
   return body;
 }

@@ -1,0 +1,30 @@
+import { Tiktoken } from "js-tiktoken/lite";
+import cl100k from "js-tiktoken/ranks/cl100k_base";
+import o200k from "js-tiktoken/ranks/o200k_base";
+
+// Which BPE a model's family uses: o200k for gpt-4o, gpt-4.1, gpt-5, gpt-oss and the o-series,
+// cl100k for older OpenAI models and as the stand-in for everything else (Claude, Llama, Qwen
+// count within about 10-15% of it; per-model calibration closes the rest, see calibration.ts).
+
+export type EncodingName = "o200k_base" | "cl100k_base";
+
+const o200kModels = /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|chatgpt-4o|o\d)/;
+
+/** "openai/gpt-4o-mini", "azure/gpt-5" → the encoding of the model's family. */
+export function encodingFor(model: string | undefined): EncodingName {
+  if (model === undefined) return "cl100k_base";
+  const name = model.toLowerCase().slice(model.lastIndexOf("/") + 1);
+  return o200kModels.test(name) ? "o200k_base" : "cl100k_base";
+}
+
+const encoders = new Map<EncodingName, Tiktoken>();
+
+/** One encoder per encoding, built on first use (each holds its rank table, several MB). */
+export function encoder(name: EncodingName): Tiktoken {
+  let found = encoders.get(name);
+  if (!found) {
+    found = new Tiktoken(name === "o200k_base" ? o200k : cl100k);
+    encoders.set(name, found);
+  }
+  return found;
+}
