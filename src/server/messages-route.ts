@@ -2,6 +2,7 @@ import { messagesRequestSchema } from "../anthropic/schema.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import { reportHeader } from "../optimize/index.ts";
 import type { Pipeline } from "../pipeline/run-turn.ts";
+import type { TurnResult } from "../pipeline/turn.ts";
 import { callContext } from "./call-context.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { ServerSettings } from "./parts.ts";
@@ -26,7 +27,7 @@ export function messagesRoute(pipeline: Pipeline, lifecycle: Lifecycle, settings
       lifecycle.end();
     };
     lifecycle.begin();
-    let result;
+    let result: TurnResult;
     try {
       result = await pipeline.runTurn(client, { ...callContext(req, requestId, { signal: abort.signal }), client: facts.client, facts, started });
     } catch (error) {
