@@ -3,7 +3,7 @@ import { InvalidRequestError } from "../anthropic/errors.ts";
 import type { MessageParam, MessagesRequest, ResponseContentBlock, Tool } from "../anthropic/schema.ts";
 import { McpConnection } from "../mcp/connection.ts";
 import { toolsOf, type OfferedMcpTool } from "../mcp/registry.ts";
-import { assertPublicHost } from "../tools/address-guard.ts";
+import { checkedAddress } from "../tools/address-guard.ts";
 import { webFetch } from "../tools/web-fetch.ts";
 import { searchWeb, type SearchEngine } from "../tools/web-search.ts";
 import { encodeSnippet, lowerServerToolBlocks } from "./history.ts";
@@ -174,7 +174,7 @@ async function connectRequestServers(request: MessagesRequest, services: ServerT
     if (def.tool_configuration?.enabled === false || (wanted.size > 0 && !wanted.has(def.name))) continue;
     if (!services.fetch.allowPrivate) {
       try {
-        await assertPublicHost(new URL(def.url).hostname);
+        await checkedAddress(new URL(def.url).hostname);
       } catch (error) {
         throw new InvalidRequestError(`mcp_servers.${def.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
