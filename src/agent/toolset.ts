@@ -4,6 +4,7 @@ import type { MessageParam, MessagesRequest, ResponseContentBlock, Tool } from "
 import { McpConnection } from "../mcp/connection.ts";
 import { toolsOf, type OfferedMcpTool } from "../mcp/registry.ts";
 import { checkedAddress } from "../tools/address-guard.ts";
+import { guardedFetch } from "../tools/guarded-fetch.ts";
 import { webFetch } from "../tools/web-fetch.ts";
 import { searchWeb, type SearchEngine } from "../tools/web-search.ts";
 import { encodeSnippet, lowerServerToolBlocks } from "./history.ts";
@@ -170,17 +171,20 @@ async function connectRequestServers(request: MessagesRequest, services: ServerT
   }
   const wanted = new Set((request.tools ?? []).filter((t) => t.type === "mcp_toolset").map((t) => String(t.mcp_server_name)));
   const connections: McpConnection[] = [];
+  // Every request a connection sends (and every redirect) is checked and pinned, not just the first look-up.
+  const guarded = services.fetch.allowPrivate ? undefined : guardedFetch(services.fetch.guard);
   for (const def of parsed.data) {
     if (def.tool_configuration?.enabled === false || (wanted.size > 0 && !wanted.has(def.name))) continue;
     if (!services.fetch.allowPrivate) {
       try {
-        await checkedAddress(new URL(def.url).hostname);
+        // Checked here too, to answer a private URL with a clear 400 before connecting.
+        await checkedAddress(new URL(def.url).hostname, services.fetch.guard);
       } catch (error) {
         throw new InvalidRequestError(`mcp_servers.${def.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     const headers: Record<string, string> = def.authorization_token ? { authorization: `Bearer ${def.authorization_token}` } : {};
-    const connection = new McpConnection({ type: "http", url: def.url, headers, name: def.name, source: "the request's mcp_servers" }, services.policy.toolTimeoutMs, { restart: false });
+    const connection = new McpConnection({ type: "http", url: def.url, headers, name: def.name, source: "the request's mcp_servers" }, services.policy.toolTimeoutMs, { restart: false, ...(guarded ? { fetch: guarded } : {}) });
     connections.push(connection);
     await connection.start();
     if (connection.state !== "ready") {
