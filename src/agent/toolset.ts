@@ -7,7 +7,7 @@ import { checkedAddress } from "../tools/address-guard.ts";
 import { guardedFetch } from "../tools/guarded-fetch.ts";
 import { webFetch } from "../tools/web-fetch.ts";
 import { searchWeb, type SearchEngine } from "../tools/web-search.ts";
-import { encodeSnippet, lowerServerToolBlocks } from "./history.ts";
+import { encodeSnippet, flattenLynkrWebBlocks, lowerServerToolBlocks } from "./history.ts";
 import { isDisallowed, type ServerToolServices } from "./services.ts";
 
 // The tools lynkr runs for one request: which to offer the model (as plain custom tools), how to
@@ -243,7 +243,9 @@ export async function requestTools(request: MessagesRequest, services: ServerToo
 
   const lynkrServers = new Set([...services.mcp.connections, ...requestServers].map((c) => c.config.name));
   const lowerOptions = { webTools: emulate, mcpServers: (server: string) => lynkrServers.has(server) };
-  const lowered = lowerServerToolBlocks(request.messages, lowerOptions);
+  // Emulating, every web block is lowered anyway; on Anthropic's wire only the ones lynkr made must go.
+  const lower = (messages: MessageParam[]) => lowerServerToolBlocks(emulate ? messages : flattenLynkrWebBlocks(messages), lowerOptions);
+  const lowered = lower(request.messages);
   if (tools.size === 0 && lowered === request.messages) {
     await Promise.all(requestServers.map((c) => c.stop()));
     return undefined;
@@ -257,7 +259,7 @@ export async function requestTools(request: MessagesRequest, services: ServerToo
     tools,
     upstreamRequest: (messages, continuing) => ({
       ...base,
-      messages: lowerServerToolBlocks(messages, lowerOptions),
+      messages: lower(messages),
       ...(offered.length > 0 || request.tools ? { tools: offered } : {}),
       // A forced tool choice applies to the turn's first call: forced again, the model could never answer.
       ...(continuing && (request.tool_choice?.type === "any" || request.tool_choice?.type === "tool") ? { tool_choice: { type: "auto" as const, ...(request.tool_choice.disable_parallel_tool_use !== undefined ? { disable_parallel_tool_use: request.tool_choice.disable_parallel_tool_use } : {}) } } : {}),
