@@ -162,12 +162,14 @@ test("without WEB_SEARCH_ENDPOINT, web_search on a non-Anthropic backend is a cl
   });
 });
 
+/** An Anthropic stream that answers with nothing: what these tests check is the request. */
+const events = anthropicSse([
+  { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "claude", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
+  { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
+  { type: "message_stop" },
+]).join("");
+
 test("on the Anthropic wire, server tools and mcp_servers pass through untouched (the client's bytes)", async () => {
-  const events = anthropicSse([
-    { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "claude", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
-    { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
-    { type: "message_stop" },
-  ]).join("");
   await throughFakeUpstream(() => new Response(events, { headers: { "content-type": "text/event-stream" } }), { ANTHROPIC_API_KEY: "sk-ant" }, async ({ upstream: anthropic, gateway: gw }) => {
     const body = JSON.stringify({
       model: "claude",
@@ -204,11 +206,6 @@ function anthropicHistoryProblem(messages: WireMessage[], madeByAnthropic: Set<s
 }
 
 test("a history with web tools lynkr ran, sent on to Anthropic's wire: lynkr's blocks become text, Anthropic's own pass untouched", async () => {
-  const events = anthropicSse([
-    { type: "message_start", message: { id: "msg_2", type: "message", role: "assistant", model: "claude", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
-    { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
-    { type: "message_stop" },
-  ]).join("");
   const genuine = [
     { type: "server_tool_use", id: "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE", name: "web_search", input: { query: "anthropic" } },
     { type: "web_search_tool_result", tool_use_id: "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE", content: [{ type: "web_search_result", url: "https://www.anthropic.com", title: "Anthropic", page_age: null, encrypted_content: "EqgfCioIARgBIiQ3YTAwMjY1Mi1mZjM5LTQ1NGUtODgxNC1kNjNjNTk1ZWI3Y2Q" }] },
