@@ -7,7 +7,7 @@ import { checkedAddress } from "../tools/address-guard.ts";
 import { guardedFetch } from "../tools/guarded-fetch.ts";
 import { webFetch } from "../tools/web-fetch.ts";
 import { searchWeb, type SearchEngine } from "../tools/web-search.ts";
-import { encodeSnippet, flattenLynkrWebBlocks, lowerServerToolBlocks } from "./history.ts";
+import { encodeSnippet, flattenLynkrBlocks, lowerServerToolBlocks } from "./history.ts";
 import { isDisallowed, type ServerToolServices } from "./services.ts";
 
 // The tools lynkr runs for one request: which to offer the model (as plain custom tools), how to
@@ -244,7 +244,7 @@ export async function requestTools(request: MessagesRequest, services: ServerToo
   const lynkrServers = new Set([...services.mcp.connections, ...requestServers].map((c) => c.config.name));
   const lowerOptions = { webTools: emulate, mcpServers: (server: string) => lynkrServers.has(server) };
   // Emulating, every web block is lowered anyway; on Anthropic's wire only the ones lynkr made must go.
-  const lower = (messages: MessageParam[]) => lowerServerToolBlocks(emulate ? messages : flattenLynkrWebBlocks(messages), lowerOptions);
+  const lower = (messages: MessageParam[]) => lowerServerToolBlocks(emulate ? messages : flattenLynkrBlocks(messages, lowerOptions.mcpServers), lowerOptions);
   const lowered = lower(request.messages);
   if (tools.size === 0 && lowered === request.messages) {
     await Promise.all(requestServers.map((c) => c.stop()));

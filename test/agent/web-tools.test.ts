@@ -195,8 +195,8 @@ function anthropicHistoryProblem(messages: WireMessage[], madeByAnthropic: Set<s
     if (typeof m.content === "string") continue;
     for (const block of m.content) {
       if (block.type === "text" && !block.text) return `messages.${i}: text content blocks must be non-empty`;
-      if (block.type === "server_tool_use" && !madeByAnthropic.has(String(block.id))) return `messages.${i}: unknown server_tool_use id ${block.id}`;
-      if (block.type.endsWith("_tool_result") && block.type !== "tool_result" && !m.content.some((b) => b.type === "server_tool_use" && b.id === block.tool_use_id)) {
+      if ((block.type === "server_tool_use" || block.type === "mcp_tool_use") && !madeByAnthropic.has(String(block.id))) return `messages.${i}: unknown ${block.type} id ${block.id}`;
+      if (block.type.endsWith("_tool_result") && block.type !== "tool_result" && !m.content.some((b) => b.type.endsWith("_tool_use") && b.id === block.tool_use_id)) {
         return `messages.${i}: ${block.type} without its server_tool_use`;
       }
       if (block.type === "web_search_tool_result" && JSON.stringify(block.content).includes('"encrypted_content":"lynkr:')) return `messages.${i}: invalid encrypted_content`;
@@ -205,7 +205,7 @@ function anthropicHistoryProblem(messages: WireMessage[], madeByAnthropic: Set<s
   return undefined;
 }
 
-test("a history with web tools lynkr ran, sent on to Anthropic's wire: lynkr's blocks become text, Anthropic's own pass untouched", async () => {
+test("a history with server tools lynkr ran, sent on to Anthropic's wire: lynkr's blocks become text, Anthropic's own pass untouched", async () => {
   const genuine = [
     { type: "server_tool_use", id: "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE", name: "web_search", input: { query: "anthropic" } },
     { type: "web_search_tool_result", tool_use_id: "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE", content: [{ type: "web_search_result", url: "https://www.anthropic.com", title: "Anthropic", page_age: null, encrypted_content: "EqgfCioIARgBIiQ3YTAwMjY1Mi1mZjM5LTQ1NGUtODgxNC1kNjNjNTk1ZWI3Y2Q" }] },
@@ -228,6 +228,9 @@ test("a history with web tools lynkr ran, sent on to Anthropic's wire: lynkr's b
           { type: "web_search_tool_result", tool_use_id: "srvtoolu_5f1c0a9e8d7b6a5f4e3d2c1b", content: [{ type: "web_search_result", url: source.url, title: source.title, page_age: null, encrypted_content: encodeSnippet(source.content) }] },
           { type: "server_tool_use", id: "srvtoolu_lynkr_0a1b2c3d4e5f60718293a4b5", name: "web_fetch", input: { url: source.url } },
           { type: "web_fetch_tool_result", tool_use_id: "srvtoolu_lynkr_0a1b2c3d4e5f60718293a4b5", content: { type: "web_fetch_result", url: source.url, content: { type: "document", source: { type: "text", media_type: "text/plain", data: "Lynkr page text" } } } },
+          // A call lynkr made to the request's own connector server.
+          { type: "mcp_tool_use", id: "mcptoolu_lynkr_99aa88bb77cc66dd55ee44ff", name: "echo", server_name: "remote", input: { text: "hi" } },
+          { type: "mcp_tool_result", tool_use_id: "mcptoolu_lynkr_99aa88bb77cc66dd55ee44ff", is_error: false, content: [{ type: "text", text: "echo: hi" }] },
           { type: "text", text: "Lynkr is a gateway." },
         ],
       },
@@ -238,16 +241,25 @@ test("a history with web tools lynkr ran, sent on to Anthropic's wire: lynkr's b
     const res = await fetch(`${gw.url}/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-api-key": "k" },
-      body: JSON.stringify({ model: "claude", max_tokens: 10, stream: true, tools: [{ type: "web_search_20250305", name: "web_search" }, { type: "web_fetch_20250910", name: "web_fetch" }], messages }),
+      body: JSON.stringify({
+        model: "claude",
+        max_tokens: 10,
+        stream: true,
+        tools: [{ type: "web_search_20250305", name: "web_search" }, { type: "web_fetch_20250910", name: "web_fetch" }],
+        mcp_servers: [{ type: "url", name: "remote", url: "https://mcp.example.com/mcp" }],
+        messages,
+      }),
     });
     expect(res.status).toBe(200);
     await res.text();
     const sent = (anthropic.received[0]?.json as { messages: WireMessage[] }).messages;
     expect(JSON.stringify(sent)).not.toContain("lynkr:");
     const first = sent[1]?.content as WireBlock[];
-    expect(first.map((b) => b.type)).toEqual(["text", "text", "text", "text", "text"]);
+    expect(first.map((b) => b.type)).toEqual(["text", "text", "text", "text", "text", "text", "text"]);
     expect(first[1]?.text).toContain(source.content);
     expect(first[3]?.text).toContain("Lynkr page text");
+    expect(first[4]?.text).toBe('[remote.echo {"text":"hi"}]');
+    expect(first[5]?.text).toBe("echo: hi");
     expect(sent[3]?.content).toEqual([...genuine, { type: "text", text: "A company." }]);
   });
 });
