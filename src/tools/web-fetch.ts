@@ -4,7 +4,8 @@ import { guardedFetch } from "./guarded-fetch.ts";
 import { htmlTitle, htmlToMarkdown } from "./html-markdown.ts";
 
 // web_fetch for backends that cannot run Anthropic's: fetch one page, follow redirects by hand
-// (each hop's host checked again, and connected to the very address checked), read at most WEB_FETCH_MAX_BYTES, hand the model Markdown.
+// (each hop's host checked again, and connected to the very address checked), read at most
+// WEB_FETCH_MAX_BYTES, hand the model Markdown.
 
 export interface WebFetchSettings {
   allowPrivate: boolean;
