@@ -218,7 +218,7 @@ const met = (ok: boolean) => (ok ? "MET" : "MISSED");
 function stepCost(recorded: Recorded[]): (string | number)[][] {
   const rows: (string | number)[][] = [];
   for (const [profile, window] of [["full", 128_000], ["small", 16_384]] as const) {
-    const optimizer = new Optimizer({ profile, disabled: [], smallWindowTokens: 32_768, clearTrigger: 0.6, keepToolResults: 2, maxSessions: 100_000 });
+    const optimizer = new Optimizer({ profile, disabled: [], smallWindowTokens: 32_768, clearTrigger: 0.85, clearTarget: 0.5, keepToolResults: 1, maxSessions: 100_000 });
     const run = (round: number) => {
       for (const r of recorded) optimizer.optimize(r.request, { thread: `${round}/${r.conversation}`, header: undefined, target: { anthropicWire: false, model: "gpt-4o", contextWindow: window } });
     };
