@@ -126,6 +126,7 @@ export function buildGateway(config: Config): Gateway {
       disabled: config.OPTIMIZE_DISABLE,
       smallWindowTokens: config.OPTIMIZE_SMALL_WINDOW_TOKENS,
       clearTrigger: config.OPTIMIZE_CLEAR_TRIGGER,
+      clearTarget: config.OPTIMIZE_CLEAR_TARGET,
       keepToolResults: config.OPTIMIZE_KEEP_TOOL_RESULTS,
       maxSessions: config.OPTIMIZE_MAX_SESSIONS,
     }),

@@ -7,6 +7,8 @@ import { namespacedTool } from "../mcp/registry.ts";
 // turn and a tool_result in a user turn right after it, so any backend reads the same conversation.
 
 const lynkrSearchPrefix = "lynkr:";
+/** Marks the ids of server-tool calls lynkr ran (after `srvtoolu_` / `mcptoolu_`), so their blocks are known later. */
+export const lynkrIdMark = "lynkr_";
 
 type Block = ContentBlockParam & Record<string, unknown>;
 
@@ -144,4 +146,52 @@ export function lowerServerToolBlocks(messages: MessageParam[], options: LowerOp
     }
   }
   return out;
+}
+
+/**
+ * Ids of server-tool calls lynkr ran that an Anthropic upstream must not be sent as its own: web
+ * calls (by their mark or, for histories from before it, search results in lynkr's encoding) and
+ * MCP calls of servers `lowered` does not cover (a request's own connector servers).
+ */
+function lynkrCallIds(messages: MessageParam[], lowered: (server: string) => boolean): Set<string> {
+  const ids = new Set<string>();
+  for (const message of messages) {
+    if (message.role !== "assistant" || typeof message.content === "string") continue;
+    for (const raw of message.content) {
+      const block = raw as Block;
+      if (block.type === "server_tool_use" && String(block.id).startsWith(`srvtoolu_${lynkrIdMark}`)) ids.add(String(block.id));
+      if (block.type === "mcp_tool_use" && String(block.id).startsWith(`mcptoolu_${lynkrIdMark}`) && !lowered(String(block.server_name))) ids.add(String(block.id));
+      if (block.type === "web_search_tool_result" && Array.isArray(block.content) && block.content.some((r) => decodeSnippet((r as SearchResultBlock).encrypted_content) !== "")) {
+        ids.add(String(block.tool_use_id));
+      }
+    }
+  }
+  return ids;
+}
+
+/**
+ * For an upstream that speaks Anthropic's wire: server tools lynkr ran (on another backend earlier
+ * in the conversation) become text in their assistant turn. Anthropic rejects search results whose
+ * encrypted_content it did not make, and tool uses it did not run; text is valid whatever tools the
+ * request declares. Anthropic's own blocks pass untouched; MCP blocks of the servers `lowered`
+ * covers are left for lowerServerToolBlocks (they become a tool call the model can make again).
+ */
+export function flattenLynkrBlocks(messages: MessageParam[], lowered: (server: string) => boolean): MessageParam[] {
+  const ids = lynkrCallIds(messages, lowered);
+  if (ids.size === 0) return messages;
+  return messages.map((message) => {
+    if (message.role !== "assistant" || typeof message.content === "string") return message;
+    const content = message.content.map((raw): ContentBlockParam => {
+      const block = raw as Block;
+      if ((block.type === "server_tool_use" || block.type === "mcp_tool_use") && ids.has(String(block.id))) {
+        const name = block.type === "mcp_tool_use" ? `${String(block.server_name)}.${String(block.name)}` : String(block.name);
+        return { type: "text", text: `[${name} ${JSON.stringify(block.input ?? {})}]` };
+      }
+      if (resultTypes.has(block.type) && ids.has(String(block.tool_use_id))) {
+        return { type: "text", text: resultContent(block).content || "[no content]" };
+      }
+      return raw;
+    });
+    return { ...message, content };
+  });
 }

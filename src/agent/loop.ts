@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { MessageAccumulator } from "../anthropic/accumulate.ts";
 import { ApiError } from "../anthropic/errors.ts";
 import type { ContentBlockParam, MessageParam, MessagesRequest, ResponseContentBlock, StopReason, StreamEvent, Usage } from "../anthropic/schema.ts";
-import { decodeSnippet } from "./history.ts";
+import { decodeSnippet, lynkrIdMark } from "./history.ts";
 import type { LoopPolicy } from "./services.ts";
 import type { LynkrTool, RequestTools, ToolRun } from "./toolset.ts";
 
@@ -39,7 +39,8 @@ interface PendingCall {
 const usageKeys = ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"] as const;
 
 function serverToolId(tool: LynkrTool): string {
-  return `${tool.usageKey ? "srvtoolu" : "mcptoolu"}_${randomBytes(12).toString("hex")}`;
+  // Marked as lynkr's: an Anthropic upstream later in the conversation must not be sent them as its own.
+  return `${tool.usageKey ? "srvtoolu" : "mcptoolu"}_${lynkrIdMark}${randomBytes(12).toString("hex")}`;
 }
 
 /** The three events that stream a whole block whose input is known: start, input as JSON, stop. */

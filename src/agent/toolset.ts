@@ -3,10 +3,11 @@ import { InvalidRequestError } from "../anthropic/errors.ts";
 import type { MessageParam, MessagesRequest, ResponseContentBlock, Tool } from "../anthropic/schema.ts";
 import { McpConnection } from "../mcp/connection.ts";
 import { toolsOf, type OfferedMcpTool } from "../mcp/registry.ts";
-import { assertPublicHost } from "../tools/address-guard.ts";
+import { checkedAddress } from "../tools/address-guard.ts";
+import { guardedFetch } from "../tools/guarded-fetch.ts";
 import { webFetch } from "../tools/web-fetch.ts";
 import { searchWeb, type SearchEngine } from "../tools/web-search.ts";
-import { encodeSnippet, lowerServerToolBlocks } from "./history.ts";
+import { encodeSnippet, flattenLynkrBlocks, lowerServerToolBlocks } from "./history.ts";
 import { isDisallowed, type ServerToolServices } from "./services.ts";
 
 // The tools lynkr runs for one request: which to offer the model (as plain custom tools), how to
@@ -170,17 +171,20 @@ async function connectRequestServers(request: MessagesRequest, services: ServerT
   }
   const wanted = new Set((request.tools ?? []).filter((t) => t.type === "mcp_toolset").map((t) => String(t.mcp_server_name)));
   const connections: McpConnection[] = [];
+  // Every request a connection sends (and every redirect) is checked and pinned, not just the first look-up.
+  const guarded = services.fetch.allowPrivate ? undefined : guardedFetch(services.fetch.guard);
   for (const def of parsed.data) {
     if (def.tool_configuration?.enabled === false || (wanted.size > 0 && !wanted.has(def.name))) continue;
     if (!services.fetch.allowPrivate) {
       try {
-        await assertPublicHost(new URL(def.url).hostname);
+        // Checked here too, to answer a private URL with a clear 400 before connecting.
+        await checkedAddress(new URL(def.url).hostname, services.fetch.guard);
       } catch (error) {
         throw new InvalidRequestError(`mcp_servers.${def.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     const headers: Record<string, string> = def.authorization_token ? { authorization: `Bearer ${def.authorization_token}` } : {};
-    const connection = new McpConnection({ type: "http", url: def.url, headers, name: def.name, source: "the request's mcp_servers" }, services.policy.toolTimeoutMs, { restart: false });
+    const connection = new McpConnection({ type: "http", url: def.url, headers, name: def.name, source: "the request's mcp_servers" }, services.policy.toolTimeoutMs, { restart: false, ...(guarded ? { fetch: guarded } : {}) });
     connections.push(connection);
     await connection.start();
     if (connection.state !== "ready") {
@@ -239,7 +243,9 @@ export async function requestTools(request: MessagesRequest, services: ServerToo
 
   const lynkrServers = new Set([...services.mcp.connections, ...requestServers].map((c) => c.config.name));
   const lowerOptions = { webTools: emulate, mcpServers: (server: string) => lynkrServers.has(server) };
-  const lowered = lowerServerToolBlocks(request.messages, lowerOptions);
+  // Emulating, every web block is lowered anyway; on Anthropic's wire only the ones lynkr made must go.
+  const lower = (messages: MessageParam[]) => lowerServerToolBlocks(emulate ? messages : flattenLynkrBlocks(messages, lowerOptions.mcpServers), lowerOptions);
+  const lowered = lower(request.messages);
   if (tools.size === 0 && lowered === request.messages) {
     await Promise.all(requestServers.map((c) => c.stop()));
     return undefined;
@@ -253,7 +259,7 @@ export async function requestTools(request: MessagesRequest, services: ServerToo
     tools,
     upstreamRequest: (messages, continuing) => ({
       ...base,
-      messages: lowerServerToolBlocks(messages, lowerOptions),
+      messages: lower(messages),
       ...(offered.length > 0 || request.tools ? { tools: offered } : {}),
       // A forced tool choice applies to the turn's first call: forced again, the model could never answer.
       ...(continuing && (request.tool_choice?.type === "any" || request.tool_choice?.type === "tool") ? { tool_choice: { type: "auto" as const, ...(request.tool_choice.disable_parallel_tool_use !== undefined ? { disable_parallel_tool_use: request.tool_choice.disable_parallel_tool_use } : {}) } } : {}),

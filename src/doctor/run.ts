@@ -5,6 +5,7 @@ import { loadRoutingFile, routingFilePath, type RoutingFile } from "../config/ro
 import { upstreamsOf } from "../routing/upstreams.ts";
 import { createRouter } from "../routing/router.ts";
 import { checkClaudeCodeBaseUrl, checkDatabase, checkPort } from "./checks.ts";
+import { checkMcpServers } from "./mcp.ts";
 import { checkProvider } from "../providers/descriptors.ts";
 import { fail, pass, type CheckResult } from "./types.ts";
 
@@ -69,7 +70,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   // No server runs here, so doctor builds the router `lynkr start` would, for the providers it can reach.
   const upstreams = upstreamsOf(createRouter(config, { file: file ?? null }).providers, config, file);
   const providerChecks = upstreams.map((upstream) => checkUpstream(upstream, config, timeoutMs));
-  const [providers, port] = await Promise.all([Promise.all(providerChecks), checkPort(config, timeoutMs)]);
+  const [providers, port, mcp] = await Promise.all([Promise.all(providerChecks), checkPort(config, timeoutMs), checkMcpServers(config)]);
   return report([
     configResult,
     fileResult,
@@ -77,5 +78,6 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     port,
     checkDatabase(config),
     checkClaudeCodeBaseUrl(config, options.env.ANTHROPIC_BASE_URL),
+    ...mcp,
   ]);
 }

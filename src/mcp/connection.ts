@@ -1,7 +1,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { FetchLike, Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import pkg from "../../package.json" with { type: "json" };
 import { logger } from "../observability/logger.ts";
@@ -75,8 +75,12 @@ export class McpConnection {
   constructor(
     readonly config: McpServerConfig,
     private readonly connectTimeoutMs: number,
-    /** Restart with backoff after a failure (the operator's servers); a request's own servers just fail. */
-    private readonly options: { restart: boolean } = { restart: true },
+    /**
+     * `restart`: restart with backoff after a failure (the operator's servers); a request's own
+     * servers just fail. `fetch`: what an HTTP server is reached with (a request's own servers go
+     * through the address guard on every request and redirect).
+     */
+    private readonly options: { restart: boolean; fetch?: FetchLike } = { restart: true },
   ) {}
 
   get transportKind(): "stdio" | "http" {
@@ -108,7 +112,10 @@ export class McpConnection {
   private transport(): Transport {
     const { config } = this;
     if ("url" in config) {
-      return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers ?? {} } });
+      return new StreamableHTTPClientTransport(new URL(config.url), {
+        requestInit: { headers: config.headers ?? {} },
+        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+      });
     }
     // Children get the SDK's short list of harmless variables (PATH, HOME, USER, …) plus their own
     // `env` from the configuration: never lynkr's environment, which holds provider keys.

@@ -3,6 +3,7 @@ import type { MessagesRequest } from "../anthropic/schema.ts";
 import type { Config } from "../config/schema.ts";
 import type { MemoryMetrics } from "../observability/metrics/memory-metrics.ts";
 import { countTextTokens } from "../optimize/tokens.ts";
+import { conversationRoot } from "../store/sessions.ts";
 import { extractCandidates, userWords } from "./extract.ts";
 import { retrieve } from "./retrieve.ts";
 import { clientContext, globalScope, scopeOf } from "./scope.ts";
@@ -44,11 +45,22 @@ export class MemoryService {
 
   /**
    * The block of a session: made at its first request from the memories of its project (and
-   * global ones), then the same bytes on every later request, whatever was learnt meanwhile.
+   * global ones), then the same bytes on every later request, whatever was learnt meanwhile. A
+   * request that continues a conversation under a session id not seen before (a forked or
+   * resumed run, a gateway behind a balancer that lost nothing but the id) gets the block that
+   * conversation started with: a new block mid-conversation would change the system prompt and
+   * lose the upstream's cached prefix from there on; one that had no block (it began before
+   * memory was on, or with another client) goes on without one. Only a conversation's first
+   * request (no answer in it yet) is given new memories.
    */
   blockFor(sessionId: string, request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): string {
     const kept = this.store.sessionBlock(client, sessionId);
     if (kept !== undefined) return kept;
+    const conversation = conversationRoot(request.messages);
+    if (request.messages.some((m) => m.role === "assistant")) {
+      const continued = this.store.conversationBlock(client, conversation) ?? "";
+      return this.store.keepSessionBlock(client, sessionId, conversation, scopeOf(request, client), continued, now);
+    }
     // A gateway that learns nothing new for weeks still lets old memories go before handing them out.
     if (now - this.prunedAt >= pruneEveryMs) this.prune(now);
     const scope = scopeOf(request, client);
@@ -63,7 +75,7 @@ export class MemoryService {
       now,
     });
     const rendered = renderBlock(memories);
-    const block = this.store.keepSessionBlock(client, sessionId, scope, rendered, now);
+    const block = this.store.keepSessionBlock(client, sessionId, conversation, scope, rendered, now);
     if (block === rendered) {
       this.store.markUsed(memories.map((m) => m.id), now);
       this.metrics?.session(memories.length, rendered === "" ? 0 : countTextTokens(rendered));

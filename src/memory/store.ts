@@ -219,11 +219,18 @@ export class MemoryStore {
     return this.db.query<{ block: string }, [string, string]>("SELECT block FROM memory_sessions WHERE client = ? AND session_id = ?").get(client, sessionId)?.block;
   }
 
+  /** The block the conversation got first, under whichever session id it then had. */
+  conversationBlock(client: string, conversation: string): string | undefined {
+    return this.db
+      .query<{ block: string }, [string, string]>("SELECT block FROM memory_sessions WHERE client = ? AND conversation = ? ORDER BY created_at, session_id LIMIT 1")
+      .get(client, conversation)?.block;
+  }
+
   /** Keeps the first block a session was given; returns the one kept (another request may have won). */
-  keepSessionBlock(client: string, sessionId: string, scope: string, block: string, now = Date.now()): string {
+  keepSessionBlock(client: string, sessionId: string, conversation: string, scope: string, block: string, now = Date.now()): string {
     this.db
-      .query("INSERT OR IGNORE INTO memory_sessions (client, session_id, scope, block, created_at) VALUES (?, ?, ?, ?, ?)")
-      .run(client, sessionId, scope, block, now);
+      .query("INSERT OR IGNORE INTO memory_sessions (client, session_id, conversation, scope, block, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(client, sessionId, conversation, scope, block, now);
     return this.sessionBlock(client, sessionId) ?? block;
   }
 }

@@ -1,11 +1,13 @@
 import type { ContentBlockParam, MessageParam, MessagesRequest } from "../anthropic/schema.ts";
 
-// Old tool results, cleared the way Anthropic's clear_tool_uses context edit does it: nothing
-// happens until the prompt passes a trigger; then every tool result but the latest `keep` is
-// replaced by a short placeholder, in one step. Until the next time the trigger is passed the
-// same results stay cleared, so every later request only appends to the one before it: the
-// prefix changes once per edit, not once per turn. Blocks are never removed (each tool_use keeps
-// its tool_result), and the latest user message is never touched.
+// Old tool results, cleared the way Anthropic's clear_tool_uses context edit does it, with
+// hysteresis: nothing happens until the prompt passes a high-water mark (the trigger); then the
+// oldest tool results are replaced by a short placeholder, in one step, until the prompt is back
+// under a low-water mark (the target). Until the next time the trigger is passed the same results
+// stay cleared, so every later request only appends to the one before it: the prefix changes once
+// per edit, and an edit that clears down to the low-water mark buys several turns before the next.
+// Blocks are never removed (each tool_use keeps its tool_result), and the results of the latest
+// user message, and the latest `keep`, are never touched.
 
 export const clearedPlaceholder = "[Old tool result cleared to fit the context window. Run the tool again if it is needed.]";
 
@@ -13,8 +15,10 @@ export const clearedPlaceholder = "[Old tool result cleared to fit the context w
 const minClearedChars = 400;
 
 export interface ClearingOptions {
-  /** Prompt tokens past which an edit fires. */
+  /** Prompt tokens past which an edit fires (the high-water mark). */
   trigger: number;
+  /** Prompt tokens an edit clears down to, oldest results first (the low-water mark). */
+  target: number;
   /** Latest tool results never cleared. */
   keep: number;
   /** An edit fires only if it frees at least this many tokens (so it cannot fire on every turn). */
@@ -94,15 +98,24 @@ export function clearToolResults(request: MessagesRequest, through: string | und
   const boundary = through === undefined ? -1 : all.findIndex((p) => p.id === through);
   const kept = clearable(all, boundary);
   const current = cleared(request, kept);
+  const unchanged: Clearing = { request: current, cleared: kept.length, fired: false, through: boundary >= 0 ? through : undefined };
   // The boundary never reaches into the latest user message: its results are not cleared now, and
   // must not be cleared later without an edit either.
   const latest = all.findIndex((p) => p.latest);
   const last = Math.min(all.length - 1 - options.keep, (latest === -1 ? all.length : latest) - 1);
-  if (last <= boundary || options.countRequest(current) <= options.trigger) {
-    return { request: current, cleared: kept.length, fired: false, through: boundary >= 0 ? through : undefined };
+  if (last <= boundary) return unchanged;
+  const size = options.countRequest(current);
+  if (size <= options.trigger) return unchanged;
+  // Oldest first, until the prompt is under the low-water mark (or nothing more may go).
+  const candidates = clearable(all, last).slice(kept.length);
+  let freed = 0;
+  let taken = 0;
+  for (const place of candidates) {
+    if (size - freed <= options.target) break;
+    freed += options.countText(place.text);
+    taken++;
   }
-  const more = clearable(all, last);
-  const freed = more.slice(kept.length).reduce((sum, p) => sum + options.countText(p.text), 0);
-  if (freed < options.clearAtLeast) return { request: current, cleared: kept.length, fired: false, through: boundary >= 0 ? through : undefined };
-  return { request: cleared(request, more), cleared: more.length, fired: true, through: all[last]?.id };
+  if (taken === 0 || freed < options.clearAtLeast) return unchanged;
+  const more = [...kept, ...candidates.slice(0, taken)];
+  return { request: cleared(request, more), cleared: more.length, fired: true, through: more.at(-1)?.id };
 }

@@ -25,6 +25,7 @@ export interface OptimizeSettings {
   disabled: readonly OptimizePiece[];
   smallWindowTokens: number;
   clearTrigger: number;
+  clearTarget: number;
   keepToolResults: number;
   maxSessions: number;
 }
@@ -134,6 +135,7 @@ export class Optimizer {
         const trigger = Math.floor(window * this.settings.clearTrigger);
         const clearing = clearToolResults(out, clearedThrough, {
           trigger,
+          target: Math.floor(window * Math.min(this.settings.clearTarget, this.settings.clearTrigger)),
           keep: this.settings.keepToolResults,
           clearAtLeast: Math.min(2_048, Math.floor(window / 16)),
           // Counted only when its size says it may be past the trigger (counting costs ms; most requests are clearly under).

@@ -150,4 +150,14 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ALTER TABLE turns ADD COLUMN fallbacks INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    name: "memory blocks by conversation",
+    sql: `
+      -- The conversation (hash of its first message) a session block was made for: a run that
+      -- continues it under another session id gets the same block, not a new one mid-conversation.
+      ALTER TABLE memory_sessions ADD COLUMN conversation TEXT;
+      CREATE INDEX memory_sessions_conversation ON memory_sessions(client, conversation, created_at);
+    `,
+  },
 ];

@@ -42,6 +42,16 @@ function messageHashes(messages: MessageParam[]): string[] {
   return messages.map((m) => Bun.hash(JSON.stringify(comparable(m))).toString(16));
 }
 
+/**
+ * What names a conversation across its runs: the hash of its first message (without the moving
+ * cache marker). Claude Code re-sends it unchanged on every turn and after `--continue` or
+ * `--resume`; a compaction starts a new one (its first message is the summary).
+ */
+export function conversationRoot(messages: MessageParam[]): string {
+  const first = messages[0];
+  return first === undefined ? "empty" : (messageHashes([first])[0] as string);
+}
+
 function prefixHash(hashes: string[], length: number): string {
   return Bun.hash(hashes.slice(0, length).join(",")).toString(16);
 }
@@ -91,6 +101,7 @@ export class SessionStore {
 
   private write(turn: TurnRecord, hashes: string[], now: number): void {
     const messages = turn.messages;
+    // conversationRoot(messages), from the hashes already made.
     const root = hashes[0] ?? "empty";
     this.upsertSession.run({ id: turn.sessionId, now });
     const thread = this.findThread.get({ session: turn.sessionId, root });

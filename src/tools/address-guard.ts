@@ -65,12 +65,30 @@ export function isPrivateAddress(address: string): boolean {
 
 export class BlockedAddressError extends Error {}
 
-/** Resolves `hostname` and throws BlockedAddressError if any of its addresses is not public. */
-export async function assertPublicHost(hostname: string): Promise<void> {
+/** How a host name becomes addresses, and which addresses must not be reached; tests pass their own. */
+export interface AddressGuard {
+  resolve(hostname: string): Promise<string[]>;
+  isBlocked(address: string): boolean;
+}
+
+export const systemGuard: AddressGuard = {
+  resolve: async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address),
+  isBlocked: isPrivateAddress,
+};
+
+/**
+ * Resolves `hostname` once and returns the address to connect to; throws BlockedAddressError if
+ * any of its addresses is not public. The caller must connect to exactly this address: resolving
+ * again at connect time would let DNS rebinding swap in a private one after the check.
+ */
+export async function checkedAddress(hostname: string, guard: AddressGuard = systemGuard): Promise<string> {
   const host = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
-  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-  const blocked = addresses.find(isPrivateAddress);
+  const addresses = isIP(host) ? [host] : await guard.resolve(host);
+  const blocked = addresses.find((a) => guard.isBlocked(a));
   if (blocked !== undefined) {
     throw new BlockedAddressError(`${hostname} resolves to ${blocked}, a private, loopback or link-local address (set WEB_FETCH_ALLOW_PRIVATE=true to allow)`);
   }
+  const [first] = addresses;
+  if (first === undefined) throw new Error(`${hostname} has no address`);
+  return first;
 }

@@ -1,14 +1,18 @@
-import { assertPublicHost, BlockedAddressError } from "./address-guard.ts";
+import { BlockedAddressError, type AddressGuard } from "./address-guard.ts";
 import { domainAllowed, type DomainFilter } from "./domains.ts";
+import { guardedFetch } from "./guarded-fetch.ts";
 import { htmlTitle, htmlToMarkdown } from "./html-markdown.ts";
 
 // web_fetch for backends that cannot run Anthropic's: fetch one page, follow redirects by hand
-// (each hop's host checked again), read at most WEB_FETCH_MAX_BYTES, hand the model Markdown.
+// (each hop's host checked again, and connected to the very address checked), read at most
+// WEB_FETCH_MAX_BYTES, hand the model Markdown.
 
 export interface WebFetchSettings {
   allowPrivate: boolean;
   maxBytes: number;
   maxChars: number;
+  /** Name resolution and the private-address test (the system's when absent). */
+  guard?: AddressGuard;
 }
 
 /** Anthropic's web_fetch_tool_result_error codes this emulation produces. */
@@ -55,17 +59,7 @@ function fail(errorCode: WebFetchErrorCode, detail: string): WebFetchOutcome {
   return { ok: false, errorCode, detail };
 }
 
-/**
- * `checkHost` throws BlockedAddressError for a host that must not be reached; it runs before the
- * first request and before every redirect hop.
- */
-export async function webFetch(
-  rawUrl: string,
-  filter: DomainFilter & { maxChars?: number },
-  settings: WebFetchSettings,
-  signal: AbortSignal,
-  checkHost: (hostname: string) => Promise<void> = assertPublicHost,
-): Promise<WebFetchOutcome> {
+export async function webFetch(rawUrl: string, filter: DomainFilter & { maxChars?: number }, settings: WebFetchSettings, signal: AbortSignal): Promise<WebFetchOutcome> {
   if (rawUrl.length > maxUrlLength) return fail("url_too_long", `URL longer than ${maxUrlLength} characters`);
   let url: URL;
   try {
@@ -73,23 +67,18 @@ export async function webFetch(
   } catch {
     return fail("invalid_tool_input", `not a URL: ${rawUrl.slice(0, 200)}`);
   }
+  // Every hop goes through the guard: resolved once, checked, connected to the checked address.
+  const send = settings.allowPrivate ? fetch : guardedFetch(settings.guard);
   for (let hop = 0; ; hop++) {
     if (url.protocol !== "http:" && url.protocol !== "https:") return fail("invalid_tool_input", `only http and https URLs can be fetched, not ${url.protocol}`);
     if (url.username || url.password) return fail("url_not_allowed", "URLs with credentials are not fetched");
     if (!domainAllowed(url.hostname, filter)) return fail("url_not_allowed", `${url.hostname} is not allowed by this tool's allowed_domains/blocked_domains`);
-    if (!settings.allowPrivate) {
-      try {
-        await checkHost(url.hostname);
-      } catch (error) {
-        if (error instanceof BlockedAddressError) return fail("url_not_allowed", error.message);
-        return fail("url_not_accessible", `cannot resolve ${url.hostname}`);
-      }
-    }
     let response: Response;
     try {
-      response = await fetch(url, { redirect: "manual", signal, headers: { "user-agent": "lynkr-web-fetch", accept: "text/html, text/*;q=0.9, */*;q=0.5" } });
+      response = await send(url, { redirect: "manual", signal, headers: { "user-agent": "lynkr-web-fetch", accept: "text/html, text/*;q=0.9, */*;q=0.5" } });
     } catch (error) {
       if (signal.aborted) throw error;
+      if (error instanceof BlockedAddressError) return fail("url_not_allowed", error.message);
       return fail("url_not_accessible", `${url.host}: ${error instanceof Error ? error.message : String(error)}`);
     }
     const location = response.headers.get("location");

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { MessageParam } from "../../src/anthropic/schema.ts";
-import { encodeSnippet, lowerServerToolBlocks } from "../../src/agent/history.ts";
+import { encodeSnippet, flattenLynkrBlocks, lowerServerToolBlocks } from "../../src/agent/history.ts";
 import { namespacedTool } from "../../src/mcp/registry.ts";
 
 // Server-tool blocks in a client's history become tool_use + tool_result pairs for models that
@@ -105,4 +105,23 @@ test("MCP names a model backend would reject are made safe the way they were off
   );
   expect(lowered[0]?.content).toEqual([{ type: "tool_use", id: "m1", name: "mcp__my_server__files_read", input: {} }]);
   expect(namespacedTool("s", "x".repeat(100))).toHaveLength(64);
+});
+
+test("for an Anthropic upstream only lynkr's own calls become text: Anthropic's, and the operator's MCP servers' (lowered later), stay", () => {
+  const anthropics = [
+    { type: "server_tool_use", id: "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE", name: "web_search", input: { query: "q" } },
+    { type: "web_search_tool_result", tool_use_id: "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE", content: [{ type: "web_search_result", url: "https://a.example", title: "A", page_age: null, encrypted_content: "EqgfCioIARgB" }] },
+  ];
+  const operators = [
+    { type: "mcp_tool_use", id: "mcptoolu_lynkr_1", name: "echo", server_name: "demo", input: {} },
+    { type: "mcp_tool_result", tool_use_id: "mcptoolu_lynkr_1", is_error: false, content: [{ type: "text", text: "echo" }] },
+  ];
+  const messages = [{ role: "assistant", content: [...anthropics, ...operators] }] as MessageParam[];
+  expect(flattenLynkrBlocks(messages, (server) => server === "demo")).toBe(messages);
+  const fetched = [
+    { role: "assistant", content: [{ type: "server_tool_use", id: "srvtoolu_lynkr_2", name: "web_fetch", input: { url: "https://b.example" } }, { type: "web_fetch_tool_result", tool_use_id: "srvtoolu_lynkr_2", content: { type: "web_fetch_tool_result_error", error_code: "url_not_accessible" } }] },
+  ] as MessageParam[];
+  expect(flattenLynkrBlocks(fetched, () => false)).toEqual([
+    { role: "assistant", content: [{ type: "text", text: '[web_fetch {"url":"https://b.example"}]' }, { type: "text", text: "web fetch failed: url_not_accessible" }] },
+  ]);
 });

@@ -6,6 +6,7 @@ import { startFakeSearxng } from "../helpers/fake-searxng.ts";
 import { anthropicSse, chatChunk, openAiSse, startFakeUpstream, throughFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { startHttpMcpServer } from "../helpers/mcp-test-server.ts";
+import { encodeSnippet } from "../../src/agent/history.ts";
 
 // Anthropic's server tools and MCP connector from an API client, on an OpenAI-wire model:
 // web_search through SearxNG with citations and server_tool_use usage, web_fetch of a loopback
@@ -67,7 +68,7 @@ test("web_search: the client gets server_tool_use, web_search_tool_result, cited
   expect(message.content.map((b) => b.type)).toEqual(["server_tool_use", "web_search_tool_result", "text"]);
   const [use, result, text] = message.content;
   expect(use).toMatchObject({ type: "server_tool_use", name: "web_search", input: { query: "what is lynkr" } });
-  expect(use?.type === "server_tool_use" && use.id).toStartWith("srvtoolu_");
+  expect(use?.type === "server_tool_use" && use.id).toStartWith("srvtoolu_lynkr_");
   expect(result?.type === "web_search_tool_result" && result.tool_use_id).toBe(use?.type === "server_tool_use" ? use.id : "");
   const results = result?.type === "web_search_tool_result" && Array.isArray(result.content) ? result.content : [];
   expect(results.map((r) => ({ url: r.url, title: r.title, page_age: r.page_age }))).toEqual([{ url: source.url, title: source.title, page_age: "2026-10-01" }]);
@@ -161,12 +162,14 @@ test("without WEB_SEARCH_ENDPOINT, web_search on a non-Anthropic backend is a cl
   });
 });
 
+/** An Anthropic stream that answers with nothing: what these tests check is the request. */
+const events = anthropicSse([
+  { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "claude", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
+  { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
+  { type: "message_stop" },
+]).join("");
+
 test("on the Anthropic wire, server tools and mcp_servers pass through untouched (the client's bytes)", async () => {
-  const events = anthropicSse([
-    { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model: "claude", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } },
-    { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
-    { type: "message_stop" },
-  ]).join("");
   await throughFakeUpstream(() => new Response(events, { headers: { "content-type": "text/event-stream" } }), { ANTHROPIC_API_KEY: "sk-ant" }, async ({ upstream: anthropic, gateway: gw }) => {
     const body = JSON.stringify({
       model: "claude",
@@ -180,5 +183,83 @@ test("on the Anthropic wire, server tools and mcp_servers pass through untouched
     expect(res.status).toBe(200);
     await res.text();
     expect(anthropic.received[0]?.text).toBe(body);
+  });
+});
+
+type WireBlock = { type: string; id?: string; tool_use_id?: string; text?: string; content?: unknown };
+type WireMessage = { role: string; content: string | WireBlock[] };
+
+/** What Anthropic checks of a history, as far as server tools go: the reason for a 400, or undefined. */
+function anthropicHistoryProblem(messages: WireMessage[], madeByAnthropic: Set<string>): string | undefined {
+  for (const [i, m] of messages.entries()) {
+    if (typeof m.content === "string") continue;
+    for (const block of m.content) {
+      if (block.type === "text" && !block.text) return `messages.${i}: text content blocks must be non-empty`;
+      if ((block.type === "server_tool_use" || block.type === "mcp_tool_use") && !madeByAnthropic.has(String(block.id))) return `messages.${i}: unknown ${block.type} id ${block.id}`;
+      if (block.type.endsWith("_tool_result") && block.type !== "tool_result" && !m.content.some((b) => b.type.endsWith("_tool_use") && b.id === block.tool_use_id)) {
+        return `messages.${i}: ${block.type} without its server_tool_use`;
+      }
+      if (block.type === "web_search_tool_result" && JSON.stringify(block.content).includes('"encrypted_content":"lynkr:')) return `messages.${i}: invalid encrypted_content`;
+    }
+  }
+  return undefined;
+}
+
+test("a history with server tools lynkr ran, sent on to Anthropic's wire: lynkr's blocks become text, Anthropic's own pass untouched", async () => {
+  const genuine = [
+    { type: "server_tool_use", id: "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE", name: "web_search", input: { query: "anthropic" } },
+    { type: "web_search_tool_result", tool_use_id: "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE", content: [{ type: "web_search_result", url: "https://www.anthropic.com", title: "Anthropic", page_age: null, encrypted_content: "EqgfCioIARgBIiQ3YTAwMjY1Mi1mZjM5LTQ1NGUtODgxNC1kNjNjNTk1ZWI3Y2Q" }] },
+  ];
+  const anthropicIds = new Set(["srvtoolu_01WYG3ziw53XMcoyKL4XcZmE"]);
+  const upstreamAnswer = (req: { json: unknown }) => {
+    const problem = anthropicHistoryProblem((req.json as { messages: WireMessage[] }).messages, anthropicIds);
+    return problem
+      ? new Response(JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: problem } }), { status: 400, headers: { "content-type": "application/json" } })
+      : new Response(events, { headers: { "content-type": "text/event-stream" } });
+  };
+  await throughFakeUpstream(upstreamAnswer, { ANTHROPIC_API_KEY: "sk-ant" }, async ({ upstream: anthropic, gateway: gw }) => {
+    const messages = [
+      { role: "user", content: "what is lynkr? then read its page" },
+      {
+        role: "assistant",
+        content: [
+          // A search lynkr ran before ids carried its mark (known by its encoding), and a fetch with the mark.
+          { type: "server_tool_use", id: "srvtoolu_5f1c0a9e8d7b6a5f4e3d2c1b", name: "web_search", input: { query: "what is lynkr" } },
+          { type: "web_search_tool_result", tool_use_id: "srvtoolu_5f1c0a9e8d7b6a5f4e3d2c1b", content: [{ type: "web_search_result", url: source.url, title: source.title, page_age: null, encrypted_content: encodeSnippet(source.content) }] },
+          { type: "server_tool_use", id: "srvtoolu_lynkr_0a1b2c3d4e5f60718293a4b5", name: "web_fetch", input: { url: source.url } },
+          { type: "web_fetch_tool_result", tool_use_id: "srvtoolu_lynkr_0a1b2c3d4e5f60718293a4b5", content: { type: "web_fetch_result", url: source.url, content: { type: "document", source: { type: "text", media_type: "text/plain", data: "Lynkr page text" } } } },
+          // A call lynkr made to the request's own connector server.
+          { type: "mcp_tool_use", id: "mcptoolu_lynkr_99aa88bb77cc66dd55ee44ff", name: "echo", server_name: "remote", input: { text: "hi" } },
+          { type: "mcp_tool_result", tool_use_id: "mcptoolu_lynkr_99aa88bb77cc66dd55ee44ff", is_error: false, content: [{ type: "text", text: "echo: hi" }] },
+          { type: "text", text: "Lynkr is a gateway." },
+        ],
+      },
+      { role: "user", content: "and anthropic?" },
+      { role: "assistant", content: [...genuine, { type: "text", text: "A company." }] },
+      { role: "user", content: "thanks" },
+    ];
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": "k" },
+      body: JSON.stringify({
+        model: "claude",
+        max_tokens: 10,
+        stream: true,
+        tools: [{ type: "web_search_20250305", name: "web_search" }, { type: "web_fetch_20250910", name: "web_fetch" }],
+        mcp_servers: [{ type: "url", name: "remote", url: "https://mcp.example.com/mcp" }],
+        messages,
+      }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    const sent = (anthropic.received[0]?.json as { messages: WireMessage[] }).messages;
+    expect(JSON.stringify(sent)).not.toContain("lynkr:");
+    const first = sent[1]?.content as WireBlock[];
+    expect(first.map((b) => b.type)).toEqual(["text", "text", "text", "text", "text", "text", "text"]);
+    expect(first[1]?.text).toContain(source.content);
+    expect(first[3]?.text).toContain("Lynkr page text");
+    expect(first[4]?.text).toBe('[remote.echo {"text":"hi"}]');
+    expect(first[5]?.text).toBe("echo: hi");
+    expect(sent[3]?.content).toEqual([...genuine, { type: "text", text: "A company." }]);
   });
 });

@@ -4,6 +4,7 @@ import type { DoctorReport } from "../../src/doctor/run.ts";
 import { jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.ts";
 import { runCli, tempDir } from "../helpers/gateway.ts";
+import { demoServer, writeMcpConfig } from "../helpers/mcp-config.ts";
 import { refusedUrl } from "../helpers/ports.ts";
 
 // `lynkr doctor` as a process, against fake upstreams that are healthy or broken.
@@ -199,4 +200,24 @@ test("ANTHROPIC_BASE_URL ending in /v1 fails: Claude Code would post to /v1/v1/m
     detail: `http://127.0.0.1:${port}/v1 has the path /v1: Claude Code adds /v1/messages itself and would post to /v1/v1/messages, which lynkr does not serve`,
     fix: `export ANTHROPIC_BASE_URL=http://127.0.0.1:${port}`,
   });
+});
+
+test("each configured MCP server is started and lists its tools, or is a ✖ with its error", async () => {
+  const mcpConfig = writeMcpConfig({ demo: demoServer(), broken: { command: "lynkr-no-such-mcp-server" } });
+  const env = { MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, OLLAMA_MODEL: "coder:7b", PORT: freePort(), LYNKR_MCP_CONFIG: mcpConfig };
+  const { code, report } = await doctor(env);
+  expect(code).toBe(1);
+  const checks = byId(report);
+  expect(checks["mcp:demo"]).toMatchObject({ ok: true, title: "MCP server demo" });
+  expect(checks["mcp:demo"]?.detail).toStartWith("stdio: 5 tool(s): echo, sleep");
+  expect(checks["mcp:broken"]).toMatchObject({ ok: false, title: "MCP server broken" });
+  expect(checks["mcp:broken"]?.detail).toContain('cannot start "lynkr-no-such-mcp-server": command not found');
+  expect(checks["mcp:broken"]?.fix).toContain("lynkr mcp list");
+  // A configuration file that is not there is named, not ignored.
+  const missing = await doctor({ ...env, LYNKR_MCP_CONFIG: join(tempDir(), "absent.json") });
+  expect(byId(missing.report)["mcp-config"]).toMatchObject({ ok: false });
+  expect(byId(missing.report)["mcp-config"]?.detail).toContain("LYNKR_MCP_CONFIG names a file that does not exist");
+  const text = await doctor(env, false);
+  expect(text.stdout).toContain("✔ MCP server demo");
+  expect(text.stdout).toContain("✖ MCP server broken");
 });

@@ -33,17 +33,16 @@ export interface HttpMcpServer {
   stop(): Promise<void>;
 }
 
-/** Stateless Streamable HTTP: a fresh server per request, as the SDK documents for stateless use; `port` to come back on the same one. */
+/** One Streamable HTTP exchange with a fresh server: stateless use, as the SDK documents it. */
+export async function answerMcpRequest(req: Request): Promise<Response> {
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  await testMcpServer().connect(transport);
+  return transport.handleRequest(req);
+}
+
+/** Stateless Streamable HTTP on loopback; `port` to come back on the same one. */
 export function startHttpMcpServer(port = 0): HttpMcpServer {
-  const http = Bun.serve({
-    hostname: "127.0.0.1",
-    port,
-    async fetch(req) {
-      const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      await testMcpServer().connect(transport);
-      return transport.handleRequest(req);
-    },
-  });
+  const http = Bun.serve({ hostname: "127.0.0.1", port, fetch: answerMcpRequest });
   return { url: `http://127.0.0.1:${http.port}/mcp`, stop: () => http.stop(true) };
 }
 

@@ -40,14 +40,22 @@ async function capturedRequests(session: string): Promise<Captured[]> {
   return Promise.all(files.map(async (file) => JSON.parse(await readWire(`claude-code-sessions/${session}/${file}`)) as Captured));
 }
 
-/** Replays a session (its session header included) with one memory stored before and one after the first request. */
-async function replay(session: string, env: Record<string, string>): Promise<{ captured: Captured[]; bodies: Record<string, unknown>[] }> {
+/**
+ * Replays a session (its session header included, or the one `sessionOf` names for a request)
+ * with one memory stored before and one after the first request.
+ */
+async function replay(
+  session: string,
+  env: Record<string, string>,
+  sessionOf: (file: string, recorded: string) => string = (_file, recorded) => recorded,
+): Promise<{ captured: Captured[]; bodies: Record<string, unknown>[] }> {
   const gateway = startTestGateway(env);
   try {
     const memory = gateway.gateway.memory;
     if (!memory) throw new Error("memory is on by default");
     memory.add(project, remembered);
     const before = upstream.received.length;
+    const files = readdirSync(`${wireDir}claude-code-sessions/${session}`).sort();
     const captured = await capturedRequests(session);
     for (const [i, request] of captured.entries()) {
       const res = await fetch(`${gateway.url}/v1/messages?beta=true`, {
@@ -56,7 +64,7 @@ async function replay(session: string, env: Record<string, string>): Promise<{ c
           "content-type": "application/json",
           "x-api-key": "k",
           "anthropic-version": "2023-06-01",
-          "x-claude-code-session-id": String(request.headers["x-claude-code-session-id"]),
+          "x-claude-code-session-id": sessionOf(files[i] ?? "", String(request.headers["x-claude-code-session-id"])),
         },
         body: JSON.stringify(request.body),
       });
@@ -102,3 +110,21 @@ for (const session of ["refactor-two-runs", "large-tool-output"]) {
     }
   });
 }
+
+test("refactor-two-runs via openai, RUN-2 under a new session id: the conversation keeps RUN-1's block, and RUN-2's first body extends RUN-1's last", async () => {
+  const { captured, bodies } = await replay("refactor-two-runs", { MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions` }, (file, recorded) =>
+    file.includes("RUN-2") ? `${recorded}-forked` : recorded,
+  );
+  expect(bodies.length).toBe(captured.length);
+  const messagesOf = (body: Record<string, unknown> | undefined) => (body?.messages ?? []) as unknown[];
+  const firstOfRun2 = readdirSync(`${wireDir}claude-code-sessions/refactor-two-runs`).sort().findIndex((file) => file.includes("RUN-2"));
+  expect(firstOfRun2).toBeGreaterThan(0);
+  const system = JSON.stringify(messagesOf(bodies[0])[0]);
+  expect(system).toContain(remembered);
+  for (const body of bodies) expect(JSON.stringify(messagesOf(body)[0])).toBe(system);
+  // The memory learnt after RUN-1's first request is not in RUN-2's block: it is the same conversation.
+  expect(JSON.stringify(bodies.at(-1))).not.toContain(learntLater);
+  const before = messagesOf(bodies[firstOfRun2 - 1]);
+  const after = messagesOf(bodies[firstOfRun2]);
+  for (const [i, message] of before.entries()) expect({ i, message: JSON.stringify(after[i]) }).toEqual({ i, message: JSON.stringify(message) });
+});

@@ -12,7 +12,7 @@ import { recordedSession, recordedSessionNames, withLongToolResults, type Record
 // gives the same bytes (determinism), and what each upstream receives only grows from one
 // request of a thread to the next (the prefix property), except where a clearing edit fires.
 
-const settings: OptimizeSettings = { profile: "auto", disabled: [], smallWindowTokens: 32_768, clearTrigger: 0.6, keepToolResults: 2, maxSessions: 100 };
+const settings: OptimizeSettings = { profile: "auto", disabled: [], smallWindowTokens: 32_768, clearTrigger: 0.85, clearTarget: 0.5, keepToolResults: 1, maxSessions: 100 };
 
 interface Case {
   name: string;
@@ -139,8 +139,8 @@ test("the small profile cuts what the upstream reads by more than 40% per sessio
   }
 });
 
-test("clearing: fires once past the trigger, all but the latest results become the placeholder, and stays put", () => {
-  const session = withLongToolResults(recordedSession("refactor-two-runs"), 40);
+test("clearing: fires once past the trigger, clears the oldest results down to the low-water mark, and stays put", () => {
+  const session = withLongToolResults(recordedSession("refactor-two-runs"), 80);
   const optimized = optimizeSession(session, cases[1] as Case);
   const fired = optimized.filter((o) => o.report.clearingFired);
   expect(fired.length).toBeGreaterThanOrEqual(1);
@@ -151,6 +151,47 @@ test("clearing: fires once past the trigger, all but the latest results become t
   expect(last.report.clearedToolResults).toBeGreaterThan(0);
   expect(last.report.actions).toContain(`tool-results=cleared:${last.report.clearedToolResults}`);
   expect(JSON.stringify(last.request)).toContain(clearedPlaceholder);
+});
+
+test("hysteresis on six-file-reads (16k): an edit brings the prompt under the low-water mark and buys the next turn; every request stays under the trigger", () => {
+  const session = recordedSession("six-file-reads");
+  const c = cases[1] as Case;
+  const optimized = optimizeSession(session, c);
+  const trigger = Math.floor(c.window * settings.clearTrigger);
+  const target = Math.floor(c.window * settings.clearTarget);
+  const fired = optimized.flatMap((o, i) => (o.report.clearingFired ? [i] : []));
+  expect(fired.length).toBeGreaterThanOrEqual(1);
+  for (const [i, { request, report }] of optimized.entries()) {
+    const size = countRequestTokens(request, c.model);
+    expect({ i, underTrigger: size <= trigger }).toEqual({ i, underTrigger: true });
+    // Cleared down to the low-water mark, give or take the last result the edit had to clear.
+    if (report.clearingFired) expect({ i, nearTarget: size <= target + 1_000 }).toEqual({ i, nearTarget: true });
+  }
+  // No two edits in a row: each one is followed by at least one request that only appends.
+  for (let k = 1; k < fired.length; k++) expect((fired[k] as number) - (fired[k - 1] as number)).toBeGreaterThan(1);
+});
+
+test("hysteresis, by tokens: one edit clears as many of the oldest results as it takes to reach the target, no more", () => {
+  const [, second] = recordedSession("refactor-two-runs");
+  if (!second) throw new Error("short recording");
+  const ids = ["a", "b", "c", "d", "e"];
+  const request: MessagesRequest = {
+    ...second.request,
+    messages: [
+      ...second.request.messages.slice(0, 2),
+      ...ids.flatMap((id) => [
+        { role: "assistant" as const, content: [{ type: "tool_use" as const, id, name: "Read", input: {} }] },
+        { role: "user" as const, content: [{ type: "tool_result" as const, tool_use_id: id, content: id.repeat(4_000) }] },
+      ]),
+    ],
+  };
+  // Each result counts 1,000; the prompt 6,000: down to 3,500 takes a, b and c (three), not d.
+  const options = { trigger: 5_000, target: 3_500, keep: 0, clearAtLeast: 100, countRequest: () => 6_000, countText: (t: string) => t.length / 4 };
+  const edit = clearToolResults(request, undefined, options);
+  expect({ fired: edit.fired, cleared: edit.cleared, through: edit.through }).toEqual({ fired: true, cleared: 3, through: "c" });
+  // The same request under the trigger: the same three stay cleared, nothing more.
+  const after = clearToolResults(request, edit.through, { ...options, countRequest: () => 3_000 });
+  expect({ fired: after.fired, cleared: after.cleared, same: JSON.stringify(after.request) === JSON.stringify(edit.request) }).toEqual({ fired: false, cleared: 3, same: true });
 });
 
 test("auto picks the profile by the target; a thread keeps the one it started with", () => {
@@ -182,7 +223,7 @@ test("clearing never reaches into the latest user message, then or later", () =>
       ]),
     ],
   });
-  const options = (size: number) => ({ trigger: 1_000, keep: 1, clearAtLeast: 100, countRequest: () => size, countText: (t: string) => t.length / 4 });
+  const options = (size: number) => ({ trigger: 1_000, target: 0, keep: 1, clearAtLeast: 100, countRequest: () => size, countText: (t: string) => t.length / 4 });
   // Over the trigger: a and b go; c and d, in the latest user message, stay.
   const first = clearToolResults(conversation([["a"], ["b"], ["c", "d"]]), undefined, options(5_000));
   expect({ fired: first.fired, cleared: first.cleared, through: first.through }).toEqual({ fired: true, cleared: 2, through: "b" });

@@ -31,7 +31,7 @@ function pipeline() {
       cache,
       cacheSettings: { perClient: false, provider: "anthropic", model: "" },
       serverTools: createServerToolServices(config, new Registry()),
-      optimizer: new Optimizer({ profile: "auto", disabled: [], smallWindowTokens: 16_000, clearTrigger: 0.6, keepToolResults: 2, maxSessions: 100 }),
+      optimizer: new Optimizer({ profile: "auto", disabled: [], smallWindowTokens: 16_000, clearTrigger: 0.85, clearTarget: 0.5, keepToolResults: 1, maxSessions: 100 }),
     }),
   };
 }

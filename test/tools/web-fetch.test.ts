@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { assertPublicHost, isPrivateAddress } from "../../src/tools/address-guard.ts";
+import { isPrivateAddress, systemGuard, type AddressGuard } from "../../src/tools/address-guard.ts";
 import { webFetch, type WebFetchSettings } from "../../src/tools/web-fetch.ts";
 
 // web_fetch emulation: a loopback page fetched and turned into Markdown (private addresses
@@ -51,14 +51,60 @@ test("without the flag a loopback address is refused", async () => {
   if (!outcome.ok) expect(outcome.detail).toContain("127.0.0.1");
 });
 
+/** 127.0.0.2 plays a public address in these tests (loopback answers on all of 127/8): no test leaves the machine. */
+const stagePublic = "127.0.0.2";
+const isBlocked = (address: string) => address !== stagePublic && isPrivateAddress(address);
+
 test("a redirect to a private address is refused: every hop is checked", async () => {
-  // The first host passes as public for this test; the redirect target (localhost) gets the real check.
-  const firstHopPublic = (host: string) => (host === "127.0.0.1" ? Promise.resolve() : assertPublicHost(host));
-  const outcome = await webFetch(`${base}/to-private`, {}, guarded, never, firstHopPublic);
-  expect(outcome).toMatchObject({ ok: false, errorCode: "url_not_allowed" });
-  if (!outcome.ok) expect(outcome.detail).toContain("localhost");
+  const first = Bun.serve({ hostname: stagePublic, port: 0, fetch: () => new Response(null, { status: 302, headers: { location: `http://localhost:${server.port}/page` } }) });
+  try {
+    const outcome = await webFetch(`http://${stagePublic}:${first.port}/`, {}, { ...guarded, guard: { resolve: systemGuard.resolve, isBlocked } }, never);
+    expect(outcome).toMatchObject({ ok: false, errorCode: "url_not_allowed" });
+    if (!outcome.ok) expect(outcome.detail).toContain("localhost");
+  } finally {
+    first.stop(true);
+  }
   // The same redirect with the flag set is followed.
   expect((await webFetch(`${base}/to-private`, {}, open, never)).ok).toBe(true);
+});
+
+/** A DNS server under the attacker's control: a public answer for the check, loopback for any later look-up. */
+function rebindingGuard(): AddressGuard & { lookups: number } {
+  const guard = {
+    lookups: 0,
+    isBlocked,
+    resolve: async () => (guard.lookups++ === 0 ? [stagePublic] : ["127.0.0.1"]),
+  };
+  return guard;
+}
+
+test("DNS rebinding cannot reach a private address: the connection goes to the address that was checked", async () => {
+  // The same port on both addresses: the "public" host, and the private one a second look-up would give.
+  const inside: string[] = [];
+  const outside = Bun.serve({ hostname: stagePublic, port: 0, fetch: (req) => new Response(`<p>public page for ${req.headers.get("host")}</p>`, { headers: { "content-type": "text/html" } }) });
+  const privateSide = Bun.serve({ hostname: "127.0.0.1", port: outside.port, fetch: (req) => (inside.push(req.url), new Response("<p>private page</p>", { headers: { "content-type": "text/html" } })) });
+  try {
+    const guard = rebindingGuard();
+    const outcome = await webFetch(`http://localhost:${outside.port}/page`, {}, { ...guarded, guard }, never);
+    expect(outcome.ok && outcome.text).toBe(`public page for localhost:${outside.port}`);
+    expect(guard.lookups).toBe(1);
+    expect(inside).toEqual([]);
+    // A redirect to the same name is a new connection: looked up again (now private) and refused.
+    const again = rebindingGuard();
+    const hop = Bun.serve({ hostname: stagePublic, port: 0, fetch: () => new Response(null, { status: 302, headers: { location: `http://localhost:${outside.port}/page` } }) });
+    try {
+      expect(await webFetch(`http://localhost:${hop.port}/`, {}, { ...guarded, guard: again }, never)).toMatchObject({ ok: false, errorCode: "url_not_allowed" });
+    } finally {
+      hop.stop(true);
+    }
+    expect(inside).toEqual([]);
+    // WEB_FETCH_ALLOW_PRIVATE=true lifts the guard: the private side is reachable by design.
+    expect((await webFetch(`http://127.0.0.1:${outside.port}/page`, {}, open, never)).ok).toBe(true);
+    expect(inside).toHaveLength(1);
+  } finally {
+    outside.stop(true);
+    privateSide.stop(true);
+  }
 });
 
 test("redirects are bounded", async () => {

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { runDoctor, type DoctorReport } from "../../doctor/run.ts";
+import { configureLogger } from "../../observability/logger.ts";
 
 // `lynkr doctor`: one screen saying what is wrong with this setup and how to fix each thing.
 
@@ -17,7 +18,7 @@ export function table(report: DoctorReport, color: boolean): string {
 }
 
 export const doctorCommand = defineCommand({
-  meta: { name: "doctor", description: "Check the configuration, each provider, the port, the database and Claude Code's ANTHROPIC_BASE_URL" },
+  meta: { name: "doctor", description: "Check the configuration, each provider, the port, the database, Claude Code's ANTHROPIC_BASE_URL and the MCP servers" },
   args: {
     json: { type: "boolean", description: "Print the results as JSON (for CI)" },
     "env-file": { type: "string", description: "Read configuration from this .env file (default: ./.env, else ~/.lynkr/.env, if present)" },
@@ -29,9 +30,11 @@ export const doctorCommand = defineCommand({
       process.stderr.write(`lynkr doctor: --timeout=${JSON.stringify(args.timeout)}: expected a positive number of milliseconds\n`);
       process.exit(2);
     }
+    // The MCP check starts servers, whose log lines would break --json on stdout.
+    configureLogger("silent", "json");
     // Provider probes can take seconds: say so on a terminal, then clear the line for the report.
     const progress = process.stderr.isTTY === true && !args.json;
-    if (progress) process.stderr.write("checking the configuration, each provider, the port and the database…");
+    if (progress) process.stderr.write("checking the configuration, each provider, the port, the database and the MCP servers…");
     const report = await runDoctor({ env: process.env, envFile: args["env-file"], timeoutMs });
     if (progress) process.stderr.write("\r\x1b[2K");
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : table(report, process.stdout.isTTY === true));

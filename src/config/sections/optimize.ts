@@ -35,10 +35,15 @@ export const optimizeEnv = {
   /** Pieces left out whatever the profile, comma-separated. */
   OPTIMIZE_DISABLE: pieceList,
   OPTIMIZE_SMALL_WINDOW_TOKENS: int(32_768, 1_024),
-  /** Small profile: old tool results are cleared once the prompt passes this share of the window. */
-  OPTIMIZE_CLEAR_TRIGGER: fraction(0.6),
+  /**
+   * Small profile: old tool results are cleared once the prompt passes this share of the window
+   * (the high-water mark; what is left of the window is the answer's room).
+   */
+  OPTIMIZE_CLEAR_TRIGGER: fraction(0.85),
+  /** Small profile: an edit clears the oldest tool results until the prompt is under this share of the window (the low-water mark). */
+  OPTIMIZE_CLEAR_TARGET: fraction(0.5),
   /** Small profile: the latest tool results that are never cleared (those of the latest user message never are). */
-  OPTIMIZE_KEEP_TOOL_RESULTS: int(2, 0),
+  OPTIMIZE_KEEP_TOOL_RESULTS: int(1, 0),
   /** Conversations whose optimization state (tool order, decisions) is kept in memory, least recently used out. */
   OPTIMIZE_MAX_SESSIONS: int(10_000, 1),
 };

@@ -5,7 +5,7 @@ import { optimizeStep } from "../../../src/pipeline/steps/optimize.ts";
 import type { Route } from "../../../src/routing/router.ts";
 import { contextFor, request, turnFor } from "../turn-fixture.ts";
 
-const optimizer = () => new Optimizer({ profile: "auto", disabled: [], smallWindowTokens: 16_000, clearTrigger: 0.6, keepToolResults: 2, maxSessions: 100 });
+const optimizer = () => new Optimizer({ profile: "auto", disabled: [], smallWindowTokens: 16_000, clearTrigger: 0.85, clearTarget: 0.5, keepToolResults: 1, maxSessions: 100 });
 
 function provider(kind: string, contextWindow: number | undefined): Provider {
   return {
