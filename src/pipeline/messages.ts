@@ -45,7 +45,10 @@ export async function handleMessages(
     search: new URL(req.url).search,
   }, bypass);
   const { sessionId } = turn;
-  const cached = turn.admit();
+  const route = gw.router.route(request);
+  const target = route.chain[0];
+  const targetProvider = target?.provider ?? gw.router.primary;
+  const cached = turn.admit({ kind: targetProvider.kind, model: target?.model ?? targetProvider.model ?? request.model });
   if (cached) return turn.replay(cached, answerHeaders);
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
@@ -106,7 +109,6 @@ export async function handleMessages(
       });
     };
 
-    const route = gw.router.route(request);
     let answer: Answer;
     // What the optimize step did to the latest upstream call, and the request that call sent.
     let optimized: OptimizeReport | undefined;
