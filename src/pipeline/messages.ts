@@ -24,19 +24,24 @@ function wantsFreshAnswer(headers: Headers): boolean {
   return headers.get("x-lynkr-cache")?.trim().toLowerCase() === "bypass" || /(^|,)\s*no-(cache|store)\s*(,|$)/i.test(headers.get("cache-control") ?? "");
 }
 
-/** `answerHeaders`: what admission adds to the answer (rate-limit state). */
+/**
+ * `answerHeaders`: what admission adds to the answer (rate-limit state). `bodyRead`: lifts the
+ * connection's read timeout once the body is in (the upstream may take minutes to answer).
+ */
 export async function handleMessages(
   gw: Gateway,
   req: Request,
   requestId: string,
   facts: RequestFacts,
   answerHeaders?: Record<string, string>,
+  bodyRead?: () => void,
 ): Promise<Response> {
   const started = performance.now();
   const client = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
   // The session's memory block, before the cache key and the upstream see the request.
   const memoryTurn = { sessionId: sessionIdFor(req.headers, client.body), client: facts.client, headers: req.headers };
   const { request, clientBody } = injectMemory(gw.memory, { request: client.body, clientBody: client.text }, memoryTurn);
+  bodyRead?.();
   // Budgets and the prompt cache, before any upstream call; usage and cache store after.
   const bypass = wantsFreshAnswer(req.headers);
   const turn = new TurnOperations(gw, facts, request, memoryTurn.sessionId, request.stream === true, {

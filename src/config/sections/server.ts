@@ -19,4 +19,10 @@ export const serverEnv = {
   /** Largest request body accepted; Claude Code's own limit for images and PDFs is 32 MB. */
   MAX_REQUEST_BODY_BYTES: int(32 * 1024 * 1024, 1024),
   GRACEFUL_SHUTDOWN_TIMEOUT: int(30_000, 0),
+  /**
+   * Seconds a connection may send nothing while its request body is read (and on /health,
+   * /metrics and the other short routes); a half-open or stalled socket is closed then. Once a
+   * messages body is read, the request waits on its upstream for as long as that takes.
+   */
+  REQUEST_READ_TIMEOUT_SECONDS: int(30, 1, 255),
 };
