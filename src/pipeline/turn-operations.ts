@@ -1,6 +1,6 @@
 import type { AnthropicError } from "../anthropic/errors.ts";
 import { messageToEvents } from "../anthropic/message-events.ts";
-import type { Message, MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
+import { maxModelNameLength, type Message, type MessagesRequest, type StreamEvent } from "../anthropic/schema.ts";
 import { PromptKey, promptScope } from "../cache/key.ts";
 import { isCacheable, type CacheEntry, type CachedFrame } from "../cache/prompt-cache.ts";
 import type { Gateway } from "../gateway.ts";
@@ -121,7 +121,7 @@ export class TurnOperations {
     const { gw, facts } = this;
     const model = outcome.response?.model ?? outcome.model ?? this.request.model;
     facts.provider = outcome.provider.name;
-    facts.model = model;
+    facts.model = model?.slice(0, maxModelNameLength);
     facts.rule = outcome.rule;
     facts.route = outcome.route;
     facts.upstreamCalls = outcome.upstreamCalls;

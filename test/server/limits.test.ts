@@ -1,0 +1,26 @@
+import { expect, test } from "bun:test";
+import { startTestGateway } from "../helpers/gateway.ts";
+import { startFakeUpstream } from "../helpers/fake-upstream.ts";
+
+test("a model name longer than 256 characters is refused with 400 before any upstream call", async () => {
+  const upstream = startFakeUpstream(() => new Response("unreachable", { status: 500 }));
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url });
+  try {
+    const res = await fetch(`${gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "x".repeat(100_000), max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { type: string; error: { type: string; message: string } };
+    expect(body.type).toBe("error");
+    expect(body.error.type).toBe("invalid_request_error");
+    expect(body.error.message).toBe("model: expected a model name of at most 256 characters");
+    expect(upstream.received.length).toBe(0);
+    const metrics = await (await fetch(`${gateway.url}/metrics/prometheus`)).text();
+    expect(metrics).not.toContain("x".repeat(257));
+  } finally {
+    await gateway.shutdown();
+    await upstream.stop();
+  }
+});
