@@ -11,6 +11,7 @@ import { createOperations } from "../operations.ts";
 import { loadRoutingFile, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
 import { createRouter, type Router } from "../routing/router.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
+import { startRetention } from "../store/retention.ts";
 import { SessionStore } from "../store/sessions.ts";
 import { createApp } from "./app.ts";
 import { createServerToolServices } from "../agent/services.ts";
@@ -44,6 +45,7 @@ export function startGateway(config: Config): RunningGateway {
   const serverTools = createServerToolServices(config, ops.metrics.registry);
   // Servers start in the background: one that is slow or broken must not delay or stop the gateway.
   void serverTools.mcp.start();
+  const retention = startRetention(db, config.SESSION_RETENTION_DAYS);
   const gateway: Gateway = {
     config,
     fingerprint: configFingerprint(config, file),
@@ -95,6 +97,7 @@ export function startGateway(config: Config): RunningGateway {
         await new Promise((resolve) => setImmediate(resolve));
         gateway.ops.stop();
         await serverTools.mcp.stop();
+        retention.stop();
         db.close(false);
         return { drained };
       })();

@@ -150,4 +150,12 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ALTER TABLE turns ADD COLUMN fallbacks INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    name: "retention",
+    sql: `
+      -- SESSION_RETENTION_DAYS prunes sessions by their last turn.
+      CREATE INDEX sessions_updated ON sessions(updated_at);
+    `,
+  },
 ];

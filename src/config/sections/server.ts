@@ -12,6 +12,8 @@ export const serverEnv = {
   /** Serves every request with this model, whatever the client asks for. */
   MODEL_DEFAULT: text().optional(),
   SESSION_DB_PATH: text().optional(),
+  /** Sessions (their turns) and usage rows older than this are deleted; 0 keeps them for ever. */
+  SESSION_RETENTION_DAYS: int(30, 0),
   XDG_DATA_HOME: text().optional(),
   HOME: text().optional(),
   /** Idle time on a stream before a `ping` event keeps proxies and the client from timing out. */
