@@ -24,3 +24,36 @@ test("a model name longer than 256 characters is refused with 400 before any ups
     await upstream.stop();
   }
 });
+
+test("an Ollama stream that never sends a newline is cut at 8 MiB with a 502, not buffered", async () => {
+  let pulled = 0;
+  const chunk = new TextEncoder().encode("x".repeat(256 * 1024));
+  const upstream = startFakeUpstream((req) => {
+    if (req.url.pathname === "/api/show") return Response.json({ capabilities: ["completion", "tools"], model_info: {} });
+    return new Response(
+      new ReadableStream({
+        pull(controller) {
+          if (pulled > 256 * 1024 * 1024) return controller.close();
+          pulled += chunk.length;
+          controller.enqueue(chunk);
+        },
+      }),
+      { headers: { "content-type": "application/x-ndjson" } },
+    );
+  });
+  const gateway = startTestGateway({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: upstream.url, API_RETRY_MAX_RETRIES: "0" });
+  try {
+    const res = await fetch(`${gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "qwen", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("longer than 8 MiB");
+    // What was in flight when the cap hit (socket buffers) is all that was read.
+    expect(pulled).toBeLessThan(64 * 1024 * 1024);
+  } finally {
+    await gateway.shutdown();
+    await upstream.stop();
+  }
+});
