@@ -161,6 +161,7 @@ export async function handleMessages(
           acc.push(next.value);
         }
         const message = acc.result();
+        turn.charge(provider, message);
         record(provider, answer.model, 200, { response: message, route: answer.route, upstreamCalls: answer.upstreamCalls });
         headers.set("content-type", "application/json");
         // What the upstream's prefix cache served of this prompt (a stream's answer is in its usage and the session record).
@@ -186,6 +187,8 @@ export async function handleMessages(
       onEvent: (event, data) => {
         if (event.type !== "error") acc.push(event);
         turn.capture(event, data);
+        // Charged before message_stop is written: a client that saw the end of its answer was charged for it.
+        if (event.type === "message_stop") turn.charge(provider, acc.result());
       },
       toError: (error) => toAnthropicError(error, requestId),
       onEnd: ({ error, aborted }) => {

@@ -43,6 +43,7 @@ export class TurnOperations {
   /** What admission held for this turn, given back (settled to the real usage) when it ends. */
   private reservation: Reservation | undefined;
   private reservedTokens = 0;
+  private charged = false;
   private readonly clientBytes: number;
 
   constructor(
@@ -116,7 +117,23 @@ export class TurnOperations {
     if (this.frames && event.type !== "error") this.frames.push({ type: event.type, data });
   }
 
-  /** Accounts for a turn that reached the upstream. Call off the response path. */
+  /**
+   * Records an answer's usage and cost (what budgets count) and gives back the reservation. Call
+   * before the answer's last byte goes out: an answer the client got is then always charged,
+   * even if the process dies right after (WAL commits survive a crash of the process).
+   */
+  charge(provider: Pick<Provider, "name" | "kind">, response: Message): void {
+    if (this.charged) return;
+    this.charged = true;
+    try {
+      this.account(provider.name, provider.kind, response, false);
+    } catch (error) {
+      logger.error("could not record usage", { request_id: this.facts.requestId, error: String(error) });
+    }
+    this.release((this.facts.inputTokens ?? 0) + (this.facts.outputTokens ?? 0));
+  }
+
+  /** Accounts for a turn that reached the upstream (unless `charge` did already). Call off the response path. */
   finish(outcome: TurnOutcome): void {
     const { gw, facts } = this;
     const model = outcome.response?.model ?? outcome.model ?? this.request.model;
@@ -130,9 +147,11 @@ export class TurnOperations {
       facts.errorType = outcome.error.type;
       facts.errorMessage = outcome.error.message;
     }
+    // A partial answer (failed or aborted stream) is charged for what it used.
+    if (outcome.response) this.charge(outcome.provider, outcome.response);
+    else this.release(0);
     try {
       if (outcome.response) {
-        this.account(outcome.provider.name, outcome.provider.kind, outcome.response, false);
         this.calibrate(outcome);
         if (facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(outcome.response);
         if (this.cacheKey && outcome.status === 200 && isCacheable(outcome.response)) {
@@ -140,10 +159,8 @@ export class TurnOperations {
         }
       }
     } catch (error) {
-      logger.error("could not record usage", { request_id: facts.requestId, error: String(error) });
+      logger.error("could not record the answer", { request_id: facts.requestId, error: String(error) });
     }
-    // After the usage row: the real cost is in the totals before the reservation leaves them.
-    this.release(outcome.response ? (facts.inputTokens ?? 0) + (facts.outputTokens ?? 0) : 0);
     facts.close(outcome.status);
   }
 
