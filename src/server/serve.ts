@@ -72,9 +72,10 @@ export function startGateway(config: Config): RunningGateway {
     fetch: app.fetch,
     // The gateway answers oversized bodies itself (413 in Anthropic's shape); Bun's own cap is a backstop.
     maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES + 1024 * 1024,
-    // Bounds reading a request (a stalled body, a slowloris); a messages request lifts it once its
-    // body is read (handleMessages' bodyRead), so a slow first token or a long stream is never cut.
-    // Bun closes a socket that has not sent complete headers after its own fixed ~10 s.
+    // Bounds reading a request (a stalled body, a slowloris). A messages request lifts it once its
+    // body is read (handleMessages' bodyRead): Bun counts it against a streamed answer however
+    // often that writes, and a generation streams for minutes. Bun closes a socket that has not
+    // sent complete headers after its own fixed ~10 s.
     idleTimeout: config.REQUEST_READ_TIMEOUT_SECONDS,
   });
   const host = server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname;

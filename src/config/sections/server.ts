@@ -22,9 +22,9 @@ export const serverEnv = {
   MAX_REQUEST_BODY_BYTES: int(32 * 1024 * 1024, 1024),
   GRACEFUL_SHUTDOWN_TIMEOUT: int(30_000, 0),
   /**
-   * Seconds a connection may send nothing while its request body is read (and on /health,
-   * /metrics and the other short routes); a half-open or stalled socket is closed then. Once a
-   * messages body is read, the request waits on its upstream for as long as that takes.
+   * Seconds a connection may send nothing while its request body is read (and while the short
+   * routes answer); a half-open or stalled socket is closed then. Once a messages body is read,
+   * its answer takes as long as it takes (Bun's idle timeout would cut a long stream).
    */
   REQUEST_READ_TIMEOUT_SECONDS: int(30, 1, 255),
 };
