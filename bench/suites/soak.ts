@@ -116,7 +116,7 @@ export default async function soak(): Promise<BenchSection> {
         ["non-200 answers / failures", errors],
         ["RSS samples after warm-up", after.length],
         [`RSS after ${warmup.toFixed(1)} min warm-up → end`, `${first.toFixed(1)} → ${last.toFixed(1)} MB`],
-        ["peak RSS", mib(Math.max(...samples.map((s) => s.mb)) * 1024 * 1024)],
+        ["peak RSS (MiB)", mib(Math.max(...samples.map((s) => s.mb)) * 1024 * 1024)],
         ["RSS slope after warm-up", `${mbPerMinute.toFixed(3)} MB/min`],
         ["flat (< 1 MB/min)", Math.abs(mbPerMinute) < flatMbPerMinute ? "yes" : "NO"],
       ],
