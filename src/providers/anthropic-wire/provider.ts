@@ -69,7 +69,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
   }
 
   function clientCredential(ctx: CallContext): string | undefined {
-    if (options.apiKey) return undefined;
+    if (options.apiKey || !options.forwardClientCredentials) return undefined;
     const apiKey = ctx.clientHeaders.get("x-api-key");
     const authorization = ctx.clientHeaders.get("authorization");
     return apiKey || authorization ? `${apiKey ?? ""}\n${authorization ?? ""}` : undefined;
