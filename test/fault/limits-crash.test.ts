@@ -30,6 +30,9 @@ test(`${rounds} × kill -9 during concurrent writes: the database is intact and 
     for (let round = 0; round < rounds; round++) {
       const gateway = await startBinaryGateway(env, dir);
       let killed = false;
+      // Killed at a random point once answers flow (the first one after a start is the slowest).
+      let answered: () => void = () => {};
+      const firstAnswer = new Promise<void>((resolve) => (answered = resolve));
       const work = Array.from({ length: workers }, async (_, w) => {
         for (let i = 0; !killed; i++) {
           const stream = (w + i) % 2 === 0;
@@ -41,13 +44,17 @@ test(`${rounds} × kill -9 during concurrent writes: the database is intact and 
             });
             const text = await res.text();
             const complete = res.status === 200 && (stream ? text.includes("event: message_stop") : text.includes('"stop_reason":"end_turn"'));
-            if (complete) acknowledged.push(res.headers.get("request-id") ?? "");
+            if (complete) {
+              acknowledged.push(res.headers.get("request-id") ?? "");
+              answered();
+            }
           } catch {
             // the process died mid-request: not acknowledged
           }
         }
       });
-      await Bun.sleep(10 + Math.floor(Math.random() * 90));
+      await Promise.race([firstAnswer, Bun.sleep(10_000)]);
+      await Bun.sleep(Math.floor(Math.random() * 60));
       process.kill(gateway.pid, "SIGKILL");
       killed = true;
       await Promise.all(work);
