@@ -60,7 +60,7 @@ export class TurnOperations {
   ) {
     facts.stream = stream;
     this.sessionId = namedSession ?? crypto.randomUUID();
-    this.clientBytes = clientBody?.length ?? JSON.stringify(request).length;
+    this.clientBytes = sent.body?.length ?? JSON.stringify(request).length;
     if (gw.ops.cache) {
       const scope = promptScope({
         client: gw.config.LYNKR_API_KEYS ? facts.client : "",
