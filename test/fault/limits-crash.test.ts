@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { anthropicSse, chunkedResponse, startFakeUpstream } from "../helpers/fake-upstream.ts";
 import { tempDir } from "../helpers/gateway.ts";
-import { startBinaryGateway } from "./limits-harness.ts";
+import { startBuiltGateway } from "./harness.ts";
 
 // kill -9 while turns and usage are being written. "Acknowledged" = the client received the whole
 // answer: a JSON body, or a stream's message_stop. The usage row (what budgets count) is written
@@ -28,7 +28,7 @@ test(`${rounds} × kill -9 during concurrent writes: the database is intact and 
   const env = { ANTHROPIC_UPSTREAM_URL: upstream.url, BUDGET_DAILY_USD: "1000" };
   try {
     for (let round = 0; round < rounds; round++) {
-      const gateway = await startBinaryGateway(env, dir);
+      const gateway = await startBuiltGateway(env, dir);
       let killed = false;
       // Killed at a random point once answers flow (the first one after a start is the slowest).
       let answered: () => void = () => {};
@@ -78,4 +78,4 @@ test(`${rounds} × kill -9 during concurrent writes: the database is intact and 
   } finally {
     await upstream.stop();
   }
-}, 120_000);
+}, 180_000);

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { anthropicSse, chunkedResponse, startFakeUpstream } from "../helpers/fake-upstream.ts";
-import { startBinaryGateway, watchLiveness } from "./limits-harness.ts";
+import { pollLive, startBuiltGateway } from "./harness.ts";
 
 // Slowloris: sockets that connect and stall mid-request must not pile up. Bun closes a socket
 // without complete headers after its own ~10 s; REQUEST_READ_TIMEOUT_SECONDS closes one whose
@@ -25,8 +25,9 @@ const stalls = [
 
 test("300 half-open sockets are closed within the read timeouts and the gateway still answers", async () => {
   const upstream = startFakeUpstream(() => chunkedResponse(answer));
-  const gateway = await startBinaryGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, REQUEST_READ_TIMEOUT_SECONDS: "2" });
-  const live = watchLiveness(gateway.url);
+  const gateway = await startBuiltGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, REQUEST_READ_TIMEOUT_SECONDS: "2" });
+  const live = pollLive(gateway.url);
+  let liveStopped = false;
   const { port, hostname } = new URL(gateway.url);
   const sockets: { socket: Socket; kind: number; closed: boolean }[] = [];
   try {
@@ -58,11 +59,11 @@ test("300 half-open sockets are closed within the read timeouts and the gateway 
     });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { content: { text: string }[] }).content[0]?.text).toBe("ok");
-    const { failures } = await live.stop();
-    expect(failures).toEqual([]);
+    liveStopped = true;
+    expect((await live.stop()).failures).toBe(0);
   } finally {
     for (const s of sockets) s.socket.destroy();
-    await live.stop();
+    if (!liveStopped) await live.stop();
     await gateway.stop();
     await upstream.stop();
   }
