@@ -24,19 +24,24 @@ function wantsFreshAnswer(headers: Headers): boolean {
   return headers.get("x-lynkr-cache")?.trim().toLowerCase() === "bypass" || /(^|,)\s*no-(cache|store)\s*(,|$)/i.test(headers.get("cache-control") ?? "");
 }
 
-/** `answerHeaders`: what admission adds to the answer (rate-limit state). */
+/**
+ * `answerHeaders`: what admission adds to the answer (rate-limit state). `bodyRead`: lifts the
+ * connection's read timeout once the body is in (the upstream may take minutes to answer).
+ */
 export async function handleMessages(
   gw: Gateway,
   req: Request,
   requestId: string,
   facts: RequestFacts,
   answerHeaders?: Record<string, string>,
+  bodyRead?: () => void,
 ): Promise<Response> {
   const started = performance.now();
   const client = await readJsonBody(req, messagesRequestSchema, gw.config.MAX_REQUEST_BODY_BYTES);
   // The session's memory block, before the cache key and the upstream see the request.
   const memoryTurn = { sessionId: sessionIdFor(req.headers, client.body), client: facts.client, headers: req.headers };
   const { request, clientBody } = injectMemory(gw.memory, { request: client.body, clientBody: client.text }, memoryTurn);
+  bodyRead?.();
   // Budgets and the prompt cache, before any upstream call; usage and cache store after.
   const bypass = wantsFreshAnswer(req.headers);
   const turn = new TurnOperations(gw, facts, request, memoryTurn.sessionId, request.stream === true, {
@@ -45,7 +50,10 @@ export async function handleMessages(
     search: new URL(req.url).search,
   }, bypass);
   const { sessionId } = turn;
-  const cached = turn.admit();
+  const route = gw.router.route(request);
+  const target = route.chain[0];
+  const targetProvider = target?.provider ?? gw.router.primary;
+  const cached = turn.admit({ kind: targetProvider.kind, model: target?.model ?? targetProvider.model ?? request.model });
   if (cached) return turn.replay(cached, answerHeaders);
   const abort = new AbortController();
   const onClientGone = () => abort.abort();
@@ -106,7 +114,6 @@ export async function handleMessages(
       });
     };
 
-    const route = gw.router.route(request);
     let answer: Answer;
     // What the optimize step did to the latest upstream call, and the request that call sent.
     let optimized: OptimizeReport | undefined;
@@ -154,6 +161,7 @@ export async function handleMessages(
           acc.push(next.value);
         }
         const message = acc.result();
+        turn.charge(provider, message);
         record(provider, answer.model, 200, { response: message, route: answer.route, upstreamCalls: answer.upstreamCalls });
         headers.set("content-type", "application/json");
         // What the upstream's prefix cache served of this prompt (a stream's answer is in its usage and the session record).
@@ -179,6 +187,8 @@ export async function handleMessages(
       onEvent: (event, data) => {
         if (event.type !== "error") acc.push(event);
         turn.capture(event, data);
+        // Charged before message_stop is written: a client that saw the end of its answer was charged for it.
+        if (event.type === "message_stop") turn.charge(provider, acc.result());
       },
       toError: (error) => toAnthropicError(error, requestId),
       onEnd: ({ error, aborted }) => {

@@ -29,12 +29,21 @@ export interface SseStreamOptions {
   abort(): void;
 }
 
-/** An SSE body that writes each event the moment it arrives and pings while the upstream is quiet. */
+/** Bytes queued for a client that is not reading before the upstream is read no further. */
+const queuedBytesLimit = 64 * 1024;
+
+/**
+ * An SSE body that writes each event the moment it arrives and pings while the upstream is quiet.
+ * It is pulled: the next upstream event is read only while the client takes what was written, so
+ * a paused client pauses the upstream read instead of piling the answer up in memory.
+ */
 export function sseStream(options: SseStreamOptions): ReadableStream<Uint8Array> {
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastWrite = Date.now();
   let closed = false;
   let ended = false;
+  let event: StreamEvent | undefined = options.first;
+  let sawStop = false;
   const end = (outcome: { error?: AnthropicError; aborted: boolean }) => {
     if (ended) return;
     ended = true;
@@ -42,56 +51,67 @@ export function sseStream(options: SseStreamOptions): ReadableStream<Uint8Array>
     options.onEnd(outcome);
   };
 
-  return new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const write = (bytes: Uint8Array) => {
-        if (closed) return;
-        lastWrite = Date.now();
-        controller.enqueue(bytes);
-      };
-      timer = setInterval(() => {
-        if (Date.now() - lastWrite >= options.pingIntervalMs) write(pingFrame);
-      }, Math.max(5, Math.floor(options.pingIntervalMs / 2)));
-
-      let event: StreamEvent | undefined = options.first;
-      let sawStop = false;
-      try {
-        while (event !== undefined && !closed) {
-          const data = dataOf(event);
-          options.onEvent(event, data);
-          write(sseFrame(event.type, data));
-          if (event.type === "message_stop") sawStop = true;
-          if (event.type === "error") {
-            end({ error: streamErrorOf(event), aborted: false });
-            break;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        timer = setInterval(() => {
+          // A client with a full queue is not reading: a ping would only add to the queue.
+          if (closed || (controller.desiredSize ?? 0) <= 0) return;
+          if (Date.now() - lastWrite >= options.pingIntervalMs) {
+            lastWrite = Date.now();
+            controller.enqueue(pingFrame);
           }
-          const next: IteratorResult<StreamEvent> = await options.rest.next();
-          event = next.done ? undefined : next.value;
-        }
-        if (!closed && !ended && !sawStop) {
-          // Claude Code treats a stream that just stops as "connection lost"; say what happened.
-          throw new ApiError("upstream stream ended before message_stop");
-        }
-        end({ aborted: closed });
-      } catch (error) {
-        if (closed) {
-          end({ aborted: true });
-        } else {
+        }, Math.max(5, Math.floor(options.pingIntervalMs / 2)));
+      },
+      async pull(controller) {
+        const write = (bytes: Uint8Array) => {
+          lastWrite = Date.now();
+          controller.enqueue(bytes);
+        };
+        const finish = () => {
+          if (closed) return;
+          closed = true;
+          controller.close();
+        };
+        try {
+          while (!closed) {
+            if (event === undefined) {
+              // Claude Code treats a stream that just stops as "connection lost"; say what happened.
+              if (!sawStop) throw new ApiError("upstream stream ended before message_stop");
+              end({ aborted: false });
+              return finish();
+            }
+            const data = dataOf(event);
+            options.onEvent(event, data);
+            write(sseFrame(event.type, data));
+            if (event.type === "message_stop") sawStop = true;
+            if (event.type === "error") {
+              end({ error: streamErrorOf(event), aborted: false });
+              return finish();
+            }
+            const next: IteratorResult<StreamEvent> = await options.rest.next();
+            event = next.done ? undefined : next.value;
+            // Full: the stream pulls again once the client has taken some.
+            if ((controller.desiredSize ?? 0) <= 0) return;
+          }
+        } catch (error) {
+          if (closed) {
+            end({ aborted: true });
+            return;
+          }
           const err = options.toError(error);
           write(sseFrame("error", dataOf({ type: "error", error: { type: err.type, message: err.message } })));
           end({ error: err, aborted: false });
+          finish();
         }
-      }
-      if (!closed) {
+      },
+      cancel() {
         closed = true;
-        controller.close();
-      }
+        options.abort();
+        options.rest.return?.().catch(() => {});
+        end({ aborted: true });
+      },
     },
-    cancel() {
-      closed = true;
-      options.abort();
-      options.rest.return?.().catch(() => {});
-      end({ aborted: true });
-    },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark: queuedBytesLimit }),
+  );
 }

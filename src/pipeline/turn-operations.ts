@@ -1,6 +1,6 @@
 import type { AnthropicError } from "../anthropic/errors.ts";
 import { messageToEvents } from "../anthropic/message-events.ts";
-import type { Message, MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
+import { maxModelNameLength, type Message, type MessagesRequest, type StreamEvent } from "../anthropic/schema.ts";
 import { PromptKey, promptScope } from "../cache/key.ts";
 import { isCacheable, type CacheEntry, type CachedFrame } from "../cache/prompt-cache.ts";
 import type { Gateway } from "../gateway.ts";
@@ -8,7 +8,8 @@ import { logger } from "../observability/logger.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import type { Provider } from "../providers/types.ts";
 import { sseFrame } from "./sse-response.ts";
-import { costOf } from "../usage/prices.ts";
+import type { Reservation } from "../usage/budgets.ts";
+import { costOf, type Price } from "../usage/prices.ts";
 import { turnUsage } from "../usage/tokens.ts";
 import { calibrateFromUsage } from "../optimize/tokens.ts";
 
@@ -39,7 +40,11 @@ export class TurnOperations {
   private readonly frames: CachedFrame[] | undefined;
   /** The client's session, or one made up for this request (which has spent nothing yet). */
   readonly sessionId: string;
-  private readonly newSession: boolean;
+  /** What admission held for this turn, given back (settled to the real usage) when it ends. */
+  private reservation: Reservation | undefined;
+  private reservedTokens = 0;
+  private charged = false;
+  private readonly clientBytes: number;
 
   constructor(
     private readonly gw: Gateway,
@@ -55,7 +60,7 @@ export class TurnOperations {
   ) {
     facts.stream = stream;
     this.sessionId = namedSession ?? crypto.randomUUID();
-    this.newSession = namedSession === undefined;
+    this.clientBytes = sent.body?.length ?? JSON.stringify(request).length;
     if (gw.ops.cache) {
       const scope = promptScope({
         client: gw.config.LYNKR_API_KEYS ? facts.client : "",
@@ -70,17 +75,41 @@ export class TurnOperations {
     facts.cache = !this.cacheKey ? "off" : cacheBypass ? "bypass" : "miss";
   }
 
-  /** Refuses an over-budget turn; returns the cached answer when there is one. */
-  admit(): CacheEntry | undefined {
-    try {
-      this.gw.ops.budgets.check({ client: this.facts.client, sessionId: this.sessionId, newSession: this.newSession });
-    } catch (error) {
-      this.facts.rejected = "over_budget";
-      throw error;
+  /**
+   * Reserves the turn's most it can use (estimated input + max_tokens) against the client's
+   * token bucket and, at the price of the provider and model it is routed to, against every
+   * budget; refuses it when that does not fit. Returns the cached answer when there is one.
+   */
+  admit(target: { kind: string; model: string }): CacheEntry | undefined {
+    const { gw, facts, request } = this;
+    // A character of JSON is rarely less than a quarter of a token: a generous estimate, and no
+    // tokenizer pass on the request path.
+    const inputTokens = Math.ceil(this.clientBytes / 4);
+    this.reservedTokens = gw.ops.limiter.reserveTokens(facts.client, inputTokens + request.max_tokens);
+    if (gw.ops.budgets.active) {
+      try {
+        const price = gw.ops.prices.lookup(target.kind, target.model).price;
+        this.reservation = gw.ops.budgets.reserve(
+          { client: facts.client, sessionId: this.sessionId },
+          { model: target.model, maxUsd: price && costOf(priciestInput(price), { input_tokens: inputTokens, output_tokens: request.max_tokens, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }) },
+        );
+      } catch (error) {
+        this.release(0);
+        facts.rejected = "over_budget";
+        throw error;
+      }
     }
-    const hit = this.cacheKey && !this.cacheBypass ? this.gw.ops.cache?.get(this.cacheKey) : undefined;
-    if (!hit) this.facts.hold();
+    const hit = this.cacheKey && !this.cacheBypass ? gw.ops.cache?.get(this.cacheKey) : undefined;
+    if (!hit) facts.hold();
     return hit;
+  }
+
+  /** Gives back what admission held, keeping `usedTokens` in the client's token bucket. */
+  private release(usedTokens: number): void {
+    this.gw.ops.limiter.settle(this.facts.client, this.reservedTokens, usedTokens);
+    this.reservedTokens = 0;
+    this.reservation?.release();
+    this.reservation = undefined;
   }
 
   /** Keeps each event as it was sent, for a byte-identical replay. */
@@ -88,12 +117,28 @@ export class TurnOperations {
     if (this.frames && event.type !== "error") this.frames.push({ type: event.type, data });
   }
 
-  /** Accounts for a turn that reached the upstream. Call off the response path. */
+  /**
+   * Records an answer's usage and cost (what budgets count) and gives back the reservation. Call
+   * before the answer's last byte goes out: an answer the client got is then always charged,
+   * even if the process dies right after (WAL commits survive a crash of the process).
+   */
+  charge(provider: Pick<Provider, "name" | "kind">, response: Message): void {
+    if (this.charged) return;
+    this.charged = true;
+    try {
+      this.account(provider.name, provider.kind, response, false);
+    } catch (error) {
+      logger.error("could not record usage", { request_id: this.facts.requestId, error: String(error) });
+    }
+    this.release((this.facts.inputTokens ?? 0) + (this.facts.outputTokens ?? 0));
+  }
+
+  /** Accounts for a turn that reached the upstream (unless `charge` did already). Call off the response path. */
   finish(outcome: TurnOutcome): void {
     const { gw, facts } = this;
     const model = outcome.response?.model ?? outcome.model ?? this.request.model;
     facts.provider = outcome.provider.name;
-    facts.model = model;
+    facts.model = model?.slice(0, maxModelNameLength);
     facts.rule = outcome.rule;
     facts.route = outcome.route;
     facts.upstreamCalls = outcome.upstreamCalls;
@@ -102,9 +147,11 @@ export class TurnOperations {
       facts.errorType = outcome.error.type;
       facts.errorMessage = outcome.error.message;
     }
+    // A partial answer (failed or aborted stream) is charged for what it used.
+    if (outcome.response) this.charge(outcome.provider, outcome.response);
+    else this.release(0);
     try {
       if (outcome.response) {
-        this.account(outcome.provider.name, outcome.provider.kind, outcome.response, false);
         this.calibrate(outcome);
         if (facts.requestBody !== undefined) facts.responseBody ??= JSON.stringify(outcome.response);
         if (this.cacheKey && outcome.status === 200 && isCacheable(outcome.response)) {
@@ -112,7 +159,7 @@ export class TurnOperations {
         }
       }
     } catch (error) {
-      logger.error("could not record usage", { request_id: facts.requestId, error: String(error) });
+      logger.error("could not record the answer", { request_id: facts.requestId, error: String(error) });
     }
     facts.close(outcome.status);
   }
@@ -142,7 +189,6 @@ export class TurnOperations {
     facts.tokensEstimated = usage.estimated;
     facts.costUsd = cached ? 0 : cost;
     if (cached) facts.savedUsd = cost;
-    else gw.ops.limiter.charge(facts.client, facts.inputTokens + facts.outputTokens);
     gw.ops.usage.record({
       requestId: facts.requestId,
       sessionId: this.sessionId,
@@ -171,6 +217,7 @@ export class TurnOperations {
       } catch (error) {
         logger.error("could not record usage", { request_id: facts.requestId, error: String(error) });
       }
+      this.release(0);
       facts.close(200);
     });
 
@@ -184,4 +231,9 @@ export class TurnOperations {
     const frames = entry.frames ?? (await Array.fromAsync(messageToEvents(entry.message), (e) => ({ type: e.type, data: JSON.stringify(e) })));
     return new Response(new Blob(frames.map((f) => sseFrame(f.type, f.data))), { status: 200, headers });
   }
+}
+
+/** Cache writes cost more than plain input at some providers; an estimate takes the dearer. */
+function priciestInput(price: Price): Price {
+  return { ...price, input: Math.max(price.input, price.cacheWrite ?? price.input) };
 }

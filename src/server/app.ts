@@ -34,7 +34,10 @@ export function createApp(gw: Gateway): Hono<AppEnv> {
   const api = admitting([...keys, ...load]);
   const keyed = admitting(keys);
 
-  app.post("/v1/messages", turn((c) => handleMessages(gw, c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"))));
+  app.post(
+    "/v1/messages",
+    turn((c) => handleMessages(gw, c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"), () => c.env?.timeout?.(c.req.raw, 0))),
+  );
   app.post("/v1/messages/count_tokens", turn((c) => handleCountTokens(gw, c.req.raw, c.get("requestId"))));
   app.get("/v1/models", api((c) => handleModels(gw, c.req.raw, c.get("requestId"))));
   memoryRoutes(app, gw, keyed);

@@ -11,6 +11,7 @@ import { createOperations } from "../operations.ts";
 import { loadRoutingFile, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
 import { createRouter, type Router } from "../routing/router.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
+import { startRetention } from "../store/retention.ts";
 import { SessionStore } from "../store/sessions.ts";
 import { createApp } from "./app.ts";
 import { createServerToolServices } from "../agent/services.ts";
@@ -44,6 +45,7 @@ export function startGateway(config: Config): RunningGateway {
   const serverTools = createServerToolServices(config, ops.metrics.registry);
   // Servers start in the background: one that is slow or broken must not delay or stop the gateway.
   void serverTools.mcp.start();
+  const retention = startRetention(db, config.SESSION_RETENTION_DAYS);
   const gateway: Gateway = {
     config,
     fingerprint: configFingerprint(config, file),
@@ -70,8 +72,11 @@ export function startGateway(config: Config): RunningGateway {
     fetch: app.fetch,
     // The gateway answers oversized bodies itself (413 in Anthropic's shape); Bun's own cap is a backstop.
     maxRequestBodySize: config.MAX_REQUEST_BODY_BYTES + 1024 * 1024,
-    // Long generations stream for minutes with pings in between; never cut them for idleness.
-    idleTimeout: 0,
+    // Bounds reading a request (a stalled body, a slowloris). A messages request lifts it once its
+    // body is read (handleMessages' bodyRead): Bun counts it against a streamed answer however
+    // often that writes, and a generation streams for minutes. Bun closes a socket that has not
+    // sent complete headers after its own fixed ~10 s.
+    idleTimeout: config.REQUEST_READ_TIMEOUT_SECONDS,
   });
   const host = server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname;
   const url = `http://${host}:${server.port}`;
@@ -93,6 +98,7 @@ export function startGateway(config: Config): RunningGateway {
         await new Promise((resolve) => setImmediate(resolve));
         gateway.ops.stop();
         await serverTools.mcp.stop();
+        retention.stop();
         db.close(false);
         return { drained };
       })();
