@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runClaudeCode, tempGitRepo } from "../helpers/claude-code.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
@@ -23,11 +22,8 @@ beforeAll(async () => {
     { blocks: [{ type: "tool_use", id: "toolu_01OperationsE2e", name: "Read", input: { file_path: join(repo, "notes.txt") } }] },
     { blocks: [{ type: "text", text: finalText }] },
   ]);
-  // Budgets refuse unpriced models: Claude Code's claude-opus-5-5 gets its price from the routing file, as an operator would give it.
-  const routing = join(tempDir("lynkr-cc-prices-"), "routing.json");
-  writeFileSync(routing, JSON.stringify({ prices: { "claude-opus-5": { input: 5, output: 25 } } }));
+  // Budgets refuse unpriced models: Claude Code's own claude-opus-5-5 is in the default price table.
   gateway = startTestGateway({
-    LYNKR_CONFIG: routing,
     ANTHROPIC_UPSTREAM_URL: upstream.url,
     ANTHROPIC_UPSTREAM_API_KEY: "sk-ant-upstream-e2e",
     LYNKR_API_KEYS: `dev:${lynkrKey}`,
