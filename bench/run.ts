@@ -3,14 +3,22 @@ import { join } from "node:path";
 import { markdownTable, type BenchSection } from "./lib.ts";
 
 // `bun run bench`: every bench/suites/*.ts in turn (one at a time, so they do not disturb each
-// other's timings), each printed as a Markdown table. `bun run bench NAME...` runs only those.
+// other's timings), each printed as a Markdown table. `bun run bench NAME...` runs only those;
+// a suite that exports `onlyWhenNamed` (the 30-minute soak) runs only when named. Arguments
+// starting with -- are the suites' own options (e.g. --minutes=3).
 
 const suitesDir = join(import.meta.dir, "suites");
-const wanted = process.argv.slice(2);
-const files = readdirSync(suitesDir)
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const named = (f: string) => wanted.some((w) => f === w || f === `${w}.ts`);
+const candidates = readdirSync(suitesDir)
   .filter((f) => f.endsWith(".ts"))
-  .filter((f) => wanted.length === 0 || wanted.some((w) => f === w || f === `${w}.ts`))
+  .filter((f) => wanted.length === 0 || named(f))
   .sort();
+const files: string[] = [];
+for (const f of candidates) {
+  const mod = (await import(join(suitesDir, f))) as { onlyWhenNamed?: boolean };
+  if (mod.onlyWhenNamed !== true || named(f)) files.push(f);
+}
 
 if (files.length === 0) {
   process.stderr.write(`no bench suite matches ${wanted.join(", ")}\n`);

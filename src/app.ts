@@ -23,9 +23,10 @@ import { createApp, type HttpApp } from "./server/app.ts";
 import { Lifecycle } from "./server/lifecycle.ts";
 import { listen } from "./server/listen.ts";
 import { databasePath, openDatabase } from "./store/db.ts";
+import { startRetention } from "./store/retention.ts";
 import { SessionStore } from "./store/sessions.ts";
 import { WriteBatch } from "./store/write-batch.ts";
-import { calibrateTokens, closeFacts, learnFrom, recordSession, recordUsage, storeAnswer } from "./turn-subscribers.ts";
+import { calibrateTokens, closeFacts, learnFrom, recordSession, storeAnswer } from "./turn-subscribers.ts";
 import { Budgets } from "./usage/budgets.ts";
 import { defaultPrices, Prices } from "./usage/prices.ts";
 import { RateLimiter } from "./usage/rate-limiter.ts";
@@ -74,6 +75,7 @@ export function buildGateway(config: Config): Gateway {
   const dbPath = databasePath(config);
   const db = openDatabase(dbPath);
   const batch = new WriteBatch(db);
+  const retention = startRetention(db, config.SESSION_RETENTION_DAYS);
 
   const metrics = new GatewayMetrics();
   router.events.on("decision", (e) => metrics.countDecision(e.rule));
@@ -83,7 +85,8 @@ export function buildGateway(config: Config): Gateway {
   router.events.on("panic", (e) => metrics.countPanic(e.provider));
   router.events.on("circuit", (e) => metrics.countCircuitChange(e.provider, e.to));
 
-  const usage = new UsageStore(db, batch);
+  // Usage rows are what budgets count: written through, not batched.
+  const usage = new UsageStore(db);
   const budgets = new Budgets(config, usage);
   const limiter = new RateLimiter(
     { requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE, tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE },
@@ -104,9 +107,9 @@ export function buildGateway(config: Config): Gateway {
   if (!router.primary.countTokens) warmTokenizer(router.primary.model);
   if (file?.rules.longContext) warmTokenizer();
 
-  const outcomes = new Outcomes(new Prices({ ...defaultPrices, ...file?.prices }));
+  const prices = new Prices({ ...defaultPrices, ...file?.prices });
+  const outcomes = new Outcomes();
   outcomes.subscribe("sessions", recordSession(new SessionStore(db, batch)));
-  outcomes.subscribe("usage", recordUsage(usage, limiter));
   if (cache) outcomes.subscribe("cache", storeAnswer(cache));
   outcomes.subscribe("memory", learnFrom(memory));
   outcomes.subscribe("token calibration", calibrateTokens());
@@ -117,6 +120,9 @@ export function buildGateway(config: Config): Gateway {
     router,
     outcomes,
     budgets,
+    limiter,
+    usage,
+    prices,
     memory,
     cache,
     cacheSettings: { perClient: config.LYNKR_API_KEYS !== undefined, provider: config.MODEL_PROVIDER, model: config.MODEL_DEFAULT ?? "" },
@@ -160,6 +166,7 @@ export function buildGateway(config: Config): Gateway {
     routingFile: file,
     http,
     async stop() {
+      retention.stop();
       memoryMonitor.stop();
       cache?.flush();
       batch.flush();

@@ -1,11 +1,10 @@
+import { maxModelNameLength } from "./anthropic/schema.ts";
 import { isCacheable, type PromptCache } from "./cache/prompt-cache.ts";
 import { onTurnFinished } from "./memory/inject.ts";
 import type { MemoryService } from "./memory/service.ts";
 import type { OutcomeSubscriber } from "./pipeline/outcome.ts";
 import { calibrateFromUsage } from "./optimize/tokens.ts";
 import type { SessionStore } from "./store/sessions.ts";
-import type { RateLimiter } from "./usage/rate-limiter.ts";
-import type { UsageStore } from "./usage/store.ts";
 
 // What each module keeps of a finished turn, as subscribers to the pipeline's turn outcomes
 // (pipeline/outcome.ts), wired at the composition root (app.ts).
@@ -30,26 +29,6 @@ export function recordSession(sessions: SessionStore): OutcomeSubscriber {
       route: o.route?.why,
       // call-route writes each hand-over into the route as "fallback: <why> -> <next>".
       fallbacks: o.route?.why.match(/fallback: /g)?.length ?? 0,
-    });
-  };
-}
-
-/** Tokens and cost into the usage table (and the budgets' totals) and the client's token rate. */
-export function recordUsage(usage: UsageStore, limiter: RateLimiter): OutcomeSubscriber {
-  return (o) => {
-    if (!o.response || !o.usage) return;
-    const u = o.usage;
-    if (!o.cached) limiter.charge(o.client, u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens + u.output_tokens);
-    usage.record({
-      requestId: o.requestId,
-      sessionId: o.sessionId,
-      client: o.client,
-      provider: o.route?.provider.name ?? "cache",
-      model: o.response.model,
-      usage: u,
-      costUsd: o.costUsd,
-      cached: o.cached,
-      savedUsd: o.savedUsd,
     });
   };
 }
@@ -93,7 +72,7 @@ export function closeFacts(): OutcomeSubscriber {
       facts.model = o.response?.model;
     } else {
       facts.provider = o.route?.provider.name;
-      facts.model = o.response?.model ?? o.route?.model ?? o.request.model;
+      facts.model = (o.response?.model ?? o.route?.model ?? o.request.model).slice(0, maxModelNameLength);
       facts.rule = o.route?.rule;
       facts.route = o.route?.why;
       facts.upstreamCalls = o.route?.attempts;

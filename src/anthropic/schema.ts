@@ -124,8 +124,14 @@ export const thinkingConfigSchema = z.looseObject({
   budget_tokens: z.number().int().optional(),
 });
 
+/**
+ * Longest model name accepted: it becomes a metrics label and a log field. Real ones (Bedrock
+ * inference-profile ARNs included) are well under it.
+ */
+export const maxModelNameLength = 256;
+
 export const messagesRequestSchema = z.looseObject({
-  model: z.string().min(1),
+  model: z.string().min(1).max(maxModelNameLength, { error: `expected a model name of at most ${maxModelNameLength} characters` }),
   max_tokens: z.number().int().positive(),
   messages: z.array(messageParamSchema),
   system: z.union([z.string(), z.array(textBlockSchema)]).optional(),

@@ -1,6 +1,18 @@
+import { ApiError } from "./errors.ts";
+
 // Server-Sent Events decoding. Upstreams (Anthropic and OpenAI-compatible) speak SSE;
 // the decoder follows the WHATWG event-stream rules so that chunks split at any byte, CRLF
 // line ends and comment lines (": OPENROUTER PROCESSING") all decode the same.
+
+/**
+ * Longest line (and SSE event) accepted from an upstream, in characters. Real events are a few
+ * KiB; without a cap an upstream that never sends a newline grows the buffer until memory runs out.
+ */
+export const maxUpstreamLineLength = 8 * 1024 * 1024;
+
+export function lineTooLong(): ApiError {
+  return new ApiError(`upstream sent a line or event longer than ${maxUpstreamLineLength / 1024 / 1024} MiB; the stream was cut`, { status: 502 });
+}
 
 export interface SseFrame {
   event: string | undefined;
@@ -15,14 +27,17 @@ export async function* decodeSse(
   let buffer = "";
   let event: string | undefined;
   let data: string[] = [];
+  let dataLength = 0;
   let hasData = false;
+  // Where the search for the unfinished line's end resumes: a long line is scanned once, not again with every chunk.
+  let scanFrom = 0;
 
   function* takeLines(final: boolean): Generator<SseFrame> {
     let start = 0;
     for (;;) {
       let end = -1;
       let next = -1;
-      for (let i = start; i < buffer.length; i++) {
+      for (let i = Math.max(start, scanFrom); i < buffer.length; i++) {
         const ch = buffer.charCodeAt(i);
         if (ch === 10) {
           end = i;
@@ -44,6 +59,7 @@ export async function* decodeSse(
         if (hasData) yield { event, data: data.join("\n") };
         event = undefined;
         data = [];
+        dataLength = 0;
         hasData = false;
         continue;
       }
@@ -53,6 +69,8 @@ export async function* decodeSse(
       let value = colon < 0 ? "" : line.slice(colon + 1);
       if (value.charCodeAt(0) === 32) value = value.slice(1);
       if (field === "data") {
+        dataLength += value.length + 1;
+        if (dataLength > maxUpstreamLineLength) throw lineTooLong();
         data.push(value);
         hasData = true;
       } else if (field === "event") {
@@ -60,11 +78,14 @@ export async function* decodeSse(
       }
     }
     buffer = buffer.slice(start);
+    // Less one: a CR at the end may still become a CRLF.
+    scanFrom = Math.max(0, buffer.length - 1);
   }
 
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
     yield* takeLines(false);
+    if (buffer.length > maxUpstreamLineLength) throw lineTooLong();
   }
   buffer += decoder.decode();
   if (buffer.length > 0) buffer += "\n";

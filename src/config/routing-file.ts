@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ConfigError } from "./load.ts";
 import { lynkrDir, userHome } from "./lynkr-dir.ts";
 import { isProviderName, providerNames, type ProviderName } from "./provider-names.ts";
-import { missingProviderVariables } from "./provider-settings.ts";
+import { missingProviderVariables, providerUrlVariable } from "./provider-settings.ts";
 import { envShape, type Config } from "./schema.ts";
 import { priceTableSchema, type PriceTable } from "./sections/prices.ts";
 
@@ -31,6 +31,8 @@ export interface TargetRef {
 
 export interface ProviderInstance {
   type: ProviderName;
+  /** Credential settings the environment has that this instance did not inherit (its address is its own). */
+  withheld: string[];
   /** The environment's settings with this instance's own on top. */
   config: Config;
 }
@@ -90,6 +92,13 @@ const fileSchema = z.strictObject({
 
 const settingSchemas: Record<string, z.ZodType> = envShape;
 
+/**
+ * Settings that hand a credential to an upstream: every provider key, and the opt-in that
+ * forwards a client's Anthropic credential. An instance at an address of its own inherits none of
+ * them from the environment (they were given for the environment's address): it names its own.
+ */
+export const credentialVariables = Object.keys(envShape).filter((key) => key.endsWith("_API_KEY") || key === "ANTHROPIC_FORWARD_CLIENT_CREDENTIALS");
+
 export function routingFilePath(config: Config): { path: string; explicit: boolean } {
   if (config.LYNKR_CONFIG) {
     const path = config.LYNKR_CONFIG.replace(/^~(?=\/|$)/, () => userHome(config.HOME));
@@ -116,11 +125,21 @@ function instanceFor(name: string, raw: Record<string, unknown>, config: Config,
     }
     merged[key] = parsed.data;
   }
+  const urlVariable = providerUrlVariable(type);
+  const withheld: string[] = [];
+  if (merged[urlVariable] !== config[urlVariable]) {
+    for (const key of credentialVariables) {
+      if (Object.hasOwn(raw, key)) continue;
+      const relevant = key.endsWith("_API_KEY") || type === "anthropic";
+      if (relevant && merged[key] !== undefined && merged[key] !== false) withheld.push(key);
+      merged[key] = typeof merged[key] === "boolean" ? false : undefined;
+    }
+  }
   const instanceConfig = merged as Config;
   for (const { variable, hint } of missingProviderVariables(type, instanceConfig)) {
     problems.push(`providers.${name}.${variable}: required for type ${type}: ${hint}`);
   }
-  return { type, config: instanceConfig };
+  return { type, withheld, config: instanceConfig };
 }
 
 /** Reads and checks the routing file; undefined when the default path holds none. */

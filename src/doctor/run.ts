@@ -7,6 +7,7 @@ import { createRouter } from "../routing/router.ts";
 import { checkClaudeCodeBaseUrl, checkDatabase, checkPort } from "./checks.ts";
 import { checkMcpServers } from "./mcp.ts";
 import { checkProvider } from "../providers/descriptors.ts";
+import { checkCredentials } from "./credentials.ts";
 import { fail, pass, type CheckResult } from "./types.ts";
 
 // Every check `lynkr doctor` makes, in the order it prints them. Exposed as data so that other
@@ -75,6 +76,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     configResult,
     fileResult,
     ...providers.flat(),
+    ...checkCredentials(upstreams, file),
     port,
     checkDatabase(config),
     checkClaudeCodeBaseUrl(config, options.env.ANTHROPIC_BASE_URL),

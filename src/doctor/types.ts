@@ -1,2 +1,2 @@
 // Doctor's lines are the providers' health probes' lines: one shape for both.
-export { fail, pass, type CheckResult } from "../providers/check-result.ts";
+export { fail, pass, warn, type CheckResult } from "../providers/check-result.ts";

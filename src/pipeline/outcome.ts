@@ -5,8 +5,7 @@ import type { CachedFrame } from "../cache/prompt-cache.ts";
 import { logger } from "../observability/logger.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import type { RouteFacts } from "../routing/call-route.ts";
-import { costOf, type Prices } from "../usage/prices.ts";
-import { turnUsage, type TurnUsage } from "../usage/tokens.ts";
+import type { TurnUsage } from "../usage/tokens.ts";
 import type { Turn } from "./turn.ts";
 
 // One finished turn, once: who asked, how it was routed, the answer, its usage and cost, and
@@ -64,8 +63,6 @@ export interface Ending {
 export class Outcomes {
   private readonly subscribers: { name: string; fn: OutcomeSubscriber }[] = [];
 
-  constructor(private readonly prices: Prices) {}
-
   subscribe(name: string, fn: OutcomeSubscriber): void {
     this.subscribers.push({ name, fn });
   }
@@ -78,17 +75,9 @@ export class Outcomes {
 
   private outcomeOf(turn: Turn, ending: Ending, latencyMs: number): TurnOutcome {
     const { ctx } = turn;
-    const { cached } = ending;
-    const { response } = ending;
-    let usage: TurnUsage | undefined;
-    let costUsd: number | undefined;
-    let savedUsd: number | undefined;
-    if (response) {
-      usage = turnUsage(turn.request, response);
-      const cost = costOf(this.prices.lookup(ending.route?.provider.kind ?? "", response.model).price, usage);
-      costUsd = cached ? 0 : cost;
-      if (cached) savedUsd = cost;
-    }
+    const { cached, response } = ending;
+    // Settled (usage recorded, reservation given back) before the last byte; here, at the latest.
+    const spent = turn.settle?.(response ? { response, provider: ending.route?.provider ?? { name: "cache", kind: "" }, cached } : undefined) ?? turn.spent;
     return Object.freeze({
       requestId: ctx.requestId,
       client: ctx.client,
@@ -106,9 +95,9 @@ export class Outcomes {
       error: ending.error,
       response,
       frames: ending.frames,
-      usage,
-      costUsd,
-      savedUsd,
+      usage: spent?.usage,
+      costUsd: spent?.costUsd,
+      savedUsd: spent?.savedUsd,
       latencyMs,
       firstByteMs: ending.firstByteMs,
       facts: ctx.facts,

@@ -4,12 +4,16 @@ import type { MemoryService } from "../memory/service.ts";
 import type { Optimizer } from "../optimize/index.ts";
 import type { Router } from "../routing/router.ts";
 import type { Budgets } from "../usage/budgets.ts";
+import type { Prices } from "../usage/prices.ts";
+import type { RateLimiter } from "../usage/rate-limiter.ts";
+import type { UsageStore } from "../usage/store.ts";
 import type { Outcomes } from "./outcome.ts";
 import { budgetStep } from "./steps/budget.ts";
 import { cacheStep, type CacheSettings } from "./steps/cache.ts";
 import { callStep } from "./steps/call.ts";
 import { memoryStep } from "./steps/memory.ts";
 import { optimizeStep } from "./steps/optimize.ts";
+import { routeStep } from "./steps/route.ts";
 import { sessionStep } from "./steps/session.ts";
 import { teeCached, teeUpstream } from "./tee.ts";
 import type { ClientBody, Step, Turn, TurnAnswer, TurnContext, TurnResult } from "./turn.ts";
@@ -23,6 +27,9 @@ export interface PipelineParts {
   router: Router;
   outcomes: Outcomes;
   budgets: Budgets;
+  limiter: RateLimiter;
+  usage: UsageStore;
+  prices: Prices;
   /** Undefined when MEMORY_ENABLED=false. */
   memory: MemoryService | undefined;
   /** Undefined when PROMPT_CACHE_ENABLED=false. */
@@ -42,8 +49,9 @@ export interface Pipeline {
 export function createPipeline(parts: PipelineParts): Pipeline {
   const steps: readonly Step[] = [
     sessionStep,
-    budgetStep(parts.budgets),
     memoryStep(parts.memory),
+    routeStep(parts.router),
+    budgetStep({ budgets: parts.budgets, limiter: parts.limiter, usage: parts.usage, prices: parts.prices, router: parts.router }),
     optimizeStep(parts.optimizer, parts.router),
     cacheStep(parts.cache, parts.cacheSettings),
     callStep(parts.router, parts.serverTools, parts.outcomes),
@@ -69,6 +77,9 @@ async function runTurn(steps: readonly Step[], outcomes: Outcomes, client: Clien
     optimized: undefined,
     sent: undefined,
     cacheKey: undefined,
+    route: undefined,
+    settle: undefined,
+    spent: undefined,
   };
   for (const step of steps) {
     const ran = step.run(turn);

@@ -89,7 +89,11 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
     }
     acc.push(event);
     frames?.push({ type: event.type, data });
-    if (event.type === "message_stop") sawStop = true;
+    if (event.type === "message_stop") {
+      sawStop = true;
+      // Charged before message_stop is written: a client that saw the end of its answer was charged for it.
+      turn.settle?.({ response: acc.result(), provider: route.provider, cached: false });
+    }
     return { done: false, value: { type: event.type, data } };
   };
   const stop = () => {
@@ -114,6 +118,8 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
           acc.push(read.value);
         }
         const message = acc.result();
+        // Charged before the body is written: a client that got its answer was charged for it.
+        turn.settle?.({ response: message, provider: route.provider, cached: false });
         end({ status: 200, response: message });
         return message;
       } catch (error) {

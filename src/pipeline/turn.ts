@@ -1,9 +1,10 @@
 import type { Message, MessagesRequest } from "../anthropic/schema.ts";
 import type { PromptKey } from "../cache/key.ts";
 import type { OptimizeReport } from "../optimize/index.ts";
+import type { TurnUsage } from "../usage/tokens.ts";
 import type { CacheEntry } from "../cache/prompt-cache.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
-import type { CallContext } from "../providers/types.ts";
+import type { CallContext, Provider } from "../providers/types.ts";
 import type { Answer, RouteFacts } from "../routing/call-route.ts";
 import type { Route } from "../routing/router.ts";
 
@@ -24,6 +25,20 @@ export interface TurnContext extends CallContext {
 export interface ClientBody {
   body: MessagesRequest;
   text: string;
+}
+
+/** What an answer cost, once settled: its usage, dollars charged (0 from the cache; undefined: unpriced), dollars the cache saved. */
+export interface Spent {
+  usage: TurnUsage;
+  costUsd: number | undefined;
+  savedUsd: number | undefined;
+}
+
+/** The answer a turn is settled with: the provider that gave it (the cache's name for a hit). */
+export interface Settled {
+  response: Message;
+  provider: Pick<Provider, "name" | "kind">;
+  cached: boolean;
 }
 
 /** One turn as the steps see it; each step may change `request` (and must then drop `body`). */
@@ -51,6 +66,15 @@ export interface Turn {
   sent: MessagesRequest | undefined;
   /** Set by the cache step when the prompt cache is on. */
   cacheKey: PromptKey | undefined;
+  /** Where the turn goes (route step); the call step calls it. */
+  route: Route | undefined;
+  /**
+   * Records what the answer cost and gives back what admission reserved (budget step). The tee
+   * calls it once: before the answer's last byte, or when the turn ends without an answer.
+   */
+  settle: ((answer: Settled | undefined) => Spent | undefined) | undefined;
+  /** What the turn spent, once settled. */
+  spent: Spent | undefined;
 }
 
 /** What answers a turn: a provider (through routing) or the prompt cache. */

@@ -41,7 +41,11 @@ export function createApp(parts: ServerParts): HttpApp {
   const keyed = admitting(keys);
 
   const messages = messagesRoute(parts.pipeline, parts.lifecycle, settings);
-  app.post("/v1/messages", turn((c) => messages(c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"))));
+  app.post(
+    "/v1/messages",
+    // Bun's read timeout is lifted once the body is in: the upstream may take minutes to answer.
+    turn((c) => messages(c.req.raw, c.get("requestId"), c.get("facts"), c.get("answerHeaders"), () => c.env?.timeout?.(c.req.raw, 0))),
+  );
   app.post(
     "/v1/messages/count_tokens",
     turn(async (c) => {

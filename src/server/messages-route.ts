@@ -13,12 +13,14 @@ import { sseBody } from "./sse-body.ts";
 /**
  * POST /v1/messages over HTTP: parses the body once, runs the turn (src/pipeline/), and renders
  * its result as JSON or an SSE stream with the x-lynkr-* headers. A client that goes away aborts
- * the turn. `answerHeaders`: what admission adds to the answer (rate-limit state).
+ * the turn. `answerHeaders`: what admission adds to the answer (rate-limit state). `bodyRead`:
+ * lifts the connection's read timeout once the body is in (the upstream may take minutes).
  */
 export function messagesRoute(pipeline: Pipeline, lifecycle: Lifecycle, settings: Pick<ServerSettings, "MAX_REQUEST_BODY_BYTES" | "STREAM_PING_INTERVAL_MS">) {
-  return async (req: Request, requestId: string, facts: RequestFacts, answerHeaders?: Record<string, string>): Promise<Response> => {
+  return async (req: Request, requestId: string, facts: RequestFacts, answerHeaders?: Record<string, string>, bodyRead?: () => void): Promise<Response> => {
     const started = performance.now();
     const client = await readJsonBody(req, messagesRequestSchema, settings.MAX_REQUEST_BODY_BYTES);
+    bodyRead?.();
     const abort = new AbortController();
     const onClientGone = () => abort.abort();
     req.signal.addEventListener("abort", onClientGone, { once: true });

@@ -9,10 +9,13 @@ export interface SseBodyOptions {
   abort(): void;
 }
 
+/** Bytes queued for a client that is not reading before the upstream is read no further. */
+const queuedBytesLimit = 64 * 1024;
+
 /**
- * An SSE body that writes each event as the client takes it and pings while the upstream is
- * quiet. It pulls: the next event is read from upstream only once the client's socket took the
- * last one, so a slow client holds back the upstream instead of filling lynkr's memory.
+ * An SSE body that writes each event the moment it arrives and pings while the upstream is
+ * quiet. It is pulled: the next event is read only while the client takes what was written, so a
+ * paused client pauses the upstream read instead of piling the answer up in memory.
  */
 export function sseBody(events: AsyncIterator<Frame>, options: SseBodyOptions): ReadableStream<Uint8Array> {
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -29,21 +32,25 @@ export function sseBody(events: AsyncIterator<Frame>, options: SseBodyOptions): 
     {
       start(controller) {
         timer = setInterval(() => {
-          if (closed || Date.now() - lastWrite < options.pingIntervalMs) return;
+          // A client with a full queue is not reading: a ping would only add to the queue.
+          if (closed || (controller.desiredSize ?? 0) <= 0 || Date.now() - lastWrite < options.pingIntervalMs) return;
           lastWrite = Date.now();
           controller.enqueue(pingFrame);
         }, Math.max(5, Math.floor(options.pingIntervalMs / 2)));
       },
       async pull(controller) {
-        const next = await events.next();
-        if (closed) return;
-        if (next.done) {
-          close();
-          controller.close();
-          return;
-        }
-        lastWrite = Date.now();
-        controller.enqueue(sseFrame(next.value.type, next.value.data));
+        // Writes while the queue has room; full, the stream pulls again once the client took some.
+        do {
+          const next = await events.next();
+          if (closed) return;
+          if (next.done) {
+            close();
+            controller.close();
+            return;
+          }
+          lastWrite = Date.now();
+          controller.enqueue(sseFrame(next.value.type, next.value.data));
+        } while ((controller.desiredSize ?? 0) > 0);
       },
       cancel() {
         if (closed) return;
@@ -52,6 +59,6 @@ export function sseBody(events: AsyncIterator<Frame>, options: SseBodyOptions): 
         close();
       },
     },
-    { highWaterMark: 0 },
+    new ByteLengthQueuingStrategy({ highWaterMark: queuedBytesLimit }),
   );
 }

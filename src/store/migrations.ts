@@ -160,4 +160,12 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX memory_sessions_conversation ON memory_sessions(client, conversation, created_at);
     `,
   },
+  {
+    version: 7,
+    name: "retention",
+    sql: `
+      -- SESSION_RETENTION_DAYS prunes sessions by their last turn.
+      CREATE INDEX sessions_updated ON sessions(updated_at);
+    `,
+  },
 ];

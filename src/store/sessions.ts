@@ -56,6 +56,14 @@ function prefixHash(hashes: string[], length: number): string {
   return Bun.hash(hashes.slice(0, length).join(",")).toString(16);
 }
 
+/**
+ * Most a failed turn stores of its request's new messages and of its partial answer: a failed
+ * request (hostile, or a client retrying a huge one) must not cost the disk what it sent. A
+ * failed turn whose new messages are larger keeps none and leaves its thread where it was, so
+ * the next answered turn stores them.
+ */
+export const failedTurnMaxBytes = 64 * 1024;
+
 export class SessionStore {
   private readonly upsertSession;
   private readonly findThread;
@@ -109,7 +117,15 @@ export class SessionStore {
     if (thread && thread.history_len <= messages.length && prefixHash(hashes, thread.history_len) === thread.history_hash) {
       offset = thread.history_len;
     }
-    this.saveThread.run({ session: turn.sessionId, root, len: messages.length, hash: prefixHash(hashes, messages.length) });
+    const failed = turn.status !== 200;
+    let newMessages = JSON.stringify(messages.slice(offset));
+    let response = turn.response ? JSON.stringify(turn.response) : null;
+    if (failed && response !== null && response.length > failedTurnMaxBytes) response = null;
+    if (failed && newMessages.length > failedTurnMaxBytes) {
+      newMessages = "[]";
+    } else {
+      this.saveThread.run({ session: turn.sessionId, root, len: messages.length, hash: prefixHash(hashes, messages.length) });
+    }
     const usage = turn.response?.usage;
     this.insertTurn.run({
       session: turn.sessionId,
@@ -127,9 +143,9 @@ export class SessionStore {
       cacheRead: usage?.cache_read_input_tokens ?? null,
       cacheCreation: usage?.cache_creation_input_tokens ?? null,
       stopReason: turn.response?.stop_reason ?? null,
-      newMessages: JSON.stringify(messages.slice(offset)),
+      newMessages,
       offset,
-      response: turn.response ? JSON.stringify(turn.response) : null,
+      response,
       error: turn.error ? JSON.stringify(turn.error) : null,
       route: turn.route ?? null,
       fallbacks: turn.fallbacks ?? 0,

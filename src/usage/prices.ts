@@ -9,6 +9,11 @@ const anthropic = (input: number, output: number): Price => ({ input, output, ca
 const openai = (input: number, output: number, cacheRead: number): Price => ({ input, output, cacheRead, cacheWrite: input });
 
 export const defaultPrices: PriceTable = {
+  "claude-fable-5": anthropic(10, 50),
+  // Opus 5.5 reads from the prompt cache at 0.05x its input price, not the usual 0.1x.
+  "claude-opus-5-5": { ...anthropic(4, 20), cacheRead: 0.2 },
+  "claude-opus-5": anthropic(5, 25),
+  "claude-sonnet-5": anthropic(2, 10),
   "claude-opus-4-5": anthropic(5, 25),
   "claude-opus-4-1": anthropic(15, 75),
   "claude-opus-4": anthropic(15, 75),
@@ -55,7 +60,7 @@ export class Prices {
     let found = this.memo.get(model);
     if (found) return found;
     const name = model.toLowerCase().slice(model.lastIndexOf("/") + 1);
-    const key = this.keys.find((k) => name === k || name.startsWith(`${k}-`) || name.startsWith(`${k}@`) || name.includes(`-${k}`));
+    const key = this.keys.find((k) => name === k || name.startsWith(`${k}-`) || name.startsWith(`${k}@`) || name.startsWith(`${k}[`) || name.includes(`-${k}`));
     found = { price: key ? this.table[key] : undefined, entry: key };
     if (this.memo.size < 10_000) this.memo.set(model, found);
     return found;

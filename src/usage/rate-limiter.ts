@@ -2,8 +2,9 @@ import { RateLimitError } from "../anthropic/errors.ts";
 import type { KeyRateLimit } from "../config/sections/operations.ts";
 
 // Requests and tokens per minute per client, as token buckets that refill continuously (as
-// Anthropic's own limits do). Requests are taken on arrival; tokens are charged when the answer's
-// usage is known, so a bucket may go below zero and then refuses until it has refilled.
+// Anthropic's own limits do). Requests are taken on arrival; tokens are reserved once the body is
+// read (estimated input + max_tokens, as Anthropic estimates output limits) and settled to the
+// answer's real usage when it is known.
 
 /** One client's two buckets, refilled together; one lookup per request. */
 interface ClientBuckets {
@@ -67,7 +68,8 @@ export class RateLimiter {
 
   /**
    * Takes one request from the client's bucket and returns the anthropic-ratelimit-* headers for
-   * its answer, or throws a 429 that says when to come back.
+   * its answer, or throws a 429 that says when to come back. Its tokens are reserved once its
+   * body is read (`reserveTokens`); here an empty token bucket alone refuses it.
    */
   admit(client: string): Record<string, string> {
     const now = this.now();
@@ -76,6 +78,37 @@ export class RateLimiter {
     const tokenWait = tpm > 0 && b.tokens < 1 ? ((1 - b.tokens) * 60_000) / tpm : 0;
     const requestWait = rpm > 0 && b.requests < 1 ? ((1 - b.requests) * 60_000) / rpm : 0;
     if (tokenWait === 0 && requestWait === 0 && rpm > 0) b.requests -= 1;
+    const headers = this.headers(b, now);
+    if (tokenWait > 0 || requestWait > 0) throw this.refusal(client, b.limits, headers, tokenWait, requestWait);
+    return headers;
+  }
+
+  /**
+   * Takes a request's estimated tokens (input + max_tokens, at most a full bucket) before its
+   * upstream call, or throws a 429 when fewer are left: concurrent requests cannot all pass on
+   * the last token. Returns what was taken, for `settle`.
+   */
+  reserveTokens(client: string, tokens: number): number {
+    const now = this.now();
+    const b = this.buckets(client, now);
+    const tpm = b.limits.tokensPerMinute;
+    if (tpm <= 0) return 0;
+    const need = Math.min(Math.max(1, Math.ceil(tokens)), tpm);
+    if (b.tokens < need) throw this.refusal(client, b.limits, this.headers(b, now), ((need - b.tokens) * 60_000) / tpm, 0);
+    b.tokens -= need;
+    return need;
+  }
+
+  /** Replaces a reservation by the tokens the answer really used (none when it failed). */
+  settle(client: string, reserved: number, used: number): void {
+    if (reserved === used) return;
+    const b = this.buckets(client, this.now());
+    const tpm = b.limits.tokensPerMinute;
+    if (tpm > 0) b.tokens = Math.min(tpm, b.tokens + reserved - used);
+  }
+
+  private headers(b: ClientBuckets, now: number): Record<string, string> {
+    const { requestsPerMinute: rpm, tokensPerMinute: tpm } = b.limits;
     const headers: Record<string, string> = {};
     if (tpm > 0) {
       headers["anthropic-ratelimit-tokens-limit"] = String(tpm);
@@ -87,20 +120,14 @@ export class RateLimiter {
       headers["anthropic-ratelimit-requests-remaining"] = String(Math.max(0, Math.floor(b.requests)));
       headers["anthropic-ratelimit-requests-reset"] = fullAt(now, rpm, b.requests);
     }
-    if (tokenWait > 0 || requestWait > 0) {
-      const which = requestWait > tokenWait ? `${rpm} requests per minute` : `${tpm} tokens per minute`;
-      const seconds = Math.max(1, Math.ceil(Math.max(tokenWait, requestWait) / 1000));
-      throw new RateLimitError(`rate limit reached for client ${client}: ${which}; retry in ${seconds}s`, {
-        headers: { ...headers, "retry-after": String(seconds) },
-      });
-    }
     return headers;
   }
 
-  /** Charges the tokens a finished answer used. */
-  charge(client: string, tokens: number): void {
-    if (tokens <= 0) return;
-    const b = this.buckets(client, this.now());
-    if (b.limits.tokensPerMinute > 0) b.tokens -= tokens;
+  private refusal(client: string, limits: KeyRateLimit, headers: Record<string, string>, tokenWait: number, requestWait: number): RateLimitError {
+    const which = requestWait > tokenWait ? `${limits.requestsPerMinute} requests per minute` : `${limits.tokensPerMinute} tokens per minute`;
+    const seconds = Math.max(1, Math.ceil(Math.max(tokenWait, requestWait) / 1000));
+    return new RateLimitError(`rate limit reached for client ${client}: ${which}; retry in ${seconds}s`, {
+      headers: { ...headers, "retry-after": String(seconds) },
+    });
   }
 }

@@ -1,5 +1,4 @@
 import type { Database } from "bun:sqlite";
-import type { WriteBatch } from "../store/write-batch.ts";
 import type { TurnUsage } from "./tokens.ts";
 
 export type TotalScope = "session" | "client" | "day";
@@ -53,11 +52,7 @@ export class UsageStore {
    */
   private readonly known = new Map<string, Totals>();
 
-  constructor(
-    private readonly db: Database,
-    /** Where rows wait for the next flush; without one, each is written at once. */
-    private readonly batch?: WriteBatch,
-  ) {
+  constructor(private readonly db: Database) {
     this.insert = db.query(
       `INSERT INTO usage (request_id, created_at, day, session_id, client, provider, model, input_tokens, output_tokens,
          cache_read_input_tokens, cache_creation_input_tokens, estimated, cost_usd, cached, saved_usd)
@@ -87,16 +82,7 @@ export class UsageStore {
       ["client", row.client, day],
       ["day", "", day],
     ];
-    // Budgets are checked against these totals before every request: they count this turn now,
-    // whatever the flush does (read from SQLite first, so the pending write is not counted twice).
-    for (const [scope, subject, period] of totals) {
-      const t = this.totalsFor(scope, subject, period);
-      t.requests += 1;
-      t.input_tokens += spentIn;
-      t.output_tokens += spentOut;
-      t.cost_usd += cost;
-    }
-    const write = () => {
+    this.db.transaction(() => {
       this.insert.run({
         requestId: row.requestId,
         now,
@@ -117,25 +103,23 @@ export class UsageStore {
       for (const [scope, subject, period] of totals) {
         this.bump.run({ scope, subject, period, input: spentIn, output: spentOut, cost });
       }
-    };
-    if (this.batch) this.batch.add(write);
-    else this.db.transaction(write)();
+    })();
+    for (const [scope, subject, period] of totals) {
+      const t = this.known.get(totalsKey(scope, subject, period));
+      if (!t) continue; // read from SQLite, already updated, when first asked for
+      t.requests += 1;
+      t.input_tokens += spentIn;
+      t.output_tokens += spentOut;
+      t.cost_usd += cost;
+    }
   }
 
   totals(scope: TotalScope, subject: string, period: string): Readonly<Totals> {
-    return this.totalsFor(scope, subject, period);
-  }
-
-  private totalsFor(scope: TotalScope, subject: string, period: string): Totals {
     const key = totalsKey(scope, subject, period);
     let t = this.known.get(key);
     if (!t) {
-      if (this.known.size >= 10_000) {
-        // Totals read again must include what is still waiting to be written.
-        this.batch?.flush();
-        this.known.clear();
-      }
       t = { ...(this.read.get({ scope, subject, period }) ?? { requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 }) };
+      if (this.known.size >= 10_000) this.known.clear();
       this.known.set(key, t);
     }
     return t;

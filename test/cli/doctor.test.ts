@@ -76,10 +76,12 @@ test("a healthy hybrid setup: every check passes, exit 0, and the table shows âœ
     "ollama-model:ollama",
     "ollama-context:ollama",
     "provider:openrouter",
+    "credentials",
     "port",
     "database",
     "base-url",
   ]);
+  expect(byId(report).credentials?.detail).toBe("each key goes only to the address it was configured for");
   expect(byId(report)["ollama-model:ollama"]?.detail).toBe("pulled, takes tools, 32768-token context");
   expect(byId(report)["provider:anthropic"]?.detail).toBe(`${anthropic.url} reachable, key accepted`);
   expect(ollama.chats()).toEqual([]);

@@ -167,6 +167,8 @@ test("the gateway never takes ANTHROPIC_API_KEY or ANTHROPIC_BASE_URL as its own
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
     ANTHROPIC_API_KEY: "sk-ant-claude-code-only",
     ANTHROPIC_UPSTREAM_URL: upstream.url,
+    // The fake upstream stands in for api.anthropic.com, where the client's key is meant to go.
+    ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true",
     SESSION_DB_PATH: join(dir, "k.db"),
   }, dir);
   try {

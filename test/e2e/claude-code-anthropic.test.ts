@@ -40,6 +40,8 @@ beforeAll(async () => {
     HOME: home,
     MODEL_PROVIDER: "anthropic",
     ANTHROPIC_UPSTREAM_URL: upstream.url,
+    // The fake upstream stands in for api.anthropic.com, where Claude Code's own key is meant to go.
+    ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true",
     SESSION_DB_PATH: dbPath,
   }, home);
 }, 120_000);

@@ -22,6 +22,7 @@ beforeAll(async () => {
     { blocks: [{ type: "tool_use", id: "toolu_01OperationsE2e", name: "Read", input: { file_path: join(repo, "notes.txt") } }] },
     { blocks: [{ type: "text", text: finalText }] },
   ]);
+  // Budgets refuse unpriced models: Claude Code's own claude-opus-5-5 is in the default price table.
   gateway = startTestGateway({
     ANTHROPIC_UPSTREAM_URL: upstream.url,
     ANTHROPIC_UPSTREAM_API_KEY: "sk-ant-upstream-e2e",

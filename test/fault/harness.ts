@@ -15,10 +15,12 @@ export interface BuiltGateway extends LynkrProcess {
   dbPath: string;
 }
 
-/** The release binary, started with `env` on top of PORT 0, loopback, JSON logs and its own database. */
-export async function startBuiltGateway(env: Record<string, string>): Promise<BuiltGateway> {
+/**
+ * The release binary, started with `env` on top of PORT 0, loopback, JSON logs and its own
+ * database (in `dir`, to start it again on the same one).
+ */
+export async function startBuiltGateway(env: Record<string, string>, dir = mkdtempSync(join(tmpdir(), "lynkr-fault-"))): Promise<BuiltGateway> {
   const binary = await buildBinary();
-  const dir = mkdtempSync(join(tmpdir(), "lynkr-fault-"));
   const dbPath = join(dir, "lynkr.db");
   const lynkr = await spawnLynkr([binary], { PATH: pathWithoutBun, SESSION_DB_PATH: dbPath, ...env }, dir);
   return { ...lynkr, dir, dbPath };

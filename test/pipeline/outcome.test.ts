@@ -1,12 +1,11 @@
 import { expect, test } from "bun:test";
 import { Outcomes, type TurnOutcome } from "../../src/pipeline/outcome.ts";
-import { defaultPrices, Prices } from "../../src/usage/prices.ts";
 import { configureLogger } from "../../src/observability/logger.ts";
 import { turnFor } from "./turn-fixture.ts";
 
 test("every subscriber gets the same frozen outcome once, after the answer went out, even when one of them fails", async () => {
   configureLogger("silent", "json");
-  const bus = new Outcomes(new Prices(defaultPrices));
+  const bus = new Outcomes();
   const got: [string, TurnOutcome][] = [];
   bus.subscribe("broken", () => {
     throw new Error("disk full");
@@ -24,8 +23,8 @@ test("every subscriber gets the same frozen outcome once, after the answer went 
   expect(got[0]?.[1]).toMatchObject({ requestId: "req_test", sessionId: "s-1", namedSession: false, status: 200, response: undefined, usage: undefined });
 });
 
-test("usage and cost are worked out once, from the request that went upstream and the answer", async () => {
-  const bus = new Outcomes(new Prices(defaultPrices));
+test("what the turn spent comes from its settlement, made at the latest when the outcome is", async () => {
+  const bus = new Outcomes();
   let outcome: TurnOutcome | undefined;
   bus.subscribe("x", (o) => {
     outcome = o;
@@ -40,8 +39,16 @@ test("usage and cost are worked out once, from the request that went upstream an
     stop_sequence: null,
     usage: { input_tokens: 15, output_tokens: 13 },
   };
-  bus.emit(turnFor(), { route: { provider: { name: "anthropic", kind: "anthropic" }, model: undefined, rule: "static", why: "static", attempts: 1 }, cached: false, status: 200, response });
+  const turn = turnFor();
+  const settled: unknown[] = [];
+  turn.settle = (answer) => {
+    settled.push(answer);
+    return { usage: { input_tokens: 15, output_tokens: 13, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, estimated: false }, costUsd: 0.0012, savedUsd: undefined };
+  };
+  const route = { provider: { name: "anthropic", kind: "anthropic" }, model: undefined, rule: "static" as const, why: "static", attempts: 1 };
+  bus.emit(turn, { route, cached: false, status: 200, response });
   await Bun.sleep(5);
-  expect(outcome?.costUsd).toBeCloseTo(0.0012, 10);
-  expect(outcome?.savedUsd).toBeUndefined();
+  expect(settled).toEqual([{ response, provider: route.provider, cached: false }]);
+  expect(outcome?.costUsd).toBe(0.0012);
+  expect(outcome?.usage?.output_tokens).toBe(13);
 });

@@ -7,6 +7,7 @@ import { createRouter } from "../../src/routing/router.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { Budgets } from "../../src/usage/budgets.ts";
 import { defaultPrices, Prices } from "../../src/usage/prices.ts";
+import { RateLimiter } from "../../src/usage/rate-limiter.ts";
 import { UsageStore } from "../../src/usage/store.ts";
 import { createServerToolServices } from "../../src/agent/services.ts";
 import { PromptKey, promptScope } from "../../src/cache/key.ts";
@@ -21,12 +22,16 @@ function pipeline() {
   const config = loadConfig({ env: { HOME: home, ANTHROPIC_UPSTREAM_URL: "http://127.0.0.1:9", API_RETRY_MAX_RETRIES: "0" }, cwd: home });
   const db = openDatabase(":memory:");
   const cache = new PromptCache(db, 60_000, 10);
+  const usage = new UsageStore(db);
   return {
     cache,
     pipeline: createPipeline({
       router: createRouter(config, { file: null }),
-      outcomes: new Outcomes(new Prices(defaultPrices)),
-      budgets: new Budgets(config, new UsageStore(db)),
+      outcomes: new Outcomes(),
+      budgets: new Budgets(config, usage),
+      limiter: new RateLimiter({ requestsPerMinute: 0, tokensPerMinute: 0 }, new Map()),
+      usage,
+      prices: new Prices(defaultPrices),
       memory: undefined,
       cache,
       cacheSettings: { perClient: false, provider: "anthropic", model: "" },
@@ -36,8 +41,8 @@ function pipeline() {
   };
 }
 
-test("the steps run in the declared order: session, budget, memory, optimize, cache, call", () => {
-  expect(pipeline().pipeline.steps.map((s) => s.name)).toEqual(["session", "budget", "memory", "optimize", "cache", "call"]);
+test("the steps run in the declared order: session, memory, route, budget, optimize, cache, call", () => {
+  expect(pipeline().pipeline.steps.map((s) => s.name)).toEqual(["session", "memory", "route", "budget", "optimize", "cache", "call"]);
 });
 
 test("a step that answers ends the turn: a cached answer never reaches the call", async () => {

@@ -40,6 +40,9 @@ export function turnFor(body: MessagesRequest = request(), ctx: TurnContext = co
     optimized: undefined,
     sent: undefined,
     cacheKey: undefined,
+    route: undefined,
+    settle: undefined,
+    spent: undefined,
   };
 }
 

@@ -57,7 +57,8 @@ function gatewayWith({ primaryUrl, env = {}, primarySettings = {}, fallback = tr
     path,
     JSON.stringify({
       providers: {
-        primary: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: primaryUrl, ...primarySettings },
+        // A key goes only to the address it was given for: an instance at its own names its own.
+        primary: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: primaryUrl, ANTHROPIC_UPSTREAM_API_KEY: "sk-lynkr", ...primarySettings },
         backup: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: backup.url },
       },
       router: { default: "primary" },

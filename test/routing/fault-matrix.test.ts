@@ -133,7 +133,8 @@ function setup(fault: Fault, withBackup: boolean, env: Record<string, string> = 
     path,
     JSON.stringify({
       providers: {
-        primary: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: primary?.url ?? refusedUrl(), ANTHROPIC_UPSTREAM_TIMEOUT_MS: String(timeoutMs) },
+        // A key goes only to the address it was given for: an instance at its own names its own.
+        primary: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: primary?.url ?? refusedUrl(), ANTHROPIC_UPSTREAM_API_KEY: "sk-lynkr", ANTHROPIC_UPSTREAM_TIMEOUT_MS: String(timeoutMs) },
         backup: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: backup.url },
       },
       router: { default: "primary" },
@@ -315,7 +316,8 @@ describe("credential pass-through (no ANTHROPIC_UPSTREAM_API_KEY)", () => {
       if (key === "sk-mallory") return jsonResponse({ type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } }, 401);
       return chunkedResponse(sseEvents(recorded));
     });
-    const gateway = startTestGateway({ MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: upstream.url, CIRCUIT_BREAKER_FAILURE_THRESHOLD: "1" });
+    // The fake upstream stands in for api.anthropic.com, where clients' own keys are meant to go.
+    const gateway = startTestGateway({ MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true", CIRCUIT_BREAKER_FAILURE_THRESHOLD: "1" });
     try {
       const as = (apiKey: string) => new Anthropic({ baseURL: gateway.url, apiKey, maxRetries: 0 });
       const limited = await failed(ask(as("sk-alice")));
@@ -352,7 +354,10 @@ test("every provider in the chain open: the one open the longest is called, and 
   writeFileSync(
     path,
     JSON.stringify({
-      providers: { first: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: first.url }, second: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: second.url } },
+      providers: {
+        first: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: first.url, ANTHROPIC_UPSTREAM_API_KEY: "sk-lynkr" },
+        second: { type: "anthropic", ANTHROPIC_UPSTREAM_URL: second.url, ANTHROPIC_UPSTREAM_API_KEY: "sk-lynkr" },
+      },
       router: { default: "first" },
       fallback: ["second"],
     }),

@@ -24,7 +24,7 @@ describe("count_tokens", () => {
       req.url.pathname === "/v1/messages/count_tokens" ? jsonResponse({ input_tokens: 1234 }) : jsonResponse({}, 500),
     );
     noCount = startFakeUpstream(() => jsonResponse({ type: "error", error: { type: "not_found_error", message: "Not Found" } }, 404));
-    gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: counting.url });
+    gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: counting.url, ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true" });
     fallbackGateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: noCount.url });
   });
   afterAll(async () => {
@@ -94,7 +94,7 @@ describe("models", () => {
   afterAll(() => upstream.stop());
 
   test("lists the upstream's models in Anthropic's list shape, with the client's credentials", async () => {
-    const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url });
+    const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true" });
     try {
       const sdk = new Anthropic({ baseURL: gateway.url, apiKey: "client-key", maxRetries: 0 });
       const page = await sdk.models.list();

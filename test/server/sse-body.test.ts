@@ -4,11 +4,11 @@ import { sseBody } from "../../src/server/sse-body.ts";
 
 const decoder = new TextDecoder();
 
-function source(count: number) {
+function source(count: number, padding = "") {
   let pulled = 0;
   let returned = false;
   const events: AsyncIterator<Frame> = {
-    next: async () => (pulled < count ? { done: false, value: { type: "content_block_delta", data: `{"n":${pulled++}}` } } : { done: true, value: undefined }),
+    next: async () => (pulled < count ? { done: false, value: { type: "content_block_delta", data: `{"n":${pulled++}${padding}}` } } : { done: true, value: undefined }),
     return: async () => {
       returned = true;
       return { done: true, value: undefined };
@@ -30,12 +30,14 @@ test("each frame goes out as one SSE event, in order, and the body closes once",
   expect(calls).toEqual({ closed: 1, aborted: 0 });
 });
 
-test("the next event is read only once the client took the last one (a slow client holds the upstream back)", async () => {
-  const src = source(1000);
+test("a client that does not read holds the upstream back: no more than the 64 KB queue is read ahead of it", async () => {
+  // 1,000 events of 1 KB: a megabyte the upstream would send.
+  const src = source(1000, `,"pad":"${"x".repeat(1000)}"`);
   const reader = sseBody(src.events, options().options).getReader();
   expect(decoder.decode((await reader.read()).value)).toContain('"n":0');
   await Bun.sleep(20);
-  expect(src.pulled()).toBeLessThanOrEqual(2);
+  expect(src.pulled()).toBeGreaterThan(1);
+  expect(src.pulled()).toBeLessThanOrEqual(70);
   await reader.cancel();
 });
 

@@ -14,16 +14,18 @@ beforeAll(async () => {
 });
 afterAll(() => upstream.stop());
 
+// max_tokens 1: a request reserves its input estimate (a quarter token a byte at the cache-write
+// price, $18.75 per million) and one output token ($75 per million), ≈ $0.0009, before its call.
 const ask = (session: string) => ({
   model: "claude-3-opus-20240229",
-  max_tokens: 16,
+  max_tokens: 1,
   messages: [{ role: "user" as const, content: "count" }],
   metadata: { user_id: JSON.stringify({ device_id: "d", session_id: session }) },
 });
 
 test("a daily budget runs out, names itself and its reset time, and still holds after a restart", async () => {
   const dbPath = join(tempDir(), "lynkr.db");
-  const env = { ANTHROPIC_UPSTREAM_URL: upstream.url, SESSION_DB_PATH: dbPath, BUDGET_DAILY_USD: "0.002" };
+  const env = { ANTHROPIC_UPSTREAM_URL: upstream.url, SESSION_DB_PATH: dbPath, BUDGET_DAILY_USD: "0.0022" };
   let gateway = startTestGateway(env);
   const callsBefore = upstream.received.length;
   try {
@@ -39,7 +41,7 @@ test("a daily budget runs out, names itself and its reset time, and still holds 
     expect(Math.abs(Number(refused.headers.get("retry-after")) - (tomorrow.getTime() - Date.now()) / 1000)).toBeLessThan(2);
     const body = (await refused.json()) as { error: { type: string; message: string } };
     expect(body.error.type).toBe("rate_limit_error");
-    expect(body.error.message).toBe(`budget exhausted: the gateway's daily budget (BUDGET_DAILY_USD=$0.0020) is spent ($0.0024); it resets at ${tomorrow.toISOString()}`);
+    expect(body.error.message).toBe(`budget exhausted: the gateway's daily budget (BUDGET_DAILY_USD=$0.0022) is spent ($0.0024); it resets at ${tomorrow.toISOString()}`);
     // Refused before the upstream was called.
     expect(upstream.received.length - callsBefore).toBe(2);
   } finally {
@@ -112,4 +114,72 @@ test("an upstream without usage gets a local estimate, marked as estimated", asy
   expect(row?.input_tokens).toBeGreaterThan(0);
   expect(row?.output_tokens).toBeGreaterThan(0);
   db.close();
+});
+
+test("20 concurrent requests against a nearly spent budget: only those whose reservation fits reach the upstream", async () => {
+  // Answers wait at this gate, so the 20 requests are all in flight together.
+  let gate: Promise<void> = Promise.resolve();
+  let open: () => void = () => {};
+  const recorded = await readWire("upstream/anthropic/stream-text.sse");
+  const held = startFakeUpstream(async () => {
+    await gate;
+    return chunkedResponse(sseEvents(recorded));
+  });
+  // $0.03 a day, $0.0012 already spent: $0.0288 left. Each request asks for max_tokens 100, so
+  // it reserves at least 100 × $75 per million = $0.0075: at most 3 fit.
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: held.url, BUDGET_DAILY_USD: "0.03" });
+  try {
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: "k", maxRetries: 0 });
+    await client.messages.create(ask("spent"));
+    await Bun.sleep(50);
+    const spentCalls = held.received.length;
+
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const statuses: number[] = [];
+    const requests = Array.from({ length: 20 }, (_, i) =>
+      fetch(`${gateway.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...ask(`c${i}`), max_tokens: 100 }),
+      }).then(async (res) => {
+        statuses.push(res.status);
+        await res.text();
+      }),
+    );
+    // Every request is either refused or held at the upstream before any answer comes back.
+    for (let waited = 0; statuses.length + held.received.length - spentCalls < 20 && waited < 30_000; waited += 20) await Bun.sleep(20);
+    const admitted = held.received.length - spentCalls;
+    open();
+    await Promise.all(requests);
+    expect(admitted).toBeGreaterThanOrEqual(1);
+    expect(admitted).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s === 429).length).toBe(20 - admitted);
+    expect(statuses.filter((s) => s === 200).length).toBe(admitted);
+  } finally {
+    open();
+    await gateway.shutdown();
+    await held.stop();
+  }
+});
+
+test("a budget refuses an unpriced model unless BUDGET_ALLOW_UNPRICED=true", async () => {
+  const body = JSON.stringify({ ...ask("u"), model: "mystery-model-1" });
+  const post = (url: string) => fetch(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  let gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, BUDGET_DAILY_USD: "5" });
+  try {
+    const refused = await post(gateway.url);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("x-should-retry")).toBe("false");
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain("model mystery-model-1 has no price");
+  } finally {
+    await gateway.shutdown();
+  }
+  gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, BUDGET_DAILY_USD: "5", BUDGET_ALLOW_UNPRICED: "true" });
+  try {
+    const res = await post(gateway.url);
+    expect(res.status).toBe(200);
+    await res.text();
+  } finally {
+    await gateway.shutdown();
+  }
 });

@@ -14,6 +14,11 @@ test("models match the longest table entry, through vendor and platform prefixes
   expect(prices.lookup("openai", "gpt-4o-mini-2024-07-18").entry).toBe("gpt-4o-mini");
   expect(prices.lookup("openai", "gpt-4o").entry).toBe("gpt-4o");
   expect(prices.lookup("openai", "some-unknown-model").price).toBeUndefined();
+  // Claude Code 2.1.328's default model, and its 1M-context alias, beside the Opus 5 entry.
+  expect(prices.lookup("anthropic", "claude-opus-5-5").price).toEqual({ input: 4, output: 20, cacheRead: 0.2, cacheWrite: 5 });
+  expect(prices.lookup("anthropic", "claude-opus-5-5[1m]").entry).toBe("claude-opus-5-5");
+  expect(prices.lookup("anthropic", "claude-opus-5").entry).toBe("claude-opus-5");
+  expect(prices.lookup("anthropic", "claude-sonnet-5-5").entry).toBe("claude-sonnet-5");
   // Local runtimes cost nothing, whatever the model.
   expect(prices.lookup("ollama", "qwen2.5-coder:7b").price).toEqual({ input: 0, output: 0 });
 });

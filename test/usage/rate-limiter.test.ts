@@ -21,11 +21,13 @@ test("buckets refill continuously and say when to come back", () => {
   expect(limiter.admit("d")["anthropic-ratelimit-requests-remaining"]).toBe("59");
 });
 
-test("tokens are charged after the answer and can run the bucket below zero", () => {
+test("tokens are reserved before the call and settled to the answer's usage, which can run the bucket below zero", () => {
   let now = 0;
   const limiter = new RateLimiter({ requestsPerMinute: 0, tokensPerMinute: 600 }, new Map([["big", { requestsPerMinute: 0, tokensPerMinute: 0 }]]), () => now);
   limiter.admit("c");
-  limiter.charge("c", 1200);
+  const reserved = limiter.reserveTokens("c", 100);
+  expect(reserved).toBe(100);
+  limiter.settle("c", reserved, 1200);
   let error: unknown;
   try {
     limiter.admit("c");
@@ -37,6 +39,30 @@ test("tokens are charged after the answer and can run the bucket below zero", ()
   now += 61_000;
   expect(() => limiter.admit("c")).not.toThrow();
   // A key with 0/0 is unlimited, whatever it spends.
-  limiter.charge("big", 1e9);
+  limiter.settle("big", limiter.reserveTokens("big", 1e9), 1e9);
   expect(() => limiter.admit("big")).not.toThrow();
+});
+
+test("concurrent requests cannot all pass on the bucket's last tokens: each reserves its estimate first", () => {
+  const limiter = new RateLimiter({ requestsPerMinute: 0, tokensPerMinute: 1000 }, new Map(), () => 0);
+  // 20 requests in flight, each estimated at 300 tokens (input + max_tokens): 3 fit in 1000.
+  let admitted = 0;
+  for (let i = 0; i < 20; i++) {
+    try {
+      limiter.admit("c");
+      limiter.reserveTokens("c", 300);
+      admitted++;
+    } catch (error) {
+      expect(error).toBeInstanceOf(RateLimitError);
+    }
+  }
+  expect(admitted).toBe(3);
+  // A request larger than the whole bucket still passes a full bucket (it could never pass otherwise).
+  expect(limiter.reserveTokens("fresh", 5000)).toBe(1000);
+});
+
+test("a failed request gives its reservation back", () => {
+  const limiter = new RateLimiter({ requestsPerMinute: 0, tokensPerMinute: 1000 }, new Map(), () => 0);
+  limiter.settle("c", limiter.reserveTokens("c", 900), 0);
+  expect(limiter.reserveTokens("c", 900)).toBe(900);
 });

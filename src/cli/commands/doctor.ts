@@ -8,12 +8,14 @@ export function table(report: DoctorReport, color: boolean): string {
   const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const width = Math.max(...report.checks.map((c) => c.title.length));
   const lines = report.checks.map((check) => {
-    const mark = check.ok ? paint(32, "✔") : paint(31, "✖");
+    const mark = !check.ok ? paint(31, "✖") : check.warning ? paint(33, "!") : paint(32, "✔");
     const line = `${mark} ${check.title.padEnd(width)}  ${check.detail}`;
     return check.fix ? `${line}\n  ${" ".repeat(width)}  ${paint(33, `fix: ${check.fix}`)}` : line;
   });
   const failed = report.checks.filter((c) => !c.ok).length;
-  const summary = failed === 0 ? "all checks passed" : `${failed} check${failed === 1 ? "" : "s"} failed`;
+  const warned = report.checks.filter((c) => c.warning).length;
+  const warnings = warned === 0 ? "" : `, ${warned} warning${warned === 1 ? "" : "s"}`;
+  const summary = failed === 0 ? `all checks passed${warnings}` : `${failed} check${failed === 1 ? "" : "s"} failed${warnings}`;
   return `${lines.join("\n")}\n\n${summary}\n`;
 }
 

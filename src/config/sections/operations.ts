@@ -83,6 +83,8 @@ export const operationsEnv = {
   BUDGET_KEY_DAILY_USD: usd(),
   /** The whole gateway, per UTC day. */
   BUDGET_DAILY_USD: usd(),
+  /** Budgets refuse models without a price (they would spend unseen) unless this is true. */
+  BUDGET_ALLOW_UNPRICED: bool(false),
   PROMPT_CACHE_ENABLED: bool(true),
   PROMPT_CACHE_TTL_MS: int(300_000, 1),
   PROMPT_CACHE_MAX_ENTRIES: int(64, 1),

@@ -12,6 +12,8 @@ export const serverEnv = {
   /** Serves every request with this model, whatever the client asks for. */
   MODEL_DEFAULT: text().optional(),
   SESSION_DB_PATH: text().optional(),
+  /** Sessions (their turns) and usage rows older than this are deleted; 0 keeps them for ever. */
+  SESSION_RETENTION_DAYS: int(30, 0),
   XDG_DATA_HOME: text().optional(),
   HOME: text().optional(),
   /** Idle time on a stream before a `ping` event keeps proxies and the client from timing out. */
@@ -19,4 +21,10 @@ export const serverEnv = {
   /** Largest request body accepted; Claude Code's own limit for images and PDFs is 32 MB. */
   MAX_REQUEST_BODY_BYTES: int(32 * 1024 * 1024, 1024),
   GRACEFUL_SHUTDOWN_TIMEOUT: int(30_000, 0),
+  /**
+   * Seconds a connection may send nothing while its request body is read (and while the short
+   * routes answer); a half-open or stalled socket is closed then. Once a messages body is read,
+   * its answer takes as long as it takes (Bun's idle timeout would cut a long stream).
+   */
+  REQUEST_READ_TIMEOUT_SECONDS: int(30, 1, 255),
 };

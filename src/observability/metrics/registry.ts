@@ -6,6 +6,10 @@ export type Labels = Readonly<Record<string, string>>;
 
 /** Series beyond this per metric fold into one `other` series, so clients cannot blow up memory. */
 const maxSeriesPerMetric = 500;
+/** Label values are cut to this many characters (an upstream may name its model anything). */
+const maxLabelLength = 256;
+
+const bounded = (value: string) => (value.length > maxLabelLength ? value.slice(0, maxLabelLength) : value);
 
 interface Series<V> {
   labels: Labels;
@@ -26,7 +30,7 @@ abstract class Metric<V> {
 
   protected at(labels: Labels): V {
     let key = "";
-    for (const name of this.labelNames) key += `${labels[name] ?? ""}\u0001`;
+    for (const name of this.labelNames) key += `${bounded(labels[name] ?? "")}\u0001`;
     let entry = this.series.get(key);
     if (entry === undefined) {
       if (this.series.size >= maxSeriesPerMetric) return this.overflow();
@@ -54,7 +58,7 @@ abstract class Metric<V> {
 
 function pick(labels: Labels, names: readonly string[]): Labels {
   const out: Record<string, string> = {};
-  for (const name of names) out[name] = labels[name] ?? "";
+  for (const name of names) out[name] = bounded(labels[name] ?? "");
   return out;
 }
 

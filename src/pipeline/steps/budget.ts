@@ -1,18 +1,92 @@
+import { logger } from "../../observability/logger.ts";
+import type { Router } from "../../routing/router.ts";
 import type { Budgets } from "../../usage/budgets.ts";
-import type { Step } from "../turn.ts";
+import type { Price } from "../../config/sections/prices.ts";
+import { costOf, type Prices } from "../../usage/prices.ts";
+import type { RateLimiter } from "../../usage/rate-limiter.ts";
+import type { UsageStore } from "../../usage/store.ts";
+import { turnUsage } from "../../usage/tokens.ts";
+import type { Spent, Step } from "../turn.ts";
 
-/** Refuses a turn whose session, client or gateway has spent its budget, before any upstream call. */
-export function budgetStep(budgets: Budgets): Step {
+/** Cache writes cost more than plain input at some providers; an estimate takes the dearer. */
+function priciestInput(price: Price): Price {
+  return { ...price, input: Math.max(price.input, price.cacheWrite ?? price.input) };
+}
+
+export interface BudgetParts {
+  budgets: Budgets;
+  limiter: RateLimiter;
+  usage: UsageStore;
+  prices: Prices;
+  router: Pick<Router, "primary">;
+}
+
+/**
+ * Admission: reserves the turn's most it can use (estimated input + max_tokens) against the
+ * client's token bucket and, at the price of the provider and model it is routed to, against every
+ * budget, and refuses it when that does not fit. Settlement (`turn.settle`, called by the tee
+ * once, before the answer's last byte or when the turn ends without one) records the answer's
+ * usage and cost, written through (what budgets count survives a crash right after), and gives the
+ * reservation back.
+ */
+export function budgetStep(parts: BudgetParts): Step {
+  const { budgets, limiter, usage, prices } = parts;
   return {
     name: "budget",
     run(turn) {
-      const { ctx } = turn;
-      try {
-        budgets.check({ client: ctx.client, sessionId: turn.sessionId, newSession: turn.namedSession === undefined });
-      } catch (error) {
-        ctx.facts.rejected = "over_budget";
-        throw error;
+      const { ctx, request } = turn;
+      const target = turn.route?.chain[0];
+      const provider = target?.provider ?? parts.router.primary;
+      const model = target?.model ?? provider.model ?? request.model;
+      // A character of JSON is rarely less than a quarter of a token: a generous estimate, and no
+      // tokenizer pass on the request path.
+      const inputTokens = Math.ceil(turn.bodyBytes / 4);
+      const reservedTokens = limiter.reserveTokens(ctx.client, inputTokens + request.max_tokens);
+      let reservation: ReturnType<Budgets["reserve"]> | undefined;
+      if (budgets.active) {
+        try {
+          const price = prices.lookup(provider.kind, model).price;
+          const most = { input_tokens: inputTokens, output_tokens: request.max_tokens, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+          reservation = budgets.reserve({ client: ctx.client, sessionId: turn.sessionId }, { model, maxUsd: price && costOf(priciestInput(price), most) });
+        } catch (error) {
+          limiter.settle(ctx.client, reservedTokens, 0);
+          ctx.facts.rejected = "over_budget";
+          throw error;
+        }
       }
+      let settled = false;
+      turn.settle = (answer) => {
+        if (settled) return turn.spent;
+        settled = true;
+        let spent: Spent | undefined;
+        if (answer) {
+          const { response, cached } = answer;
+          try {
+            const used = turnUsage(turn.request, response);
+            const cost = costOf(prices.lookup(answer.provider.kind, response.model).price, used);
+            spent = { usage: used, costUsd: cached ? 0 : cost, savedUsd: cached ? cost : undefined };
+            usage.record({
+              requestId: ctx.requestId,
+              sessionId: turn.sessionId,
+              client: ctx.client,
+              provider: answer.provider.name,
+              model: response.model,
+              usage: used,
+              costUsd: spent.costUsd,
+              cached,
+              savedUsd: spent.savedUsd,
+            });
+          } catch (error) {
+            logger.error("could not record usage", { request_id: ctx.requestId, error: String(error) });
+          }
+        }
+        const u = spent?.usage;
+        const usedTokens = u && !answer?.cached ? u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens + u.output_tokens : 0;
+        limiter.settle(ctx.client, reservedTokens, usedTokens);
+        reservation?.release();
+        turn.spent = spent;
+        return spent;
+      };
       return undefined;
     },
   };

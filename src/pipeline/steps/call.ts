@@ -22,9 +22,9 @@ export function callStep(router: Router, serverTools: ServerToolServices, outcom
       // From here the turn ends in an outcome, which closes its facts.
       turn.ctx.facts.hold();
       const ctx = { ...turn.ctx, clientBody: turn.body, bodyBytes: turn.bodyBytes, ...(turn.conversation !== undefined ? { conversation: turn.conversation } : {}) };
-      let route: Route | undefined;
+      let route: Route | undefined = turn.route;
       try {
-        const routed = router.route(request, turn.bodyBytes);
+        const routed = turn.route ?? router.route(request, turn.bodyBytes);
         route = routed;
         const tools = await requestTools(request, serverTools, { anthropicOnly: anthropicWireOnly(routed.chain.map((t) => t.provider.kind)) });
         const call = async (next: MessagesRequest) => {

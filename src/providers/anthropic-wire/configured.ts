@@ -18,16 +18,25 @@ export const anthropicAddresses: Record<"anthropic" | "azure-anthropic", Address
   },
 };
 
+/** Anthropic's own API, the host a client's Anthropic credential is meant for. */
+export function isAnthropicApi(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === "https:" && hostname === "api.anthropic.com";
+}
+
 export function anthropicWireOptions(kind: "anthropic" | "azure-anthropic", config: Config, name: string): AnthropicWireOptions {
   const common = { name, kind, model: config.MODEL_DEFAULT, timeoutMs: config.ANTHROPIC_UPSTREAM_TIMEOUT_MS };
   if (kind === "anthropic") {
+    // A client's credential goes only where it was meant for: Anthropic, or a host the operator opted in.
+    const forwardClientCredentials = config.ANTHROPIC_FORWARD_CLIENT_CREDENTIALS || isAnthropicApi(config.ANTHROPIC_UPSTREAM_URL);
     return {
       ...common,
       messagesUrl: anthropicMessagesUrl(config.ANTHROPIC_UPSTREAM_URL),
       apiKey: config.ANTHROPIC_UPSTREAM_API_KEY,
+      forwardClientCredentials,
       anthropicVersion: "2023-06-01",
-      // Without a key of its own lynkr passes on the client's.
-      settings: upstreamSettings(name, config, anthropicAddresses.anthropic, config.ANTHROPIC_UPSTREAM_URL, true),
+      // Without a key of its own lynkr passes on the client's, where it may.
+      settings: upstreamSettings(name, config, anthropicAddresses.anthropic, config.ANTHROPIC_UPSTREAM_URL, forwardClientCredentials),
     };
   }
   // The schema requires both when this provider is selected.
@@ -36,6 +45,7 @@ export function anthropicWireOptions(kind: "anthropic" | "azure-anthropic", conf
     ...common,
     messagesUrl: azureAnthropicMessagesUrl(endpoint),
     apiKey: config.AZURE_ANTHROPIC_API_KEY,
+    forwardClientCredentials: false,
     anthropicVersion: config.AZURE_ANTHROPIC_VERSION,
     settings: upstreamSettings(name, config, anthropicAddresses["azure-anthropic"], endpoint, true),
   };

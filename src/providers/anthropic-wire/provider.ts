@@ -17,6 +17,11 @@ export interface AnthropicWireOptions {
   /** URL of the messages endpoint, e.g. https://api.anthropic.com/v1/messages. */
   messagesUrl: string;
   apiKey: string | undefined;
+  /**
+   * Whether a client's own credential may go to this upstream when it has no key of its own:
+   * only for the host the credential was meant for (see anthropicWireOptions).
+   */
+  forwardClientCredentials: boolean;
   /** Sent when the client sends none. */
   anthropicVersion: string;
   model: string | undefined;
@@ -52,8 +57,9 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
       const value = ctx.clientHeaders.get(name);
       if (value !== null) headers.set(name, value);
     }
-    if (!options.apiKey) {
-      // No key of our own: the client's credentials (its API key or subscription token) go on.
+    if (!options.apiKey && options.forwardClientCredentials) {
+      // No key of our own: the client's credentials (its API key or subscription token) go on,
+      // to Anthropic's own API or a host the operator named for them; never to any other host.
       const apiKey = ctx.clientHeaders.get("x-api-key");
       const authorization = ctx.clientHeaders.get("authorization");
       if (apiKey) headers.set("x-api-key", apiKey);
@@ -63,7 +69,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
   }
 
   function clientCredential(ctx: CallContext): string | undefined {
-    if (options.apiKey) return undefined;
+    if (options.apiKey || !options.forwardClientCredentials) return undefined;
     const apiKey = ctx.clientHeaders.get("x-api-key");
     const authorization = ctx.clientHeaders.get("authorization");
     return apiKey || authorization ? `${apiKey ?? ""}\n${authorization ?? ""}` : undefined;

@@ -1,8 +1,11 @@
-// Ollama's NDJSON body → its lines: one JSON object per line, a line possibly split across chunks.
+import { lineTooLong, maxUpstreamLineLength } from "../../anthropic/sse.ts";
 
-const decoder = new TextDecoder();
+// Ollama's NDJSON body → its lines: one JSON object per line, a line possibly split across chunks,
+// and at most maxUpstreamLineLength long (an upstream that never sends a newline is cut there).
 
 export async function* ndjsonLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  // One decoder per stream: a streaming decoder holds the partial character of its own stream.
+  const decoder = new TextDecoder();
   let buffer = "";
   for await (const chunk of body) {
     buffer += decoder.decode(chunk, { stream: true });
@@ -13,6 +16,7 @@ export async function* ndjsonLines(body: AsyncIterable<Uint8Array>): AsyncGenera
       if (line) yield line;
       newline = buffer.indexOf("\n");
     }
+    if (buffer.length > maxUpstreamLineLength) throw lineTooLong();
   }
   const last = (buffer + decoder.decode()).trim();
   if (last) yield last;

@@ -40,3 +40,14 @@ test("percentiles come from the latest samples", () => {
   const values = [...h.entries()].map((e) => e.value);
   expect(percentiles(values, [50, 95, 99])).toEqual([50, 95, 99]);
 });
+
+test("a label value is cut to 256 characters: an upstream's absurd model name cannot hold megabytes per series", () => {
+  const registry = new Registry();
+  const c = registry.counter("m_total", "M.", ["model"]);
+  c.inc({ model: "m".repeat(1_000_000) });
+  c.inc({ model: `${"m".repeat(256)}-other-tail` });
+  const series = [...c.entries()];
+  expect(series.length).toBe(1);
+  expect(series[0]?.labels.model).toBe("m".repeat(256));
+  expect(series[0]?.value.n).toBe(2);
+});

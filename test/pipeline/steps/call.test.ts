@@ -7,7 +7,6 @@ import { Outcomes, type TurnOutcome } from "../../../src/pipeline/outcome.ts";
 import { callStep } from "../../../src/pipeline/steps/call.ts";
 import { RoutedError } from "../../../src/routing/call-route.ts";
 import { createRouter } from "../../../src/routing/router.ts";
-import { defaultPrices, Prices } from "../../../src/usage/prices.ts";
 import { chunkedResponse, jsonResponse, startFakeUpstream } from "../../helpers/fake-upstream.ts";
 import { tempDir } from "../../helpers/gateway.ts";
 import { turnEvents } from "../../helpers/scripted-anthropic.ts";
@@ -26,7 +25,7 @@ function setUp() {
   const home = tempDir();
   const config = loadConfig({ env: { HOME: home, ANTHROPIC_UPSTREAM_URL: upstream.url, API_RETRY_MAX_RETRIES: "0" }, cwd: home });
   const router = createRouter(config, { file: null });
-  const outcomes = new Outcomes(new Prices(defaultPrices));
+  const outcomes = new Outcomes();
   const seen: TurnOutcome[] = [];
   outcomes.subscribe("test", (o) => seen.push(o));
   return { step: callStep(router, createServerToolServices(config, new Registry()), outcomes), seen };

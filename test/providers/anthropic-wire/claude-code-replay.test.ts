@@ -21,7 +21,8 @@ let gateway: ReturnType<typeof startTestGateway>;
 
 beforeAll(() => {
   upstream = startFakeUpstream(() => chunkedResponse(anthropicSse(turnEvents({ blocks: [{ type: "text", text: "ok" }] }, "claude-opus-5-5"))));
-  gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, PROMPT_CACHE_ENABLED: "false" });
+  // The fake upstream stands in for api.anthropic.com, where the client's key is meant to go.
+  gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true", PROMPT_CACHE_ENABLED: "false" });
 });
 
 afterAll(async () => {

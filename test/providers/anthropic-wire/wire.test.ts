@@ -2,6 +2,8 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { anthropicSse, chunkedResponse, startFakeUpstream, type FakeUpstream } from "../../helpers/fake-upstream.ts";
 import { azureAnthropicMessagesUrl } from "../../../src/providers/anthropic-wire/messages-url.ts";
+import { anthropicWireOptions } from "../../../src/providers/anthropic-wire/configured.ts";
+import { loadConfig } from "../../../src/config/load.ts";
 import { startTestGateway } from "../../helpers/gateway.ts";
 import { turnEvents } from "../../helpers/scripted-anthropic.ts";
 
@@ -33,12 +35,17 @@ async function callThrough(env: Record<string, string>, headers: Record<string, 
   }
 }
 
-test("without ANTHROPIC_UPSTREAM_API_KEY the client's own x-api-key or Authorization goes on", async () => {
-  const withKey = await callThrough({ ANTHROPIC_UPSTREAM_URL: upstream.url }, { "x-api-key": "sk-ant-user" });
+test("without ANTHROPIC_UPSTREAM_API_KEY a host other than api.anthropic.com gets no client credential, unless the operator opts it in", async () => {
+  const foreign = await callThrough({ ANTHROPIC_UPSTREAM_URL: upstream.url }, { "x-api-key": "sk-ant-user", authorization: "Bearer sk-ant-oat01-user" });
+  expect(foreign.received?.headers.get("x-api-key")).toBeNull();
+  expect(foreign.received?.headers.get("authorization")).toBeNull();
+
+  const optedIn = { ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true" };
+  const withKey = await callThrough(optedIn, { "x-api-key": "sk-ant-user" });
   expect(withKey.received?.headers.get("x-api-key")).toBe("sk-ant-user");
   expect(withKey.received?.headers.get("authorization")).toBeNull();
   // A Claude subscription's OAuth token arrives as a bearer token.
-  const withToken = await callThrough({ ANTHROPIC_UPSTREAM_URL: upstream.url }, { authorization: "Bearer sk-ant-oat01-user" });
+  const withToken = await callThrough(optedIn, { authorization: "Bearer sk-ant-oat01-user" });
   expect(withToken.received?.headers.get("authorization")).toBe("Bearer sk-ant-oat01-user");
   expect(withToken.received?.headers.get("x-api-key")).toBeNull();
 });
@@ -117,7 +124,7 @@ test("an upstream 401 says whose key it rejected: the client's own in pass-throu
     }
   };
   try {
-    expect(await ask({})).toBe(
+    expect(await ask({ ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true" })).toBe(
       "invalid x-api-key (upstream anthropic rejected the client's own key, which lynkr passed on because ANTHROPIC_UPSTREAM_API_KEY is not set)",
     );
     expect(await ask({ ANTHROPIC_UPSTREAM_API_KEY: "sk-ant-lynkr" })).toBe("invalid x-api-key (upstream anthropic rejected the key in ANTHROPIC_UPSTREAM_API_KEY)");
@@ -146,4 +153,14 @@ test("an upstream URL whose messages path 404s (an OpenAI base given as ANTHROPI
     await gateway.shutdown();
     await openAiOnly.stop();
   }
+});
+
+test("a client's credential is meant for Anthropic's own API: only https://api.anthropic.com gets it without an opt-in", () => {
+  const forwards = (env: Record<string, string>) => anthropicWireOptions("anthropic", loadConfig({ env, cwd: "/" }), "anthropic").forwardClientCredentials;
+  expect(forwards({})).toBe(true);
+  expect(forwards({ ANTHROPIC_UPSTREAM_URL: "https://api.anthropic.com/v1" })).toBe(true);
+  expect(forwards({ ANTHROPIC_UPSTREAM_URL: "https://api.anthropic.com.evil.example" })).toBe(false);
+  expect(forwards({ ANTHROPIC_UPSTREAM_URL: "http://api.anthropic.com" })).toBe(false);
+  expect(forwards({ ANTHROPIC_UPSTREAM_URL: "https://llm-proxy.example.com/anthropic" })).toBe(false);
+  expect(forwards({ ANTHROPIC_UPSTREAM_URL: "https://llm-proxy.example.com/anthropic", ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true" })).toBe(true);
 });

@@ -18,7 +18,7 @@ const ask = { model: "claude-x", max_tokens: 16, messages: [{ role: "user" as co
 describe("with LYNKR_API_KEYS", () => {
   let gateway: ReturnType<typeof startTestGateway>;
   beforeAll(() => {
-    gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, LYNKR_API_KEYS: `alice:${lynkrKey},other-key-abcdefgh` });
+    gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true", LYNKR_API_KEYS: `alice:${lynkrKey},other-key-abcdefgh` });
   });
   afterAll(() => gateway.shutdown());
 
@@ -96,7 +96,7 @@ describe("with LYNKR_API_KEYS", () => {
 
 describe("without LYNKR_API_KEYS", () => {
   test("any client is served, credentials passed through as before", async () => {
-    const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url });
+    const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_FORWARD_CLIENT_CREDENTIALS: "true" });
     try {
       const before = upstream.received.length;
       const client = new Anthropic({ baseURL: gateway.url, apiKey: "sk-ant-users-key", maxRetries: 0 });

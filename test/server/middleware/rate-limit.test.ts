@@ -45,7 +45,7 @@ test("requests per minute: the next request gets 429 rate_limit_error with retry
   }
 });
 
-test("tokens per minute are charged from each answer's usage, per key, with per-key overrides", async () => {
+test("tokens per minute are reserved before each call and settled to the answer's usage, per key, with per-key overrides", async () => {
   const gateway = startTestGateway({
     ANTHROPIC_UPSTREAM_URL: upstream.url,
     LYNKR_API_KEYS: "small:key-small-0000000,big:key-big-00000000",
@@ -53,12 +53,12 @@ test("tokens per minute are charged from each answer's usage, per key, with per-
     RATE_LIMIT_BY_KEY: "big=0/1000",
   });
   try {
-    // 28 tokens used: still under 30, so the next request is admitted and takes it over.
-    expect((await post(gateway.url, "key-small-0000000")).status).toBe(200);
-    await Bun.sleep(20);
-    const second = await post(gateway.url, "key-small-0000000");
-    expect(second.status).toBe(200);
-    expect(second.headers.get("anthropic-ratelimit-tokens-limit")).toBe("30");
+    // The first request reserves its estimate (body bytes / 4 + max_tokens, at most the whole
+    // bucket of 30) and is settled to the 28 it used: the 2 left cannot hold the next one's
+    // estimate, so it is refused before its call instead of overshooting the limit.
+    const first = await post(gateway.url, "key-small-0000000");
+    expect(first.status).toBe(200);
+    expect(first.headers.get("anthropic-ratelimit-tokens-limit")).toBe("30");
     await Bun.sleep(20);
     const limited = await post(gateway.url, "key-small-0000000");
     expect(limited.status).toBe(429);
