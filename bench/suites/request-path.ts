@@ -178,7 +178,8 @@ export default async function requestPath(): Promise<BenchSection> {
 
     const rows: Row[] = [
       { figure: "added p50, c=1, cc request", today: 0.7, target: 0.3, measured: lynkr1.p50Ms - direct1.p50Ms, unit: "ms" },
-      { figure: "added p99, c=1", today: 5.2, target: 2, measured: lynkr1.p99Ms - direct1.p99Ms, unit: "ms" },
+      // A difference of two tails is noise on a shared machine: lynkr's own p99, the direct one beside it.
+      { figure: "p99, c=1", today: 5.2, target: 2, measured: lynkr1.p99Ms, unit: "ms" },
       { figure: "throughput c=32, cc request", today: 1613, target: 3000, measured: lynkr32.rps, unit: "req/s", higher: true },
       { figure: "CPU per request (c=32)", today: 684, target: 300, measured: lynkr32.cpuUs, unit: "µs" },
       { figure: "peak RSS, 238 KB bodies at c=128", today: 934, target: 250, measured: mb(bigLoad.peakRss), unit: "MB" },
