@@ -3,19 +3,22 @@ import { existsSync, statSync } from "node:fs";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchChromium, screenshotPaths } from "../helpers/browser.ts";
 import { tempDir } from "../helpers/gateway.ts";
+import { demoServer, writeMcpConfig } from "../helpers/mcp-config.ts";
 import { lynkrFromSource } from "../helpers/lynkr-process.ts";
 import { sessionA, sessionB, settle, startSessionTraffic, type SessionTraffic } from "../helpers/session-traffic.ts";
 
 // /dashboard in headless Chromium: it asks for the key (keys are on), then shows the request
-// count and charts and follows new requests without a reload; no console errors, nothing
-// loaded from elsewhere. The screenshots are the README's.
+// count and charts and follows new requests without a reload, and the MCP servers (one ready,
+// one whose binary is missing); no console errors, nothing loaded from elsewhere. The
+// screenshots are the README's.
 
 const clientKey = "dashboard-key-123456";
 let traffic: SessionTraffic;
 let browser: BrowserContext;
 
 beforeAll(async () => {
-  traffic = startSessionTraffic({ LYNKR_API_KEYS: `ops:${clientKey}`, BUDGET_DAILY_USD: "5" });
+  const mcpConfig = writeMcpConfig({ demo: demoServer(), ghost: { command: "lynkr-no-such-mcp-server" } });
+  traffic = startSessionTraffic({ LYNKR_API_KEYS: `ops:${clientKey}`, BUDGET_DAILY_USD: "5", LYNKR_MCP_CONFIG: mcpConfig });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -73,6 +76,16 @@ test("the dashboard asks for the key, then shows requests and charts that update
   expect(await page.textContent("#upstream-cache")).toBe("77.4%");
   expect(await page.textContent("#memories-state")).toBe("memories kept");
   expect(await page.textContent("#status")).toBe("live");
+
+  // MCP: the SDK test server ready with its tools, the missing binary failed with its reason.
+  const demo = page.locator("#mcp tr", { hasText: "demo" });
+  await demo.locator("td", { hasText: /^ready$/ }).waitFor({ timeout: 30_000 });
+  expect(await demo.locator("td").allTextContents()).toEqual(["demo", "ready", "stdio", "5", "0 / 0 / 0", "0", "echo, sleep, crash, env, add_tool"]);
+  const ghost = page.locator("#mcp tr", { hasText: "ghost" });
+  await ghost.locator("td", { hasText: /^failed$/ }).waitFor({ timeout: 30_000 });
+  expect(await ghost.locator("td.bad").last().textContent()).toContain('cannot start "lynkr-no-such-mcp-server": command not found');
+  expect(await page.textContent("#mcp-ready")).toBe("1 / 2");
+  expect(await page.textContent("#mcp-tools")).toBe("ready · 5 tools offered");
 
   for (const path of screenshotPaths("dashboard.png")) await page.screenshot({ path, fullPage: true });
   expect(seen.errors).toEqual([]);
