@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
+import Anthropic from "@anthropic-ai/sdk";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchChromium, screenshotPaths } from "../helpers/browser.ts";
-import { tempDir } from "../helpers/gateway.ts";
+import { chatChunk, openAiSse, startFakeUpstream } from "../helpers/fake-upstream.ts";
+import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { demoServer, writeMcpConfig } from "../helpers/mcp-config.ts";
 import { lynkrFromSource } from "../helpers/lynkr-process.ts";
 import { sessionA, sessionB, settle, startSessionTraffic, type SessionTraffic } from "../helpers/session-traffic.ts";
@@ -32,14 +34,14 @@ const send = async (session: string, prompt: string) => {
   await res.text();
 };
 
-function watch(page: Page): { errors: string[]; foreign: string[] } {
+function watch(page: Page, origins = [traffic.gateway.url]): { errors: string[]; foreign: string[] } {
   const seen = { errors: [] as string[], foreign: [] as string[] };
   page.on("console", (msg) => {
     if (msg.type() === "error") seen.errors.push(msg.text());
   });
   page.on("pageerror", (error) => seen.errors.push(String(error)));
   page.on("request", (req) => {
-    if (!req.url().startsWith(traffic.gateway.url)) seen.foreign.push(req.url());
+    if (!origins.some((origin) => req.url().startsWith(origin))) seen.foreign.push(req.url());
   });
   return seen;
 }
@@ -85,13 +87,52 @@ test("the dashboard asks for the key, then shows requests and charts that update
   await ghost.locator("td", { hasText: /^failed$/ }).waitFor({ timeout: 30_000 });
   expect(await ghost.locator("td.bad").last().textContent()).toContain('cannot start "lynkr-no-such-mcp-server": command not found');
   expect(await page.textContent("#mcp-ready")).toBe("1 / 2");
-  expect(await page.textContent("#mcp-tools")).toBe("ready · 5 tools offered");
+  expect(await page.textContent("#mcp-tools")).toBe("ready · 5 tools listed");
 
   for (const path of screenshotPaths("dashboard.png")) await page.screenshot({ path, fullPage: true });
   expect(seen.errors).toEqual([]);
   expect(seen.foreign).toEqual([]);
   await page.close();
 }, 90_000);
+
+test("server-tool calls appear by tool and outcome; a gateway without MCP servers says none configured", async () => {
+  // The model calls mcp__demo__echo once, then answers from its result.
+  const upstream = startFakeUpstream((req) => {
+    const toolAnswered = req.text.includes('"role":"tool"');
+    const chunks = toolAnswered
+      ? [chatChunk({ role: "assistant", content: "done" }), chatChunk({}, "stop")]
+      : [chatChunk({ role: "assistant", content: null }), chatChunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "mcp__demo__echo", arguments: '{"text":"hi"}' } }] }), chatChunk({}, "tool_calls")];
+    return new Response(openAiSse(chunks).join(""), { headers: { "content-type": "text/event-stream" } });
+  });
+  const openai = { MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-test", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`, OPENAI_MODEL: "gpt-4o" };
+  const withMcp = startTestGateway({ ...openai, LYNKR_MCP_CONFIG: writeMcpConfig() });
+  const withoutMcp = startTestGateway(openai);
+  const page = await browser.newPage();
+  const seen = watch(page, [withMcp.url, withoutMcp.url]);
+  try {
+    await withMcp.gateway.serverTools.mcp.settled();
+    const answer = await new Anthropic({ baseURL: withMcp.url, apiKey: "x" }).beta.messages.create({ model: "gpt-4o", max_tokens: 100, messages: [{ role: "user", content: "say hi via echo" }] });
+    expect(answer.content.map((b) => b.type)).toEqual(["mcp_tool_use", "mcp_tool_result", "text"]);
+    const json = (await (await fetch(`${withMcp.url}/metrics/dashboard`)).json()) as { mcp: { server_tool_calls: unknown[] } };
+    expect(json.mcp.server_tool_calls).toEqual([{ tool: "mcp:demo", outcome: "ok", count: 1 }]);
+
+    await page.goto(`${withMcp.url}/dashboard?interval=500`);
+    await page.locator("#mcp tr", { hasText: "demo" }).locator("td", { hasText: "1 / 0 / 0" }).waitFor({ timeout: 15_000 });
+    expect(await page.locator("#tool-calls tr", { hasText: "mcp:demo" }).locator("td").allTextContents()).toEqual(["mcp:demo", "1", "0", "0"]);
+
+    await page.goto(`${withoutMcp.url}/dashboard?interval=500`);
+    await page.locator("#mcp td", { hasText: "none configured" }).waitFor({ timeout: 15_000 });
+    expect(await page.textContent("#mcp-ready")).toBe("none");
+    expect(await page.textContent("#mcp-tools")).toBe("no MCP servers configured");
+    expect(seen.errors).toEqual([]);
+    expect(seen.foreign).toEqual([]);
+  } finally {
+    await page.close();
+    await withMcp.shutdown();
+    await withoutMcp.shutdown();
+    await upstream.stop();
+  }
+}, 60_000);
 
 test("a wrong key is refused and asked for again", async () => {
   const page = await browser.newPage();

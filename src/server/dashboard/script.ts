@@ -97,7 +97,7 @@ export const dashboardScript = String.raw`
     var calls = toolCalls(m.server_tool_calls);
     var ready = m.servers.filter(function (s) { return s.state === "ready"; });
     text($("mcp-ready"), m.servers.length === 0 ? "none" : ready.length + " / " + m.servers.length);
-    text($("mcp-tools"), m.servers.length === 0 ? "no MCP servers configured" : "ready · " + fmt(ready.reduce(function (n, s) { return n + s.tools.length; }, 0)) + " tools offered");
+    text($("mcp-tools"), m.servers.length === 0 ? "no MCP servers configured" : "ready · " + fmt(ready.reduce(function (n, s) { return n + s.tools.length; }, 0)) + " tools listed");
     table($("mcp"), ["server", "state", "transport", "tools", "calls ok / error / refused", "restarts", "detail"], m.servers.map(function (s) {
       var c = calls["mcp:" + s.name] || { ok: 0, error: 0, refused: 0 };
       return [s.name, mcpState(s), s.transport, { text: fmt(s.tools.length), className: "n" },
