@@ -52,8 +52,11 @@ function searchEngine(config: Config): SearchEngine | undefined {
   return { kind: config.WEB_SEARCH_ENGINE, endpoint, ...(config.WEB_SEARCH_API_KEY ? { apiKey: config.WEB_SEARCH_API_KEY } : {}) };
 }
 
+/** The counter of server-tool runs; the dashboard reads it back by this name. */
+export const serverToolCallsMetric = "lynkr_server_tool_calls_total";
+
 export function createServerToolServices(config: Config, metrics: Registry): ServerToolServices {
-  const calls = metrics.counter("lynkr_server_tool_calls_total", "Tools lynkr ran inside client requests, by tool and outcome.", ["tool", "outcome"]);
+  const calls = metrics.counter(serverToolCallsMetric, "Tools lynkr ran inside client requests, by tool and outcome.", ["tool", "outcome"]);
   const up = metrics.gauge("lynkr_mcp_server_up", "MCP server state: 1 ready, 0 not.", ["server"]);
   const tools = metrics.gauge("lynkr_mcp_server_tools", "Tools an MCP server offers.", ["server"]);
   const mcp = mcpRegistry(config, (registry) => {

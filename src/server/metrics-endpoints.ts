@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import pkg from "../../package.json" with { type: "json" };
+import { serverToolCallsMetric } from "../agent/services.ts";
 import { prometheusContentType, toPrometheus } from "../observability/metrics/prometheus.ts";
 import { round6 } from "../observability/metrics/gateway-metrics.ts";
 import { SessionReport } from "../store/session-report.ts";
@@ -30,6 +31,18 @@ export function observabilityMetrics(gw: ServerParts, c: Context<AppEnv>): Respo
   return c.json(observability(gw));
 }
 
+/**
+ * The operator's MCP servers as /health/ready reports them, and every server-tool run so far
+ * (web_search, web_fetch, mcp:<server>) by outcome, from the counter Prometheus scrapes.
+ */
+function mcpStatus(gw: Pick<ServerParts, "serverTools" | "metrics">) {
+  const { mcp } = gw.serverTools;
+  const calls = gw.metrics.registry.all().find((m) => m.name === serverToolCallsMetric);
+  const server_tool_calls =
+    calls?.type === "counter" ? [...calls.entries()].map(({ labels, value }) => ({ tool: labels.tool ?? "", outcome: labels.outcome ?? "", count: value.n })) : [];
+  return { servers: mcp.status(), config_problems: mcp.problems, server_tool_calls };
+}
+
 /** What /dashboard polls: the observability view, today's spend against the budgets, the newest turns. */
 export function dashboardMetrics(gw: ServerParts, c: Context<AppEnv>): Response {
   const config = gw.settings;
@@ -51,6 +64,7 @@ export function dashboardMetrics(gw: ServerParts, c: Context<AppEnv>): Response 
     },
     upstream_cache_today: report.cacheReadShare(day),
     long_term_memory: gw.memory ? { enabled: true, memories: gw.memory.store.count() } : { enabled: false, memories: 0 },
+    mcp: mcpStatus(gw),
     recent: report.recent(recentTurns),
   });
 }

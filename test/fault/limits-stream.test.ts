@@ -81,6 +81,8 @@ test("a paused client reading a 50 MB stream pauses the upstream and keeps the g
     const sentWhilePaused = answer?.sent() ?? 0;
     expect(sentWhilePaused).toBeGreaterThan(0);
     expect(sentWhilePaused).toBeLessThan(16 * mib);
+    // While paused the gateway holds socket buffers and its queue, not the answer.
+    expect(peak - before).toBeLessThan(80 * mib);
 
     // Then it reads the whole answer, which ends properly. Memory is sampled while the answer
     // streams; once it has all gone out, the gateway stores the turn (the whole answer, by design).
@@ -99,7 +101,9 @@ test("a paused client reading a 50 MB stream pauses the upstream and keeps the g
     await ended;
     clearInterval(sampler);
     expect(received).toBeGreaterThan(answerBytes);
-    expect(peak - before).toBeLessThan(150 * mib);
+    // Streaming, the turn's answer is accumulated for its record (by design), and a busy machine's
+    // GC lags: the bound still fails a gateway that buffers the stream for a slow client (+378 MB).
+    expect(peak - before).toBeLessThan(250 * mib);
     liveStopped = true;
     expect((await live.stop()).failures).toBe(0);
   } finally {

@@ -1,21 +1,26 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
+import Anthropic from "@anthropic-ai/sdk";
 import type { BrowserContext, Page } from "playwright-core";
 import { launchChromium, screenshotPaths } from "../helpers/browser.ts";
-import { tempDir } from "../helpers/gateway.ts";
+import { chatChunk, openAiSse, startFakeUpstream } from "../helpers/fake-upstream.ts";
+import { startTestGateway, tempDir } from "../helpers/gateway.ts";
+import { demoServer, writeMcpConfig } from "../helpers/mcp-config.ts";
 import { lynkrFromSource } from "../helpers/lynkr-process.ts";
 import { sessionA, sessionB, settle, startSessionTraffic, type SessionTraffic } from "../helpers/session-traffic.ts";
 
 // /dashboard in headless Chromium: it asks for the key (keys are on), then shows the request
-// count and charts and follows new requests without a reload; no console errors, nothing
-// loaded from elsewhere. The screenshots are the README's.
+// count and charts and follows new requests without a reload, and the MCP servers (one ready,
+// one whose binary is missing); no console errors, nothing loaded from elsewhere. The
+// screenshots are the README's.
 
 const clientKey = "dashboard-key-123456";
 let traffic: SessionTraffic;
 let browser: BrowserContext;
 
 beforeAll(async () => {
-  traffic = startSessionTraffic({ LYNKR_API_KEYS: `ops:${clientKey}`, BUDGET_DAILY_USD: "5" });
+  const mcpConfig = writeMcpConfig({ demo: demoServer(), ghost: { command: "lynkr-no-such-mcp-server" } });
+  traffic = startSessionTraffic({ LYNKR_API_KEYS: `ops:${clientKey}`, BUDGET_DAILY_USD: "5", LYNKR_MCP_CONFIG: mcpConfig });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -29,14 +34,14 @@ const send = async (session: string, prompt: string) => {
   await res.text();
 };
 
-function watch(page: Page): { errors: string[]; foreign: string[] } {
+function watch(page: Page, origins = [traffic.gateway.url]): { errors: string[]; foreign: string[] } {
   const seen = { errors: [] as string[], foreign: [] as string[] };
   page.on("console", (msg) => {
     if (msg.type() === "error") seen.errors.push(msg.text());
   });
   page.on("pageerror", (error) => seen.errors.push(String(error)));
   page.on("request", (req) => {
-    if (!req.url().startsWith(traffic.gateway.url)) seen.foreign.push(req.url());
+    if (!origins.some((origin) => req.url().startsWith(origin))) seen.foreign.push(req.url());
   });
   return seen;
 }
@@ -74,11 +79,60 @@ test("the dashboard asks for the key, then shows requests and charts that update
   expect(await page.textContent("#memories-state")).toBe("memories kept");
   expect(await page.textContent("#status")).toBe("live");
 
+  // MCP: the SDK test server ready with its tools, the missing binary failed with its reason.
+  const demo = page.locator("#mcp tr", { hasText: "demo" });
+  await demo.locator("td", { hasText: /^ready$/ }).waitFor({ timeout: 30_000 });
+  expect(await demo.locator("td").allTextContents()).toEqual(["demo", "ready", "stdio", "5", "0 / 0 / 0", "0", "echo, sleep, crash, env, add_tool"]);
+  const ghost = page.locator("#mcp tr", { hasText: "ghost" });
+  await ghost.locator("td", { hasText: /^failed$/ }).waitFor({ timeout: 30_000 });
+  expect(await ghost.locator("td.bad").last().textContent()).toContain('cannot start "lynkr-no-such-mcp-server": command not found');
+  expect(await page.textContent("#mcp-ready")).toBe("1 / 2");
+  expect(await page.textContent("#mcp-tools")).toBe("ready · 5 tools listed");
+
   for (const path of screenshotPaths("dashboard.png")) await page.screenshot({ path, fullPage: true });
   expect(seen.errors).toEqual([]);
   expect(seen.foreign).toEqual([]);
   await page.close();
 }, 90_000);
+
+test("server-tool calls appear by tool and outcome; a gateway without MCP servers says none configured", async () => {
+  // The model calls mcp__demo__echo once, then answers from its result.
+  const upstream = startFakeUpstream((req) => {
+    const toolAnswered = req.text.includes('"role":"tool"');
+    const chunks = toolAnswered
+      ? [chatChunk({ role: "assistant", content: "done" }), chatChunk({}, "stop")]
+      : [chatChunk({ role: "assistant", content: null }), chatChunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "mcp__demo__echo", arguments: '{"text":"hi"}' } }] }), chatChunk({}, "tool_calls")];
+    return new Response(openAiSse(chunks).join(""), { headers: { "content-type": "text/event-stream" } });
+  });
+  const openai = { MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk-test", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`, OPENAI_MODEL: "gpt-4o" };
+  const withMcp = startTestGateway({ ...openai, LYNKR_MCP_CONFIG: writeMcpConfig() });
+  const withoutMcp = startTestGateway(openai);
+  const page = await browser.newPage();
+  const seen = watch(page, [withMcp.url, withoutMcp.url]);
+  try {
+    await withMcp.gateway.serverTools.mcp.settled();
+    const answer = await new Anthropic({ baseURL: withMcp.url, apiKey: "x" }).beta.messages.create({ model: "gpt-4o", max_tokens: 100, messages: [{ role: "user", content: "say hi via echo" }] });
+    expect(answer.content.map((b) => b.type)).toEqual(["mcp_tool_use", "mcp_tool_result", "text"]);
+    const json = (await (await fetch(`${withMcp.url}/metrics/dashboard`)).json()) as { mcp: { server_tool_calls: unknown[] } };
+    expect(json.mcp.server_tool_calls).toEqual([{ tool: "mcp:demo", outcome: "ok", count: 1 }]);
+
+    await page.goto(`${withMcp.url}/dashboard?interval=500`);
+    await page.locator("#mcp tr", { hasText: "demo" }).locator("td", { hasText: "1 / 0 / 0" }).waitFor({ timeout: 15_000 });
+    expect(await page.locator("#tool-calls tr", { hasText: "mcp:demo" }).locator("td").allTextContents()).toEqual(["mcp:demo", "1", "0", "0"]);
+
+    await page.goto(`${withoutMcp.url}/dashboard?interval=500`);
+    await page.locator("#mcp td", { hasText: "none configured" }).waitFor({ timeout: 15_000 });
+    expect(await page.textContent("#mcp-ready")).toBe("none");
+    expect(await page.textContent("#mcp-tools")).toBe("no MCP servers configured");
+    expect(seen.errors).toEqual([]);
+    expect(seen.foreign).toEqual([]);
+  } finally {
+    await page.close();
+    await withMcp.shutdown();
+    await withoutMcp.shutdown();
+    await upstream.stop();
+  }
+}, 60_000);
 
 test("a wrong key is refused and asked for again", async () => {
   const page = await browser.newPage();

@@ -36,6 +36,7 @@ const markup = String.raw`<!doctype html>
     <div class="card"><div class="label">lynkr cache hit ratio</div><div class="value" id="cache-ratio">–</div><div class="sub" id="cache-saved"></div></div>
     <div class="card"><div class="label">upstream cache read today</div><div class="value" id="upstream-cache">–</div><div class="sub" id="upstream-cache-tokens"></div></div>
     <div class="card"><div class="label">long-term memory</div><div class="value" id="memories">–</div><div class="sub" id="memories-state"></div></div>
+    <div class="card"><div class="label">MCP servers</div><div class="value" id="mcp-ready">–</div><div class="sub" id="mcp-tools"></div></div>
     <div class="card"><div class="label">in flight / memory</div><div class="value" id="active">–</div><div class="sub" id="memory"></div></div>
   </section>
   <section class="charts">
@@ -46,6 +47,10 @@ const markup = String.raw`<!doctype html>
     <div><h2>providers and models</h2><table id="providers"></table></div>
     <div><h2>routing decisions</h2><table id="decisions"></table><h2>fallbacks</h2><table id="fallbacks"></table></div>
     <div><h2>circuit breakers</h2><table id="circuits"></table><h2>refused</h2><table id="rejected"></table></div>
+  </section>
+  <section class="mcp">
+    <div><h2>MCP servers</h2><table id="mcp"></table><p id="mcp-problems" class="bad"></p></div>
+    <div><h2>server-tool calls</h2><table id="tool-calls"></table></div>
   </section>
   <section><h2>latest requests</h2><table id="recent"></table></section>
 </main>

@@ -19,13 +19,15 @@ export const dashboardScript = String.raw`
   function usd(n) { return "$" + Number(n || 0).toFixed(n >= 1 ? 2 : 4); }
   function text(el, value) { el.textContent = value; }
   function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
+  // A cell's value is its text, or { text, className } when it needs its own look (a state, an error).
   function cell(tr, value, numeric, tag) {
     var td = document.createElement(tag || "td");
-    td.textContent = value;
-    if (numeric) td.className = "n";
+    var styled = value !== null && typeof value === "object";
+    td.textContent = styled ? value.text : value;
+    td.className = [numeric ? "n" : "", styled ? value.className : ""].join(" ").trim();
     tr.appendChild(td);
   }
-  function table(el, headers, rows, numericFrom) {
+  function table(el, headers, rows, numericFrom, emptyText) {
     clear(el);
     var head = document.createElement("tr");
     headers.forEach(function (h, i) { cell(head, h, i >= numericFrom, "th"); });
@@ -35,7 +37,7 @@ export const dashboardScript = String.raw`
       var td = document.createElement("td");
       td.colSpan = headers.length;
       td.className = "muted";
-      td.textContent = "none yet";
+      td.textContent = emptyText || "none yet";
       empty.appendChild(td);
       el.appendChild(empty);
     }
@@ -76,6 +78,38 @@ export const dashboardScript = String.raw`
     });
   }
 
+  var outcomes = ["ok", "error", "refused"];
+  // Server-tool runs by tool label (web_search, web_fetch, mcp:<server>), one count per outcome.
+  function toolCalls(rows) {
+    var byTool = {};
+    rows.forEach(function (r) {
+      byTool[r.tool] = byTool[r.tool] || { ok: 0, error: 0, refused: 0 };
+      byTool[r.tool][r.outcome] = (byTool[r.tool][r.outcome] || 0) + r.count;
+    });
+    return byTool;
+  }
+  // A server that failed and is being started again reads "restarting", not "starting".
+  function mcpState(s) {
+    var state = s.state === "starting" && s.restarts > 0 ? "restarting" : s.state;
+    return { text: state, className: state === "ready" ? "good" : state === "failed" ? "bad" : "" };
+  }
+  function renderMcp(m) {
+    var calls = toolCalls(m.server_tool_calls);
+    var ready = m.servers.filter(function (s) { return s.state === "ready"; });
+    text($("mcp-ready"), m.servers.length === 0 ? "none" : ready.length + " / " + m.servers.length);
+    text($("mcp-tools"), m.servers.length === 0 ? "no MCP servers configured" : "ready · " + fmt(ready.reduce(function (n, s) { return n + s.tools.length; }, 0)) + " tools listed");
+    table($("mcp"), ["server", "state", "transport", "tools", "calls ok / error / refused", "restarts", "detail"], m.servers.map(function (s) {
+      var c = calls["mcp:" + s.name] || { ok: 0, error: 0, refused: 0 };
+      return [s.name, mcpState(s), s.transport, { text: fmt(s.tools.length), className: "n" },
+        { text: outcomes.map(function (o) { return fmt(c[o]); }).join(" / "), className: "n" }, { text: fmt(s.restarts), className: "n" },
+        s.error ? { text: s.error, className: "bad" } : s.tools.join(", ")];
+    }), 99, "none configured");
+    text($("mcp-problems"), m.config_problems.join(" · "));
+    table($("tool-calls"), ["tool", "ok", "error", "refused"], Object.keys(calls).sort().map(function (tool) {
+      return [tool].concat(outcomes.map(function (o) { return fmt(calls[tool][o]); }));
+    }), 1);
+  }
+
   function render(d) {
     var now = Date.now();
     var t = d.totals;
@@ -102,6 +136,8 @@ export const dashboardScript = String.raw`
     text($("memories-state"), d.long_term_memory.enabled ? "memories kept" : "MEMORY_ENABLED=false");
     text($("active"), fmt(d.active_requests));
     text($("memory"), fmt(d.memory.rss_bytes / 1048576, 1) + " MB resident");
+
+    renderMcp(d.mcp);
 
     chart($("rate-chart"), [history.map(function (p) { return p.rate; })]);
     chart($("latency-chart"), [history.map(function (p) { return p.p50; }), history.map(function (p) { return p.p95; })]);

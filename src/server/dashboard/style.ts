@@ -14,7 +14,7 @@ input { padding: .4rem; width: 100%; margin-bottom: .5rem; }
 .muted { color: var(--muted); }
 .pill { padding: .1rem .5rem; border-radius: 1rem; background: var(--line); font-size: .8rem; }
 .pill.ok { background: var(--good); color: #fff; } .pill.down { background: var(--bad); color: #fff; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(8.5rem, 1fr)); gap: .8rem; margin-top: 1rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(7.5rem, 1fr)); gap: .8rem; margin-top: 1rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .7rem .9rem; }
 .label { color: var(--muted); font-size: .8rem; }
 .value { font-size: 1.3rem; font-variant-numeric: tabular-nums; }
@@ -28,7 +28,10 @@ svg .axis { fill: var(--muted); font-size: 10px; }
 svg .s0 { stroke: var(--accent); fill: none; stroke-width: 2; vector-effect: non-scaling-stroke; }
 svg .s1 { stroke: var(--accent2); fill: none; stroke-width: 2; vector-effect: non-scaling-stroke; }
 .tables { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: .8rem; }
+.mcp { display: grid; grid-template-columns: minmax(0, 2fr) minmax(14rem, 1fr); gap: .8rem; }
+.mcp p:empty { display: none; }
 table { border-collapse: collapse; width: 100%; background: var(--card); font-variant-numeric: tabular-nums; }
+th { white-space: nowrap; }
 th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid var(--line); font-size: .8rem; }
 td.n, th.n { text-align: right; }
 .bad { color: var(--bad); } .good { color: var(--good); }
