@@ -16,7 +16,7 @@ import { optimizeStep } from "./steps/optimize.ts";
 import { routeStep } from "./steps/route.ts";
 import { sessionStep } from "./steps/session.ts";
 import { teeCached, teeUpstream } from "./tee.ts";
-import type { ClientBody, Step, Turn, TurnAnswer, TurnContext, TurnResult } from "./turn.ts";
+import { newTurn, type ClientBody, type Step, type TurnAnswer, type TurnContext, type TurnResult } from "./turn.ts";
 
 // One /v1/messages turn, without HTTP: the server parses the body and renders the result. The
 // steps run in the order declared below, each on the same turn; the first that answers ends
@@ -60,27 +60,8 @@ export function createPipeline(parts: PipelineParts): Pipeline {
 }
 
 async function runTurn(steps: readonly Step[], outcomes: Outcomes, client: ClientBody, ctx: TurnContext): Promise<TurnResult> {
-  const stream = client.body.stream === true;
-  ctx.facts.stream = stream;
-  const turn: Turn = {
-    ctx,
-    client: client.body,
-    request: client.body,
-    body: client.text,
-    // Measured on the client's bytes: routing never serializes the request to size it.
-    bodyBytes: Buffer.byteLength(client.text),
-    stream,
-    namedSession: undefined,
-    sessionId: "",
-    conversation: undefined,
-    shape: undefined,
-    optimized: undefined,
-    sent: undefined,
-    cacheKey: undefined,
-    route: undefined,
-    settle: undefined,
-    spent: undefined,
-  };
+  const turn = newTurn(client, ctx);
+  ctx.facts.stream = turn.stream;
   for (const step of steps) {
     const ran = step.run(turn);
     const answer: TurnAnswer | undefined = ran instanceof Promise ? await ran : ran;

@@ -77,6 +77,29 @@ export interface Turn {
   spent: Spent | undefined;
 }
 
+/** A turn as the first step gets it: the client's request, nothing decided yet. */
+export function newTurn(client: ClientBody, ctx: TurnContext): Turn {
+  return {
+    ctx,
+    client: client.body,
+    request: client.body,
+    body: client.text,
+    // Measured on the client's bytes: routing never serializes the request to size it.
+    bodyBytes: Buffer.byteLength(client.text),
+    stream: client.body.stream === true,
+    namedSession: undefined,
+    sessionId: "",
+    conversation: undefined,
+    shape: undefined,
+    optimized: undefined,
+    sent: undefined,
+    cacheKey: undefined,
+    route: undefined,
+    settle: undefined,
+    spent: undefined,
+  };
+}
+
 /** What answers a turn: a provider (through routing) or the prompt cache. */
 export type TurnAnswer = { from: "upstream"; answer: Answer } | { from: "cache"; entry: CacheEntry };
 

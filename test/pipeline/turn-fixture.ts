@@ -1,6 +1,6 @@
 import type { MessagesRequest, StreamEvent } from "../../src/anthropic/schema.ts";
 import { RequestFacts } from "../../src/observability/request-facts.ts";
-import type { Turn, TurnContext } from "../../src/pipeline/turn.ts";
+import { newTurn, type Turn, type TurnContext } from "../../src/pipeline/turn.ts";
 import type { Answer } from "../../src/routing/call-route.ts";
 
 // Turns for the pipeline's unit tests: what the server would hand the pipeline, without HTTP.
@@ -25,25 +25,9 @@ export function contextFor(headers: Record<string, string> = {}, signal = new Ab
 }
 
 export function turnFor(body: MessagesRequest = request(), ctx: TurnContext = contextFor()): Turn {
-  const text = JSON.stringify(body);
-  return {
-    ctx,
-    client: body,
-    request: body,
-    body: text,
-    bodyBytes: text.length,
-    stream: body.stream === true,
-    namedSession: undefined,
-    sessionId: "s-1",
-    conversation: undefined,
-    shape: undefined,
-    optimized: undefined,
-    sent: undefined,
-    cacheKey: undefined,
-    route: undefined,
-    settle: undefined,
-    spent: undefined,
-  };
+  const turn = newTurn({ body, text: JSON.stringify(body) }, ctx);
+  turn.sessionId = "s-1";
+  return turn;
 }
 
 /** The events of a short text answer, as a provider yields them. */
