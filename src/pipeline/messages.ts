@@ -53,7 +53,7 @@ export async function handleMessages(
   const route = gw.router.route(request);
   const target = route.chain[0];
   const targetProvider = target?.provider ?? gw.router.primary;
-  const cached = turn.admit({ kind: targetProvider.kind, model: target?.model ?? targetProvider.model ?? request.model });
+  const cached = await turn.admit({ kind: targetProvider.kind, model: target?.model ?? targetProvider.model ?? request.model });
   if (cached) return turn.replay(cached, answerHeaders);
   const abort = new AbortController();
   const onClientGone = () => abort.abort();

@@ -80,16 +80,16 @@ export class TurnOperations {
    * token bucket and, at the price of the provider and model it is routed to, against every
    * budget; refuses it when that does not fit. Returns the cached answer when there is one.
    */
-  admit(target: { kind: string; model: string }): CacheEntry | undefined {
+  async admit(target: { kind: string; model: string }): Promise<CacheEntry | undefined> {
     const { gw, facts, request } = this;
     // A character of JSON is rarely less than a quarter of a token: a generous estimate, and no
     // tokenizer pass on the request path.
     const inputTokens = Math.ceil(this.clientBytes / 4);
-    this.reservedTokens = gw.ops.limiter.reserveTokens(facts.client, inputTokens + request.max_tokens);
+    this.reservedTokens = await gw.ops.limiter.reserveTokens(facts.client, inputTokens + request.max_tokens);
     if (gw.ops.budgets.active) {
       try {
         const price = gw.ops.prices.lookup(target.kind, target.model).price;
-        this.reservation = gw.ops.budgets.reserve(
+        this.reservation = await gw.ops.budgets.reserve(
           { client: facts.client, sessionId: this.sessionId },
           { model: target.model, maxUsd: price && costOf(priciestInput(price), { input_tokens: inputTokens, output_tokens: request.max_tokens, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }) },
         );
@@ -108,7 +108,7 @@ export class TurnOperations {
   private release(usedTokens: number): void {
     this.gw.ops.limiter.settle(this.facts.client, this.reservedTokens, usedTokens);
     this.reservedTokens = 0;
-    this.reservation?.release();
+    this.reservation?.release(this.facts.costUsd ?? 0);
     this.reservation = undefined;
   }
 
