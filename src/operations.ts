@@ -7,6 +7,7 @@ import { Optimizer } from "./optimize/index.ts";
 import { Redactor } from "./observability/redact.ts";
 import type { Router } from "./routing/router.ts";
 import { RateLimiter } from "./server/rate-limiter.ts";
+import type { SharedState } from "./shared-state/index.ts";
 import { Budgets } from "./usage/budgets.ts";
 import { defaultPrices, Prices, type PriceTable } from "./usage/prices.ts";
 import { UsageStore } from "./usage/store.ts";
@@ -20,6 +21,8 @@ export interface Operations {
   usage: UsageStore;
   prices: Prices;
   budgets: Budgets;
+  /** What replicas share (Redis) or not; for readiness. */
+  shared: SharedState | undefined;
   /** Undefined when PROMPT_CACHE_ENABLED=false. */
   cache: PromptCache | undefined;
   /** The optimize step's settings and per-conversation state. */
@@ -35,8 +38,10 @@ export function createOperations(
   router: Router,
   priceOverrides: PriceTable = {},
   providerSettings: Iterable<Config> = [],
+  shared?: SharedState,
 ): Operations {
   const metrics = new GatewayMetrics();
+  shared?.exportMetrics(metrics.registry);
   metrics.observeRouting(router.events);
   const memory = new MemoryMonitor();
   const usage = new UsageStore(db);
@@ -48,10 +53,13 @@ export function createOperations(
     limiter: new RateLimiter(
       { requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE, tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE },
       config.RATE_LIMIT_BY_KEY ?? new Map(),
+      Date.now,
+      shared?.buckets,
     ),
     usage,
     prices: new Prices({ ...defaultPrices, ...priceOverrides }),
-    budgets: new Budgets(config, usage),
+    budgets: new Budgets(config, usage, shared?.ledger),
+    shared,
     cache,
     optimizer: new Optimizer({
       profile: config.OPTIMIZE_PROFILE,
@@ -65,6 +73,7 @@ export function createOperations(
     stop: () => {
       memory.stop();
       cache?.flush();
+      shared?.stop();
     },
   };
 }

@@ -15,6 +15,7 @@ import { startRetention } from "../store/retention.ts";
 import { SessionStore } from "../store/sessions.ts";
 import { createApp } from "./app.ts";
 import { createServerToolServices } from "../agent/services.ts";
+import { createSharedState, type SharedState } from "../shared-state/index.ts";
 
 export interface RunningGateway {
   url: string;
@@ -29,19 +30,20 @@ export interface RunningGateway {
  * deep readiness) and builds the router. Throws a ConfigError for any provider requests can
  * reach whose address is lynkr's own: every request would call itself.
  */
-export function loadRouting(config: Config): { file: RoutingFile | undefined; router: Router } {
+export function loadRouting(config: Config, shared?: SharedState): { file: RoutingFile | undefined; router: Router } {
   const file = loadRoutingFile(config);
-  const router = createRouter(config, { file: file ?? null });
+  const router = createRouter(config, { file: file ?? null, ...(shared?.circuits ? { circuits: shared.circuits } : {}) });
   const loops = upstreamsOf(router.providers, config, file).flatMap((upstream) => selfLoop(upstream, config) ?? []);
   if (loops.length > 0) throw new ConfigError(loops.map((loop) => `${loop.problem}. ${loop.fix}`));
   return { file, router };
 }
 
 export function startGateway(config: Config): RunningGateway {
-  const { file, router } = loadRouting(config);
+  const shared = createSharedState(config);
+  const { file, router } = loadRouting(config, shared);
   const dbPath = databasePath(config);
   const db = openDatabase(dbPath);
-  const ops = createOperations(config, db, router, file?.prices, [...(file?.instances.values() ?? [])].map((instance) => instance.config));
+  const ops = createOperations(config, db, router, file?.prices, [...(file?.instances.values() ?? [])].map((instance) => instance.config), shared);
   const serverTools = createServerToolServices(config, ops.metrics.registry);
   // Servers start in the background: one that is slow or broken must not delay or stop the gateway.
   void serverTools.mcp.start();
