@@ -9,6 +9,8 @@ import type { RedisLink } from "./redis-link.ts";
 // the next change; its own breakers keep working on their own.
 
 const channel = "lynkr:circuits";
+/** An event is under 400 bytes; anything much larger is not one of ours. */
+const maxMessageBytes = 4096;
 
 const eventSchema = z.object({
   origin: z.string().max(64),
@@ -32,7 +34,7 @@ export class RedisCircuitBus implements CircuitBus {
     this.link.listen(channel, (message) => {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(message);
+        parsed = message.length <= maxMessageBytes ? JSON.parse(message) : undefined;
       } catch {
         parsed = undefined;
       }
