@@ -14,7 +14,7 @@ import type { RedisLink } from "./redis-link.ts";
 // once Redis is back ("reconcile": the shared spend then again includes every answer charged).
 
 /** How long a hold lasts if its request never settles (its replica died): longer than any turn. */
-const holdTtlMs = 15 * 60_000;
+const defaultHoldTtlMs = 15 * 60_000;
 
 const holdScript = `
 local cost, id, ttl = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
@@ -61,14 +61,17 @@ export class RedisLedger implements BudgetLedger {
   /** Costs charged while Redis was away, summed per set of lines, to add once it is back. */
   private unsynced = new Map<string, { lines: BudgetLine[]; cost: number }>();
 
-  constructor(private readonly link: RedisLink) {
+  constructor(
+    private readonly link: RedisLink,
+    private readonly holdTtlMs = defaultHoldTtlMs,
+  ) {
     link.whenUp(() => void this.reconcile());
   }
 
   hold(lines: BudgetLine[], cost: number): HoldResult | Promise<HoldResult> {
     if (!this.link.up) return this.holdLocally(lines, cost);
     const id = crypto.randomUUID();
-    const args = [String(cost), id, String(holdTtlMs), ...lines.flatMap((line) => [String(line.limit), String(line.localSpent)])];
+    const args = [String(cost), id, String(this.holdTtlMs), ...lines.flatMap((line) => [String(line.limit), String(line.localSpent)])];
     return this.link.eval(holdScript, keysOf(lines), args).then(
       (reply): HoldResult => {
         if (!Array.isArray(reply)) throw new Error("unexpected reply from the budget script");

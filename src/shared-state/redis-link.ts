@@ -6,8 +6,11 @@ import { logger } from "../observability/logger.ts";
 // state) instead of waiting in a queue, and the link reconnects itself on a timer. Pub/sub needs
 // a connection of its own; it is opened again on every reconnect.
 
-/** How long a command may take before the replica serves from its own state instead. */
-const commandTimeoutMs = 1_000;
+/**
+ * How long a command may take before the replica serves from its own state instead (a Redis
+ * that hangs; one that is gone closes the connection, which is seen at once).
+ */
+const commandTimeoutMs = 2_000;
 /** How often a replica that lost Redis tries again. */
 const reconnectEveryMs = 500;
 

@@ -4,6 +4,7 @@ import { RateLimiter } from "../../src/server/rate-limiter.ts";
 import { RedisBuckets } from "../../src/shared-state/redis-buckets.ts";
 import { RedisLink } from "../../src/shared-state/redis-link.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { configureLogger } from "../../src/observability/logger.ts";
 
 // Token reservations (estimate before the call, settle to real usage after) on a bucket two
 // replicas share through a real redis-server.
@@ -12,6 +13,7 @@ let redis: RedisServer;
 const links: RedisLink[] = [];
 
 beforeAll(async () => {
+  configureLogger("silent", "json");
   redis = await startRedisServer();
 });
 

@@ -4,6 +4,7 @@ import type { CircuitEvent } from "../../src/shared-state/ports.ts";
 import { RedisCircuitBus } from "../../src/shared-state/redis-circuits.ts";
 import { RedisLink } from "../../src/shared-state/redis-link.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { configureLogger } from "../../src/observability/logger.ts";
 
 // The circuit channel is outside input too: what does not parse is dropped, never thrown.
 
@@ -11,6 +12,7 @@ let redis: RedisServer;
 const links: RedisLink[] = [];
 
 beforeAll(async () => {
+  configureLogger("silent", "json");
   redis = await startRedisServer();
 });
 
