@@ -1,4 +1,7 @@
 import { RedisClient } from "bun";
+import { afterAll, beforeAll } from "bun:test";
+import { configureLogger } from "../../src/observability/logger.ts";
+import { RedisLink } from "../../src/shared-state/redis-link.ts";
 import { rmSync } from "node:fs";
 import { freePort } from "./ports.ts";
 import { tempDir } from "./gateway.ts";
@@ -67,6 +70,39 @@ export async function startRedisServer(): Promise<RedisServer> {
     async close() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One redis-server for a test file (started before its tests, stopped after), and links to it
+ * as replicas hold them, each connected before it is returned. Call at the file's top level.
+ */
+export function redisForTests(): { server(): RedisServer; link(): Promise<RedisLink> } {
+  let redis: RedisServer | undefined;
+  const links: RedisLink[] = [];
+  beforeAll(async () => {
+    configureLogger("silent", "json");
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    for (const link of links) link.stop();
+    await redis?.close();
+  });
+  const server = () => {
+    if (!redis) throw new Error("redisForTests: the server starts in beforeAll");
+    return redis;
+  };
+  return {
+    server,
+    async link() {
+      const link = new RedisLink(server().url);
+      links.push(link);
+      link.start();
+      const until = Date.now() + 10_000;
+      while (!link.up && Date.now() < until) await Bun.sleep(20);
+      if (!link.up) throw new Error(`the link to ${server().url} did not come up within 10 s`);
+      return link;
     },
   };
 }

@@ -1,35 +1,16 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { RateLimitError } from "../../src/anthropic/errors.ts";
 import { RateLimiter } from "../../src/server/rate-limiter.ts";
 import { RedisBuckets } from "../../src/shared-state/redis-buckets.ts";
-import { RedisLink } from "../../src/shared-state/redis-link.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
-import { configureLogger } from "../../src/observability/logger.ts";
+import { redisForTests } from "../helpers/redis-server.ts";
 
 // Token reservations (estimate before the call, settle to real usage after) on a bucket two
 // replicas share through a real redis-server.
 
-let redis: RedisServer;
-const links: RedisLink[] = [];
-
-beforeAll(async () => {
-  configureLogger("silent", "json");
-  redis = await startRedisServer();
-});
-
-afterAll(async () => {
-  for (const link of links) link.stop();
-  await redis.close();
-});
+const redis = redisForTests();
 
 async function replica(): Promise<RateLimiter> {
-  const link = new RedisLink(redis.url);
-  links.push(link);
-  link.start();
-  const until = Date.now() + 10_000;
-  while (!link.up && Date.now() < until) await Bun.sleep(20);
-  expect(link.up).toBe(true);
-  return new RateLimiter({ requestsPerMinute: 0, tokensPerMinute: 1000 }, new Map(), Date.now, new RedisBuckets(link));
+  return new RateLimiter({ requestsPerMinute: 0, tokensPerMinute: 1000 }, new Map(), Date.now, new RedisBuckets(await redis.link()));
 }
 
 test("two replicas reserve from one token bucket, and a settle gives back what an answer did not use", async () => {

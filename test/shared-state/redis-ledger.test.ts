@@ -1,41 +1,18 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { BudgetLine } from "../../src/shared-state/ports.ts";
 import { RedisLedger } from "../../src/shared-state/redis-ledger.ts";
-import { RedisLink } from "../../src/shared-state/redis-link.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
-import { configureLogger } from "../../src/observability/logger.ts";
+import { redisForTests } from "../helpers/redis-server.ts";
 
 // Budget holds on a real redis-server: exact across replicas, and the holds of a replica that
 // died (it never settles) lapse by themselves.
 
-let redis: RedisServer;
-const links: RedisLink[] = [];
-
-beforeAll(async () => {
-  configureLogger("silent", "json");
-  redis = await startRedisServer();
-});
-
-afterAll(async () => {
-  for (const link of links) link.stop();
-  await redis.close();
-});
-
-async function linked(): Promise<RedisLink> {
-  const link = new RedisLink(redis.url);
-  links.push(link);
-  link.start();
-  const until = Date.now() + 10_000;
-  while (!link.up && Date.now() < until) await Bun.sleep(20);
-  expect(link.up).toBe(true);
-  return link;
-}
+const redis = redisForTests();
 
 const day = (localSpent = 0): BudgetLine[] => [{ key: "day\u0000\u00002026-12-06", limit: 1, localSpent, keepSeconds: 60 }];
 
 test("a hold whose replica died lapses; until then it counts for every replica", async () => {
-  const dying = new RedisLedger(await linked(), 300);
-  const alive = new RedisLedger(await linked());
+  const dying = new RedisLedger(await redis.link(), 300);
+  const alive = new RedisLedger(await redis.link());
   expect((await dying.hold(day(), 0.75)).held).toBe(true);
   const refused = await alive.hold(day(), 0.5);
   expect(refused).toEqual({ held: false, line: 0, spent: 0, pending: 0.75 });
@@ -50,7 +27,7 @@ test("a hold whose replica died lapses; until then it counts for every replica",
 });
 
 test("settling adds the real cost to the shared spend; a replica's own larger spend still counts", async () => {
-  const ledger = new RedisLedger(await linked());
+  const ledger = new RedisLedger(await redis.link());
   const lines: BudgetLine[] = [{ key: "client\u0000alice\u00002026-12-06", limit: 1, localSpent: 0, keepSeconds: 60 }];
   const first = await ledger.hold(lines, 0.5);
   if (!first.held) throw new Error("the first hold should fit");
