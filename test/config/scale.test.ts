@@ -14,3 +14,7 @@ test("LYNKR_REDIS_URL takes redis:// and rediss:// URLs and names what it expect
     expect(() => load({ LYNKR_REDIS_URL: bad })).toThrow(/LYNKR_REDIS_URL.*redis:\/\/ or rediss:\/\//s);
   }
 });
+
+test("a bad LYNKR_REDIS_URL is named without the password it carries", () => {
+  expect(() => load({ LYNKR_REDIS_URL: "redis+tls://:hunter22@cache:6380" })).toThrow('LYNKR_REDIS_URL="redis+tls://:***@cache:6380"');
+});
