@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.ts";
 import { selfLoop, type Upstream } from "../config/self-loop.ts";
 import { loadRoutingFile, routingFilePath, upstreamsOf, type RoutingFile } from "../routing/config-file.ts";
 import { createRouter } from "../routing/router.ts";
-import { checkClaudeCodeBaseUrl, checkDatabase, checkPort } from "./checks.ts";
+import { checkClaudeCodeBaseUrl, checkDatabase, checkPort, checkSharedState } from "./checks.ts";
 import { checkMcpServers } from "./mcp.ts";
 import { checkProvider } from "../providers/descriptors.ts";
 import { checkCredentials } from "./credentials.ts";
@@ -70,7 +70,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   // No server runs here, so doctor builds the router `lynkr start` would, for the providers it can reach.
   const upstreams = upstreamsOf(createRouter(config, { file: file ?? null }).providers, config, file);
   const providerChecks = upstreams.map((upstream) => checkUpstream(upstream, config, timeoutMs));
-  const [providers, port, mcp] = await Promise.all([Promise.all(providerChecks), checkPort(config, timeoutMs), checkMcpServers(config)]);
+  const [providers, port, mcp, shared] = await Promise.all([
+    Promise.all(providerChecks),
+    checkPort(config, timeoutMs),
+    checkMcpServers(config),
+    checkSharedState(config, timeoutMs),
+  ]);
   return report([
     configResult,
     fileResult,
@@ -78,6 +83,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ...checkCredentials(upstreams, file),
     port,
     checkDatabase(config),
+    ...shared,
     checkClaudeCodeBaseUrl(config, options.env.ANTHROPIC_BASE_URL),
     ...mcp,
   ]);
