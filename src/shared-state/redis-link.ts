@@ -24,6 +24,7 @@ export class RedisLink {
   private readonly onUp: (() => void)[] = [];
   private readonly onDown: (() => void)[] = [];
   private readonly scripts = new Map<string, string>();
+  private readonly refusals = new Set<string>();
   /** Whether Redis answers: false from the first failed command until a reconnect succeeds. */
   up = false;
 
@@ -67,7 +68,8 @@ export class RedisLink {
         }),
       ]);
     } catch (error) {
-      if (!isScriptMissing(error)) this.down(String(error));
+      if (isServerError(error)) this.refused(command, error);
+      else this.down(String(error));
       throw error;
     } finally {
       clearTimeout(timer);
@@ -129,6 +131,13 @@ export class RedisLink {
     return this.connecting;
   }
 
+  /** Says once per kind of refusal that this replica falls back to its own state for it. */
+  private refused(command: string, error: Error): void {
+    if (isScriptMissing(error) || this.refusals.has(error.message) || this.refusals.size >= 16) return;
+    this.refusals.add(error.message);
+    logger.warn("shared state: redis refused a command; this replica uses its own state for it", { command, error: error.message });
+  }
+
   private down(reason: string): void {
     if (!this.up) return;
     this.up = false;
@@ -147,6 +156,11 @@ export class RedisLink {
       c.close();
     }
   }
+}
+
+/** An error reply: Redis is there but refused this command (its version, ACLs, memory). */
+function isServerError(error: unknown): error is Error {
+  return error instanceof Error && (error as Error & { code?: unknown }).code === "ERR_REDIS_SERVER_ERROR";
 }
 
 function isScriptMissing(error: unknown): boolean {
