@@ -2,6 +2,7 @@ import { RedisClient } from "bun";
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { UsageStore } from "../../src/usage/store.ts";
 import { jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
@@ -102,7 +103,7 @@ test("a $1.00 daily budget admits exactly what it pays for across three replicas
   expect(admitted).toBe(1 / requestUsd);
   expect(refused[0]?.body).toContain("BUDGET_DAILY_USD");
   const day = new Date().toISOString().slice(0, 10);
-  const charged = three.reduce((sum, replica) => sum + replica.gateway.ops.usage.totals("day", "", day).cost_usd, 0);
+  const charged = three.reduce((sum, replica) => sum + new UsageStore(replica.gateway.db).totals("day", "", day).cost_usd, 0);
   expect(charged).toBeLessThanOrEqual(1.0 + requestUsd);
   expect(upstream.received.length).toBe(admitted);
 });
