@@ -121,6 +121,13 @@ test("RATE_LIMIT_REQUESTS_PER_MINUTE=60 admits 60 across three replicas; the res
   expect(admitted).toBeLessThanOrEqual(60 + elapsedSeconds);
   expect(admitted + refused.length).toBe(120);
   for (const res of refused) expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  // Counted as refused by the rate limit, where each was refused.
+  let counted = 0;
+  for (const replica of three) {
+    const metrics = await (await fetch(`${replica.url}/metrics/prometheus`)).text();
+    counted += Number(/lynkr_rejected_requests_total\{reason="rate_limited"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  }
+  expect(counted).toBe(refused.length);
 });
 
 test("a provider failing on replica 1 opens its circuit on replicas 2 and 3 within one second", async () => {
