@@ -25,6 +25,7 @@ import { listen } from "./server/listen.ts";
 import { databasePath, openDatabase } from "./store/db.ts";
 import { startRetention } from "./store/retention.ts";
 import { SessionStore } from "./store/sessions.ts";
+import { createSharedState, type SharedState } from "./shared-state/index.ts";
 import { WriteBatch } from "./store/write-batch.ts";
 import { calibrateTokens, closeFacts, learnFrom, recordSession, storeAnswer } from "./turn-subscribers.ts";
 import { Budgets } from "./usage/budgets.ts";
@@ -42,9 +43,9 @@ import { UsageStore } from "./usage/store.ts";
  * readiness) and builds the router. Throws a ConfigError for any provider requests can reach
  * whose address is lynkr's own: every request would call itself.
  */
-export function loadRouting(config: Config): { file: RoutingFile | undefined; router: Router } {
+export function loadRouting(config: Config, shared?: SharedState): { file: RoutingFile | undefined; router: Router } {
   const file = loadRoutingFile(config);
-  const router = createRouter(config, { file: file ?? null });
+  const router = createRouter(config, { file: file ?? null, ...(shared?.circuits ? { circuits: shared.circuits } : {}) });
   const loops = upstreamsOf(router.providers, config, file).flatMap((upstream) => selfLoop(upstream, config) ?? []);
   if (loops.length > 0) throw new ConfigError(loops.map((loop) => `${loop.problem}. ${loop.fix}`));
   return { file, router };
@@ -71,13 +72,16 @@ export interface Gateway {
 }
 
 export function buildGateway(config: Config): Gateway {
-  const { file, router } = loadRouting(config);
+  // What replicas share (LYNKR_REDIS_URL): rate-limit buckets, budget holds, circuit changes.
+  const shared = createSharedState(config);
+  const { file, router } = loadRouting(config, shared);
   const dbPath = databasePath(config);
   const db = openDatabase(dbPath);
   const batch = new WriteBatch(db);
   const retention = startRetention(db, config.SESSION_RETENTION_DAYS);
 
   const metrics = new GatewayMetrics();
+  shared?.exportMetrics(metrics.registry);
   router.events.on("decision", (e) => metrics.countDecision(e.rule));
   router.events.on("fallback", (e) => metrics.countFallback(e.from, e.to, e.reason));
   router.events.on("retry", (e) => metrics.countRetry(e.provider, e.reason));
@@ -87,10 +91,12 @@ export function buildGateway(config: Config): Gateway {
 
   // Usage rows are what budgets count: written through, not batched.
   const usage = new UsageStore(db);
-  const budgets = new Budgets(config, usage);
+  const budgets = new Budgets(config, usage, shared?.ledger);
   const limiter = new RateLimiter(
     { requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE, tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE },
     config.RATE_LIMIT_BY_KEY ?? new Map(),
+    Date.now,
+    shared?.buckets,
   );
   const cache = config.PROMPT_CACHE_ENABLED ? new PromptCache(db, config.PROMPT_CACHE_TTL_MS, config.PROMPT_CACHE_MAX_ENTRIES) : undefined;
   const memory = createMemory(config, db, new MemoryMetrics(metrics.registry));
@@ -150,6 +156,7 @@ export function buildGateway(config: Config): Gateway {
     memory,
     serverTools,
     db,
+    shared,
     usage,
     fingerprint: configFingerprint(config, file),
     upstreams: () => upstreamsOf(router.providers, config, file),
@@ -171,6 +178,7 @@ export function buildGateway(config: Config): Gateway {
       cache?.flush();
       batch.flush();
       await serverTools.mcp.stop();
+      shared?.stop();
     },
   };
 }

@@ -46,7 +46,8 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T,
     .transform((v) => v ?? defaultValue);
 }
 
-export function httpUrl() {
+/** A URL with a host whose scheme is one of `protocols` (e.g. "redis:"). */
+export function urlWith(protocols: readonly string[], expected: string) {
   return z
     .string()
     .trim()
@@ -54,14 +55,17 @@ export function httpUrl() {
       (v) => {
         try {
           const u = new URL(v);
-          return u.protocol === "http:" || u.protocol === "https:";
+          return protocols.includes(u.protocol) && u.hostname !== "";
         } catch {
           return false;
         }
       },
-      { error: "expected an http:// or https:// URL" },
-    )
-    .transform((v) => v.replace(/\/+$/, ""));
+      { error: expected },
+    );
+}
+
+export function httpUrl() {
+  return urlWith(["http:", "https:"], "expected an http:// or https:// URL").transform((v) => v.replace(/\/+$/, ""));
 }
 
 export function text() {

@@ -128,5 +128,7 @@ function allProblems(merged: Record<string, string>, issues: z.core.$ZodIssue[])
 }
 
 function redactIfSecret(name: string, value: string): string {
-  return /KEY|TOKEN|SECRET|PASSWORD/.test(name) ? "***" : value;
+  if (/KEY|TOKEN|SECRET|PASSWORD/.test(name)) return "***";
+  // A URL may carry a password (redis://:password@host): the rest is what helps fix it.
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, "$1***@");
 }

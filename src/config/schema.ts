@@ -8,6 +8,7 @@ import { ollamaEnv } from "./sections/ollama.ts";
 import { operationsEnv, operationsProblems } from "./sections/operations.ts";
 import { optimizeEnv } from "./sections/optimize.ts";
 import { routingEnv, routingProblems } from "./sections/routing.ts";
+import { scaleEnv } from "./sections/scale.ts";
 import { serverEnv } from "./sections/server.ts";
 import { serverToolsEnv, serverToolsProblems } from "./sections/server-tools.ts";
 
@@ -25,6 +26,7 @@ export const envShape = {
   ...memoryEnv,
   ...serverToolsEnv,
   ...optimizeEnv,
+  ...scaleEnv,
 };
 
 export const envSchema = z.object(envShape).superRefine((env, ctx) => {

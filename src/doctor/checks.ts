@@ -1,3 +1,4 @@
+import { RedisClient } from "bun";
 import type { Config } from "../config/schema.ts";
 import { pointsAtSelf } from "../config/self-loop.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
@@ -57,6 +58,25 @@ export function checkDatabase(config: Config): CheckResult {
     return pass("database", "database", `${path} writable`);
   } catch (error) {
     return fail("database", "database", `${path}: ${error instanceof Error ? error.message : String(error)}`, "make its folder writable, or set SESSION_DB_PATH to a writable file");
+  }
+}
+
+/** With LYNKR_REDIS_URL: whether the Redis replicas share their limits, budgets and circuits through answers. */
+export async function checkSharedState(config: Pick<Config, "LYNKR_REDIS_URL">, timeoutMs: number): Promise<CheckResult[]> {
+  if (config.LYNKR_REDIS_URL === undefined) return [];
+  // The host only: the URL may carry a password.
+  const where = `redis ${new URL(config.LYNKR_REDIS_URL).host}`;
+  const client = new RedisClient(config.LYNKR_REDIS_URL, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: timeoutMs });
+  try {
+    await client.connect();
+    const answer: unknown = await client.send("PING", []);
+    if (answer !== "PONG") throw new Error(`answered PING with ${String(answer).slice(0, 64)}`);
+    return [pass("shared_state", "shared state", `${where} answers: replicas share rate limits, budgets and circuit breakers`)];
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return [fail("shared_state", "shared state", `${where}: ${why.replace(config.LYNKR_REDIS_URL, where)}`, "start Redis or correct LYNKR_REDIS_URL; without it each replica enforces limits and budgets on its own")];
+  } finally {
+    client.close();
   }
 }
 

@@ -4,7 +4,7 @@ import { selfLoop, type Upstream } from "../config/self-loop.ts";
 import { loadRoutingFile, routingFilePath, type RoutingFile } from "../config/routing-file.ts";
 import { upstreamsOf } from "../routing/upstreams.ts";
 import { createRouter } from "../routing/router.ts";
-import { checkClaudeCodeBaseUrl, checkDatabase, checkPort } from "./checks.ts";
+import { checkClaudeCodeBaseUrl, checkDatabase, checkPort, checkSharedState } from "./checks.ts";
 import { checkMcpServers } from "./mcp.ts";
 import { checkProvider } from "../providers/descriptors.ts";
 import { checkCredentials } from "./credentials.ts";
@@ -71,7 +71,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   // No server runs here, so doctor builds the router `lynkr start` would, for the providers it can reach.
   const upstreams = upstreamsOf(createRouter(config, { file: file ?? null }).providers, config, file);
   const providerChecks = upstreams.map((upstream) => checkUpstream(upstream, config, timeoutMs));
-  const [providers, port, mcp] = await Promise.all([Promise.all(providerChecks), checkPort(config, timeoutMs), checkMcpServers(config)]);
+  const [providers, port, mcp, shared] = await Promise.all([
+    Promise.all(providerChecks),
+    checkPort(config, timeoutMs),
+    checkMcpServers(config),
+    checkSharedState(config, timeoutMs),
+  ]);
   return report([
     configResult,
     fileResult,
@@ -79,6 +84,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ...checkCredentials(upstreams, file),
     port,
     checkDatabase(config),
+    ...shared,
     checkClaudeCodeBaseUrl(config, options.env.ANTHROPIC_BASE_URL),
     ...mcp,
   ]);

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { CircuitBus } from "../shared-state/ports.ts";
 import { CircuitBreaker, type BreakerSettings } from "./circuit-breaker.ts";
 import type { CircuitState } from "./events.ts";
 
@@ -36,17 +37,35 @@ export class BreakerRegistry {
   private readonly shared = new Map<string, CircuitBreaker>();
   private readonly perCredential = new Map<string, { provider: string; credential: string; breaker: CircuitBreaker }>();
 
+  /** Set while a state from another replica is taken, so it is not published back. */
+  private adopting = false;
+
   constructor(
     private readonly settings: BreakerSettings,
     private readonly onChange: (change: BreakerChange) => void,
-  ) {}
+    /** Replicas sharing provider circuits (src/shared-state/); credentials' breakers stay local. */
+    private readonly bus?: CircuitBus,
+  ) {
+    bus?.subscribe(({ provider, state, at }) => {
+      this.adopting = true;
+      try {
+        this.get(provider).adopt(state, at);
+      } finally {
+        this.adopting = false;
+      }
+    });
+  }
 
   /** The breaker for calls to `provider`; with `credential` (a client's own, passed through), that credential's. */
   get(provider: string, credential?: string): CircuitBreaker {
     if (credential === undefined) {
       let breaker = this.shared.get(provider);
       if (!breaker) {
-        breaker = new CircuitBreaker(provider, this.settings, (from, to) => this.onChange({ provider, from, to }));
+        const created: CircuitBreaker = new CircuitBreaker(provider, this.settings, (from, to) => {
+          this.onChange({ provider, from, to });
+          if (this.bus && !this.adopting && to !== "half_open") this.bus.publish({ provider, state: to, at: created.openedSince ?? Date.now() });
+        });
+        breaker = created;
         this.shared.set(provider, breaker);
       }
       return breaker;

@@ -89,6 +89,23 @@ export class CircuitBreaker {
     if (this.current === "closed" && this.failures >= this.settings.failureThreshold) this.open();
   }
 
+  /**
+   * Takes a state another replica's breaker for the same provider moved to: open from `at` (its
+   * timeout counts from there), or closed. Calls onChange like any move.
+   */
+  adopt(state: "open" | "closed", at: number): void {
+    if (state === "closed") {
+      this.probing = false;
+      this.move("closed");
+      return;
+    }
+    if (this.current === "open" && this.openedAt >= at) return;
+    this.probing = false;
+    this.openedAt = at;
+    this.opening = ++openings;
+    this.move("open");
+  }
+
   private open(): void {
     this.openedAt = this.now();
     this.opening = ++openings;

@@ -5,6 +5,7 @@ import { effectiveFallback, isProviderConfigured } from "../config/sections/rout
 import { countIfNear } from "../optimize/tokens.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { CallContext, Provider } from "../providers/types.ts";
+import type { CircuitBus } from "../shared-state/ports.ts";
 import { BreakerRegistry, type CircuitView } from "./breaker-registry.ts";
 import { callRoute, type Answer } from "./call-route.ts";
 import type { BreakerSettings, CircuitBreaker } from "./circuit-breaker.ts";
@@ -84,6 +85,8 @@ interface Decision {
 export interface RouterOptions {
   /** The routing file already read; null for none; absent → read LYNKR_CONFIG now. */
   file?: RoutingFile | null;
+  /** Where provider circuits are shared with other replicas (src/shared-state/); absent → this process only. */
+  circuits?: CircuitBus;
 }
 
 export function createRouter(config: Config, options: RouterOptions = {}): Router {
@@ -118,7 +121,7 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     return provider;
   };
 
-  const breakers = new BreakerRegistry(settings.breaker, (change) => events.emit("circuit", change));
+  const breakers = new BreakerRegistry(settings.breaker, (change) => events.emit("circuit", change), options.circuits);
   const budgets = new Map<string, RetryBudget>();
   const retryBudgetFor = (name: string): RetryBudget => {
     let budget = budgets.get(name);

@@ -45,6 +45,9 @@ export class Health {
       memory: pressure ? `high: ${pressure}` : "ok",
     };
     let ready = Object.values(checks).every((v) => v === "ok");
+    // Without Redis a replica still serves, with its own limits, holds and circuits: degraded, not down.
+    const shared = gw.shared?.status();
+    if (shared?.backend === "redis") checks.shared_state = shared.up ? "ok" : "degraded: redis unreachable, serving with this replica's own state";
     let providers: ProviderHealth[] | undefined;
     if (c.req.query("deep") === "true" && !gw.lifecycle.shuttingDown) {
       const all = await this.providers();
@@ -62,7 +65,7 @@ export class Health {
         config: gw.fingerprint,
         // Whether /v1 and /metrics want a client key: the dashboard asks for one before polling.
         auth: gw.settings.LYNKR_API_KEYS ? "keys" : "none",
-        status: ready ? "ready" : "not_ready",
+        status: ready ? (checks.shared_state?.startsWith("degraded") ? "degraded" : "ready") : "not_ready",
         checks,
         active_requests: gw.lifecycle.active,
         memory: { rss_bytes: memory.rssBytes, heap_used_bytes: memory.heapUsedBytes },

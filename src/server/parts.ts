@@ -8,6 +8,7 @@ import type { GatewayMetrics } from "../observability/metrics/gateway-metrics.ts
 import type { Redactor } from "../observability/redact.ts";
 import type { Pipeline } from "../pipeline/run-turn.ts";
 import type { Router } from "../routing/router.ts";
+import type { SharedState } from "../shared-state/index.ts";
 import type { RateLimiter } from "../usage/rate-limiter.ts";
 import type { UsageStore } from "../usage/store.ts";
 import type { Lifecycle } from "./lifecycle.ts";
@@ -46,6 +47,8 @@ export interface ServerParts {
   /** Undefined when MEMORY_ENABLED=false. */
   memory: MemoryService | undefined;
   db: Database;
+  /** What replicas share (Redis) or not; for readiness. */
+  shared: SharedState | undefined;
   /** Today's spend, for the dashboard. */
   usage: UsageStore;
   /** A hash of the configuration, so a client can tell this lynkr from one configured otherwise. */

@@ -1,5 +1,7 @@
 import { RateLimitError } from "../anthropic/errors.ts";
 import type { Config } from "../config/schema.ts";
+import { LocalLedger } from "../shared-state/local.ts";
+import type { BudgetLedger, BudgetLine, HoldResult } from "../shared-state/ports.ts";
 import { utcDay, type TotalScope, type UsageStore } from "./store.ts";
 
 // Money budgets. Each request reserves what it can cost at most (its estimated input and its
@@ -7,7 +9,8 @@ import { utcDay, type TotalScope, type UsageStore } from "./store.ts";
 // not fit beside what is spent and what requests in flight have reserved; when it ends, its real
 // cost is recorded and the reservation released. So concurrent requests cannot all pass a nearly
 // spent budget. Spent totals live in SQLite (a restart keeps them); reservations live in memory
-// (a restart ends the requests that held them).
+// (a restart ends the requests that held them). With replicas, a shared ledger keeps the holds
+// and the spend where every replica sees them (src/shared-state/).
 
 interface Budget {
   variable: string;
@@ -23,9 +26,9 @@ export interface CostEstimate {
   maxUsd: number | undefined;
 }
 
-/** A request's hold on its budgets; `release()` once it ended (after its usage was recorded). */
+/** A request's hold on its budgets; `release(costUsd)` once it ended (after its usage was recorded). */
 export interface Reservation {
-  release(): void;
+  release(costUsd: number): void;
 }
 
 const noReservation: Reservation = { release() {} };
@@ -39,13 +42,13 @@ const money = (usd: number) => `$${usd.toFixed(usd < 1 ? 4 : 2)}`;
 
 export class Budgets {
   private readonly budgets: Budget[] = [];
-  /** Dollars reserved by requests in flight, per budget subject (scope, subject, period). */
-  private readonly reserved = new Map<string, number>();
   private readonly allowUnpriced: boolean;
 
   constructor(
     config: Pick<Config, "BUDGET_SESSION_USD" | "BUDGET_KEY_DAILY_USD" | "BUDGET_DAILY_USD" | "BUDGET_ALLOW_UNPRICED">,
     private readonly usage: UsageStore,
+    /** Where holds (and, shared, spend) are kept: in process, or across replicas (src/shared-state/). */
+    private readonly ledger: BudgetLedger = new LocalLedger(),
   ) {
     this.allowUnpriced = config.BUDGET_ALLOW_UNPRICED;
     if (config.BUDGET_SESSION_USD !== undefined) {
@@ -68,7 +71,7 @@ export class Budgets {
    * the budget it does not fit and when that resets (no retry can help before then). A request
    * without a session of its own is its own session: the session budget still bounds it.
    */
-  reserve(who: { client: string; sessionId: string }, estimate: CostEstimate, now = Date.now()): Reservation {
+  reserve(who: { client: string; sessionId: string }, estimate: CostEstimate, now = Date.now()): Reservation | Promise<Reservation> {
     if (this.budgets.length === 0) return noReservation;
     const first = this.budgets[0] as Budget;
     if (estimate.maxUsd === undefined) {
@@ -80,30 +83,24 @@ export class Budgets {
     }
     const cost = estimate.maxUsd;
     const day = utcDay(now);
-    const held: string[] = [];
-    for (const budget of this.budgets) {
+    const lines: BudgetLine[] = this.budgets.map((budget) => {
       const subject = budget.scope === "session" ? who.sessionId : budget.scope === "client" ? who.client : "";
       const period = budget.daily ? day : "";
-      const key = `${budget.scope}\u0000${subject}\u0000${period}`;
-      const spent = this.usage.totals(budget.scope, subject, period).cost_usd;
-      const pending = this.reserved.get(key) ?? 0;
-      if (spent + pending + cost > budget.limit) throw this.refusal(budget, subject, spent, pending, cost, now);
-      held.push(key);
-    }
-    for (const key of held) this.reserved.set(key, (this.reserved.get(key) ?? 0) + cost);
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        for (const key of held) {
-          const left = (this.reserved.get(key) ?? 0) - cost;
-          // Sums of floats never come back to exactly zero; nothing this small is a reservation.
-          if (left > 1e-12) this.reserved.set(key, left);
-          else this.reserved.delete(key);
-        }
-      },
+      return {
+        key: `${budget.scope}\u0000${subject}\u0000${period}`,
+        limit: budget.limit,
+        localSpent: this.usage.totals(budget.scope, subject, period).cost_usd,
+        keepSeconds: budget.daily ? 2 * 86_400 : 30 * 86_400,
+      };
+    });
+    const answer = (result: HoldResult): Reservation => {
+      if (result.held) return { release: (costUsd) => result.hold.settle(costUsd) };
+      const budget = this.budgets[result.line] as Budget;
+      const subject = budget.scope === "session" ? who.sessionId : budget.scope === "client" ? who.client : "";
+      throw this.refusal(budget, subject, result.spent, result.pending, cost, now);
     };
+    const result = this.ledger.hold(lines, cost);
+    return result instanceof Promise ? result.then(answer) : answer(result);
   }
 
   private refusal(budget: Budget, subject: string, spent: number, pending: number, cost: number, now: number): RateLimitError {

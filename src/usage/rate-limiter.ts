@@ -1,18 +1,12 @@
 import { RateLimitError } from "../anthropic/errors.ts";
 import type { KeyRateLimit } from "../config/sections/operations.ts";
+import { LocalBuckets } from "../shared-state/local.ts";
+import type { BucketLevels, RateBuckets } from "../shared-state/ports.ts";
 
 // Requests and tokens per minute per client, as token buckets that refill continuously (as
 // Anthropic's own limits do). Requests are taken on arrival; tokens are reserved once the body is
 // read (estimated input + max_tokens, as Anthropic estimates output limits) and settled to the
 // answer's real usage when it is known.
-
-/** One client's two buckets, refilled together; one lookup per request. */
-interface ClientBuckets {
-  limits: KeyRateLimit;
-  requests: number;
-  tokens: number;
-  at: number;
-}
 
 let lastSecond = { at: Number.NaN, text: "" };
 
@@ -28,42 +22,28 @@ function fullAt(now: number, limit: number, level: number): string {
   return rfc3339Seconds(now + Math.max(0, ((limit - level) * 60_000) / limit));
 }
 
-export class RateLimiter {
-  private readonly clients = new Map<string, ClientBuckets>();
+/** A value now, or once the shared store answered: the in-process path stays synchronous. */
+type Maybe<T> = T | Promise<T>;
 
+function then<T, R>(value: Maybe<T>, next: (value: T) => R): Maybe<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+export class RateLimiter {
   constructor(
     private readonly defaults: KeyRateLimit,
     private readonly perKey: ReadonlyMap<string, KeyRateLimit>,
     private readonly now: () => number = Date.now,
+    /** Where the buckets live: in process, or shared by every replica (src/shared-state/). */
+    private readonly buckets: RateBuckets = new LocalBuckets(now),
   ) {}
 
   get active(): boolean {
     return this.defaults.requestsPerMinute > 0 || this.defaults.tokensPerMinute > 0 || this.perKey.size > 0;
   }
 
-  /** The client's buckets, refilled up to `now` (and capped at their limits). */
-  private buckets(client: string, now: number): ClientBuckets {
-    const b = this.clients.get(client);
-    if (b === undefined) {
-      if (this.clients.size >= 10_000) this.prune(now);
-      const limits = this.perKey.get(client) ?? this.defaults;
-      const fresh = { limits, requests: limits.requestsPerMinute, tokens: limits.tokensPerMinute, at: now };
-      this.clients.set(client, fresh);
-      return fresh;
-    }
-    const elapsed = now - b.at;
-    if (elapsed > 0) {
-      const { requestsPerMinute, tokensPerMinute } = b.limits;
-      b.requests = Math.min(requestsPerMinute, b.requests + (elapsed * requestsPerMinute) / 60_000);
-      b.tokens = Math.min(tokensPerMinute, b.tokens + (elapsed * tokensPerMinute) / 60_000);
-      b.at = now;
-    }
-    return b;
-  }
-
-  /** Drops buckets that have been idle long enough to be full again. */
-  private prune(now: number): void {
-    for (const [client, b] of this.clients) if (now - b.at > 60_000) this.clients.delete(client);
+  private limitsOf(client: string): KeyRateLimit {
+    return this.perKey.get(client) ?? this.defaults;
   }
 
   /**
@@ -71,16 +51,17 @@ export class RateLimiter {
    * its answer, or throws a 429 that says when to come back. Its tokens are reserved once its
    * body is read (`reserveTokens`); here an empty token bucket alone refuses it.
    */
-  admit(client: string): Record<string, string> {
-    const now = this.now();
-    const b = this.buckets(client, now);
-    const { requestsPerMinute: rpm, tokensPerMinute: tpm } = b.limits;
-    const tokenWait = tpm > 0 && b.tokens < 1 ? ((1 - b.tokens) * 60_000) / tpm : 0;
-    const requestWait = rpm > 0 && b.requests < 1 ? ((1 - b.requests) * 60_000) / rpm : 0;
-    if (tokenWait === 0 && requestWait === 0 && rpm > 0) b.requests -= 1;
-    const headers = this.headers(b, now);
-    if (tokenWait > 0 || requestWait > 0) throw this.refusal(client, b.limits, headers, tokenWait, requestWait);
-    return headers;
+  admit(client: string): Maybe<Record<string, string>> {
+    const limits = this.limitsOf(client);
+    return then(this.buckets.take(client, limits, { requests: 1, tokens: 0, minTokens: 1 }), ({ taken, levels }) => {
+      const now = this.now();
+      const headers = this.headers(limits, levels, now);
+      if (taken) return headers;
+      const { requestsPerMinute: rpm, tokensPerMinute: tpm } = limits;
+      const tokenWait = tpm > 0 && levels.tokens < 1 ? ((1 - levels.tokens) * 60_000) / tpm : 0;
+      const requestWait = rpm > 0 && levels.requests < 1 ? ((1 - levels.requests) * 60_000) / rpm : 0;
+      throw this.refusal(client, limits, headers, tokenWait, requestWait);
+    });
   }
 
   /**
@@ -88,27 +69,26 @@ export class RateLimiter {
    * upstream call, or throws a 429 when fewer are left: concurrent requests cannot all pass on
    * the last token. Returns what was taken, for `settle`.
    */
-  reserveTokens(client: string, tokens: number): number {
-    const now = this.now();
-    const b = this.buckets(client, now);
-    const tpm = b.limits.tokensPerMinute;
+  reserveTokens(client: string, tokens: number): Maybe<number> {
+    const limits = this.limitsOf(client);
+    const tpm = limits.tokensPerMinute;
     if (tpm <= 0) return 0;
     const need = Math.min(Math.max(1, Math.ceil(tokens)), tpm);
-    if (b.tokens < need) throw this.refusal(client, b.limits, this.headers(b, now), ((need - b.tokens) * 60_000) / tpm, 0);
-    b.tokens -= need;
-    return need;
+    return then(this.buckets.take(client, limits, { requests: 0, tokens: need, minTokens: need }), ({ taken, levels }) => {
+      if (taken) return need;
+      throw this.refusal(client, limits, this.headers(limits, levels, this.now()), ((need - levels.tokens) * 60_000) / tpm, 0);
+    });
   }
 
   /** Replaces a reservation by the tokens the answer really used (none when it failed). */
   settle(client: string, reserved: number, used: number): void {
     if (reserved === used) return;
-    const b = this.buckets(client, this.now());
-    const tpm = b.limits.tokensPerMinute;
-    if (tpm > 0) b.tokens = Math.min(tpm, b.tokens + reserved - used);
+    const limits = this.limitsOf(client);
+    if (limits.tokensPerMinute > 0) this.buckets.give(client, limits, reserved - used);
   }
 
-  private headers(b: ClientBuckets, now: number): Record<string, string> {
-    const { requestsPerMinute: rpm, tokensPerMinute: tpm } = b.limits;
+  private headers(limits: KeyRateLimit, b: BucketLevels, now: number): Record<string, string> {
+    const { requestsPerMinute: rpm, tokensPerMinute: tpm } = limits;
     const headers: Record<string, string> = {};
     if (tpm > 0) {
       headers["anthropic-ratelimit-tokens-limit"] = String(tpm);

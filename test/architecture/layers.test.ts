@@ -25,7 +25,7 @@ const layers: readonly (readonly string[])[] = [
   ["anthropic"],
 ];
 /** Beside the request path: anything may import them; they import only each other and anthropic/. */
-const beside = ["config", "store", "observability"];
+const beside = ["config", "store", "observability", "shared-state"];
 /** Except that the configuration checks each provider kind's variables with that kind's descriptor. */
 const descriptor = /^providers\/(descriptors?\.ts|[^/]+\/descriptor\.ts)$/;
 const httpFree = ["pipeline", "routing", "providers"];

@@ -4,6 +4,7 @@ import type { DoctorReport } from "../../src/doctor/run.ts";
 import { jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.ts";
 import { runCli, tempDir } from "../helpers/gateway.ts";
+import { startRedisServer } from "../helpers/redis-server.ts";
 import { demoServer, writeMcpConfig } from "../helpers/mcp-config.ts";
 import { refusedUrl } from "../helpers/ports.ts";
 
@@ -222,4 +223,19 @@ test("each configured MCP server is started and lists its tools, or is a ✖ wit
   const text = await doctor(env, false);
   expect(text.stdout).toContain("✔ MCP server demo");
   expect(text.stdout).toContain("✖ MCP server broken");
+});
+
+test("with LYNKR_REDIS_URL, doctor says whether Redis answers, without the password in the URL", async () => {
+  const redis = await startRedisServer();
+  try {
+    const up = await doctor({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, PORT: freePort(), LYNKR_REDIS_URL: `redis://:pw-secret-1@127.0.0.1:${redis.port}` });
+    expect(byId(up.report).shared_state).toMatchObject({ ok: true, detail: expect.stringContaining(`redis 127.0.0.1:${redis.port} answers`) });
+    const port = freePort();
+    const down = await doctor({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, PORT: freePort(), LYNKR_REDIS_URL: `redis://:pw-secret-1@127.0.0.1:${port}` });
+    expect(down.code).toBe(1);
+    expect(byId(down.report).shared_state).toMatchObject({ ok: false, detail: expect.stringContaining(`redis 127.0.0.1:${port}`) });
+    expect(down.stdout).not.toContain("pw-secret-1");
+  } finally {
+    await redis.close();
+  }
 });

@@ -35,3 +35,10 @@ for (const format of ["pretty", "json"] as const) {
     expect(written).not.toContain(upstreamKey);
   });
 }
+
+test("the password in LYNKR_REDIS_URL is redacted like a key", () => {
+  const dir = tempDir();
+  const redactor = new Redactor(loadConfig({ env: { HOME: dir, LYNKR_REDIS_URL: "redis://:s3cret%2Fpass@redis.internal:6379/0" }, cwd: dir }));
+  expect(redactor.redact("could not reach redis://:s3cret/pass@redis.internal:6379/0")).toBe("could not reach redis://:[REDACTED]@redis.internal:6379/0");
+  expect(redactor.redact("url redis://:s3cret%2Fpass@redis.internal")).toBe("url redis://:[REDACTED]@redis.internal");
+});

@@ -1,6 +1,6 @@
 import { logger } from "../../observability/logger.ts";
 import type { Router } from "../../routing/router.ts";
-import type { Budgets } from "../../usage/budgets.ts";
+import type { Budgets, Reservation } from "../../usage/budgets.ts";
 import type { Price } from "../../config/sections/prices.ts";
 import { costOf, type Prices } from "../../usage/prices.ts";
 import type { RateLimiter } from "../../usage/rate-limiter.ts";
@@ -33,7 +33,7 @@ export function budgetStep(parts: BudgetParts): Step {
   const { budgets, limiter, usage, prices } = parts;
   return {
     name: "budget",
-    run(turn) {
+    async run(turn) {
       const { ctx, request } = turn;
       const target = turn.route?.chain[0];
       const provider = target?.provider ?? parts.router.primary;
@@ -41,13 +41,13 @@ export function budgetStep(parts: BudgetParts): Step {
       // A character of JSON is rarely less than a quarter of a token: a generous estimate, and no
       // tokenizer pass on the request path.
       const inputTokens = Math.ceil(turn.bodyBytes / 4);
-      const reservedTokens = limiter.reserveTokens(ctx.client, inputTokens + request.max_tokens);
-      let reservation: ReturnType<Budgets["reserve"]> | undefined;
+      const reservedTokens = await limiter.reserveTokens(ctx.client, inputTokens + request.max_tokens);
+      let reservation: Reservation | undefined;
       if (budgets.active) {
         try {
           const price = prices.lookup(provider.kind, model).price;
           const most = { input_tokens: inputTokens, output_tokens: request.max_tokens, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
-          reservation = budgets.reserve({ client: ctx.client, sessionId: turn.sessionId }, { model, maxUsd: price && costOf(priciestInput(price), most) });
+          reservation = await budgets.reserve({ client: ctx.client, sessionId: turn.sessionId }, { model, maxUsd: price && costOf(priciestInput(price), most) });
         } catch (error) {
           limiter.settle(ctx.client, reservedTokens, 0);
           ctx.facts.rejected = "over_budget";
@@ -83,7 +83,7 @@ export function budgetStep(parts: BudgetParts): Step {
         const u = spent?.usage;
         const usedTokens = u && !answer?.cached ? u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens + u.output_tokens : 0;
         limiter.settle(ctx.client, reservedTokens, usedTokens);
-        reservation?.release();
+        reservation?.release(spent?.costUsd ?? 0);
         turn.spent = spent;
         return spent;
       };

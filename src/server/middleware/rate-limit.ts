@@ -5,11 +5,16 @@ import type { AdmissionCheck } from "../admission.ts";
 export function rateLimitCheck(limiter: RateLimiter): AdmissionCheck {
   return (c) => {
     const facts = c.get("facts");
-    try {
-      return limiter.admit(facts.client);
-    } catch (error) {
+    const refused = (error: unknown): never => {
       facts.rejected = "rate_limited";
       throw error;
+    };
+    try {
+      // In process the answer is immediate; shared by replicas (Redis) it is a promise.
+      const headers = limiter.admit(facts.client);
+      return headers instanceof Promise ? headers.catch(refused) : headers;
+    } catch (error) {
+      return refused(error);
     }
   };
 }

@@ -38,11 +38,11 @@ function setUp(sessionUsd: number) {
   return { db, usage, step, turnIn };
 }
 
-test("an answer is settled once: its usage row is written at once (what budgets count), and the next turn of the session is refused", () => {
+test("an answer is settled once: its usage row is written at once (what budgets count), and the next turn of the session is refused", async () => {
   // A turn may cost up to ~$0.0017 (its input estimate and 16 output tokens at Opus prices); it costs $0.0012.
   const { db, step, turnIn } = setUp(0.002);
   const turn = turnIn("s");
-  expect(step.run(turn)).toBeUndefined();
+  expect(await step.run(turn)).toBeUndefined();
   const spent = turn.settle?.({ response: answer, provider: anthropic, cached: false });
   expect(spent?.costUsd).toBeCloseTo(0.0012, 10);
   // Written through, not left for a later flush.
@@ -51,17 +51,18 @@ test("an answer is settled once: its usage row is written at once (what budgets 
   expect(db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM usage").get()?.n).toBe(1);
 
   const next = turnIn("s");
-  expect(() => step.run(next)).toThrow(RateLimitError);
+  await expect(Promise.resolve(step.run(next))).rejects.toThrow(RateLimitError);
+  await Bun.sleep(0);
   expect(next.ctx.facts.rejected).toBe("over_budget");
-  expect(step.run(turnIn("other"))).toBeUndefined();
+  expect(await step.run(turnIn("other"))).toBeUndefined();
 });
 
-test("a reservation holds its budget while the turn runs, and a turn that ends without an answer gives it back", () => {
+test("a reservation holds its budget while the turn runs, and a turn that ends without an answer gives it back", async () => {
   // One turn's most (~$0.0017) fits, two at once do not.
   const { step, turnIn } = setUp(0.003);
   const first = turnIn("s");
-  step.run(first);
-  expect(() => step.run(turnIn("s"))).toThrow(RateLimitError);
+  await step.run(first);
+  await expect(Promise.resolve(step.run(turnIn("s")))).rejects.toThrow(RateLimitError);
   expect(first.settle?.(undefined)).toBeUndefined();
-  expect(step.run(turnIn("s"))).toBeUndefined();
+  expect(await step.run(turnIn("s"))).toBeUndefined();
 });

@@ -52,5 +52,5 @@ test("a client's x-lynkr-optimize header picks the profile for its request, and 
 
   const bad = turnFor(request({ tools }), contextFor({ "x-lynkr-optimize": "turbo" }));
   optimizeStep(optimizer(), { primary: openai }).run(bad);
-  expect(bad.shape?.(bad.request, routeTo(openai), bad.ctx)).rejects.toThrow("x-lynkr-optimize");
+  await expect(bad.shape?.(bad.request, routeTo(openai), bad.ctx)).rejects.toThrow("x-lynkr-optimize");
 });
