@@ -1,6 +1,6 @@
 import { countTokensRequestSchema } from "../anthropic/schema.ts";
 import type { Gateway } from "../gateway.ts";
-import { countRequestTokens } from "../optimize/tokens.ts";
+import { countRequestTokensSliced } from "../optimize/tokens.ts";
 import { callContext } from "./call-context.ts";
 import { readJsonBody } from "./read-body.ts";
 
@@ -16,6 +16,6 @@ export async function handleCountTokens(gw: Gateway, req: Request, requestId: st
   const headers = { "content-type": "application/json", "request-id": requestId };
   if (upstream) return new Response(JSON.stringify(upstream), { headers });
   const model = (await provider.modelLimits?.(request, ctx).catch(() => undefined))?.model;
-  const count = { input_tokens: countRequestTokens(request, model) };
+  const count = { input_tokens: await countRequestTokensSliced(request, model) };
   return new Response(JSON.stringify(count), { headers: { ...headers, "x-lynkr-token-count": "estimated" } });
 }

@@ -50,6 +50,7 @@ export async function handleMessages(
     search: new URL(req.url).search,
   }, bypass);
   const { sessionId } = turn;
+  await gw.router.prepare(request);
   const route = gw.router.route(request);
   const target = route.chain[0];
   const targetProvider = target?.provider ?? gw.router.primary;

@@ -46,6 +46,7 @@ function routerOf(providers: Provider[]): Router {
     retryBudgetFor: (name) => budgets.get(name) ?? budgets.set(name, new RetryBudget(settings.retryBudget)).get(name)!,
     circuits: () => breakers.list(providers.map((p) => p.name)),
     route: () => ({ chain: providers.map((p) => ({ provider: p })), rule: "default", reason: "rule default" }),
+    prepare: async () => {},
   };
 }
 
