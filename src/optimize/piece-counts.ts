@@ -6,13 +6,13 @@ export type Counting = Generator<void, number, void>;
 /**
  * Claude Code resends the same system prompt, tools and history on every turn of a session, so
  * each piece of a request (a system block, a content block, a tool) is counted once and its count
- * remembered: a later turn encodes only what is new. Keys are a seeded 64-bit hash of the text
- * (the seed is random per process, so a client cannot build a collision to plant a count), its
- * length and the encoding; the text itself is not kept, so the memo's size is bounded by its
- * entry count alone (a key and a number, ~100 bytes: 8,192 entries stay under 1 MB).
+ * remembered: a later turn encodes only what is new. A key is 53 bits of a seeded hash of the
+ * text, one seed per encoding (random per process, so a client cannot build a collision to plant
+ * a count; by chance, one lookup in ~10^12 among 8,192 entries); the text itself is not kept, so the
+ * memo's size is bounded by its entry count alone (two numbers an entry: 8,192 take well under 1 MB).
  */
 export class PieceCounts {
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<number, number>();
   private readonly seed = crypto.getRandomValues(new BigUint64Array(1))[0] ?? 0n;
 
   constructor(
@@ -28,7 +28,7 @@ export class PieceCounts {
   /** `text`'s count in `encoding`: remembered, or counted by `count` and remembered. */
   *count(text: string, encoding: EncodingName, count: (text: string, encoding: EncodingName) => Counting): Counting {
     if (text.length < this.minChars) return yield* count(text, encoding);
-    const key = `${encoding}:${text.length}:${Bun.hash.wyhash(text, this.seed)}`;
+    const key = Number(BigInt.asUintN(53, Bun.hash.wyhash(text, encoding === "o200k_base" ? this.seed : this.seed ^ 1n)));
     const known = this.counts.get(key);
     if (known !== undefined) {
       // Map keeps insertion order: re-inserting marks the entry most recently used.
