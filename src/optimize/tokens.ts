@@ -255,10 +255,11 @@ function isNear(bodyBytes: number, limit: number): boolean {
 
 /**
  * Characters of one request counted exactly; the rest is estimated at the tokens-per-character
- * rate of what was counted. Even linear, js-tiktoken runs 0.25 ms per KB of prose and up to ~2 ms
- * per KB of text built to be slow (`\\n\\n…`: a piece per two characters); this bounds one
- * request's hold on the event loop to ~16 ms for real text and ~130 ms at worst, while a real
- * Claude Code request (~50 KB) is still counted exactly.
+ * rate of what was counted. Even linear, js-tiktoken runs 0.25 ms per KB of prose and up to
+ * ~0.6 ms per KB of text built to be slow (short pieces of mixed classes); this bounds what one
+ * count costs to ~16 ms for real text and ~40 ms at worst (held in one go by synchronous callers,
+ * in slices of ~3 ms by async ones), while a real Claude Code request (~50 KB) is still counted
+ * exactly, and a later turn of its session costs the memo's lookups (piece-counts.ts).
  */
 const exactCharsPerRequest = 64 * 1024;
 /** The rate before anything was counted: English and code run about four characters a token. */
