@@ -53,6 +53,7 @@ test("counting 1 MB of text built to be slow (count_tokens, and a request a long
   console.log(`/health/live while counting 3 x 1 MB of hostile text: worst ${report.worstMs.toFixed(1)} ms, p99 ${report.p99Ms.toFixed(1)} ms, ${report.probes} probes`);
   expect(report.failures).toBe(0);
   expect(upstream.received.some((r) => JSON.stringify(r.json).includes("gpt-long-context"))).toBe(true);
-  // Generous for a loaded machine: a slice is ~3 ms; counted in one go, this held the loop for seconds.
-  expect(report.worstMs).toBeLessThan(100);
+  // Generous for a machine shared with other suites (a probe waits for a CPU too): a slice is
+  // ~3 ms and parsing a 1 MB body ~20 ms; counted in one go, this held the loop 2.8 s.
+  expect(report.worstMs).toBeLessThan(200);
 });
