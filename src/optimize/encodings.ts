@@ -28,3 +28,13 @@ export function encoder(name: EncodingName): Tiktoken {
   }
   return found;
 }
+
+/**
+ * The encoding's pre-tokenizer and special tokens: js-tiktoken merges each regex piece alone
+ * and each special token is one token, so text cut at a piece boundary outside a special token
+ * encodes to the same count in parts as whole (tokens.ts slices long text that way).
+ */
+export function splitter(name: EncodingName): { pieces: RegExp; specials: readonly string[] } {
+  const ranks = name === "o200k_base" ? o200k : cl100k;
+  return { pieces: new RegExp(ranks.pat_str, "gu"), specials: Object.keys(ranks.special_tokens) };
+}

@@ -1,6 +1,7 @@
 import { isKnown, isKnownBlock, type ContentBlockParam, type CountTokensRequest, type ToolResultContentBlock } from "../anthropic/schema.ts";
 import { calibrated, observePromptCount, warmingUp } from "./calibration.ts";
-import { encoder, encodingFor, type EncodingName } from "./encodings.ts";
+import { encoder, encodingFor, splitter, type EncodingName } from "./encodings.ts";
+import { pieceCounts, type Counting } from "./piece-counts.ts";
 
 // Local token counts, for upstreams without a count endpoint, in the tokenizer of the model's
 // family (encodings.ts), scaled by what the upstream itself reported for that model
@@ -17,29 +18,130 @@ export function warmTokenizer(model?: string): void {
 }
 
 /**
- * js-tiktoken's BPE merge is quadratic (worse, in practice) in the length of one pre-tokenized
- * piece: 20,000 `=` took 28 s, holding the event loop, and even 32-character parts of a long run
- * cost ~0.25 ms each. A piece is long only where it holds a long run of letters, of punctuation
- * or of whitespace; no real word is that long, so such a run is estimated (`runCharsPerToken`)
- * instead of merged, and counting stays linear in the text.
+ * js-tiktoken's BPE merge is quadratic (worse, in practice) in the UTF-8 length of one
+ * pre-tokenized piece: 20,000 `=` took 28 s, holding the event loop, and even 32-byte parts of a
+ * long run cost ~0.25 ms each; a piece of 32 emoji (128 bytes) costs ~1 ms, so 64 KB of them
+ * held the loop 1.5-2.5 s, and Chinese prose (a piece per clause, 3 bytes a character) ~3 s. A
+ * piece is long only where it holds a long run of letters, of punctuation or of whitespace; a run
+ * longer than `longRunBytes` is estimated (`runBytesPerToken`) instead of merged, so no piece
+ * merged exactly is longer than 32 bytes and counting stays linear in the text. English words
+ * and code identifiers are never that long; CJK clauses of 11 characters and more are estimated.
  */
-const longRunChars = 32;
-const runCharsPerToken = 4;
-const longRun = new RegExp(`[^\\s\\p{L}\\p{N}]{${longRunChars + 1},}|\\p{L}{${longRunChars + 1},}|\\s{${longRunChars + 1},}`, "gu");
+const longRunBytes = 32;
+const runBytesPerToken = 4;
+// The shortest run that can pass `longRunBytes` (nine 4-byte characters); each is then measured.
+const maybeLongRun = new RegExp(`[^\\s\\p{L}\\p{N}]{9,}|\\p{L}{9,}|\\s{9,}`, "gu");
 
 export function countTextTokens(text: string, encoding: EncodingName = "cl100k_base"): number {
-  if (text.length === 0) return 0;
-  let total = 0;
-  let from = 0;
-  for (const match of text.matchAll(longRun)) {
-    total += encodedLength(text.slice(from, match.index), encoding) + Math.ceil(match[0].length / runCharsPerToken);
-    from = match.index + match[0].length;
-  }
-  return total + encodedLength(from === 0 ? text : text.slice(from), encoding);
+  return runToEnd(textTokens(text, encoding));
 }
 
-function encodedLength(text: string, encoding: EncodingName): number {
-  return text.length === 0 ? 0 : encoder(encoding).encode(text, "all").length;
+// Counting is a generator that pauses after each slice of at most `sliceChars` encoded
+// characters (~0.25 ms of prose, ~2 ms of text built to be slow): synchronous callers run it to
+// the end, async callers give the event loop its turn between slices (`countRequestTokensSliced`).
+
+function* textTokens(text: string, encoding: EncodingName): Counting {
+  let total = 0;
+  let from = 0;
+  for (const match of text.matchAll(maybeLongRun)) {
+    const run = match[0];
+    const bytes = run.length > longRunBytes ? Buffer.byteLength(run) : utf8Length(run);
+    if (bytes <= longRunBytes) continue;
+    total += yield* encodedLength(text.slice(from, match.index), encoding);
+    total += Math.ceil(bytes / runBytesPerToken);
+    from = match.index + run.length;
+  }
+  return total + (yield* encodedLength(from === 0 ? text : text.slice(from), encoding));
+}
+
+/** UTF-8 length of a short string, without the cost of a native call per English word. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // A surrogate pair (4 bytes) is two code units of 2 each.
+    bytes += code < 0x80 ? 1 : code < 0x800 || (code >= 0xd800 && code < 0xe000) ? 2 : 3;
+  }
+  return bytes;
+}
+
+const sliceChars = 512;
+
+function* encodedLength(text: string, encoding: EncodingName): Counting {
+  let total = 0;
+  for (const slice of slices(text, encoding)) {
+    total += encoder(encoding).encode(slice, "all").length;
+    yield;
+  }
+  return total;
+}
+
+/**
+ * `text` in parts of about `sliceChars`, cut only where the encoder's own pre-tokenizer ends a
+ * piece, outside special tokens: js-tiktoken merges each piece alone and its one lookahead
+ * (`\s+(?!\S)`) ends a piece at the same place whether the text goes on or stops there, so the
+ * parts encode to exactly the whole's count.
+ */
+function* slices(text: string, encoding: EncodingName): Generator<string> {
+  if (text.length <= sliceChars) {
+    if (text.length > 0) yield text;
+    return;
+  }
+  const { pieces, specials } = splitters(encoding);
+  let segment = 0;
+  for (const special of text.matchAll(specials)) {
+    yield* segmentSlices(text, segment, special.index, pieces);
+    yield special[0];
+    segment = special.index + special[0].length;
+  }
+  yield* segmentSlices(text, segment, text.length, pieces);
+}
+
+function* segmentSlices(text: string, from: number, to: number, pieces: RegExp): Generator<string> {
+  const segment = from === 0 && to === text.length ? text : text.slice(from, to);
+  let start = 0;
+  for (const piece of segment.matchAll(pieces)) {
+    if (piece.index - start >= sliceChars) {
+      yield segment.slice(start, piece.index);
+      start = piece.index;
+    }
+  }
+  if (start < segment.length) yield segment.slice(start);
+}
+
+const splitterCache = new Map<EncodingName, { pieces: RegExp; specials: RegExp }>();
+
+function splitters(encoding: EncodingName): { pieces: RegExp; specials: RegExp } {
+  let found = splitterCache.get(encoding);
+  if (!found) {
+    const { pieces, specials } = splitter(encoding);
+    const escaped = specials.map((token) => token.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    found = { pieces, specials: new RegExp(escaped.join("|"), "g") };
+    splitterCache.set(encoding, found);
+  }
+  return found;
+}
+
+function runToEnd(counting: Counting): number {
+  for (;;) {
+    const step = counting.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Longest hold on the event loop between yields of a sliced count. */
+const sliceMs = 3;
+
+async function runSliced(counting: Counting): Promise<number> {
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = counting.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
 }
 
 // Anthropic bills a ~1.15-megapixel image at about 1,600 tokens; without decoding the image
@@ -88,13 +190,22 @@ const counted = new WeakMap<CountTokensRequest, Map<EncodingName, number>>();
 
 /** The request's count in `encoding`, before calibration. */
 export function localRequestTokens(request: CountTokensRequest, encoding: EncodingName): number {
+  const known = counted.get(request)?.get(encoding);
+  if (known !== undefined) return known;
+  return remember(request, encoding, runToEnd(requestTokens(request, encoding)));
+}
+
+/** `localRequestTokens`, never holding the event loop longer than a slice (~3 ms) at a time. */
+export async function localRequestTokensSliced(request: CountTokensRequest, encoding: EncodingName): Promise<number> {
+  const known = counted.get(request)?.get(encoding);
+  if (known !== undefined) return known;
+  return remember(request, encoding, await runSliced(requestTokens(request, encoding)));
+}
+
+function remember(request: CountTokensRequest, encoding: EncodingName, total: number): number {
   let byEncoding = counted.get(request);
   if (!byEncoding) counted.set(request, (byEncoding = new Map()));
-  let total = byEncoding.get(encoding);
-  if (total === undefined) {
-    total = countUncached(request, encoding);
-    byEncoding.set(encoding, total);
-  }
+  byEncoding.set(encoding, total);
   return total;
 }
 
@@ -106,6 +217,11 @@ export function isCounted(request: CountTokensRequest, encoding: EncodingName): 
 /** The request's count for `model`: its family's tokenizer, calibrated by its upstream's reports. */
 export function countRequestTokens(request: CountTokensRequest, model?: string): number {
   return calibrated(model, localRequestTokens(request, encodingFor(model)));
+}
+
+/** `countRequestTokens` for async callers: the same count, yielding to the event loop between slices. */
+export async function countRequestTokensSliced(request: CountTokensRequest, model?: string): Promise<number> {
+  return calibrated(model, await localRequestTokensSliced(request, encodingFor(model)));
 }
 
 /**
@@ -125,15 +241,25 @@ export function calibrateFromUsage(model: string, request: CountTokensRequest, r
  * bytes per token: a body under 2.7 bytes per token of the limit clearly stays within it.
  */
 export function countIfNear(request: CountTokensRequest, bodyBytes: number, limit: number, model?: string): number | undefined {
-  return bodyBytes / 2.7 > limit ? countRequestTokens(request, model) : undefined;
+  return isNear(bodyBytes, limit) ? countRequestTokens(request, model) : undefined;
+}
+
+/** `countIfNear` for async callers; counted ahead of a synchronous check, it makes that check free. */
+export async function countIfNearSliced(request: CountTokensRequest, bodyBytes: number, limit: number, model?: string): Promise<number | undefined> {
+  return isNear(bodyBytes, limit) ? await countRequestTokensSliced(request, model) : undefined;
+}
+
+function isNear(bodyBytes: number, limit: number): boolean {
+  return bodyBytes / 2.7 > limit;
 }
 
 /**
  * Characters of one request counted exactly; the rest is estimated at the tokens-per-character
- * rate of what was counted. Even linear, js-tiktoken runs 0.25 ms per KB of prose and up to ~2 ms
- * per KB of text built to be slow (`\\n\\n…`: a piece per two characters); this bounds one
- * request's hold on the event loop to ~16 ms for real text and ~130 ms at worst, while a real
- * Claude Code request (~50 KB) is still counted exactly.
+ * rate of what was counted. Even linear, js-tiktoken runs 0.25 ms per KB of prose and up to
+ * ~0.6 ms per KB of text built to be slow (short pieces of mixed classes); this bounds what one
+ * count costs to ~16 ms for real text and ~40 ms at worst (held in one go by synchronous callers,
+ * in slices of ~3 ms by async ones), while a real Claude Code request (~50 KB) is still counted
+ * exactly, and a later turn of its session costs the memo's lookups (piece-counts.ts).
  */
 const exactCharsPerRequest = 64 * 1024;
 /** The rate before anything was counted: English and code run about four characters a token. */
@@ -147,12 +273,12 @@ class RequestCounter {
 
   constructor(private readonly encoding: EncodingName) {}
 
-  add(text: string, extra = 0): void {
+  *add(text: string, extra = 0): Generator<void, void, void> {
     this.total += extra;
     if (text.length === 0) return;
     const head = text.length <= this.left ? text : text.slice(0, this.left);
     if (head.length > 0) {
-      const tokens = countTextTokens(head, this.encoding);
+      const tokens = yield* pieceCounts.count(head, this.encoding, textTokens);
       this.left -= head.length;
       this.exactChars += head.length;
       this.exactTokens += tokens;
@@ -166,25 +292,25 @@ class RequestCounter {
   }
 }
 
-function countUncached(request: CountTokensRequest, encoding: EncodingName): number {
+function* requestTokens(request: CountTokensRequest, encoding: EncodingName): Counting {
   const counter = new RequestCounter(encoding);
-  if (typeof request.system === "string") counter.add(request.system);
-  else for (const block of request.system ?? []) counter.add(block.text);
+  if (typeof request.system === "string") yield* counter.add(request.system);
+  else for (const block of request.system ?? []) yield* counter.add(block.text);
   for (const message of request.messages) {
-    counter.add("", perMessageTokens);
+    yield* counter.add("", perMessageTokens);
     if (typeof message.content === "string") {
-      counter.add(message.content);
+      yield* counter.add(message.content);
       continue;
     }
     for (const block of message.content) {
       const { text, extra } = countedText(block);
-      counter.add(text, extra);
+      yield* counter.add(text, extra);
     }
   }
   if (request.tools && request.tools.length > 0) {
-    counter.add("", toolPreambleTokens);
+    yield* counter.add("", toolPreambleTokens);
     for (const tool of request.tools) {
-      counter.add(`${tool.name} ${tool.description ?? ""} ${JSON.stringify(tool.input_schema ?? {})}`);
+      yield* counter.add(`${tool.name} ${tool.description ?? ""} ${JSON.stringify(tool.input_schema ?? {})}`);
     }
   }
   return counter.total;

@@ -1,5 +1,5 @@
 import type { CountTokensRequest } from "../anthropic/schema.ts";
-import { countRequestTokens } from "../optimize/tokens.ts";
+import { countRequestTokensSliced } from "../optimize/tokens.ts";
 import type { CallContext, Provider } from "../providers/types.ts";
 
 /**
@@ -10,5 +10,5 @@ export async function countTokens(provider: Provider, request: CountTokensReques
   const upstream = provider.countTokens ? await provider.countTokens(request, ctx) : undefined;
   if (upstream) return { count: upstream, estimated: false };
   const model = (await provider.modelLimits?.(request, ctx).catch(() => undefined))?.model;
-  return { count: { input_tokens: countRequestTokens(request, model) }, estimated: true };
+  return { count: { input_tokens: await countRequestTokensSliced(request, model) }, estimated: true };
 }

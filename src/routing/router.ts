@@ -2,7 +2,7 @@ import type { MessagesRequest } from "../anthropic/schema.ts";
 import { isProviderName } from "../config/provider-names.ts";
 import type { Config } from "../config/schema.ts";
 import { effectiveFallback, isProviderConfigured } from "../config/sections/routing.ts";
-import { countIfNear } from "../optimize/tokens.ts";
+import { countIfNear, countIfNearSliced } from "../optimize/tokens.ts";
 import { createProvider } from "../providers/registry.ts";
 import type { CallContext, Provider } from "../providers/types.ts";
 import type { CircuitBus } from "../shared-state/ports.ts";
@@ -65,6 +65,8 @@ export interface Router {
    * the route facts.
    */
   call(request: MessagesRequest, ctx: CallContext & { bodyBytes?: number }, route?: Route): Promise<Answer>;
+  /** Counts what `route` will count (a longContext rule) a slice at a time, so `route` holds the event loop for no count. */
+  prepare(request: MessagesRequest, bodyBytes?: number): Promise<void>;
 }
 
 /** Thinking asked for explicitly: a budget, or adaptive thinking at high effort. */
@@ -200,6 +202,10 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     breakerFor: (name, credential) => breakers.get(name, credential),
     retryBudgetFor,
     circuits: () => breakers.list([...providers].map(({ name }) => name)),
+    async prepare(request, bodyBytes) {
+      const rules = file?.rules;
+      if (rules?.longContext) await countIfNearSliced(request, bodyBytes ?? Buffer.byteLength(JSON.stringify(request)), rules.longContextThreshold);
+    },
     route(request, bodyBytes) {
       const decision = decide(request, bodyBytes);
       const chain: Target[] = [];

@@ -47,6 +47,7 @@ function routerOf(providers: Provider[]): Router {
     circuits: () => breakers.list(providers.map((p) => p.name)),
     route: () => ({ chain: providers.map((p) => ({ provider: p })), rule: "default", reason: "rule default" }),
     call: (req, c) => callRoute(router, router.route(req), req, c),
+    prepare: async () => {},
   };
   return router;
 }

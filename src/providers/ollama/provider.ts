@@ -1,5 +1,5 @@
 import { promptTooLongError } from "../../anthropic/errors.ts";
-import { countIfNear } from "../../optimize/tokens.ts";
+import { countIfNearSliced } from "../../optimize/tokens.ts";
 import { logger } from "../../observability/logger.ts";
 import { fetchUpstream, readBody } from "../http.ts";
 import { anthropicId } from "../event-writer.ts";
@@ -60,7 +60,7 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
       // Ollama silently drops what does not fit its window (num_ctx, at most the model's own);
       // say so instead, in the words Claude Code compacts on.
       const window = options.numCtx > 0 ? options.numCtx : caps.contextLength;
-      const estimated = window === undefined ? undefined : countIfNear(request, Buffer.byteLength(bodyText), window, model);
+      const estimated = window === undefined ? undefined : await countIfNearSliced(request, Buffer.byteLength(bodyText), window, model);
       if (window !== undefined && estimated !== undefined && estimated >= window) throw promptTooLongError(estimated, window);
       const url = `${options.endpoint}/api/chat`;
       const response = await fetchUpstream({

@@ -2,7 +2,7 @@ import { AnthropicError, ApiError, errorTypeForStatus, promptTooLongError } from
 import type { CountTokensRequest, MessagesRequest, StreamEvent } from "../../anthropic/schema.ts";
 import { decodeSse } from "../../anthropic/sse.ts";
 import type { ModelMapRule } from "../../config/sections/openai-family.ts";
-import { countIfNear, countRequestTokens } from "../../optimize/tokens.ts";
+import { countIfNearSliced, countRequestTokens } from "../../optimize/tokens.ts";
 import { fetchUpstream, readBody } from "../http.ts";
 import type { CapabilityTable, ModelCapabilities } from "../models/capabilities.ts";
 import { epoch, type CallContext, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
@@ -108,12 +108,12 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
   }
 
   /** Clamps the output to what fits, and refuses, before any upstream call, a prompt that cannot. */
-  function fitToWindow(body: ChatRequest, bodyText: string, request: MessagesRequest, caps: ModelCapabilities, model: string): string {
+  async function fitToWindow(body: ChatRequest, bodyText: string, request: MessagesRequest, caps: ModelCapabilities, model: string): Promise<string> {
     const window = caps.context_window;
     const maxTokens = outputTokens(body);
     // Counted only near the window, in the model's tokenizer; what slips through is caught by
     // the upstream's own context error (translated below).
-    const estimated = window === undefined ? undefined : countIfNear(request, Buffer.byteLength(bodyText), window - maxTokens, model);
+    const estimated = window === undefined ? undefined : await countIfNearSliced(request, Buffer.byteLength(bodyText), window - maxTokens, model);
     if (window === undefined || estimated === undefined) return bodyText;
     if (estimated >= window) throw promptTooLongError(estimated, window);
     const room = window - estimated;
@@ -192,7 +192,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
 
     async stream(request, ctx): Promise<UpstreamStream> {
       const { body, model, modelName, caps } = translate(request, ctx);
-      const bodyText = fitToWindow(body, JSON.stringify(body), request, caps, modelName);
+      const bodyText = await fitToWindow(body, JSON.stringify(body), request, caps, modelName);
       const hint: PromptSizeHint = { estimatedTokens: () => countRequestTokens(request, modelName), contextWindow: caps.context_window };
       const url = options.url(model);
       const errorContext = { hint, settings: options.settings, url, model: modelName };
