@@ -146,6 +146,18 @@ test("Redis stopped mid-run: replicas keep serving, degraded, then reconnect and
   upstream = startFakeUpstream(() => answer());
   const three = await startReplicas({ ANTHROPIC_UPSTREAM_URL: upstream.url, BUDGET_DAILY_USD: "100", RATE_LIMIT_REQUESTS_PER_MINUTE: "600" });
   for (let i = 0; i < 3; i++) expect((await send(three[i] as Replica, `before ${i}`)).status).toBe(200);
+  // Settles go to Redis after the answer: wait until all three landed, or one still on its way when
+  // Redis stops is (rightly) kept for later and added back with the six below.
+  const spentKey = async () => {
+    const admin = new RedisClient(redis.url);
+    try {
+      const keys = (await admin.send("KEYS", ["lynkr:budget:*:spent"])) as string[];
+      return keys.length === 1 ? Number(await admin.send("GET", [keys[0] as string])) : 0;
+    } finally {
+      admin.close();
+    }
+  };
+  expect(await eventually(async () => (await spentKey()) === 3 * requestUsd, 5_000)).toBe(true);
 
   await redis.stop();
   for (let i = 0; i < 6; i++) expect((await send(three[i % 3] as Replica, `during ${i}`)).status).toBe(200);
