@@ -10,3 +10,14 @@ export function freePort(): number {
   server.stop(true);
   return port;
 }
+
+/** A real server a test starts on 127.0.0.1 (Redis, PostgreSQL from Debian's packages). */
+export interface LoopbackServer {
+  url: string;
+  port: number;
+  /** Stops it (the fault tests' "server went away"); `start` brings it back on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it and removes its folder. */
+  close(): Promise<void>;
+}

@@ -1,6 +1,6 @@
 import { chmodSync, chownSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "./ports.ts";
+import { freePort, type LoopbackServer } from "./ports.ts";
 import { tempDir } from "./gateway.ts";
 import { run } from "./run.ts";
 
@@ -9,15 +9,7 @@ import { run } from "./run.ts";
 // cluster belongs to the `postgres` user the package creates, and its tools run through
 // `runuser`. A test that needs it fails when the binaries are missing: `.ci/run` installs them.
 
-export interface PostgresServer {
-  url: string;
-  port: number;
-  /** Stops it (fast shutdown); `start` brings it back on the same port and data. */
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  /** Stops it and removes its folder. */
-  close(): Promise<void>;
-}
+export type PostgresServer = LoopbackServer;
 
 /** Debian keeps the server tools under /usr/lib/postgresql/<major>/bin, off PATH. */
 function binDir(): string {

@@ -3,22 +3,14 @@ import { afterAll, beforeAll } from "bun:test";
 import { configureLogger } from "../../src/observability/logger.ts";
 import { RedisLink } from "../../src/shared-state/redis-link.ts";
 import { rmSync } from "node:fs";
-import { freePort } from "./ports.ts";
+import { freePort, type LoopbackServer } from "./ports.ts";
 import { tempDir } from "./gateway.ts";
 
 // A real redis-server (Debian's `redis-server` package) on 127.0.0.1, a free port and a temp
 // folder, without persistence. A test that needs it fails when the binary is missing: `.ci/run`
 // installs it.
 
-export interface RedisServer {
-  url: string;
-  port: number;
-  /** Stops the server (the fault tests' "Redis went away"); `start` brings it back on the same port. */
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  /** Stops it and removes its folder. */
-  close(): Promise<void>;
-}
+export type RedisServer = LoopbackServer;
 
 function binary(): string {
   const found = Bun.which("redis-server");
