@@ -1,4 +1,4 @@
-import { RedisClient } from "bun";
+import { RedisClient, SQL } from "bun";
 import type { Config } from "../config/schema.ts";
 import { pointsAtSelf } from "../config/self-loop.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
@@ -58,6 +58,24 @@ export function checkDatabase(config: Config): CheckResult {
     return pass("database", "database", `${path} writable`);
   } catch (error) {
     return fail("database", "database", `${path}: ${error instanceof Error ? error.message : String(error)}`, "make its folder writable, or set SESSION_DB_PATH to a writable file");
+  }
+}
+
+/** With LYNKR_DATABASE_URL: whether PostgreSQL answers (connect and SELECT 1), naming its host only. */
+export async function checkPostgres(config: Pick<Config, "LYNKR_DATABASE_URL">, timeoutMs: number): Promise<CheckResult[]> {
+  const url = config.LYNKR_DATABASE_URL;
+  if (url === undefined) return [];
+  // The host only: the URL may carry a password.
+  const where = `postgres ${new URL(url).host}`;
+  const sql = new SQL(url, { max: 1, connectionTimeout: Math.max(1, Math.ceil(timeoutMs / 1000)) });
+  try {
+    await sql`SELECT 1`;
+    return [pass("postgres", "postgres", `${where} answers: sessions, turns and usage are kept there`)];
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return [fail("postgres", "postgres", `${where}: ${why.replaceAll(url, where)}`, "start PostgreSQL or correct LYNKR_DATABASE_URL (postgres://user:password@host:5432/database)")];
+  } finally {
+    await sql.close({ timeout: 1 });
   }
 }
 

@@ -4,7 +4,7 @@ import { selfLoop, type Upstream } from "../config/self-loop.ts";
 import { loadRoutingFile, routingFilePath, type RoutingFile } from "../config/routing-file.ts";
 import { upstreamsOf } from "../routing/upstreams.ts";
 import { createRouter } from "../routing/router.ts";
-import { checkClaudeCodeBaseUrl, checkDatabase, checkPort, checkSharedState } from "./checks.ts";
+import { checkClaudeCodeBaseUrl, checkDatabase, checkPort, checkPostgres, checkSharedState } from "./checks.ts";
 import { checkMcpServers } from "./mcp.ts";
 import { checkProvider } from "../providers/descriptors.ts";
 import { checkCredentials } from "./credentials.ts";
@@ -71,11 +71,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   // No server runs here, so doctor builds the router `lynkr start` would, for the providers it can reach.
   const upstreams = upstreamsOf(createRouter(config, { file: file ?? null }).providers, config, file);
   const providerChecks = upstreams.map((upstream) => checkUpstream(upstream, config, timeoutMs));
-  const [providers, port, mcp, shared] = await Promise.all([
+  const [providers, port, mcp, shared, postgres] = await Promise.all([
     Promise.all(providerChecks),
     checkPort(config, timeoutMs),
     checkMcpServers(config),
     checkSharedState(config, timeoutMs),
+    checkPostgres(config, timeoutMs),
   ]);
   return report([
     configResult,
@@ -84,6 +85,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ...checkCredentials(upstreams, file),
     port,
     checkDatabase(config),
+    ...postgres,
     ...shared,
     checkClaudeCodeBaseUrl(config, options.env.ANTHROPIC_BASE_URL),
     ...mcp,

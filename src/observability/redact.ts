@@ -18,9 +18,11 @@ export class Redactor {
   constructor(config: Config, providers: Iterable<Config> = []) {
     const values = new Set<string>();
     for (const key of config.LYNKR_API_KEYS ?? []) values.add(key.key);
-    // A Redis URL may carry a password (redis://:password@host): never in a log line either.
-    const redisPassword = config.LYNKR_REDIS_URL ? new URL(config.LYNKR_REDIS_URL).password : "";
-    for (const form of [redisPassword, decodeURIComponent(redisPassword)]) if (form.length >= 6) values.add(form);
+    // Redis and PostgreSQL URLs may carry a password (redis://:password@host): never in a log line either.
+    for (const url of [config.LYNKR_REDIS_URL, config.LYNKR_DATABASE_URL]) {
+      const password = url ? new URL(url).password : "";
+      for (const form of [password, decodeURIComponent(password)]) if (form.length >= 6) values.add(form);
+    }
     for (const settings of [config, ...providers]) {
       for (const [name, value] of Object.entries(settings)) {
         if (secretName.test(name) && typeof value === "string" && value.length >= 6) values.add(value);

@@ -42,3 +42,10 @@ test("the password in LYNKR_REDIS_URL is redacted like a key", () => {
   expect(redactor.redact("could not reach redis://:s3cret/pass@redis.internal:6379/0")).toBe("could not reach redis://:[REDACTED]@redis.internal:6379/0");
   expect(redactor.redact("url redis://:s3cret%2Fpass@redis.internal")).toBe("url redis://:[REDACTED]@redis.internal");
 });
+
+test("the password in LYNKR_DATABASE_URL is redacted like a key", () => {
+  const dir = tempDir();
+  const redactor = new Redactor(loadConfig({ env: { HOME: dir, LYNKR_DATABASE_URL: "postgres://lynkr:pg%40secret@db.internal:5432/lynkr" }, cwd: dir }));
+  expect(redactor.redact("connect postgres://lynkr:pg@secret@db.internal:5432/lynkr failed")).toBe("connect postgres://lynkr:[REDACTED]@db.internal:5432/lynkr failed");
+  expect(redactor.redact("url postgres://lynkr:pg%40secret@db.internal")).toBe("url postgres://lynkr:[REDACTED]@db.internal");
+});
