@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { SQL } from "bun";
 import { createServerToolServices, type ServerToolServices } from "./agent/services.ts";
 import { PromptCache } from "./cache/prompt-cache.ts";
 import { configFingerprint } from "./config/fingerprint.ts";
@@ -22,16 +23,12 @@ import { upstreamsOf } from "./routing/upstreams.ts";
 import { createApp, type HttpApp } from "./server/app.ts";
 import { Lifecycle } from "./server/lifecycle.ts";
 import { listen } from "./server/listen.ts";
-import { databasePath, openDatabase } from "./store/db.ts";
-import { startRetention } from "./store/retention.ts";
-import { SessionStore } from "./store/sessions.ts";
 import { createSharedState, type SharedState } from "./shared-state/index.ts";
-import { WriteBatch } from "./store/write-batch.ts";
+import { openSqliteStorage, openStorage, type Storage } from "./store/storage.ts";
 import { calibrateTokens, closeFacts, learnFrom, recordSession, storeAnswer } from "./turn-subscribers.ts";
 import { Budgets } from "./usage/budgets.ts";
 import { defaultPrices, Prices } from "./usage/prices.ts";
 import { RateLimiter } from "./usage/rate-limiter.ts";
-import { UsageStore } from "./usage/store.ts";
 
 // The composition root: the one place that knows every module. It builds them in layer order
 // (config → store → providers and router → pipeline → server), hands each only what it uses,
@@ -53,8 +50,13 @@ export function loadRouting(config: Config, shared?: SharedState): { file: Routi
 
 /** The built gateway: what start-up reports and tests look into. */
 export interface Gateway {
+  /** Sessions, turns and usage (SQLite, or PostgreSQL with LYNKR_DATABASE_URL). */
+  storage: Storage;
+  /** The SQLite database: everything without PostgreSQL; memory and the prompt cache beside it. */
   db: Database;
   dbPath: string;
+  /** PostgreSQL (every area migrated) when LYNKR_DATABASE_URL is set. */
+  postgres: SQL | undefined;
   router: Router;
   pipeline: Pipeline;
   lifecycle: Lifecycle;
@@ -71,14 +73,24 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-export function buildGateway(config: Config): Gateway {
+/** The storage a gateway built without one gets: SQLite, which opens without waiting. */
+function sqliteStorage(config: Config): Storage {
+  if (config.LYNKR_DATABASE_URL !== undefined) {
+    throw new Error("LYNKR_DATABASE_URL is set: open PostgreSQL first (launchGateway, or buildGateway(config, await openStorage(config)))");
+  }
+  return openSqliteStorage(config);
+}
+
+/** How long shutdown waits for PostgreSQL to take what is queued, when it is away. */
+const flushWithinMs = 10_000;
+
+export function buildGateway(config: Config, given?: Storage): Gateway {
   // What replicas share (LYNKR_REDIS_URL): rate-limit buckets, budget holds, circuit changes.
   const shared = createSharedState(config);
   const { file, router } = loadRouting(config, shared);
-  const dbPath = databasePath(config);
-  const db = openDatabase(dbPath);
-  const batch = new WriteBatch(db);
-  const retention = startRetention(db, config.SESSION_RETENTION_DAYS);
+  const storage = given ?? sqliteStorage(config);
+  const { db, dbPath, usage } = storage;
+  const retention = storage.retain(config.SESSION_RETENTION_DAYS);
 
   const metrics = new GatewayMetrics();
   shared?.exportMetrics(metrics.registry);
@@ -89,8 +101,6 @@ export function buildGateway(config: Config): Gateway {
   router.events.on("panic", (e) => metrics.countPanic(e.provider));
   router.events.on("circuit", (e) => metrics.countCircuitChange(e.provider, e.to));
 
-  // Usage rows are what budgets count: written through, not batched.
-  const usage = new UsageStore(db);
   const budgets = new Budgets(config, usage, shared?.ledger);
   const limiter = new RateLimiter(
     { requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE, tokensPerMinute: config.RATE_LIMIT_TOKENS_PER_MINUTE },
@@ -115,7 +125,8 @@ export function buildGateway(config: Config): Gateway {
 
   const prices = new Prices({ ...defaultPrices, ...file?.prices });
   const outcomes = new Outcomes();
-  outcomes.subscribe("sessions", recordSession(new SessionStore(db, batch)));
+  // PostgreSQL: replicas share the session record, so a turn is kept before its response ends.
+  outcomes.subscribe("sessions", recordSession(storage.sessions), { holdsEnd: storage.kind === "postgres" });
   if (cache) outcomes.subscribe("cache", storeAnswer(cache));
   outcomes.subscribe("memory", learnFrom(memory));
   outcomes.subscribe("token calibration", calibrateTokens());
@@ -155,15 +166,18 @@ export function buildGateway(config: Config): Gateway {
     limiter,
     memory,
     serverTools,
-    db,
+    reports: storage.reports,
+    databaseReachable: () => storage.reachable(),
     shared,
     usage,
     fingerprint: configFingerprint(config, file),
     upstreams: () => upstreamsOf(router.providers, config, file),
   });
   return {
+    storage,
     db,
     dbPath,
+    postgres: storage.postgres,
     router,
     pipeline,
     lifecycle,
@@ -176,7 +190,7 @@ export function buildGateway(config: Config): Gateway {
       retention.stop();
       memoryMonitor.stop();
       cache?.flush();
-      batch.flush();
+      await storage.flush(flushWithinMs);
       await serverTools.mcp.stop();
       shared?.stop();
     },
@@ -191,8 +205,19 @@ export interface RunningGateway {
   shutdown(): Promise<{ drained: boolean }>;
 }
 
-export function startGateway(config: Config): RunningGateway {
-  const gateway = buildGateway(config);
+/** Opens the storage LYNKR_DATABASE_URL asks for (PostgreSQL: connected and migrated), then starts. */
+export async function launchGateway(config: Config): Promise<RunningGateway> {
+  const storage = await openStorage(config);
+  try {
+    return startGateway(config, storage);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+export function startGateway(config: Config, storage?: Storage): RunningGateway {
+  const gateway = buildGateway(config, storage);
   const server = listen(gateway.http.fetch, config);
   let stopping: Promise<{ drained: boolean }> | undefined;
   return {
@@ -210,7 +235,7 @@ export function startGateway(config: Config): RunningGateway {
         // Turn outcomes are handed out on the next tick after each answer; let them land first.
         await new Promise((resolve) => setImmediate(resolve));
         await gateway.stop();
-        gateway.db.close(false);
+        await gateway.storage.close();
         return { drained };
       })();
       return stopping;

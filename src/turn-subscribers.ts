@@ -4,16 +4,16 @@ import { onTurnFinished } from "./memory/inject.ts";
 import type { MemoryService } from "./memory/service.ts";
 import type { OutcomeSubscriber } from "./pipeline/outcome.ts";
 import { calibrateFromUsage } from "./optimize/tokens.ts";
-import type { SessionStore } from "./store/sessions.ts";
+import type { SessionRecorder } from "./store/sessions.ts";
 
 // What each module keeps of a finished turn, as subscribers to the pipeline's turn outcomes
 // (pipeline/outcome.ts), wired at the composition root (app.ts).
 
 /** The turn in its session's history; a cached answer is not a turn of the conversation. */
-export function recordSession(sessions: SessionStore): OutcomeSubscriber {
+export function recordSession(sessions: SessionRecorder): OutcomeSubscriber {
   return (o) => {
-    if (o.cached) return;
-    sessions.record({
+    if (o.cached) return undefined;
+    return sessions.record({
       sessionId: o.sessionId,
       requestId: o.requestId,
       provider: o.route?.provider.name ?? "none",

@@ -46,7 +46,8 @@ export interface TurnOutcome {
   readonly facts: RequestFacts;
 }
 
-export type OutcomeSubscriber = (outcome: TurnOutcome) => void;
+/** Keeps something of a turn; a Promise it returns is what a response's end waits for (holdsEnd). */
+export type OutcomeSubscriber = (outcome: TurnOutcome) => unknown;
 
 /** How a turn ended, as the pipeline saw it. */
 export interface Ending {
@@ -61,16 +62,27 @@ export interface Ending {
 }
 
 export class Outcomes {
-  private readonly subscribers: { name: string; fn: OutcomeSubscriber }[] = [];
+  private readonly subscribers: { name: string; fn: OutcomeSubscriber; holdsEnd: boolean }[] = [];
 
-  subscribe(name: string, fn: OutcomeSubscriber): void {
-    this.subscribers.push({ name, fn });
+  /**
+   * `holdsEnd`: the answer's response ends only once what `fn` returns settles, so a client that
+   * saw its answer end finds the turn kept (turn records in PostgreSQL, read by every replica).
+   */
+  subscribe(name: string, fn: OutcomeSubscriber, options: { holdsEnd?: boolean } = {}): void {
+    this.subscribers.push({ name, fn, holdsEnd: options.holdsEnd === true });
   }
 
-  /** Builds the turn's outcome and hands it to every subscriber, after the answer went out. */
-  emit(turn: Turn, ending: Ending): void {
+  /**
+   * Builds the turn's outcome and hands it to every subscriber, after the answer went out. With a
+   * subscriber that holds the end, returns what the response's end waits for.
+   */
+  emit(turn: Turn, ending: Ending): Promise<void> | undefined {
     const latencyMs = performance.now() - turn.ctx.started;
-    setImmediate(() => this.deliver(this.outcomeOf(turn, ending, latencyMs)));
+    if (!this.subscribers.some((s) => s.holdsEnd)) {
+      setImmediate(() => void this.deliver(this.outcomeOf(turn, ending, latencyMs)));
+      return undefined;
+    }
+    return new Promise((resolve) => setImmediate(() => void this.deliver(this.outcomeOf(turn, ending, latencyMs)).then(resolve)));
   }
 
   private outcomeOf(turn: Turn, ending: Ending, latencyMs: number): TurnOutcome {
@@ -104,14 +116,17 @@ export class Outcomes {
     });
   }
 
-  private deliver(outcome: TurnOutcome): void {
-    for (const { name, fn } of this.subscribers) {
+  private async deliver(outcome: TurnOutcome): Promise<void> {
+    const held: Promise<unknown>[] = [];
+    for (const { name, fn, holdsEnd } of this.subscribers) {
       try {
-        fn(outcome);
+        const kept = fn(outcome);
+        if (holdsEnd && kept instanceof Promise) held.push(kept.catch(() => undefined));
       } catch (error) {
         // What is kept of a turn must never cost another subscriber its part.
         logger.error(`could not record turn (${name})`, { request_id: outcome.requestId, error: String(error) });
       }
     }
+    if (held.length > 0) await Promise.all(held);
   }
 }

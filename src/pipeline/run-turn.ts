@@ -6,7 +6,7 @@ import type { Router } from "../routing/router.ts";
 import type { Budgets } from "../usage/budgets.ts";
 import type { Prices } from "../usage/prices.ts";
 import type { RateLimiter } from "../usage/rate-limiter.ts";
-import type { UsageStore } from "../usage/store.ts";
+import type { UsageLedger } from "../store/usage.ts";
 import type { Outcomes } from "./outcome.ts";
 import { budgetStep } from "./steps/budget.ts";
 import { cacheStep, type CacheSettings } from "./steps/cache.ts";
@@ -28,7 +28,7 @@ export interface PipelineParts {
   outcomes: Outcomes;
   budgets: Budgets;
   limiter: RateLimiter;
-  usage: UsageStore;
+  usage: UsageLedger;
   prices: Prices;
   /** Undefined when MEMORY_ENABLED=false. */
   memory: MemoryService | undefined;

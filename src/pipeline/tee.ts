@@ -45,10 +45,11 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
   const frames: CachedFrame[] | undefined = turn.cacheKey && turn.stream ? [] : undefined;
   const firstByteMs = turn.stream ? performance.now() - turn.ctx.started : undefined;
   let ended = false;
-  const end = (ending: Omit<Ending, "route" | "cached" | "firstByteMs">) => {
-    if (ended) return;
+  /** What the response's end waits for: a subscriber that keeps the turn elsewhere (PostgreSQL). */
+  const end = (ending: Omit<Ending, "route" | "cached" | "firstByteMs">): Promise<void> | undefined => {
+    if (ended) return undefined;
     ended = true;
-    outcomes.emit(turn, { route, cached: false, firstByteMs, ...ending });
+    return outcomes.emit(turn, { route, cached: false, firstByteMs, ...ending });
   };
 
   let pending: StreamEvent | undefined = answer.first;
@@ -68,7 +69,8 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
         if (read.done) {
           // Claude Code treats a stream that just stops as "connection lost"; say what happened.
           if (!sawStop) return fail(new ApiError("upstream stream ended before message_stop"));
-          end({ status: 200, response: soFar(), frames });
+          const kept = end({ status: 200, response: soFar(), frames });
+          if (kept) await kept;
           return finished;
         }
         event = read.value;
@@ -93,6 +95,7 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
       sawStop = true;
       // Charged before message_stop is written: a client that saw the end of its answer was charged for it.
       turn.settle?.({ response: acc.result(), provider: route.provider, cached: false });
+      if (turn.acknowledged) await turn.acknowledged;
     }
     return { done: false, value: { type: event.type, data } };
   };
@@ -120,7 +123,9 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
         const message = acc.result();
         // Charged before the body is written: a client that got its answer was charged for it.
         turn.settle?.({ response: message, provider: route.provider, cached: false });
-        end({ status: 200, response: message });
+        if (turn.acknowledged) await turn.acknowledged;
+        const kept = end({ status: 200, response: message });
+        if (kept) await kept;
         return message;
       } catch (error) {
         const err = toAnthropicError(error, requestId);

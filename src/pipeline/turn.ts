@@ -75,6 +75,8 @@ export interface Turn {
   settle: ((answer: Settled | undefined) => Spent | undefined) | undefined;
   /** What the turn spent, once settled. */
   spent: Spent | undefined;
+  /** Settles once the usage row is committed, when its store commits later (PostgreSQL). */
+  acknowledged: Promise<unknown> | undefined;
 }
 
 /** A turn as the first step gets it: the client's request, nothing decided yet. */
@@ -97,6 +99,7 @@ export function newTurn(client: ClientBody, ctx: TurnContext): Turn {
     route: undefined,
     settle: undefined,
     spent: undefined,
+    acknowledged: undefined,
   };
 }
 

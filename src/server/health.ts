@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import pkg from "../../package.json" with { type: "json" };
 import type { Upstream } from "../config/self-loop.ts";
 import { checkProvider } from "../providers/descriptors.ts";
-import { isDatabaseReachable } from "../store/db.ts";
 import type { AppEnv } from "./context.ts";
 import type { ServerParts } from "./parts.ts";
 import { KeyRing, presentedKey } from "./middleware/auth.ts";
@@ -40,7 +39,7 @@ export class Health {
     const memory = gw.memoryMonitor.current;
     const pressure = memoryPressure(gw.settings, memory);
     const checks: Record<string, string> = {
-      database: isDatabaseReachable(gw.db) ? "ok" : "unreachable",
+      database: (await gw.databaseReachable()) ? "ok" : "unreachable",
       shutdown: gw.lifecycle.shuttingDown ? "draining" : "ok",
       memory: pressure ? `high: ${pressure}` : "ok",
     };

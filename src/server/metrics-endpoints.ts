@@ -3,8 +3,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { serverToolCallsMetric } from "../agent/services.ts";
 import { prometheusContentType, toPrometheus } from "../observability/metrics/prometheus.ts";
 import { round6 } from "../observability/metrics/gateway-metrics.ts";
-import { SessionReport } from "../store/session-report.ts";
-import { utcDay } from "../usage/store.ts";
+import { utcDay } from "../store/usage.ts";
 import type { AppEnv } from "./context.ts";
 import type { ServerParts } from "./parts.ts";
 
@@ -44,11 +43,11 @@ function mcpStatus(gw: Pick<ServerParts, "serverTools" | "metrics">) {
 }
 
 /** What /dashboard polls: the observability view, today's spend against the budgets, the newest turns. */
-export function dashboardMetrics(gw: ServerParts, c: Context<AppEnv>): Response {
+export async function dashboardMetrics(gw: ServerParts, c: Context<AppEnv>): Promise<Response> {
   const config = gw.settings;
   const day = utcDay(Date.now());
-  const today = gw.usage.totals("day", "", day);
-  const report = new SessionReport(gw.db);
+  const report = gw.reports;
+  const [today, cacheShare, recent] = await Promise.all([gw.usage.totals("day", "", day), report.cacheReadShare(day), report.recent(recentTurns)]);
   const primary = gw.router.primary;
   return c.json({
     ...observability(gw),
@@ -62,10 +61,10 @@ export function dashboardMetrics(gw: ServerParts, c: Context<AppEnv>): Response 
         session_usd: config.BUDGET_SESSION_USD ?? null,
       },
     },
-    upstream_cache_today: report.cacheReadShare(day),
+    upstream_cache_today: cacheShare,
     long_term_memory: gw.memory ? { enabled: true, memories: gw.memory.store.count() } : { enabled: false, memories: 0 },
     mcp: mcpStatus(gw),
-    recent: report.recent(recentTurns),
+    recent,
   });
 }
 

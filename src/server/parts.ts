@@ -1,4 +1,3 @@
-import type { Database } from "bun:sqlite";
 import type { ServerToolServices } from "../agent/services.ts";
 import type { Config } from "../config/schema.ts";
 import type { Upstream } from "../config/self-loop.ts";
@@ -9,8 +8,9 @@ import type { Redactor } from "../observability/redact.ts";
 import type { Pipeline } from "../pipeline/run-turn.ts";
 import type { Router } from "../routing/router.ts";
 import type { SharedState } from "../shared-state/index.ts";
+import type { SessionReader } from "../store/session-report.ts";
 import type { RateLimiter } from "../usage/rate-limiter.ts";
-import type { UsageStore } from "../usage/store.ts";
+import type { UsageLedger } from "../store/usage.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 
 /** The settings the HTTP layer uses, and only those. */
@@ -46,11 +46,14 @@ export interface ServerParts {
   limiter: RateLimiter;
   /** Undefined when MEMORY_ENABLED=false. */
   memory: MemoryService | undefined;
-  db: Database;
+  /** Sessions and usage read back (SQLite or PostgreSQL), for the status line and the dashboard. */
+  reports: SessionReader;
+  /** Whether the session and usage store answers, for readiness. */
+  databaseReachable(): Promise<boolean>;
   /** What replicas share (Redis) or not; for readiness. */
   shared: SharedState | undefined;
   /** Today's spend, for the dashboard. */
-  usage: UsageStore;
+  usage: UsageLedger;
   /** A hash of the configuration, so a client can tell this lynkr from one configured otherwise. */
   fingerprint: string;
   /** MCP server status for readiness. */

@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import { InvalidRequestError } from "../anthropic/errors.ts";
-import { SessionReport } from "../store/session-report.ts";
 import type { AppEnv } from "./context.ts";
 import type { ServerParts } from "./parts.ts";
 
@@ -11,12 +10,12 @@ import type { ServerParts } from "./parts.ts";
 
 const maxIdLength = 200;
 
-export function sessionFigures(gw: Pick<ServerParts, "db" | "router">, c: Context<AppEnv>): Response {
+export async function sessionFigures(gw: Pick<ServerParts, "reports" | "router">, c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("id") ?? "";
   if (id.length === 0 || id.length > maxIdLength || /[^\x21-\x7e]/.test(id)) {
     throw new InvalidRequestError(`session id: expected 1 to ${maxIdLength} visible ASCII characters`);
   }
-  const figures = new SessionReport(gw.db).session(id);
+  const figures = await gw.reports.session(id);
   const primary = gw.router.primary;
   return c.json({
     ...figures,

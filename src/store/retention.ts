@@ -6,7 +6,8 @@ import { logger } from "../observability/logger.ts";
 // Deletes run in small transactions so a large backlog never holds the writer lock for long.
 
 const dayMs = 86_400_000;
-const batch = 500;
+/** Sessions deleted per transaction; usage rows ten times as many. */
+export const pruneBatch = 500;
 const everyMs = 3_600_000;
 
 export interface Pruned {
@@ -25,7 +26,7 @@ export function pruneBefore(db: Database, cutoff: number): Pruned {
   const deleteUsage = db.query("DELETE FROM usage WHERE id IN (SELECT id FROM usage WHERE day < ? LIMIT ?)");
   const pruned: Pruned = { sessions: 0, usage: 0 };
   for (;;) {
-    const ids = oldSessions.all(cutoff, batch);
+    const ids = oldSessions.all(cutoff, pruneBatch);
     if (ids.length === 0) break;
     db.transaction(() => {
       for (const { id } of ids) {
@@ -38,7 +39,7 @@ export function pruneBefore(db: Database, cutoff: number): Pruned {
     pruned.sessions += ids.length;
   }
   for (;;) {
-    const { changes } = deleteUsage.run(cutoffDay, batch * 10);
+    const { changes } = deleteUsage.run(cutoffDay, pruneBatch * 10);
     pruned.usage += changes;
     if (changes === 0) break;
   }
@@ -46,18 +47,25 @@ export function pruneBefore(db: Database, cutoff: number): Pruned {
   return pruned;
 }
 
-/** Prunes now and then every hour; `stop()` before the database closes. Days 0: keeps everything. */
-export function startRetention(db: Database, days: number, now: () => number = Date.now): { stop(): void } {
+/**
+ * Prunes now and then every hour with `prune` (SQLite's pruneBefore, or PostgreSQL's);
+ * `stop()` before the database closes. Days 0: keeps everything.
+ */
+export function startRetention(
+  prune: (cutoff: number) => Pruned | Promise<Pruned>,
+  days: number,
+  now: () => number = Date.now,
+): { stop(): void } {
   if (days <= 0) return { stop() {} };
-  const run = () => {
+  const run = async () => {
     try {
-      const pruned = pruneBefore(db, now() - days * dayMs);
+      const pruned = await prune(now() - days * dayMs);
       if (pruned.sessions + pruned.usage > 0) logger.info("retention: pruned old records", { ...pruned, retention_days: days });
     } catch (error) {
       logger.error("retention: could not prune", { error: String(error) });
     }
   };
-  run();
+  void run();
   const timer = setInterval(run, everyMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };

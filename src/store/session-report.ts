@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { usageReport, type UsageGrouping, type UsageReportRow } from "./usage-report.ts";
 
 // What a session did, read back from the turns and usage tables: for the status line (one
 // session, live), `lynkr sessions` and `lynkr wrap`'s closing summary.
@@ -62,12 +63,12 @@ export interface SessionListRow {
   fallbacks: number;
 }
 
-interface UsageSums extends TokenSums {
+export interface UsageSums extends TokenSums {
   first_at: number | null;
   last_at: number | null;
 }
 
-interface TurnSums {
+export interface TurnSums {
   turns: number;
   errors: number;
   fallbacks: number;
@@ -87,7 +88,29 @@ const usageSums = `count(*) AS requests, coalesce(sum(input_tokens), 0) AS input
 const turnSums = `count(*) AS turns, coalesce(sum(status <> 200), 0) AS errors, coalesce(sum(fallbacks), 0) AS fallbacks,
   min(created_at) AS first_at, max(created_at) AS last_at`;
 
-function figures(sessionId: string, usage: UsageSums, turns: TurnSums, last: { provider: string; model: string | null } | null): SessionFigures {
+/**
+ * What the app reads back of sessions and usage: SQLite's SessionReport here (synchronous),
+ * PostgreSQL's in src/store/postgres/report.ts; callers await either.
+ */
+export interface SessionReader {
+  session(sessionId: string): SessionFigures | Promise<SessionFigures>;
+  window(window: Window): (SessionFigures & { providers: string[] }) | Promise<SessionFigures & { providers: string[] }>;
+  list(window: Window & { limit: number }): SessionListRow[] | Promise<SessionListRow[]>;
+  turns(sessionId: string): TurnRow[] | Promise<TurnRow[]>;
+  recent(limit: number): (TurnRow & { session_id: string })[] | Promise<(TurnRow & { session_id: string })[]>;
+  cacheReadShare(day: string): CacheReadShare | Promise<CacheReadShare>;
+  exists(sessionId: string): boolean | Promise<boolean>;
+  /** `lynkr usage`: usage rows since `since`, summed by one grouping. */
+  usage(by: UsageGrouping, since: number): UsageReportRow[] | Promise<UsageReportRow[]>;
+}
+
+export interface CacheReadShare {
+  read_tokens: number;
+  input_tokens: number;
+  share: number;
+}
+
+export function figures(sessionId: string, usage: UsageSums, turns: TurnSums, last: { provider: string; model: string | null } | null): SessionFigures {
   const input = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens;
   const firsts = [usage.first_at, turns.first_at].filter((v): v is number => v !== null);
   const lasts = [usage.last_at, turns.last_at].filter((v): v is number => v !== null);
@@ -106,7 +129,7 @@ function figures(sessionId: string, usage: UsageSums, turns: TurnSums, last: { p
   };
 }
 
-export class SessionReport {
+export class SessionReport implements SessionReader {
   constructor(private readonly db: Database) {}
 
   /** One session's figures; all zero for a session lynkr has not seen (yet). */
@@ -175,7 +198,7 @@ export class SessionReport {
   }
 
   /** Of today's (UTC) input tokens, the share upstreams read from their prompt caches. */
-  cacheReadShare(day: string): { read_tokens: number; input_tokens: number; share: number } {
+  cacheReadShare(day: string): CacheReadShare {
     const row = this.db
       .query<{ read: number; input: number }, [string]>(
         "SELECT coalesce(sum(cache_read_input_tokens), 0) AS read, coalesce(sum(input_tokens + cache_read_input_tokens + cache_creation_input_tokens), 0) AS input FROM usage WHERE day = ? AND cached = 0",
@@ -192,5 +215,9 @@ export class SessionReport {
       this.db.query("SELECT 1 FROM sessions WHERE id = ?").get(sessionId) !== null ||
       this.db.query("SELECT 1 FROM usage WHERE session_id = ? LIMIT 1").get(sessionId) !== null
     );
+  }
+
+  usage(by: UsageGrouping, since: number): UsageReportRow[] {
+    return usageReport(this.db, by, since);
   }
 }

@@ -64,7 +64,58 @@ function prefixHash(hashes: string[], length: number): string {
  */
 export const failedTurnMaxBytes = 64 * 1024;
 
-export class SessionStore {
+/** What the app needs of session storage: SQLite's SessionStore here, PostgreSQL's in src/store/postgres/. */
+export interface SessionRecorder {
+  /**
+   * Keeps one turn. SQLite: written soon after (batched). PostgreSQL: a Promise that settles once
+   * the turn is committed, which the response's end waits for: the client's next turn, on any
+   * replica, comes after it.
+   */
+  record(turn: TurnRecord): void | Promise<unknown>;
+}
+
+export interface StoredThread {
+  history_len: number;
+  history_hash: string;
+}
+
+/** The row a turn becomes, and where its thread stands after it. */
+export interface TurnWrite {
+  offset: number;
+  newMessages: string;
+  response: string | null;
+  /** Undefined: the thread stays where it was (a failed turn too large to keep). */
+  thread: { len: number; hash: string } | undefined;
+}
+
+/**
+ * Only the messages the thread did not already hold are kept: when the stored history is still
+ * a prefix of this request's, the turn keeps what follows it.
+ */
+export function planTurn(turn: TurnRecord, hashes: string[], thread: StoredThread | null | undefined): TurnWrite {
+  const messages = turn.messages;
+  let offset = 0;
+  if (thread && thread.history_len <= messages.length && prefixHash(hashes, thread.history_len) === thread.history_hash) {
+    offset = thread.history_len;
+  }
+  const failed = turn.status !== 200;
+  let newMessages = JSON.stringify(messages.slice(offset));
+  let response = turn.response ? JSON.stringify(turn.response) : null;
+  if (failed && response !== null && response.length > failedTurnMaxBytes) response = null;
+  let next: TurnWrite["thread"] = { len: messages.length, hash: prefixHash(hashes, messages.length) };
+  if (failed && newMessages.length > failedTurnMaxBytes) {
+    newMessages = "[]";
+    next = undefined;
+  }
+  return { offset, newMessages, response, thread: next };
+}
+
+/** One hash per message of the turn's request, made when it is recorded (not in the flush). */
+export function hashTurn(turn: TurnRecord): string[] {
+  return messageHashes(turn.messages);
+}
+
+export class SessionStore implements SessionRecorder {
   private readonly upsertSession;
   private readonly findThread;
   private readonly saveThread;
@@ -79,7 +130,7 @@ export class SessionStore {
       `INSERT INTO sessions (id, created_at, updated_at, turn_count) VALUES ($id, $now, $now, 1)
        ON CONFLICT(id) DO UPDATE SET updated_at = $now, turn_count = turn_count + 1`,
     );
-    this.findThread = db.query<{ history_len: number; history_hash: string }, { session: string; root: string }>(
+    this.findThread = db.query<StoredThread, { session: string; root: string }>(
       "SELECT history_len, history_hash FROM threads WHERE session_id = $session AND root_hash = $root",
     );
     this.saveThread = db.query(
@@ -95,37 +146,20 @@ export class SessionStore {
     );
   }
 
-  /**
-   * Stores one turn. Only the messages the thread did not already hold are written: when the
-   * stored history is still a prefix of this request's, the turn keeps what follows it.
-   */
   record(turn: TurnRecord): void {
     const now = Date.now();
     // Hashed now, not in the flush: a flush of many turns must not hold the event loop that long.
-    const hashes = messageHashes(turn.messages);
+    const hashes = hashTurn(turn);
     if (this.batch) this.batch.add(() => this.write(turn, hashes, now));
     else this.db.transaction(() => this.write(turn, hashes, now))();
   }
 
   private write(turn: TurnRecord, hashes: string[], now: number): void {
-    const messages = turn.messages;
     // conversationRoot(messages), from the hashes already made.
     const root = hashes[0] ?? "empty";
     this.upsertSession.run({ id: turn.sessionId, now });
-    const thread = this.findThread.get({ session: turn.sessionId, root });
-    let offset = 0;
-    if (thread && thread.history_len <= messages.length && prefixHash(hashes, thread.history_len) === thread.history_hash) {
-      offset = thread.history_len;
-    }
-    const failed = turn.status !== 200;
-    let newMessages = JSON.stringify(messages.slice(offset));
-    let response = turn.response ? JSON.stringify(turn.response) : null;
-    if (failed && response !== null && response.length > failedTurnMaxBytes) response = null;
-    if (failed && newMessages.length > failedTurnMaxBytes) {
-      newMessages = "[]";
-    } else {
-      this.saveThread.run({ session: turn.sessionId, root, len: messages.length, hash: prefixHash(hashes, messages.length) });
-    }
+    const plan = planTurn(turn, hashes, this.findThread.get({ session: turn.sessionId, root }));
+    if (plan.thread) this.saveThread.run({ session: turn.sessionId, root, len: plan.thread.len, hash: plan.thread.hash });
     const usage = turn.response?.usage;
     this.insertTurn.run({
       session: turn.sessionId,
@@ -143,9 +177,9 @@ export class SessionStore {
       cacheRead: usage?.cache_read_input_tokens ?? null,
       cacheCreation: usage?.cache_creation_input_tokens ?? null,
       stopReason: turn.response?.stop_reason ?? null,
-      newMessages,
-      offset,
-      response,
+      newMessages: plan.newMessages,
+      offset: plan.offset,
+      response: plan.response,
       error: turn.error ? JSON.stringify(turn.error) : null,
       route: turn.route ?? null,
       fallbacks: turn.fallbacks ?? 0,

@@ -5,7 +5,7 @@ import type { Database } from "bun:sqlite";
 export const usageGroupings = ["day", "model", "provider", "key", "session"] as const;
 export type UsageGrouping = (typeof usageGroupings)[number];
 
-const groupColumn: Record<UsageGrouping, string> = {
+export const groupColumn: Record<UsageGrouping, string> = {
   day: "day",
   model: "coalesce(model, '(unknown)')",
   provider: "provider",

@@ -1,5 +1,14 @@
 import type { Database } from "bun:sqlite";
-import type { TurnUsage } from "./tokens.ts";
+
+/** An answer's token counts (usage/tokens.ts's TurnUsage). */
+export interface StoredTokens {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+  /** True when the upstream reported no usage and the counts are a local estimate. */
+  estimated: boolean;
+}
 
 export type TotalScope = "session" | "client" | "day";
 
@@ -9,7 +18,7 @@ export interface UsageRow {
   client: string;
   provider: string;
   model: string | undefined;
-  usage: TurnUsage;
+  usage: StoredTokens;
   /** Dollars spent; undefined when the model has no price. */
   costUsd: number | undefined;
   /** Answered from the prompt cache: nothing spent upstream. */
@@ -24,8 +33,83 @@ export interface Totals {
   cost_usd: number;
 }
 
-function totalsKey(scope: TotalScope, subject: string, period: string): string {
+/**
+ * What the app needs of usage storage: SQLite's UsageStore here, PostgreSQL's in
+ * src/store/postgres/usage-store.ts. Budgets read totals before every request: both keep them in
+ * memory, written through.
+ */
+export interface UsageLedger {
+  /**
+   * Records an answer's usage and adds it to the totals at once. A Promise when the write is
+   * committed later (PostgreSQL): it settles once the row is committed, and the answer's last byte
+   * waits for it.
+   */
+  record(row: UsageRow, now?: number): void | Promise<unknown>;
+  /** Totals of one scope; a Promise the first time PostgreSQL is asked. */
+  totals(scope: TotalScope, subject: string, period: string): Readonly<Totals> | Promise<Readonly<Totals>>;
+}
+
+export function totalsKey(scope: TotalScope, subject: string, period: string): string {
   return `${scope}\u0000${subject}\u0000${period}`;
+}
+
+export const noTotals: Readonly<Totals> = Object.freeze({ requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 });
+
+/** What one usage row adds to its session's, its client's day and the day's totals. */
+export interface Spend {
+  day: string;
+  lines: [TotalScope, string, string][];
+  input: number;
+  output: number;
+  cost: number;
+}
+
+export function spendOf(row: UsageRow, now: number): Spend {
+  const day = utcDay(now);
+  const u = row.usage;
+  // Tokens answered from the cache were not spent, so totals (and budgets) leave them out.
+  return {
+    day,
+    lines: [
+      ["session", row.sessionId, ""],
+      ["client", row.client, day],
+      ["day", "", day],
+    ],
+    input: row.cached ? 0 : u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens,
+    output: row.cached ? 0 : u.output_tokens,
+    cost: row.cached ? 0 : (row.costUsd ?? 0),
+  };
+}
+
+/**
+ * Totals read once from the database and then kept up to date here, so budget checks before every
+ * request cost a map lookup, not three queries. Forgetting them all when there are too many only
+ * costs reading them again.
+ */
+export class KnownTotals {
+  private readonly known = new Map<string, Totals>();
+
+  get(scope: TotalScope, subject: string, period: string): Totals | undefined {
+    return this.known.get(totalsKey(scope, subject, period));
+  }
+
+  remember(scope: TotalScope, subject: string, period: string, totals: Totals): Totals {
+    if (this.known.size >= 10_000) this.known.clear();
+    this.known.set(totalsKey(scope, subject, period), totals);
+    return totals;
+  }
+
+  /** Adds a row to the totals already read; the others are read, updated, when first asked for. */
+  add(spend: Spend): void {
+    for (const [scope, subject, period] of spend.lines) {
+      const t = this.get(scope, subject, period);
+      if (!t) continue;
+      t.requests += 1;
+      t.input_tokens += spend.input;
+      t.output_tokens += spend.output;
+      t.cost_usd += spend.cost;
+    }
+  }
 }
 
 const dayMs = 86_400_000;
@@ -40,17 +124,13 @@ export function utcDay(ms: number): string {
   return lastDay.name;
 }
 
-/** Usage rows and their running totals per session, per client per day and per day. */
-export class UsageStore {
+/** Usage rows and their running totals per session, per client per day and per day, in SQLite. */
+export class UsageStore implements UsageLedger {
   private readonly insert;
   private readonly bump;
   private readonly read;
-  /**
-   * Totals read once from SQLite and then kept up to date here, so budget checks before every
-   * request cost a map lookup, not three queries. lynkr is the database's only writer; forgetting
-   * them all when there are too many only costs reading them again.
-   */
-  private readonly known = new Map<string, Totals>();
+  /** lynkr is the SQLite database's only writer: what it read stays true as it adds its own rows. */
+  private readonly known = new KnownTotals();
 
   constructor(private readonly db: Database) {
     this.insert = db.query(
@@ -71,22 +151,13 @@ export class UsageStore {
   }
 
   record(row: UsageRow, now = Date.now()): void {
-    const day = utcDay(now);
+    const spend = spendOf(row, now);
     const u = row.usage;
-    // Tokens answered from the cache were not spent, so totals (and budgets) leave them out.
-    const spentIn = row.cached ? 0 : u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens;
-    const spentOut = row.cached ? 0 : u.output_tokens;
-    const cost = row.cached ? 0 : (row.costUsd ?? 0);
-    const totals: [TotalScope, string, string][] = [
-      ["session", row.sessionId, ""],
-      ["client", row.client, day],
-      ["day", "", day],
-    ];
     this.db.transaction(() => {
       this.insert.run({
         requestId: row.requestId,
         now,
-        day,
+        day: spend.day,
         session: row.sessionId,
         client: row.client,
         provider: row.provider,
@@ -100,28 +171,17 @@ export class UsageStore {
         cached: row.cached ? 1 : 0,
         saved: row.savedUsd ?? null,
       });
-      for (const [scope, subject, period] of totals) {
-        this.bump.run({ scope, subject, period, input: spentIn, output: spentOut, cost });
+      for (const [scope, subject, period] of spend.lines) {
+        this.bump.run({ scope, subject, period, input: spend.input, output: spend.output, cost: spend.cost });
       }
     })();
-    for (const [scope, subject, period] of totals) {
-      const t = this.known.get(totalsKey(scope, subject, period));
-      if (!t) continue; // read from SQLite, already updated, when first asked for
-      t.requests += 1;
-      t.input_tokens += spentIn;
-      t.output_tokens += spentOut;
-      t.cost_usd += cost;
-    }
+    this.known.add(spend);
   }
 
   totals(scope: TotalScope, subject: string, period: string): Readonly<Totals> {
-    const key = totalsKey(scope, subject, period);
-    let t = this.known.get(key);
-    if (!t) {
-      t = { ...(this.read.get({ scope, subject, period }) ?? { requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 }) };
-      if (this.known.size >= 10_000) this.known.clear();
-      this.known.set(key, t);
-    }
-    return t;
+    return (
+      this.known.get(scope, subject, period) ??
+      this.known.remember(scope, subject, period, { ...(this.read.get({ scope, subject, period }) ?? noTotals) })
+    );
   }
 }

@@ -2,7 +2,7 @@ import { RateLimitError } from "../anthropic/errors.ts";
 import type { Config } from "../config/schema.ts";
 import { LocalLedger } from "../shared-state/local.ts";
 import type { BudgetLedger, BudgetLine, HoldResult } from "../shared-state/ports.ts";
-import { utcDay, type TotalScope, type UsageStore } from "./store.ts";
+import { totalsKey, utcDay, type TotalScope, type Totals, type UsageLedger } from "../store/usage.ts";
 
 // Money budgets. Each request reserves what it can cost at most (its estimated input and its
 // max_tokens at the model's price) before the upstream is called, and is refused when that does
@@ -46,7 +46,7 @@ export class Budgets {
 
   constructor(
     config: Pick<Config, "BUDGET_SESSION_USD" | "BUDGET_KEY_DAILY_USD" | "BUDGET_DAILY_USD" | "BUDGET_ALLOW_UNPRICED">,
-    private readonly usage: UsageStore,
+    private readonly usage: UsageLedger,
     /** Where holds (and, shared, spend) are kept: in process, or across replicas (src/shared-state/). */
     private readonly ledger: BudgetLedger = new LocalLedger(),
   ) {
@@ -83,24 +83,29 @@ export class Budgets {
     }
     const cost = estimate.maxUsd;
     const day = utcDay(now);
-    const lines: BudgetLine[] = this.budgets.map((budget) => {
-      const subject = budget.scope === "session" ? who.sessionId : budget.scope === "client" ? who.client : "";
-      const period = budget.daily ? day : "";
-      return {
-        key: `${budget.scope}\u0000${subject}\u0000${period}`,
+    const subjects = this.budgets.map((budget) => ({
+      subject: budget.scope === "session" ? who.sessionId : budget.scope === "client" ? who.client : "",
+      period: budget.daily ? day : "",
+    }));
+    // In memory after the first read of each; PostgreSQL's first read is the only wait.
+    const spent = this.budgets.map((budget, i) => this.usage.totals(budget.scope, subjects[i]?.subject ?? "", subjects[i]?.period ?? ""));
+    const hold = (totals: readonly Readonly<Totals>[]): Reservation | Promise<Reservation> => {
+      const lines: BudgetLine[] = this.budgets.map((budget, i) => ({
+        key: totalsKey(budget.scope, subjects[i]?.subject ?? "", subjects[i]?.period ?? ""),
         limit: budget.limit,
-        localSpent: this.usage.totals(budget.scope, subject, period).cost_usd,
+        localSpent: totals[i]?.cost_usd ?? 0,
         keepSeconds: budget.daily ? 2 * 86_400 : 30 * 86_400,
+      }));
+      const answer = (result: HoldResult): Reservation => {
+        if (result.held) return { release: (costUsd) => result.hold.settle(costUsd) };
+        const budget = this.budgets[result.line] as Budget;
+        throw this.refusal(budget, subjects[result.line]?.subject ?? "", result.spent, result.pending, cost, now);
       };
-    });
-    const answer = (result: HoldResult): Reservation => {
-      if (result.held) return { release: (costUsd) => result.hold.settle(costUsd) };
-      const budget = this.budgets[result.line] as Budget;
-      const subject = budget.scope === "session" ? who.sessionId : budget.scope === "client" ? who.client : "";
-      throw this.refusal(budget, subject, result.spent, result.pending, cost, now);
+      const result = this.ledger.hold(lines, cost);
+      return result instanceof Promise ? result.then(answer) : answer(result);
     };
-    const result = this.ledger.hold(lines, cost);
-    return result instanceof Promise ? result.then(answer) : answer(result);
+    if (spent.some((t) => t instanceof Promise)) return Promise.all(spent).then(hold);
+    return hold(spent as Readonly<Totals>[]);
   }
 
   private refusal(budget: Budget, subject: string, spent: number, pending: number, cost: number, now: number): RateLimitError {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { configureLogger } from "../../src/observability/logger.ts";
-import { startGateway, type RunningGateway } from "../../src/app.ts";
+import { launchGateway, startGateway, type RunningGateway } from "../../src/app.ts";
 import { lynkrFromSource } from "./lynkr-process.ts";
 import { run, type RunResult } from "./run.ts";
 
@@ -11,8 +11,7 @@ export function tempDir(prefix = "lynkr-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** The real gateway on an ephemeral loopback port, with its own database in a temp folder. */
-export function startTestGateway(env: Record<string, string> = {}): RunningGateway & { dir: string } {
+function testConfig(env: Record<string, string>) {
   const dir = tempDir();
   configureLogger((env.LOG_LEVEL as "silent" | undefined) ?? "silent", "json");
   const config = loadConfig({
@@ -20,7 +19,19 @@ export function startTestGateway(env: Record<string, string> = {}): RunningGatew
     env: { PORT: "0", HOST: "127.0.0.1", PROMPT_CACHE_ENABLED: "false", SESSION_DB_PATH: join(dir, "lynkr.db"), HOME: dir, ...env },
     cwd: dir,
   });
+  return { dir, config };
+}
+
+/** The real gateway on an ephemeral loopback port, with its own database in a temp folder. */
+export function startTestGateway(env: Record<string, string> = {}): RunningGateway & { dir: string } {
+  const { dir, config } = testConfig(env);
   return { ...startGateway(config), dir };
+}
+
+/** The same, with the storage `env` asks for opened first: PostgreSQL when it sets LYNKR_DATABASE_URL. */
+export async function launchTestGateway(env: Record<string, string> = {}): Promise<RunningGateway & { dir: string }> {
+  const { dir, config } = testConfig(env);
+  return { ...(await launchGateway(config)), dir };
 }
 
 /** Runs `lynkr <args>` from source as a separate process, with only `env`, PATH and HOME (= `cwd`). */

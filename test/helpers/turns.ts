@@ -1,4 +1,5 @@
-import type { Database } from "bun:sqlite";
+import { Database } from "bun:sqlite";
+import { rowsOf, type RecordsOf } from "./storage-backends.ts";
 
 export interface StoredTurn {
   id: number;
@@ -18,10 +19,11 @@ export interface StoredTurn {
  * A session's stored turns, once there are at least `count` of them: turns are written just
  * after the answer went out, so a test that has read the answer may be a moment early.
  */
-export async function waitForTurns(db: Database, sessionId: string, count: number, timeoutMs = 2_000): Promise<StoredTurn[]> {
+export async function waitForTurns(where: Database | RecordsOf, sessionId: string, count: number, timeoutMs = 2_000): Promise<StoredTurn[]> {
   const deadline = Date.now() + timeoutMs;
+  const records = where instanceof Database ? { db: where, postgres: undefined } : where;
   for (;;) {
-    const turns = db.query<StoredTurn, [string]>("SELECT * FROM turns WHERE session_id = ? ORDER BY id").all(sessionId);
+    const turns = await rowsOf<StoredTurn>(records, `SELECT * FROM turns WHERE session_id = '${sessionId.replaceAll("'", "''")}' ORDER BY id`);
     if (turns.length >= count || Date.now() > deadline) return turns;
     await Bun.sleep(5);
   }

@@ -1,5 +1,4 @@
 import { defineCommand } from "citty";
-import { SessionReport } from "../../store/session-report.ts";
 import { openReportDatabase } from "../database.ts";
 import { alignedTable, parseSince, usd } from "../output.ts";
 
@@ -18,16 +17,16 @@ const listCommand = defineCommand({
     limit: { type: "string", description: "At most this many (default 20)" },
     ...common,
   },
-  run({ args }) {
+  async run({ args }) {
     const since = parseSince(args.since ?? "7d");
     const limit = Number(args.limit ?? 20);
     if (since === undefined || !Number.isInteger(limit) || limit < 1) {
       process.stderr.write("lynkr sessions list: --since takes 7d, 24h, 30m or a date; --limit a positive whole number\n");
       process.exit(2);
     }
-    const db = openReportDatabase(args["env-file"], "sessions");
-    const rows = new SessionReport(db).list({ since, limit });
-    db.close(false);
+    const db = await openReportDatabase(args["env-file"], "sessions");
+    const rows = await db.reports.list({ since, limit });
+    await db.close();
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ sessions: rows }, null, 2)}\n`);
       return;
@@ -48,17 +47,17 @@ const showCommand = defineCommand({
     id: { type: "positional", description: "The session id (Claude Code's session id)", required: true },
     ...common,
   },
-  run({ args }) {
-    const db = openReportDatabase(args["env-file"], "sessions");
-    const report = new SessionReport(db);
-    if (!report.exists(args.id)) {
-      db.close(false);
+  async run({ args }) {
+    const db = await openReportDatabase(args["env-file"], "sessions");
+    const report = db.reports;
+    if (!(await report.exists(args.id))) {
+      await db.close();
       process.stderr.write(`lynkr sessions show: no session ${JSON.stringify(args.id)} (lynkr sessions list shows the recent ones)\n`);
       process.exit(1);
     }
-    const figures = report.session(args.id);
-    const turns = report.turns(args.id);
-    db.close(false);
+    const figures = await report.session(args.id);
+    const turns = await report.turns(args.id);
+    await db.close();
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ session: figures, turns }, null, 2)}\n`);
       return;

@@ -7,7 +7,7 @@ import { identify } from "../../doctor/identity.ts";
 import { loadRoutingFile, type RoutingFile, type TargetRef } from "../../config/routing-file.ts";
 import { configureLogger } from "../../observability/logger.ts";
 import { credentialsWarning, exposureProblem } from "../../server/middleware/auth.ts";
-import { startGateway } from "../../app.ts";
+import { launchGateway } from "../../app.ts";
 
 export const startCommand = defineCommand({
   meta: { name: "start", description: "Serve Anthropic's Messages API on top of the configured provider" },
@@ -38,7 +38,7 @@ export const startCommand = defineCommand({
     const log = configureLogger(config.LOG_LEVEL, config.LOG_FORMAT);
     let running;
     try {
-      running = startGateway(config);
+      running = await launchGateway(config);
     } catch (error) {
       // The routing file (LYNKR_CONFIG) is read here; its problems are configuration problems.
       if (error instanceof ConfigError) {

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { usageGroupings, usageReport, type UsageGrouping } from "../../usage/report.ts";
+import { usageGroupings, type UsageGrouping } from "../../store/usage-report.ts";
 import { openReportDatabase } from "../database.ts";
 import { alignedTable, csv, parseSince, usd } from "../output.ts";
 
@@ -14,7 +14,7 @@ export const usageCommand = defineCommand({
     csv: { type: "boolean", description: "Print CSV" },
     "env-file": { type: "string", description: "Read configuration (SESSION_DB_PATH) from this .env file" },
   },
-  run({ args }) {
+  async run({ args }) {
     const by = (args.by ?? "day") as UsageGrouping;
     if (!usageGroupings.includes(by)) {
       process.stderr.write(`lynkr usage: --by=${JSON.stringify(args.by)}: expected one of ${usageGroupings.join(", ")}\n`);
@@ -25,9 +25,9 @@ export const usageCommand = defineCommand({
       process.stderr.write(`lynkr usage: --since=${JSON.stringify(args.since)}: expected 7d, 24h, 30m, 2w or a date like 2026-12-01\n`);
       process.exit(2);
     }
-    const db = openReportDatabase(args["env-file"], "usage");
-    const rows = usageReport(db, by, since);
-    db.close(false);
+    const db = await openReportDatabase(args["env-file"], "usage");
+    const rows = await db.reports.usage(by, since);
+    await db.close();
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ since: new Date(since).toISOString(), by, rows }, null, 2)}\n`);
       return;

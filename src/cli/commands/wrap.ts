@@ -9,9 +9,8 @@ import { listenUrl } from "../../doctor/checks.ts";
 import { identify } from "../../doctor/identity.ts";
 import { configureLogger } from "../../observability/logger.ts";
 import { loadRoutingFile } from "../../config/routing-file.ts";
-import { startGateway, type RunningGateway } from "../../app.ts";
-import { databasePath, openDatabase } from "../../store/db.ts";
-import { SessionReport } from "../../store/session-report.ts";
+import { launchGateway, type RunningGateway } from "../../app.ts";
+import { reportsOf } from "../database.ts";
 import { sessionSummary } from "../wrap/summary.ts";
 import { clientEnv } from "../wrap/client-env.ts";
 
@@ -81,7 +80,7 @@ async function gatewayFor(config: Config, say: (line: string) => void): Promise<
   }
   const log = logFile(config);
   configureLogger(config.LOG_LEVEL, config.LOG_FORMAT, log.fd);
-  const own = startGateway({ ...config, HOST: "127.0.0.1", PORT: 0 });
+  const own = await launchGateway({ ...config, HOST: "127.0.0.1", PORT: 0 });
   say(`lynkr: gateway on ${own.url} → ${own.gateway.router.primary.name} (${own.gateway.router.primary.endpoint}); log ${log.path}`);
   return { url: own.url, own, logFd: log.fd };
 }
@@ -138,12 +137,12 @@ async function wrap(options: WrapOptions): Promise<never> {
   const code = child.signalCode ? 128 + (signalNumbers[child.signalCode] ?? 0) : exitCode;
   if (gateway.own) await gateway.own.shutdown();
   if (!options.quiet) {
-    const db = openDatabase(databasePath(config));
+    const db = await reportsOf(config, "wrap", true);
     try {
-      const figures = new SessionReport(db).window({ since: started });
+      const figures = await db.reports.window({ since: started });
       say(sessionSummary(figures, Date.now() - started, gateway.own ? "gateway stopped" : `gateway at ${gateway.url} left running`));
     } finally {
-      db.close(false);
+      await db.close();
     }
   }
   if (gateway.logFd !== undefined) closeSync(gateway.logFd);

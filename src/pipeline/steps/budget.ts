@@ -4,7 +4,7 @@ import type { Budgets, Reservation } from "../../usage/budgets.ts";
 import type { Price } from "../../config/sections/prices.ts";
 import { costOf, type Prices } from "../../usage/prices.ts";
 import type { RateLimiter } from "../../usage/rate-limiter.ts";
-import type { UsageStore } from "../../usage/store.ts";
+import type { UsageLedger } from "../../store/usage.ts";
 import { turnUsage } from "../../usage/tokens.ts";
 import type { Spent, Step } from "../turn.ts";
 
@@ -16,7 +16,7 @@ function priciestInput(price: Price): Price {
 export interface BudgetParts {
   budgets: Budgets;
   limiter: RateLimiter;
-  usage: UsageStore;
+  usage: UsageLedger;
   prices: Prices;
   router: Pick<Router, "primary">;
 }
@@ -65,7 +65,7 @@ export function budgetStep(parts: BudgetParts): Step {
             const used = turnUsage(turn.request, response);
             const cost = costOf(prices.lookup(answer.provider.kind, response.model).price, used);
             spent = { usage: used, costUsd: cached ? 0 : cost, savedUsd: cached ? cost : undefined };
-            usage.record({
+            const written = usage.record({
               requestId: ctx.requestId,
               sessionId: turn.sessionId,
               client: ctx.client,
@@ -76,6 +76,8 @@ export function budgetStep(parts: BudgetParts): Step {
               cached,
               savedUsd: spent.savedUsd,
             });
+            // PostgreSQL commits later: the answer's last byte waits for it (the tee awaits this).
+            if (written instanceof Promise) turn.acknowledged = written.catch(() => undefined);
           } catch (error) {
             logger.error("could not record usage", { request_id: ctx.requestId, error: String(error) });
           }

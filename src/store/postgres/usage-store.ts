@@ -1,0 +1,116 @@
+import type { SQL, TransactionSQL } from "bun";
+import { KnownTotals, noTotals, spendOf, type Spend, totalsKey, type TotalScope, type Totals, type UsageLedger, type UsageRow } from "../usage.ts";
+import { acknowledgedWithin, PgWriter, type WriterSettings } from "./writer.ts";
+
+// Usage rows and running totals in PostgreSQL. Budgets read the totals from memory as with
+// SQLite (read once, then added to as this replica records); the rows and totals are written
+// through a retrying writer, and a request's answer ends only once its row is committed, or after
+// `ackWithinMs` while PostgreSQL is away (the row stays queued and is written when it is back).
+
+interface Pending {
+  writeId: string;
+  row: UsageRow;
+  now: number;
+  spend: Spend;
+}
+
+export class PgUsageStore implements UsageLedger {
+  private readonly known = new KnownTotals();
+  /** Spend recorded but not committed yet, by totals key: a read from PostgreSQL does not see it. */
+  private readonly uncommitted = new Map<string, Totals>();
+  private readonly writer: PgWriter<Pending>;
+
+  constructor(
+    private readonly sql: SQL,
+    private readonly ackWithinMs = 10_000,
+    settings?: WriterSettings,
+  ) {
+    this.writer = new PgWriter(sql, "usage rows", (tx, items) => this.commit(tx, items), settings);
+  }
+
+  record(row: UsageRow, now = Date.now()): Promise<boolean> {
+    const spend = spendOf(row, now);
+    this.known.add(spend);
+    this.count(spend, 1);
+    const written = this.writer.add({ writeId: crypto.randomUUID(), row, now, spend }).finally(() => this.count(spend, -1));
+    return acknowledgedWithin(written, this.ackWithinMs, "usage row", row.requestId);
+  }
+
+  totals(scope: TotalScope, subject: string, period: string): Readonly<Totals> | Promise<Readonly<Totals>> {
+    const known = this.known.get(scope, subject, period);
+    if (known) return known;
+    return this.read(scope, subject, period).then(
+      (read) =>
+        // Another request may have read (and added to) them meanwhile: that one stays.
+        this.known.get(scope, subject, period) ?? this.known.remember(scope, subject, period, read),
+    );
+  }
+
+  /** Waits (at most `ms`) for every queued row. */
+  flush(ms: number): Promise<boolean> {
+    return this.writer.flush(ms);
+  }
+
+  private async read(scope: TotalScope, subject: string, period: string): Promise<Totals> {
+    const rows: Totals[] = await this.sql`SELECT requests::float8 AS requests, input_tokens::float8 AS input_tokens,
+      output_tokens::float8 AS output_tokens, cost_usd FROM usage_totals WHERE scope = ${scope} AND subject = ${subject} AND period = ${period}`;
+    // What this replica recorded and has not committed yet counts too (at worst twice, for the
+    // moment between its commit and this read: a budget errs on the safe side).
+    const totals = { ...(rows[0] ?? noTotals) };
+    const waiting = this.uncommitted.get(totalsKey(scope, subject, period));
+    if (waiting) {
+      totals.requests += waiting.requests;
+      totals.input_tokens += waiting.input_tokens;
+      totals.output_tokens += waiting.output_tokens;
+      totals.cost_usd += waiting.cost_usd;
+    }
+    return totals;
+  }
+
+  private count(spend: Spend, sign: 1 | -1): void {
+    for (const [scope, subject, period] of spend.lines) {
+      const key = totalsKey(scope, subject, period);
+      const t = this.uncommitted.get(key) ?? { ...noTotals };
+      t.requests += sign;
+      t.input_tokens += sign * spend.input;
+      t.output_tokens += sign * spend.output;
+      t.cost_usd += sign * spend.cost;
+      if (t.requests === 0) this.uncommitted.delete(key);
+      else this.uncommitted.set(key, t);
+    }
+  }
+
+  private async commit(tx: TransactionSQL, items: Pending[]): Promise<void> {
+    const added = new Map<string, { scope: string; subject: string; period: string; requests: number; input: number; output: number; cost: number }>();
+    for (const { writeId, row, now, spend } of items) {
+      const u = row.usage;
+      const inserted: unknown[] = await tx`INSERT INTO usage (write_id, request_id, created_at, day, session_id, client, provider, model,
+          input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, estimated, cost_usd, cached, saved_usd)
+        VALUES (${writeId}, ${row.requestId}, ${now}, ${spend.day}, ${row.sessionId}, ${row.client}, ${row.provider}, ${row.model ?? null},
+          ${u.input_tokens}, ${u.output_tokens}, ${u.cache_read_input_tokens}, ${u.cache_creation_input_tokens}, ${u.estimated},
+          ${row.cached ? 0 : (row.costUsd ?? null)}, ${row.cached}, ${row.savedUsd ?? null})
+        ON CONFLICT (write_id) DO NOTHING RETURNING id`;
+      // Already there: an earlier try committed it, totals included.
+      if (inserted.length === 0) continue;
+      for (const [scope, subject, period] of spend.lines) {
+        const key = totalsKey(scope, subject, period);
+        const sum = added.get(key) ?? { scope, subject, period, requests: 0, input: 0, output: 0, cost: 0 };
+        sum.requests += 1;
+        sum.input += spend.input;
+        sum.output += spend.output;
+        sum.cost += spend.cost;
+        added.set(key, sum);
+      }
+    }
+    // In one order on every replica, so two batches never wait on each other's totals in a cycle.
+    for (const key of [...added.keys()].sort()) {
+      const t = added.get(key);
+      if (!t) continue;
+      await tx`INSERT INTO usage_totals (scope, subject, period, requests, input_tokens, output_tokens, cost_usd)
+        VALUES (${t.scope}, ${t.subject}, ${t.period}, ${t.requests}, ${t.input}, ${t.output}, ${t.cost})
+        ON CONFLICT (scope, subject, period) DO UPDATE SET requests = usage_totals.requests + excluded.requests,
+          input_tokens = usage_totals.input_tokens + excluded.input_tokens, output_tokens = usage_totals.output_tokens + excluded.output_tokens,
+          cost_usd = usage_totals.cost_usd + excluded.cost_usd`;
+    }
+  }
+}
