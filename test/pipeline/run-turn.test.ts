@@ -8,7 +8,7 @@ import { openDatabase } from "../../src/store/db.ts";
 import { Budgets } from "../../src/usage/budgets.ts";
 import { defaultPrices, Prices } from "../../src/usage/prices.ts";
 import { RateLimiter } from "../../src/usage/rate-limiter.ts";
-import { UsageStore } from "../../src/usage/store.ts";
+import { UsageStore } from "../../src/store/usage.ts";
 import { createServerToolServices } from "../../src/agent/services.ts";
 import { PromptKey, promptScope } from "../../src/cache/key.ts";
 import { Registry } from "../../src/observability/metrics/registry.ts";

@@ -2,7 +2,7 @@ import { RedisClient } from "bun";
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { UsageStore } from "../../src/usage/store.ts";
+import { UsageStore } from "../../src/store/usage.ts";
 import { jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";

@@ -1,11 +1,12 @@
-import { Database } from "bun:sqlite";
-import { expect, test } from "bun:test";
-import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { loadConfig } from "../../src/config/load.ts";
 import type { MessageParam } from "../../src/anthropic/schema.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { SessionStore, failedTurnMaxBytes, type TurnRecord } from "../../src/store/sessions.ts";
-import { UsageStore } from "../../src/usage/store.ts";
-import { startTestGateway, tempDir } from "../helpers/gateway.ts";
+import { openStorage } from "../../src/store/storage.ts";
+import { launchTestGateway, tempDir } from "../helpers/gateway.ts";
+import type { PostgresServer } from "../helpers/postgres-server.ts";
+import { backends, recordsEnv, releasePostgres, rowsOf, sharedPostgres, storedRows } from "../helpers/storage-backends.ts";
 
 const dayMs = 86_400_000;
 
@@ -26,14 +27,13 @@ function turn(sessionId: string, messages: MessageParam[], status = 200): TurnRe
   };
 }
 
-function seed(path: string): void {
-  const db = openDatabase(path);
-  const sessions = new SessionStore(db);
-  const usage = new UsageStore(db);
+async function seed(env: Record<string, string>): Promise<void> {
+  const home = tempDir();
+  const storage = await openStorage(loadConfig({ env: { HOME: home, ...env }, cwd: home }));
   const old = Date.now() - 40 * dayMs;
   for (const id of ["old", "recent"]) {
-    sessions.record(turn(id, [{ role: "user", content: `hello from ${id}` }]));
-    usage.record(
+    storage.sessions.record(turn(id, [{ role: "user", content: `hello from ${id}` }]));
+    await storage.usage.record(
       {
         requestId: `req_${id}`,
         sessionId: id,
@@ -48,37 +48,48 @@ function seed(path: string): void {
       id === "old" ? old : Date.now(),
     );
   }
-  db.query("UPDATE sessions SET updated_at = ? WHERE id = 'old'").run(old);
-  db.close();
+  await storage.flush(10_000);
+  await rowsOf(storage, `UPDATE sessions SET updated_at = ${old} WHERE id = 'old'`);
+  await storage.close();
 }
 
-test("the gateway prunes sessions, turns and usage older than SESSION_RETENTION_DAYS when it starts", async () => {
-  const dbPath = join(tempDir(), "lynkr.db");
-  seed(dbPath);
-  const gateway = startTestGateway({ SESSION_DB_PATH: dbPath, SESSION_RETENTION_DAYS: "30" });
-  await gateway.shutdown();
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const ids = (sql: string) => db.query<{ v: string }, []>(sql).all().map((r) => r.v);
-    expect(ids("SELECT id AS v FROM sessions ORDER BY id")).toEqual(["recent"]);
-    expect(ids("SELECT DISTINCT session_id AS v FROM turns")).toEqual(["recent"]);
-    expect(ids("SELECT DISTINCT session_id AS v FROM threads")).toEqual(["recent"]);
-    expect(ids("SELECT session_id AS v FROM usage")).toEqual(["recent"]);
-    expect(ids("SELECT subject AS v FROM usage_totals WHERE scope = 'session'")).toEqual(["recent"]);
-    expect(db.query("SELECT count(*) AS n FROM usage_totals WHERE scope = 'day'").get()).toEqual({ n: 1 });
-  } finally {
-    db.close();
-  }
-});
+/** Polls until `check` holds, for at most 10 s (PostgreSQL prunes in the background at start). */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!(await check()) && Date.now() < until) await Bun.sleep(20);
+}
 
-test("SESSION_RETENTION_DAYS=0 keeps everything", async () => {
-  const dbPath = join(tempDir(), "lynkr.db");
-  seed(dbPath);
-  const gateway = startTestGateway({ SESSION_DB_PATH: dbPath, SESSION_RETENTION_DAYS: "0" });
-  await gateway.shutdown();
-  const db = new Database(dbPath, { readonly: true });
-  expect(db.query("SELECT count(*) AS n FROM sessions").get()).toEqual({ n: 2 });
-  db.close();
+describe.each(backends)("on %s", (backend) => {
+  let pg: PostgresServer | undefined;
+  beforeAll(async () => {
+    if (backend === "postgres") pg = await sharedPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    if (backend === "postgres") await releasePostgres();
+  });
+
+  test("the gateway prunes sessions, turns and usage older than SESSION_RETENTION_DAYS when it starts", async () => {
+    const env = await recordsEnv(backend, pg);
+    await seed(env);
+    const gateway = await launchTestGateway({ ...env, SESSION_RETENTION_DAYS: "30" });
+    const ids = async (sql: string) => (await storedRows<{ v: string }>(env, sql)).map((r) => r.v);
+    await eventually(async () => (await ids("SELECT id AS v FROM sessions ORDER BY id")).length === 1);
+    await gateway.shutdown();
+    expect(await ids("SELECT id AS v FROM sessions ORDER BY id")).toEqual(["recent"]);
+    expect(await ids("SELECT DISTINCT session_id AS v FROM turns")).toEqual(["recent"]);
+    expect(await ids("SELECT DISTINCT session_id AS v FROM threads")).toEqual(["recent"]);
+    expect(await ids("SELECT session_id AS v FROM usage")).toEqual(["recent"]);
+    expect(await ids("SELECT subject AS v FROM usage_totals WHERE scope = 'session'")).toEqual(["recent"]);
+    expect(await storedRows(env, "SELECT count(*) AS n FROM usage_totals WHERE scope = 'day'")).toEqual([{ n: 1 }]);
+  });
+
+  test("SESSION_RETENTION_DAYS=0 keeps everything", async () => {
+    const env = await recordsEnv(backend, pg);
+    await seed(env);
+    const gateway = await launchTestGateway({ ...env, SESSION_RETENTION_DAYS: "0" });
+    await gateway.shutdown();
+    expect(await storedRows(env, "SELECT count(*) AS n FROM sessions")).toEqual([{ n: 2 }]);
+  });
 });
 
 test("a failed turn stores none of a huge request, and the next answered turn still stores it", () => {

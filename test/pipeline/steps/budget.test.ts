@@ -7,7 +7,7 @@ import { openDatabase } from "../../../src/store/db.ts";
 import { Budgets } from "../../../src/usage/budgets.ts";
 import { defaultPrices, Prices } from "../../../src/usage/prices.ts";
 import { RateLimiter } from "../../../src/usage/rate-limiter.ts";
-import { UsageStore } from "../../../src/usage/store.ts";
+import { UsageStore } from "../../../src/store/usage.ts";
 import { request, turnFor } from "../turn-fixture.ts";
 
 const anthropic = { name: "anthropic", kind: "anthropic", model: undefined } as Provider;
