@@ -37,9 +37,67 @@ function comparable(message: MessageParam): MessageParam {
   return { ...message, content: content.map(({ cache_control: _marker, ...block }) => block) };
 }
 
+function messageHash(message: MessageParam): string {
+  return Bun.hash(JSON.stringify(comparable(message))).toString(16);
+}
+
 /** One hash per message, so a history and all its prefixes are compared after one pass. */
 function messageHashes(messages: MessageParam[]): string[] {
-  return messages.map((m) => Bun.hash(JSON.stringify(comparable(m))).toString(16));
+  return messages.map(messageHash);
+}
+
+/**
+ * Whether two values parsed from JSON serialise to the same text: the same keys in the same
+ * order, the same primitives. Comparing costs a fraction of serialising (strings compare
+ * natively), and equal text means an equal hash.
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  if (keysA.length !== keysB.length) return false;
+  for (let i = 0; i < keysA.length; i++) {
+    const key = keysA[i] as string;
+    if (key !== keysB[i] || !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/**
+ * Per-message hashes of a turn's request. Claude Code re-sends a thread's whole history every
+ * turn; hashing it all again cost most of recording a turn. The thread's previous turn (in this
+ * process) is kept with its hashes, and a message equal to the one it had at the same place keeps
+ * that message's hash: the same hashes as hashing every message, for the new ones' cost.
+ */
+export class TurnHasher {
+  private readonly last = new Map<string, { messages: MessageParam[]; hashes: string[] }>();
+
+  /** `threads`: how many threads' previous turns are kept (least recently recorded go first). */
+  constructor(private readonly threads = 128) {}
+
+  hashes(turn: Pick<TurnRecord, "sessionId" | "messages">): string[] {
+    const { messages } = turn;
+    const first = messages[0];
+    if (first === undefined || this.threads === 0) return messageHashes(messages);
+    const root = messageHash(first);
+    const key = `${turn.sessionId}\u0000${root}`;
+    const previous = this.last.get(key);
+    const hashes = [root];
+    for (let i = 1; i < messages.length; i++) {
+      const message = messages[i] as MessageParam;
+      const before = previous?.messages[i];
+      hashes.push(before !== undefined && sameJson(comparable(message), comparable(before)) ? (previous?.hashes[i] as string) : messageHash(message));
+    }
+    this.last.delete(key);
+    if (this.last.size >= this.threads) {
+      const oldest = this.last.keys().next().value;
+      if (oldest !== undefined) this.last.delete(oldest);
+    }
+    this.last.set(key, { messages, hashes });
+    return hashes;
+  }
 }
 
 /**
@@ -110,11 +168,6 @@ export function planTurn(turn: TurnRecord, hashes: string[], thread: StoredThrea
   return { offset, newMessages, response, thread: next };
 }
 
-/** One hash per message of the turn's request, made when it is recorded (not in the flush). */
-export function hashTurn(turn: TurnRecord): string[] {
-  return messageHashes(turn.messages);
-}
-
 export class SessionStore implements SessionRecorder {
   private readonly upsertSession;
   private readonly findThread;
@@ -125,6 +178,7 @@ export class SessionStore implements SessionRecorder {
     private readonly db: Database,
     /** Where records wait for the next flush; without one, each is written at once. */
     private readonly batch?: WriteBatch,
+    private readonly hasher = new TurnHasher(),
   ) {
     this.upsertSession = db.query(
       `INSERT INTO sessions (id, created_at, updated_at, turn_count) VALUES ($id, $now, $now, 1)
@@ -149,7 +203,7 @@ export class SessionStore implements SessionRecorder {
   record(turn: TurnRecord): void {
     const now = Date.now();
     // Hashed now, not in the flush: a flush of many turns must not hold the event loop that long.
-    const hashes = hashTurn(turn);
+    const hashes = this.hasher.hashes(turn);
     if (this.batch) this.batch.add(() => this.write(turn, hashes, now));
     else this.db.transaction(() => this.write(turn, hashes, now))();
   }

@@ -1,5 +1,5 @@
 import type { SQL, TransactionSQL } from "bun";
-import { hashTurn, planTurn, type SessionRecorder, type StoredThread, type TurnRecord } from "../sessions.ts";
+import { planTurn, TurnHasher, type SessionRecorder, type StoredThread, type TurnRecord } from "../sessions.ts";
 import { acknowledgedWithin, PgWriter, type WriterSettings } from "./writer.ts";
 
 // Sessions, threads and turns in PostgreSQL, as SessionStore keeps them in SQLite. A turn is
@@ -16,6 +16,7 @@ interface Pending {
 
 export class PgSessionStore implements SessionRecorder {
   private readonly writer: PgWriter<Pending>;
+  private readonly hasher = new TurnHasher();
 
   constructor(
     sql: SQL,
@@ -27,7 +28,7 @@ export class PgSessionStore implements SessionRecorder {
 
   record(turn: TurnRecord): Promise<boolean> {
     // Hashed now, not in the flush (as with SQLite).
-    const written = this.writer.add({ writeId: crypto.randomUUID(), turn, hashes: hashTurn(turn), now: Date.now() });
+    const written = this.writer.add({ writeId: crypto.randomUUID(), turn, hashes: this.hasher.hashes(turn), now: Date.now() });
     return acknowledgedWithin(written, this.ackWithinMs, "turn record", turn.requestId);
   }
 
