@@ -167,7 +167,7 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
     memory,
     serverTools,
     reports: storage.reports,
-    databaseReachable: () => storage.reachable(),
+    databaseState: () => storage.state(),
     shared,
     usage,
     fingerprint: configFingerprint(config, file),
@@ -187,7 +187,7 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
     routingFile: file,
     http,
     async stop() {
-      retention.stop();
+      await retention.stop();
       memoryMonitor.stop();
       cache?.flush();
       await storage.flush(flushWithinMs);

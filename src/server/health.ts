@@ -38,8 +38,9 @@ export class Health {
     const { gw } = this;
     const memory = gw.memoryMonitor.current;
     const pressure = memoryPressure(gw.settings, memory);
+    const database = await gw.databaseState();
     const checks: Record<string, string> = {
-      database: (await gw.databaseReachable()) ? "ok" : "unreachable",
+      database: database === "degraded" ? "ok" : database,
       shutdown: gw.lifecycle.shuttingDown ? "draining" : "ok",
       memory: pressure ? `high: ${pressure}` : "ok",
     };
@@ -47,6 +48,8 @@ export class Health {
     // Without Redis a replica still serves, with its own limits, holds and circuits: degraded, not down.
     const shared = gw.shared?.status();
     if (shared?.backend === "redis") checks.shared_state = shared.up ? "ok" : "degraded: redis unreachable, serving with this replica's own state";
+    // Without PostgreSQL a replica still answers; turn records and usage rows wait for it in order.
+    if (database === "degraded") checks.database = "degraded: postgres unreachable, records queued until it is back";
     let providers: ProviderHealth[] | undefined;
     if (c.req.query("deep") === "true" && !gw.lifecycle.shuttingDown) {
       const all = await this.providers();
@@ -64,7 +67,7 @@ export class Health {
         config: gw.fingerprint,
         // Whether /v1 and /metrics want a client key: the dashboard asks for one before polling.
         auth: gw.settings.LYNKR_API_KEYS ? "keys" : "none",
-        status: ready ? (checks.shared_state?.startsWith("degraded") ? "degraded" : "ready") : "not_ready",
+        status: ready ? (checks.shared_state?.startsWith("degraded") || database === "degraded" ? "degraded" : "ready") : "not_ready",
         checks,
         active_requests: gw.lifecycle.active,
         memory: { rss_bytes: memory.rssBytes, heap_used_bytes: memory.heapUsedBytes },

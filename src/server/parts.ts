@@ -48,8 +48,8 @@ export interface ServerParts {
   memory: MemoryService | undefined;
   /** Sessions and usage read back (SQLite or PostgreSQL), for the status line and the dashboard. */
   reports: SessionReader;
-  /** Whether the session and usage store answers, for readiness. */
-  databaseReachable(): Promise<boolean>;
+  /** Whether the session and usage store answers, for readiness (storage.ts's DatabaseState). */
+  databaseState(): Promise<"ok" | "unreachable" | "degraded">;
   /** What replicas share (Redis) or not; for readiness. */
   shared: SharedState | undefined;
   /** Today's spend, for the dashboard. */

@@ -49,14 +49,15 @@ export function pruneBefore(db: Database, cutoff: number): Pruned {
 
 /**
  * Prunes now and then every hour with `prune` (SQLite's pruneBefore, or PostgreSQL's);
- * `stop()` before the database closes. Days 0: keeps everything.
+ * `stop()` before the database closes: it waits for a prune under way. Days 0: keeps everything.
  */
 export function startRetention(
   prune: (cutoff: number) => Pruned | Promise<Pruned>,
   days: number,
   now: () => number = Date.now,
-): { stop(): void } {
-  if (days <= 0) return { stop() {} };
+): { stop(): Promise<void> } {
+  if (days <= 0) return { stop: async () => {} };
+  let running: Promise<void> | undefined;
   const run = async () => {
     try {
       const pruned = await prune(now() - days * dayMs);
@@ -65,8 +66,18 @@ export function startRetention(
       logger.error("retention: could not prune", { error: String(error) });
     }
   };
-  void run();
-  const timer = setInterval(run, everyMs);
+  const start = () => {
+    running ??= run().finally(() => {
+      running = undefined;
+    });
+  };
+  start();
+  const timer = setInterval(start, everyMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

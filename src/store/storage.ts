@@ -32,9 +32,12 @@ export interface Storage {
   readonly usage: UsageLedger;
   readonly reports: SessionReader;
   /** Prunes by SESSION_RETENTION_DAYS now and every hour. */
-  retain(days: number): { stop(): void };
-  /** Whether the session and usage store answers (readiness). */
-  reachable(): Promise<boolean>;
+  retain(days: number): { stop(): Promise<void> };
+  /**
+   * For readiness: "ok", "unreachable" (SQLite: nothing can be kept), or "degraded" (PostgreSQL
+   * away: the replica answers, its records wait in order and are written when it is back).
+   */
+  state(): Promise<"ok" | "unreachable" | "degraded">;
   /** Writes what waits (turn records, usage rows), waiting at most `ms` for PostgreSQL. */
   flush(ms: number): Promise<void>;
   /** After flush: closes both databases. */
@@ -62,7 +65,7 @@ export function openSqliteStorage(config: Pick<Config, "SESSION_DB_PATH" | "XDG_
     usage: new UsageStore(db),
     reports: new SessionReport(db),
     retain: (days) => startRetention((cutoff) => pruneBefore(db, cutoff), days),
-    reachable: async () => isDatabaseReachable(db),
+    state: async () => (isDatabaseReachable(db) ? "ok" : "unreachable"),
     async flush() {
       batch.flush();
     },
@@ -102,12 +105,12 @@ export async function openPostgresStorage(
     usage,
     reports: new PgSessionReport(sql),
     retain: (days) => startRetention((cutoff) => pgPruneBefore(sql, cutoff), days),
-    async reachable() {
+    async state() {
       try {
         await sql`SELECT 1`;
-        return true;
+        return "ok";
       } catch {
-        return false;
+        return "degraded";
       }
     },
     async flush(ms) {
