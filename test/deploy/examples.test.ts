@@ -47,13 +47,23 @@ function configOf(env: Record<string, string>) {
   return loadConfig({ env: { ...env, HOME: dir }, cwd: dir });
 }
 
-const standIn = (name: string) => (name === "LYNKR_API_KEYS" ? "alice:sk-lynkr-stand-in-key" : `stand-in-${name.toLowerCase()}`);
+const standIns: Record<string, string> = {
+  LYNKR_API_KEYS: "alice:sk-lynkr-stand-in-key",
+  LYNKR_DATABASE_URL: "postgres://lynkr:stand-in-password@postgres:5432/lynkr",
+};
+const standIn = (name: string) => standIns[name] ?? `stand-in-${name.toLowerCase()}`;
 
 test("the Kubernetes Deployment probes /health/live and /health/ready on the port lynkr listens on, with variables the config accepts", async () => {
   const files = readdirSync(join(deploy, "kubernetes")).filter((f) => f.endsWith(".yaml"));
   const docs = (await Promise.all(files.map((f) => yaml(join(deploy, "kubernetes", f))))).flat();
   const kinds = docs.map((doc) => kind.parse(doc).kind);
   for (const needed of ["Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"]) expect(kinds).toContain(needed);
+  // PostgreSQL and Redis, each with the Service the replicas' URLs name.
+  const services = docs.flatMap((doc) => {
+    const named = z.object({ kind: z.literal("Service"), metadata: z.object({ name: z.string() }) }).safeParse(doc);
+    return named.success ? [named.data.metadata.name] : [];
+  });
+  expect(services).toEqual(expect.arrayContaining(["lynkr", "postgres", "redis"]));
 
   const lynkr = deployment.parse(docs.find((doc) => deployment.safeParse(doc).success));
   const container = lynkr.spec.template.spec.containers[0];
@@ -62,6 +72,12 @@ test("the Kubernetes Deployment probes /health/live and /health/ready on the por
   for (const name of Object.keys(env)) expect(Object.keys(envShape)).toContain(name);
   const config = configOf(env);
   expect(config.LYNKR_REDIS_URL).toStartWith("redis://");
+  // The database URL carries a password: from the Secret, never a plain value.
+  expect(container.env.find((v) => v.name === "LYNKR_DATABASE_URL")?.valueFrom?.secretKeyRef.key).toBe("LYNKR_DATABASE_URL");
+  expect(config.LYNKR_DATABASE_URL).toStartWith("postgres://");
+  // Every pod the autoscaler may run, with its whole pool, fits under PostgreSQL's default max_connections (100).
+  const hpaMax = z.object({ kind: z.literal("HorizontalPodAutoscaler"), spec: z.object({ maxReplicas: z.number() }) });
+  expect(hpaMax.parse(docs.find((doc) => hpaMax.safeParse(doc).success)).spec.maxReplicas * config.LYNKR_DATABASE_POOL_MAX).toBeLessThan(100);
   const port = container.ports.find((p) => p.name === "http");
   expect(port?.containerPort).toBe(config.PORT);
   expect(container.livenessProbe.httpGet).toEqual({ path: "/health/live", port: "http" });
@@ -86,7 +102,7 @@ test("the Kubernetes Deployment probes /health/live and /health/ready on the por
   expect(new GatewayMetrics().registry.all().map((m) => m.name)).toContain("lynkr_requests_total");
 });
 
-test("compose runs three replicas on Redis behind the proxy, with variables the config accepts", async () => {
+test("compose runs three replicas on Redis and PostgreSQL behind the proxy, with variables the config accepts", async () => {
   const [compose] = await yaml(join(deploy, "compose.yaml"));
   const service = z.object({ environment: z.record(z.string(), z.string()).optional(), image: z.string().optional() });
   const parsed = z.object({ services: z.record(z.string(), service) }).parse(compose);
@@ -95,11 +111,15 @@ test("compose runs three replicas on Redis behind the proxy, with variables the 
   const nginx = await Bun.file(join(deploy, "nginx.conf")).text();
   for (const replica of ["lynkr-1", "lynkr-2", "lynkr-3"]) {
     const env = parsed.services[replica]?.environment ?? {};
-    // ${VAR:?message} is compose's "required from the shell".
-    const resolved = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value.startsWith("${") ? standIn(name) : value]));
+    // ${VAR:?message} is compose's "required from the shell", as a whole value or inside one.
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([name, value]) => [name, value.startsWith("${") ? standIn(name) : value.replace(/\$\{(\w+)[^}]*\}/g, (_all, inner: string) => standIn(inner))]),
+    );
     for (const name of Object.keys(resolved)) expect(Object.keys(envShape)).toContain(name);
     const config = configOf(resolved);
     expect(config.LYNKR_REDIS_URL).toBe("redis://redis:6379/0");
+    expect(new URL(config.LYNKR_DATABASE_URL ?? "").host).toBe("postgres:5432");
+    expect(3 * config.LYNKR_DATABASE_POOL_MAX).toBeLessThan(100);
     expect(nginx).toContain(`server ${replica}:${config.PORT}`);
   }
 });
