@@ -10,6 +10,7 @@ import { PgSessionReport } from "./postgres/report.ts";
 import { pgPruneBefore } from "./postgres/retention.ts";
 import { PgSessionStore } from "./postgres/session-store.ts";
 import { PgUsageStore } from "./postgres/usage-store.ts";
+import { PgLink } from "./postgres/writer.ts";
 import { pruneBefore, startRetention } from "./retention.ts";
 import { SessionReport, type SessionReader } from "./session-report.ts";
 import { SessionStore, type SessionRecorder } from "./sessions.ts";
@@ -93,8 +94,10 @@ export async function openPostgresStorage(
     throw new Error(`${where}: ${why.replaceAll(url, where)} (LYNKR_DATABASE_URL)`);
   }
   const local = openSqliteStorage(config);
-  const sessions = new PgSessionStore(sql);
-  const usage = new PgUsageStore(sql);
+  // One link state for both: once a write finds PostgreSQL gone, answers stop waiting for records.
+  const link = new PgLink();
+  const sessions = new PgSessionStore(sql, link);
+  const usage = new PgUsageStore(sql, link);
   return {
     kind: "postgres",
     where,

@@ -7,8 +7,9 @@ import { turnEvents } from "../helpers/scripted-anthropic.ts";
 import { freshDatabase, releasePostgres, sharedPostgres, storedRows } from "../helpers/storage-backends.ts";
 
 // PostgreSQL restarted under load: two replicas answer concurrent requests while the real server
-// stops and starts again. Writes in flight are retried until it is back; every answer a client
-// got in full has its usage row and its turn record afterwards, each exactly once.
+// stops and starts again. They keep answering while it is away; writes are retried until it is
+// back; every answer a client got in full has its usage row and its turn record afterwards, each
+// exactly once.
 
 let pg: PostgresServer;
 let upstream: FakeUpstream;
@@ -38,7 +39,6 @@ test("PostgreSQL restarted during concurrent requests: nothing acknowledged is l
       const stream = i % 2 === 0;
       const body = { model: "claude-x", max_tokens: 16, messages: [{ role: "user" as const, content: `w${w} turn ${i}` }] };
       const headers = { headers: { "x-claude-code-session-id": `restart-${w}` } };
-      const wasDown = phase === "down";
       try {
         const { response } = stream
           ? await sdk.messages.stream(body, headers).withResponse().then(async (r) => {
@@ -47,7 +47,7 @@ test("PostgreSQL restarted during concurrent requests: nothing acknowledged is l
             })
           : await sdk.messages.create(body, headers).withResponse();
         acknowledged.push(response.headers.get("request-id") ?? "");
-        if (wasDown) duringOutage += 1;
+        if (phase === "down") duringOutage += 1;
       } catch (error) {
         failed.push(String(error));
       }
@@ -69,7 +69,8 @@ test("PostgreSQL restarted during concurrent requests: nothing acknowledged is l
   expect(away.status).toBe(200);
   expect(away.body.status).toBe("degraded");
   expect(away.body.checks.database).toStartWith("degraded: postgres unreachable");
-  await Bun.sleep(700);
+  // Answers in flight wait a moment for their records, then go on; later ones do not wait.
+  for (let waited = 0; duringOutage < 8 && waited < 30_000; waited += 20) await Bun.sleep(20);
   await pg.start();
   expect((await ready()).body).toMatchObject({ status: "ready", checks: { database: "ok" } });
   phase = "after";
@@ -88,4 +89,32 @@ test("PostgreSQL restarted during concurrent requests: nothing acknowledged is l
   expect(sorted(turns.map((r) => r.request_id))).toEqual(sorted(acknowledged));
   const [totals] = await storedRows<{ requests: number }>(env, "SELECT requests FROM usage_totals WHERE scope = 'day'");
   expect(totals?.requests).toBe(acknowledged.length);
+}, 120_000);
+
+test("a budget this replica has not read yet is not let through unchecked while PostgreSQL is away: 529, then served once it is back", async () => {
+  const env = { ANTHROPIC_UPSTREAM_URL: upstream.url, LYNKR_DATABASE_URL: await freshDatabase(pg), BUDGET_SESSION_USD: "5", API_RETRY_MAX_RETRIES: "0" };
+  const gateway = await launchTestGateway(env);
+  const ask = (session: string) =>
+    fetch(`${gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-claude-code-session-id": session },
+      body: JSON.stringify({ model: "claude-3-opus-20240229", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }),
+    });
+  try {
+    expect((await ask("known")).status).toBe(200);
+    await pg.stop();
+    try {
+      // Its totals are in memory: still checked, still served.
+      expect((await ask("known")).status).toBe(200);
+      const refused = await ask("new-while-away");
+      expect(refused.status).toBe(529);
+      expect(refused.headers.get("retry-after")).toBe("2");
+      expect(((await refused.json()) as { error: { type: string } }).error.type).toBe("overloaded_error");
+    } finally {
+      await pg.start();
+    }
+    expect((await ask("new-while-away")).status).toBe(200);
+  } finally {
+    await gateway.shutdown();
+  }
 }, 120_000);

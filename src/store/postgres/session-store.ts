@@ -1,6 +1,6 @@
 import type { SQL, TransactionSQL } from "bun";
 import { planTurn, TurnHasher, type SessionRecorder, type StoredThread, type TurnRecord } from "../sessions.ts";
-import { acknowledgedWithin, PgWriter, type WriterSettings } from "./writer.ts";
+import { PgLink, PgWriter, type WriterSettings } from "./writer.ts";
 
 // Sessions, threads and turns in PostgreSQL, as SessionStore keeps them in SQLite. A turn is
 // written right after its answer's last event and before its response ends (outcome.ts's
@@ -20,16 +20,16 @@ export class PgSessionStore implements SessionRecorder {
 
   constructor(
     sql: SQL,
-    private readonly ackWithinMs = 10_000,
+    link?: PgLink,
+    private readonly ackWithinMs = 5_000,
     settings?: WriterSettings,
   ) {
-    this.writer = new PgWriter(sql, "turn records", (tx, items) => this.commit(tx, items), settings);
+    this.writer = new PgWriter(sql, "turn records", (tx, items) => this.commit(tx, items), link, settings);
   }
 
   record(turn: TurnRecord): Promise<boolean> {
     // Hashed now, not in the flush (as with SQLite).
-    const written = this.writer.add({ writeId: crypto.randomUUID(), turn, hashes: this.hasher.hashes(turn), now: Date.now() });
-    return acknowledgedWithin(written, this.ackWithinMs, "turn record", turn.requestId);
+    return this.writer.acknowledged({ writeId: crypto.randomUUID(), turn, hashes: this.hasher.hashes(turn), now: Date.now() }, this.ackWithinMs, turn.requestId);
   }
 
   /** Waits (at most `ms`) for every queued turn. */

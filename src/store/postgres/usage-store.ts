@@ -1,6 +1,7 @@
 import type { SQL, TransactionSQL } from "bun";
 import { KnownTotals, noTotals, spendOf, type Spend, totalsKey, type TotalScope, type Totals, type UsageLedger, type UsageRow } from "../usage.ts";
-import { acknowledgedWithin, PgWriter, type WriterSettings } from "./writer.ts";
+import { OverloadedError } from "../../anthropic/errors.ts";
+import { isTransient, PgLink, PgWriter, type WriterSettings } from "./writer.ts";
 
 // Usage rows and running totals in PostgreSQL. Budgets read the totals from memory as with
 // SQLite (read once, then added to as this replica records); the rows and totals are written
@@ -22,18 +23,19 @@ export class PgUsageStore implements UsageLedger {
 
   constructor(
     private readonly sql: SQL,
-    private readonly ackWithinMs = 10_000,
+    link?: PgLink,
+    private readonly ackWithinMs = 5_000,
     settings?: WriterSettings,
   ) {
-    this.writer = new PgWriter(sql, "usage rows", (tx, items) => this.commit(tx, items), settings);
+    this.writer = new PgWriter(sql, "usage rows", (tx, items) => this.commit(tx, items), link, settings);
   }
 
   record(row: UsageRow, now = Date.now()): Promise<boolean> {
     const spend = spendOf(row, now);
     this.known.add(spend);
     this.count(spend, 1);
-    const written = this.writer.add({ writeId: crypto.randomUUID(), row, now, spend }).finally(() => this.count(spend, -1));
-    return acknowledgedWithin(written, this.ackWithinMs, "usage row", row.requestId);
+    const item = { writeId: crypto.randomUUID(), row, now, spend };
+    return this.writer.acknowledged(item, this.ackWithinMs, row.requestId, () => this.count(spend, -1));
   }
 
   totals(scope: TotalScope, subject: string, period: string): Readonly<Totals> | Promise<Readonly<Totals>> {
@@ -52,8 +54,18 @@ export class PgUsageStore implements UsageLedger {
   }
 
   private async read(scope: TotalScope, subject: string, period: string): Promise<Totals> {
-    const rows: Totals[] = await this.sql`SELECT requests::float8 AS requests, input_tokens::float8 AS input_tokens,
-      output_tokens::float8 AS output_tokens, cost_usd FROM usage_totals WHERE scope = ${scope} AND subject = ${subject} AND period = ${period}`;
+    let rows: Totals[];
+    try {
+      rows = await this.readRow(scope, subject, period);
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      // A budget that cannot be read cannot be checked: the request waits for a retry instead of
+      // passing unchecked (Claude Code retries a 529 by itself).
+      throw new OverloadedError("budget totals cannot be read while the database is unreachable; retry shortly", {
+        headers: { "retry-after": "2" },
+        cause: error,
+      });
+    }
     // What this replica recorded and has not committed yet counts too (at worst twice, for the
     // moment between its commit and this read: a budget errs on the safe side).
     const totals = { ...(rows[0] ?? noTotals) };
@@ -65,6 +77,11 @@ export class PgUsageStore implements UsageLedger {
       totals.cost_usd += waiting.cost_usd;
     }
     return totals;
+  }
+
+  private readRow(scope: TotalScope, subject: string, period: string): Promise<Totals[]> {
+    return this.sql`SELECT requests::float8 AS requests, input_tokens::float8 AS input_tokens,
+      output_tokens::float8 AS output_tokens, cost_usd FROM usage_totals WHERE scope = ${scope} AND subject = ${subject} AND period = ${period}`;
   }
 
   private count(spend: Spend, sign: 1 | -1): void {

@@ -37,6 +37,11 @@ export function isTransient(error: unknown): boolean {
   return typeof errno === "string" && (errno.startsWith("08") || transientCodes.has(errno));
 }
 
+/** Whether a replica's connection to PostgreSQL is known lost: shared by its writers. */
+export class PgLink {
+  lost = false;
+}
+
 export class PgWriter<T> {
   private queue: Queued<T>[] = [];
   private running: Promise<void> | undefined;
@@ -47,6 +52,7 @@ export class PgWriter<T> {
     /** What the batch writes, for the log. */
     private readonly what: string,
     private readonly commit: CommitBatch<T>,
+    private readonly link: PgLink = new PgLink(),
     private readonly settings: WriterSettings = defaultWriterSettings,
   ) {}
 
@@ -60,6 +66,24 @@ export class PgWriter<T> {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Adds the item; resolves once it is committed, or after `ms` (at once while the connection is
+   * known lost): an answer waits that long for its records, then goes on while they stay queued.
+   * `settled` runs once the item is written (or refused).
+   */
+  acknowledged(item: T, ms: number, requestId: string, settled?: () => void): Promise<boolean> {
+    const written = settled ? this.add(item).finally(settled) : this.add(item);
+    if (this.link.lost) return Promise.resolve(false);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        logger.warn(`postgres: ${this.what} not committed yet; the answer goes on, they stay queued`, { request_id: requestId });
+        resolve(false);
+      }, ms);
+    });
+    return Promise.race([written, late]).finally(() => clearTimeout(timer));
   }
 
   /** Waits until everything queued is written, at most `ms`; says whether it all was. */
@@ -79,12 +103,14 @@ export class PgWriter<T> {
         if (outcome === "lost") {
           if (!this.failing) logger.warn(`postgres: connection lost; ${this.what} wait and are written when it is back`);
           this.failing = true;
+          this.link.lost = true;
           await Bun.sleep(pause);
           pause = Math.min(pause * 2, this.settings.retryUpToMs);
           continue;
         }
         if (this.failing) logger.info(`postgres: connection back; ${this.what} written again`);
         this.failing = false;
+        this.link.lost = false;
         pause = this.settings.retryFromMs;
       }
     } finally {
@@ -120,19 +146,4 @@ export class PgWriter<T> {
     this.queue = this.queue.filter((q) => !gone.has(q));
     for (const q of done) q.done(written);
   }
-}
-
-/**
- * `written`, or false after `ms` while PostgreSQL is away: an answer waits that long for its
- * records, then goes on while they stay queued.
- */
-export function acknowledgedWithin(written: Promise<boolean>, ms: number, what: string, requestId: string): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => {
-      logger.warn(`postgres: ${what} not committed yet; the answer goes on, it stays queued`, { request_id: requestId });
-      resolve(false);
-    }, ms);
-  });
-  return Promise.race([written, late]).finally(() => clearTimeout(timer));
 }
