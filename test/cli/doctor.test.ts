@@ -4,6 +4,7 @@ import type { DoctorReport } from "../../src/doctor/run.ts";
 import { jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startFakeOllama, type FakeOllama } from "../helpers/fake-ollama.ts";
 import { runCli, tempDir } from "../helpers/gateway.ts";
+import { startPostgresServer } from "../helpers/postgres-server.ts";
 import { startRedisServer } from "../helpers/redis-server.ts";
 import { demoServer, writeMcpConfig } from "../helpers/mcp-config.ts";
 import { refusedUrl } from "../helpers/ports.ts";
@@ -239,3 +240,18 @@ test("with LYNKR_REDIS_URL, doctor says whether Redis answers, without the passw
     await redis.close();
   }
 });
+
+test("with LYNKR_DATABASE_URL, doctor says whether PostgreSQL answers, without the password in the URL", async () => {
+  const pg = await startPostgresServer();
+  try {
+    const up = await doctor({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, PORT: freePort(), LYNKR_DATABASE_URL: `postgres://postgres:pw-secret-2@127.0.0.1:${pg.port}/postgres` });
+    expect(byId(up.report).postgres).toMatchObject({ ok: true, detail: expect.stringContaining(`postgres 127.0.0.1:${pg.port} answers`) });
+    const port = freePort();
+    const down = await doctor({ MODEL_PROVIDER: "ollama", OLLAMA_ENDPOINT: ollama.url, PORT: freePort(), LYNKR_DATABASE_URL: `postgresql://lynkr:pw-secret-2@127.0.0.1:${port}/lynkr` });
+    expect(down.code).toBe(1);
+    expect(byId(down.report).postgres).toMatchObject({ ok: false, detail: expect.stringContaining(`postgres 127.0.0.1:${port}`) });
+    expect(down.stdout).not.toContain("pw-secret-2");
+  } finally {
+    await pg.close();
+  }
+}, 60_000);

@@ -12,7 +12,7 @@ let traffic: SessionTraffic;
 const clientKey = "statusline-key-123456";
 
 beforeAll(async () => {
-  traffic = startSessionTraffic({ LYNKR_API_KEYS: `cc:${clientKey}` });
+  traffic = await startSessionTraffic({ LYNKR_API_KEYS: `cc:${clientKey}` });
   for (const [session, prompt] of [[sessionA, "hello from A"], [sessionA, "again from A"], [sessionB, "hello from B"]] as const) {
     const res = await traffic.send(session, prompt, { authorization: `Bearer ${clientKey}` });
     expect(res.status).toBe(200);

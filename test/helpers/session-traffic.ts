@@ -1,5 +1,6 @@
 import { chatChunk, openAiSse, startFakeUpstream, type FakeUpstream } from "./fake-upstream.ts";
-import { startTestGateway } from "./gateway.ts";
+import { launchTestGateway } from "./gateway.ts";
+import { rowsOf } from "./storage-backends.ts";
 
 // Two Claude Code sessions' worth of traffic through a real gateway to a fake OpenAI upstream:
 // session A asks twice and mostly reads the upstream's prompt cache, session B asks once and
@@ -10,13 +11,13 @@ export const sessionB = "b7e24c19-0a6f-4c3d-8e52-6d0b9a1f4c37";
 
 export interface SessionTraffic {
   upstream: FakeUpstream;
-  gateway: ReturnType<typeof startTestGateway>;
+  gateway: Awaited<ReturnType<typeof launchTestGateway>>;
   dbPath: string;
   send(sessionId: string, prompt: string, headers?: Record<string, string>): Promise<Response>;
   stop(): Promise<void>;
 }
 
-export function startSessionTraffic(env: Record<string, string> = {}): SessionTraffic {
+export async function startSessionTraffic(env: Record<string, string> = {}): Promise<SessionTraffic> {
   const upstream = startFakeUpstream((req) => {
     const cached = req.text.includes("from A") ? 8000 : 0;
     const prompt = req.text.includes("from A") ? 9000 : 1000;
@@ -25,7 +26,7 @@ export function startSessionTraffic(env: Record<string, string> = {}): SessionTr
       headers: { "content-type": "text/event-stream" },
     });
   });
-  const gateway = startTestGateway({
+  const gateway = await launchTestGateway({
     MODEL_PROVIDER: "openai",
     OPENAI_API_KEY: "sk-test",
     OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`,
@@ -52,7 +53,7 @@ export function startSessionTraffic(env: Record<string, string> = {}): SessionTr
 /** Turns and usage are written just after each answer: wait until the database has them. */
 export async function settle(traffic: SessionTraffic, sessionId: string, requests: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const row = traffic.gateway.gateway.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM usage WHERE session_id = ?").get(sessionId);
+    const [row] = await rowsOf<{ n: number }>(traffic.gateway.gateway, `SELECT count(*) AS n FROM usage WHERE session_id = '${sessionId}'`);
     if ((row?.n ?? 0) >= requests) return;
     await Bun.sleep(10);
   }

@@ -20,7 +20,7 @@ let browser: BrowserContext;
 
 beforeAll(async () => {
   const mcpConfig = writeMcpConfig({ demo: demoServer(), ghost: { command: "lynkr-no-such-mcp-server" } });
-  traffic = startSessionTraffic({ LYNKR_API_KEYS: `ops:${clientKey}`, BUDGET_DAILY_USD: "5", LYNKR_MCP_CONFIG: mcpConfig });
+  traffic = await startSessionTraffic({ LYNKR_API_KEYS: `ops:${clientKey}`, BUDGET_DAILY_USD: "5", LYNKR_MCP_CONFIG: mcpConfig });
   browser = await launchChromium();
 });
 afterAll(async () => {
