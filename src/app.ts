@@ -118,10 +118,10 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
   // Servers start in the background: one that is slow or broken must not delay or stop the gateway.
   void serverTools.mcp.start();
   // Where count_tokens is always answered locally (the primary has no count endpoint: in its
-  // model's tokenizer) or a rule counts requests (cl100k), the tokenizer is built before the
-  // first request instead of during one.
-  if (!router.primary.countTokens) warmTokenizer(router.primary.model);
-  if (file?.rules.longContext) warmTokenizer();
+  // model's tokenizer) or a rule counts requests (cl100k), the tokenizer is built in the
+  // background from now on, in slices, instead of during the first request that counts.
+  if (!router.primary.countTokens) void warmTokenizer(router.primary.model);
+  if (file?.rules.longContext) void warmTokenizer();
 
   const prices = new Prices({ ...defaultPrices, ...file?.prices });
   const outcomes = new Outcomes();

@@ -1,4 +1,5 @@
-import { encoder } from "../../src/optimize/encodings.ts";
+import { Tiktoken } from "js-tiktoken/lite";
+import o200k from "js-tiktoken/ranks/o200k_base";
 import { Optimizer } from "../../src/optimize/index.ts";
 import { startFakeOllama } from "../../test/helpers/fake-ollama.ts";
 import { chatChunk, openAiSse, startFakeUpstream, type ReceivedRequest } from "../../test/helpers/fake-upstream.ts";
@@ -68,7 +69,9 @@ interface Run {
   prompts: (number[] | undefined)[];
 }
 
-const tokens = (text: string) => encoder("o200k_base").encode(text, "all");
+// The token ids themselves (lynkr's own counter only counts).
+const o200kTokenizer = new Tiktoken(o200k);
+const tokens = (text: string) => o200kTokenizer.encode(text, "all");
 
 function nativeRun(recorded: Recorded[]): Run {
   return { label: "Claude Code bodies, unchanged", backend: undefined, profile: "-", memory: false, prompts: recorded.map((r) => tokens(promptText(r.body))) };

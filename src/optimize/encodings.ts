@@ -1,6 +1,4 @@
-import { Tiktoken } from "js-tiktoken/lite";
-import cl100k from "js-tiktoken/ranks/cl100k_base";
-import o200k from "js-tiktoken/ranks/o200k_base";
+import { BpeCounter, type RankFile } from "./bpe-counter.ts";
 
 // Which BPE a model's family uses: o200k for gpt-4o, gpt-4.1, gpt-5, gpt-oss and the o-series,
 // cl100k for older OpenAI models and as the stand-in for everything else (Claude, Llama, Qwen
@@ -17,16 +15,33 @@ export function encodingFor(model: string | undefined): EncodingName {
   return o200kModels.test(name) ? "o200k_base" : "cl100k_base";
 }
 
-const encoders = new Map<EncodingName, Tiktoken>();
+/**
+ * The encoding's rank file, loaded on first use: each is megabytes of source (o200k 2.3 MB)
+ * that a gateway whose upstream counts for it never needs, and loading it costs start-up time.
+ */
+function ranksOf(name: EncodingName): RankFile {
+  // require resolves the package's CommonJS build, whose module.exports is the rank file itself.
+  const loaded: RankFile = name === "o200k_base" ? require("js-tiktoken/ranks/o200k_base") : require("js-tiktoken/ranks/cl100k_base");
+  return loaded;
+}
 
-/** One encoder per encoding, built on first use (each holds its rank table, several MB). */
-export function encoder(name: EncodingName): Tiktoken {
-  let found = encoders.get(name);
+const counters = new Map<EncodingName, BpeCounter>();
+
+/** One counter per encoding, its table built on first use (o200k ~6 MB; see bpe-counter.ts). */
+export function encoder(name: EncodingName): BpeCounter {
+  let found = counters.get(name);
   if (!found) {
-    found = new Tiktoken(name === "o200k_base" ? o200k : cl100k);
-    encoders.set(name, found);
+    found = new BpeCounter(ranksOf(name));
+    counters.set(name, found);
   }
   return found;
+}
+
+/** Builds the encoding's table a batch at a time, pausing between batches; ends once it is complete. */
+export function* encoderReady(name: EncodingName): Generator<void, BpeCounter, void> {
+  const counter = encoder(name);
+  while (!counter.build()) yield;
+  return counter;
 }
 
 /**
@@ -35,6 +50,6 @@ export function encoder(name: EncodingName): Tiktoken {
  * encodes to the same count in parts as whole (tokens.ts slices long text that way).
  */
 export function splitter(name: EncodingName): { pieces: RegExp; specials: readonly string[] } {
-  const ranks = name === "o200k_base" ? o200k : cl100k;
+  const ranks = ranksOf(name);
   return { pieces: new RegExp(ranks.pat_str, "gu"), specials: Object.keys(ranks.special_tokens) };
 }

@@ -1,6 +1,6 @@
 import { isKnown, isKnownBlock, type ContentBlockParam, type CountTokensRequest, type ToolResultContentBlock } from "../anthropic/schema.ts";
 import { calibrated, observePromptCount, warmingUp } from "./calibration.ts";
-import { encoder, encodingFor, splitter, type EncodingName } from "./encodings.ts";
+import { encoderReady, encodingFor, splitter, type EncodingName } from "./encodings.ts";
 import { pieceCounts, type Counting } from "./piece-counts.ts";
 
 // Local token counts, for upstreams without a count endpoint, in the tokenizer of the model's
@@ -9,12 +9,13 @@ import { pieceCounts, type Counting } from "./piece-counts.ts";
 // about 10-15% of Anthropic's own count for English prose and code (see README).
 
 /**
- * Builds the model's tokenizer now: reading its ranks holds the event loop ~0.4 s (more on a
- * busy machine), which the first request that counts, and every stream and probe beside it,
- * would otherwise wait for.
+ * Builds the model's tokenizer in the background, a batch (~1 ms) per turn of the event loop:
+ * built in one go it holds the loop ~30-60 ms (js-tiktoken's took ~0.4 s), which the first
+ * request that counts, and every stream and probe beside it, would otherwise wait for. A count
+ * that comes first builds what is left itself: sliced counts in slices, synchronous ones at once.
  */
-export function warmTokenizer(model?: string): void {
-  encoder(encodingFor(model));
+export async function warmTokenizer(model?: string): Promise<void> {
+  await runSliced(encoderReady(encodingFor(model)));
 }
 
 /**
@@ -68,9 +69,10 @@ function utf8Length(text: string): number {
 const sliceChars = 512;
 
 function* encodedLength(text: string, encoding: EncodingName): Counting {
+  const counter = yield* encoderReady(encoding);
   let total = 0;
   for (const slice of slices(text, encoding)) {
-    total += encoder(encoding).encode(slice, "all").length;
+    total += counter.count(slice);
     yield;
   }
   return total;
@@ -122,7 +124,7 @@ function splitters(encoding: EncodingName): { pieces: RegExp; specials: RegExp }
   return found;
 }
 
-function runToEnd(counting: Counting): number {
+function runToEnd<T>(counting: Generator<void, T, void>): T {
   for (;;) {
     const step = counting.next();
     if (step.done) return step.value;
@@ -131,15 +133,22 @@ function runToEnd(counting: Counting): number {
 
 /** Longest hold on the event loop between yields of a sliced count. */
 const sliceMs = 3;
+/**
+ * Most steps (slices of text, batches of a tokenizer's table) between yields, however fast they
+ * ran: a long count gives the loop its turns on a fast machine too, not only where a step is slow.
+ */
+const stepsPerYield = 64;
 
-async function runSliced(counting: Counting): Promise<number> {
+async function runSliced<T>(counting: Generator<void, T, void>): Promise<T> {
   let sliceStart = performance.now();
+  let steps = 0;
   for (;;) {
     const step = counting.next();
     if (step.done) return step.value;
-    if (performance.now() - sliceStart >= sliceMs) {
+    if (++steps >= stepsPerYield || performance.now() - sliceStart >= sliceMs) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
+      steps = 0;
     }
   }
 }
