@@ -1,11 +1,10 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { FetchLike, Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import pkg from "../../package.json" with { type: "json" };
 import { logger } from "../observability/logger.ts";
 import type { McpServerConfig } from "./config.ts";
+import { loadedMcpSdk, loadMcpSdk } from "./sdk.ts";
 
 // One MCP server as lynkr holds it: connected (spec initialize through the SDK), its tools
 // listed and re-listed on tools/list_changed, restarted with backoff when it dies.
@@ -109,8 +108,9 @@ export class McpConnection {
     return this.ready ?? Promise.resolve();
   }
 
-  private transport(): Transport {
+  private transport(sdk: Awaited<ReturnType<typeof loadMcpSdk>>): Transport {
     const { config } = this;
+    const { StreamableHTTPClientTransport, StdioClientTransport, getDefaultEnvironment } = sdk;
     if ("url" in config) {
       return new StreamableHTTPClientTransport(new URL(config.url), {
         requestInit: { headers: config.headers ?? {} },
@@ -131,17 +131,18 @@ export class McpConnection {
   private async connect(): Promise<void> {
     this.state = "starting";
     this.onChange?.();
-    const client = new Client({ name: "lynkr", version: pkg.version }, { capabilities: {} });
-    const transport = this.transport();
+    const sdk = await loadMcpSdk();
+    const client = new sdk.Client({ name: "lynkr", version: pkg.version }, { capabilities: {} });
+    const transport = this.transport(sdk);
     let stderrTail = "";
-    if (transport instanceof StdioClientTransport) {
+    if (transport instanceof sdk.StdioClientTransport) {
       transport.stderr?.on("data", (chunk: Buffer) => {
         stderrTail = (stderrTail + chunk.toString("utf8")).slice(-2000);
       });
     }
     try {
       await client.connect(transport, { timeout: this.connectTimeoutMs });
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshTools(client));
+      client.setNotificationHandler(sdk.ToolListChangedNotificationSchema, () => this.refreshTools(client));
       this.client = client;
       await this.refreshTools(client);
       this.state = "ready";
@@ -203,7 +204,8 @@ export class McpConnection {
     } catch (error) {
       // An HTTP server that went away (or forgot the session) says so only on the next call:
       // reconnect as a stdio server is restarted. JSON-RPC errors (timeouts included) are the call's.
-      if (this.transportKind === "http" && !(error instanceof McpError) && !signal.aborted) this.lost(client, "");
+      const McpError = loadedMcpSdk()?.McpError;
+      if (this.transportKind === "http" && !(McpError && error instanceof McpError) && !signal.aborted) this.lost(client, "");
       throw error;
     }
   }
