@@ -26,6 +26,7 @@ import { listen } from "./server/listen.ts";
 import { createSharedState, type SharedState } from "./shared-state/index.ts";
 import { openSqliteStorage, openStorage, type Storage } from "./store/storage.ts";
 import { calibrateTokens, closeFacts, learnFrom, recordSession, storeAnswer } from "./turn-subscribers.ts";
+import { warmRequestSchemas } from "./server/warm-up.ts";
 import { Budgets } from "./usage/budgets.ts";
 import { defaultPrices, Prices } from "./usage/prices.ts";
 import { RateLimiter } from "./usage/rate-limiter.ts";
@@ -219,6 +220,8 @@ export async function launchGateway(config: Config): Promise<RunningGateway> {
 export function startGateway(config: Config, storage?: Storage): RunningGateway {
   const gateway = buildGateway(config, storage);
   const server = listen(gateway.http.fetch, config);
+  // On the first turn of the loop after listening: before the first request, which is still connecting.
+  setImmediate(warmRequestSchemas);
   let stopping: Promise<{ drained: boolean }> | undefined;
   return {
     url: server.url,
