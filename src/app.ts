@@ -70,6 +70,8 @@ export interface Gateway {
   /** The LYNKR_CONFIG file as read at start-up (start-up names its rules). */
   routingFile: RoutingFile | undefined;
   http: HttpApp;
+  /** Starts building, in the background, what requests will need (the tokenizer); once is enough. */
+  warmUp(): void;
   /** Before the database closes: stops timers and MCP servers, writes what is pending. */
   stop(): Promise<void>;
 }
@@ -120,9 +122,15 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
   void serverTools.mcp.start();
   // Where count_tokens is always answered locally (the primary has no count endpoint: in its
   // model's tokenizer) or a rule counts requests (cl100k), the tokenizer is built in the
-  // background from now on, in slices, instead of during the first request that counts.
-  if (!router.primary.countTokens) void warmTokenizer(router.primary.model);
-  if (file?.rules.longContext) void warmTokenizer();
+  // background, in slices, from the first request on: not during a request that counts, and not
+  // held by a gateway nobody uses (o200k's table is ~7 MB).
+  let warmed = false;
+  const warmUp = () => {
+    if (warmed) return;
+    warmed = true;
+    if (!router.primary.countTokens) void warmTokenizer(router.primary.model);
+    if (file?.rules.longContext) void warmTokenizer();
+  };
 
   const prices = new Prices({ ...defaultPrices, ...file?.prices });
   const outcomes = new Outcomes();
@@ -187,6 +195,7 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
     promptCache: cache,
     routingFile: file,
     http,
+    warmUp,
     async stop() {
       await retention.stop();
       memoryMonitor.stop();
@@ -219,7 +228,10 @@ export async function launchGateway(config: Config): Promise<RunningGateway> {
 
 export function startGateway(config: Config, storage?: Storage): RunningGateway {
   const gateway = buildGateway(config, storage);
-  const server = listen(gateway.http.fetch, config);
+  const server = listen((request, bun) => {
+    gateway.warmUp();
+    return gateway.http.fetch(request, bun);
+  }, config);
   // On the first turn of the loop after listening: before the first request, which is still connecting.
   setImmediate(warmRequestSchemas);
   let stopping: Promise<{ drained: boolean }> | undefined;

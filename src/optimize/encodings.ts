@@ -37,6 +37,11 @@ export function encoder(name: EncodingName): BpeCounter {
   return found;
 }
 
+/** Whether the encoding's table is built (a count would not have to build it first). */
+export function encoderBuilt(name: EncodingName): boolean {
+  return counters.get(name)?.ready ?? false;
+}
+
 /** Builds the encoding's table a batch at a time, pausing between batches; ends once it is complete. */
 export function* encoderReady(name: EncodingName): Generator<void, BpeCounter, void> {
   const counter = encoder(name);

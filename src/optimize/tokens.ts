@@ -1,6 +1,6 @@
 import { isKnown, isKnownBlock, type ContentBlockParam, type CountTokensRequest, type ToolResultContentBlock } from "../anthropic/schema.ts";
 import { calibrated, observePromptCount, warmingUp } from "./calibration.ts";
-import { encoderReady, encodingFor, splitter, type EncodingName } from "./encodings.ts";
+import { encoderBuilt, encoderReady, encodingFor, splitter, type EncodingName } from "./encodings.ts";
 import { pieceCounts, type Counting } from "./piece-counts.ts";
 
 // Local token counts, for upstreams without a count endpoint, in the tokenizer of the model's
@@ -14,9 +14,17 @@ import { pieceCounts, type Counting } from "./piece-counts.ts";
  * request that counts, and every stream and probe beside it, would otherwise wait for. A count
  * that comes first builds what is left itself: sliced counts in slices, synchronous ones at once.
  */
-export async function warmTokenizer(model?: string): Promise<void> {
-  await runSliced(encoderReady(encodingFor(model)));
+export function warmTokenizer(model?: string): Promise<void> {
+  const encoding = encodingFor(model);
+  let building = warming.get(encoding);
+  if (!building) {
+    building = runSliced(encoderReady(encoding)).then(() => undefined);
+    warming.set(encoding, building);
+  }
+  return building;
 }
+
+const warming = new Map<EncodingName, Promise<void>>();
 
 /**
  * js-tiktoken's BPE merge is quadratic (worse, in practice) in the UTF-8 length of one
@@ -240,7 +248,11 @@ export async function countRequestTokensSliced(request: CountTokensRequest, mode
  */
 export function calibrateFromUsage(model: string, request: CountTokensRequest, reported: number): void {
   const encoding = encodingFor(model);
-  if (!isCounted(request, encoding) && !warmingUp(model)) return;
+  if (isCounted(request, encoding)) return observePromptCount(model, localRequestTokens(request, encoding), reported);
+  if (!warmingUp(model)) return;
+  // Not before the tokenizer is built (in the background from here): building it in one go would
+  // hold the event loop ~30-60 ms, and one sample less only makes the ratio settle an answer later.
+  if (!encoderBuilt(encoding)) return void warmTokenizer(model);
   observePromptCount(model, localRequestTokens(request, encoding), reported);
 }
 
