@@ -1,23 +1,29 @@
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "./run.ts";
 
 // The standalone executable, built once per test process with the README's `bun run build`
 // (into a temp folder, so a developer's dist/ is left alone), then copied alone into an empty
-// folder: whatever runs it there has no node_modules and no sources next to it.
+// folder: whatever runs it there has no node_modules and no sources next to it. Both folders go
+// when the test process ends: each build is ~100 MB, and a day of runs filled the disk.
 
 let built: Promise<string> | undefined;
 
 export function buildBinary(): Promise<string> {
   built ??= (async () => {
     const outdir = mkdtempSync(join(tmpdir(), "lynkr-build-"));
-    const { code, stdout, stderr } = await run(["bun", "run", "build", "--outdir", outdir]);
-    if (code !== 0) throw new Error(`bun run build failed (exit ${code}):\n${stdout}${stderr}`);
-    const alone = mkdtempSync(join(tmpdir(), "lynkr-bin-"));
-    const binary = join(alone, "lynkr");
-    copyFileSync(join(outdir, "lynkr"), binary);
-    return binary;
+    try {
+      const { code, stdout, stderr } = await run(["bun", "run", "build", "--outdir", outdir]);
+      if (code !== 0) throw new Error(`bun run build failed (exit ${code}):\n${stdout}${stderr}`);
+      const alone = mkdtempSync(join(tmpdir(), "lynkr-bin-"));
+      process.once("exit", () => rmSync(alone, { recursive: true, force: true }));
+      const binary = join(alone, "lynkr");
+      copyFileSync(join(outdir, "lynkr"), binary);
+      return binary;
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   })();
   return built;
 }
