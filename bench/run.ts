@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { markdownTable, type BenchSection } from "./lib.ts";
+import { removeBuiltBinary } from "../test/helpers/binary.ts";
 
 // `bun run bench`: every bench/suites/*.ts in turn (one at a time, so they do not disturb each
 // other's timings), each printed as a Markdown table. `bun run bench NAME...` runs only those;
@@ -39,4 +40,5 @@ for (const file of files) {
     process.stdout.write(`## ${file}\n\nFAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n\n`);
   }
 }
+removeBuiltBinary();
 process.exit(failed === 0 ? 0 : 1);

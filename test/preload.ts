@@ -1,0 +1,5 @@
+import { afterAll } from "bun:test";
+import { removeBuiltBinary } from "./helpers/binary.ts";
+
+// Once, after every test file of the run (a hook in a preload file is global).
+afterAll(removeBuiltBinary);
