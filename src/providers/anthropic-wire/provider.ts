@@ -51,19 +51,23 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
   const upstream = `${options.name} (${new URL(options.messagesUrl).origin})`;
   const baseUrl = options.messagesUrl.replace(/\/v1\/messages$/, "");
 
-  function headersFor(ctx: CallContext, accept = "application/json"): Headers {
-    const headers = new Headers({ "content-type": "application/json", accept, ...configuredHeaders(options) });
+  const ownHeaders = configuredHeaders(options);
+  const forwardsCredentials = !options.apiKey && options.forwardClientCredentials;
+
+  /** One plain object per call (names already lower-case), not a Headers built from a spread copy. */
+  function headersFor(ctx: CallContext, accept = "application/json"): Record<string, string> {
+    const headers: Record<string, string> = { "content-type": "application/json", accept, ...ownHeaders };
     for (const name of passedHeaders) {
       const value = ctx.clientHeaders.get(name);
-      if (value !== null) headers.set(name, value);
+      if (value !== null) headers[name] = value;
     }
-    if (!options.apiKey && options.forwardClientCredentials) {
+    if (forwardsCredentials) {
       // No key of our own: the client's credentials (its API key or subscription token) go on,
       // to Anthropic's own API or a host the operator named for them; never to any other host.
       const apiKey = ctx.clientHeaders.get("x-api-key");
       const authorization = ctx.clientHeaders.get("authorization");
-      if (apiKey) headers.set("x-api-key", apiKey);
-      if (authorization) headers.set("authorization", authorization);
+      if (apiKey) headers["x-api-key"] = apiKey;
+      if (authorization) headers.authorization = authorization;
     }
     return headers;
   }
