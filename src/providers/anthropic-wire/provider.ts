@@ -1,11 +1,11 @@
 import { ApiError } from "../../anthropic/errors.ts";
 import { messageSchema, type CountTokensRequest, type MessagesRequest, type StreamEvent } from "../../anthropic/schema.ts";
 import { messageToEvents } from "../../anthropic/message-events.ts";
-import { decodeSse } from "../../anthropic/sse.ts";
 import { fetchUpstream, readBody } from "../http.ts";
-import { epoch, rawData, type CallContext, type ForwardedEvent, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
+import { epoch, rawData, rawFrame, type CallContext, type ForwardedEvent, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
 import { upstreamError, upstreamHeaders, type UpstreamErrorContext, type UpstreamSettings } from "../upstream-error.ts";
 import { stripForeignThinking } from "./foreign-thinking.ts";
+import { anthropicSseFrames } from "./sse-frames.ts";
 
 // Anthropic's own wire format, for api.anthropic.com, Azure-hosted Anthropic and any
 // Anthropic-compatible endpoint: the request goes out as the client sent it, the events come
@@ -102,7 +102,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
   }
 
   async function* sseEvents(response: Response, ctx: CallContext): AsyncGenerator<StreamEvent> {
-    for await (const frame of decodeSse(readBody(response, upstream, options.timeoutMs, ctx.signal))) {
+    for await (const frame of anthropicSseFrames(readBody(response, upstream, options.timeoutMs, ctx.signal))) {
       let event: ForwardedEvent;
       try {
         event = JSON.parse(frame.data) as ForwardedEvent;
@@ -113,6 +113,8 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
         throw new ApiError(`upstream ${upstream} sent an event without a type`);
       }
       event[rawData] = frame.data;
+      // The upstream's frame is the one lynkr would write for this event: it goes out as it came.
+      if (frame.raw && frame.event === event.type) event[rawFrame] = frame.raw;
       yield event;
     }
   }
