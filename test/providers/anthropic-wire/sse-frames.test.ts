@@ -32,15 +32,7 @@ async function decoded(bytes: Uint8Array): Promise<SseFrame[]> {
 
 const withoutRaw = (frames: RawSseFrame[]) => frames.map(({ event, data }) => ({ event, data }));
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+const concat = (parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
 
 /** Every recorded Anthropic stream as the upstream sent it (`.chunks.txt` re-framed as their README says). */
 async function recordedStreams(): Promise<[string, Uint8Array][]> {
