@@ -32,14 +32,14 @@ async function decoded(bytes: Uint8Array): Promise<SseFrame[]> {
 
 const withoutRaw = (frames: RawSseFrame[]) => frames.map(({ event, data }) => ({ event, data }));
 
-const concat = (parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
+const concat = (parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts.map((part) => Buffer.from(part))));
 
 /** Every recorded Anthropic stream as the upstream sent it (`.chunks.txt` re-framed as their README says). */
-async function recordedStreams(): Promise<[string, Uint8Array][]> {
+async function recordedStreams(): Promise<[string, Uint8Array<ArrayBuffer>][]> {
   const files = readdirSync(`${wireDir}upstream/anthropic`).filter((f) => f.endsWith(".sse") || f.endsWith(".chunks.txt"));
   expect(files.length).toBeGreaterThanOrEqual(7);
   return Promise.all(
-    files.map(async (file): Promise<[string, Uint8Array]> => {
+    files.map(async (file): Promise<[string, Uint8Array<ArrayBuffer>]> => {
       const text = file.endsWith(".sse") ? await readWire(`upstream/anthropic/${file}`) : anthropicSse(await recordedAnthropicEvents(file)).join("");
       return [file, encoder.encode(text)];
     }),
