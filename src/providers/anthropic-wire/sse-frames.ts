@@ -16,6 +16,7 @@ export interface RawSseFrame extends SseFrame {
 /** Fails on bytes that are not UTF-8; a leading U+FEFF stays (mid-stream it is no byte-order mark). */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const LF = 10;
+const CR = 13;
 
 /**
  * The frame in `bytes[start, end)` (its blank line follows at `end`) when it has the one form
@@ -33,9 +34,9 @@ function canonicalFrame(bytes: Uint8Array, start: number, end: number): RawSseFr
     return undefined;
   }
   const eventEnd = text.indexOf("\n");
-  // One event line, then one data line to the end; no CR anywhere.
+  // One event line, then one data line to the end (no CR gets here: see anthropicSseFrames).
   if (!text.startsWith("event: ") || eventEnd < 0 || !text.startsWith("data: ", eventEnd + 1)) return undefined;
-  if (text.indexOf("\n", eventEnd + 1) >= 0 || text.indexOf("\r") >= 0) return undefined;
+  if (text.indexOf("\n", eventEnd + 1) >= 0) return undefined;
   return { event: text.slice(7, eventEnd), data: text.slice(eventEnd + 7), raw: bytes.subarray(start, end + 2) };
 }
 
@@ -80,7 +81,11 @@ export async function* anthropicSseFrames(body: AsyncIterable<Uint8Array>): Asyn
     const read = await chunks.next();
     if (read.done) break;
     const chunk = read.value;
-    if (partsLength > 0) {
+    // No frame of the one form holds a CR (JSON escapes it in strings): a CR means CRLF or CR line
+    // ends, which go to the general decoder from the frame it is in, at once; waiting for a
+    // `\n\n` that never comes would hold every event back.
+    const crAt = chunk.indexOf(CR);
+    if (crAt < 0 && partsLength > 0) {
       // Only the new chunk (and the byte before it) can hold the pending frame's blank line.
       const last = parts[parts.length - 1] as Uint8Array;
       const across = last[last.length - 1] === LF && chunk[0] === LF;
@@ -91,17 +96,20 @@ export async function* anthropicSseFrames(body: AsyncIterable<Uint8Array>): Asyn
         continue;
       }
     }
+    const crInBytes = crAt < 0 ? -1 : partsLength + crAt;
     parts.push(chunk);
     partsLength += chunk.length;
     const bytes = joined(parts, partsLength);
     let start = 0;
     for (;;) {
       const end = blankLineAt(bytes, start);
-      if (end < 0) break;
-      const frame = canonicalFrame(bytes, start, end);
+      const frame = end < 0 || (crInBytes >= 0 && end > crInBytes) ? undefined : canonicalFrame(bytes, start, end);
       if (!frame) {
-        yield* decodeSse(thenRest(bytes.subarray(start), chunks));
-        return;
+        if (end >= 0 || crInBytes >= 0) {
+          yield* decodeSse(thenRest(bytes.subarray(start), chunks));
+          return;
+        }
+        break;
       }
       yield frame;
       start = end + 2;

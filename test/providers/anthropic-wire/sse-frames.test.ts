@@ -99,6 +99,24 @@ test("streams in any other form decode exactly as the general decoder decodes th
   }
 });
 
+test("a CRLF stream still streams: its first event comes before the upstream sends the next", async () => {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  async function* body(): AsyncGenerator<Uint8Array> {
+    yield text(`${good}event: a\r\ndata: {"type":"a"}\r\n\r\n`);
+    await gate;
+    yield text('event: b\r\ndata: {"type":"b"}\r\n\r\n');
+  }
+  const frames = anthropicSseFrames(body());
+  expect((await frames.next()).value).toMatchObject({ event: "message_start" });
+  // Held until the upstream sends more, the read would lose this race (the test then fails, never hangs).
+  const second = await Promise.race([frames.next(), Bun.sleep(5_000).then(() => "held back")]);
+  expect(second).toEqual({ done: false, value: { event: "a", data: '{"type":"a"}' } });
+  release();
+  expect((await frames.next()).value).toEqual({ event: "b", data: '{"type":"b"}' });
+  expect((await frames.next()).done).toBe(true);
+});
+
 test("only frames of the one form keep their bytes; from the first other frame on, none do", async () => {
   const frames = await framesOf(oddStreams[0]?.[1] as Uint8Array, () => Number.MAX_SAFE_INTEGER);
   expect(frames.map((f) => f.raw !== undefined)).toEqual([true, false, false]);
