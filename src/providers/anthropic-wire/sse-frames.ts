@@ -68,12 +68,21 @@ async function* thenRest(first: Uint8Array, rest: AsyncIterator<Uint8Array>): As
   }
 }
 
+/** Frames of `body`; whoever stops reading early closes the upstream body too, as a for-await over it would. */
+export async function* anthropicSseFrames(body: AsyncIterable<Uint8Array>): AsyncGenerator<RawSseFrame> {
+  const chunks = body[Symbol.asyncIterator]();
+  try {
+    yield* framesOf(chunks);
+  } finally {
+    await chunks.return?.();
+  }
+}
+
 /**
  * Decodes an upstream's SSE bytes into frames, as decodeSse does (frames without data are
  * skipped there too), keeping each canonical frame's bytes in `raw`.
  */
-export async function* anthropicSseFrames(body: AsyncIterable<Uint8Array>): AsyncGenerator<RawSseFrame> {
-  const chunks = body[Symbol.asyncIterator]();
+async function* framesOf(chunks: AsyncIterator<Uint8Array>): AsyncGenerator<RawSseFrame> {
   // Bytes of the unfinished frame, kept apart until its blank line arrives (copied once, then).
   let parts: Uint8Array[] = [];
   let partsLength = 0;

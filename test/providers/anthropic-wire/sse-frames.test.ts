@@ -117,6 +117,25 @@ test("a CRLF stream still streams: its first event comes before the upstream sen
   expect((await frames.next()).done).toBe(true);
 });
 
+test("a reader that stops early closes the upstream body, on the byte path and after handing over alike", async () => {
+  for (const stream of [`${good}${good}${good}`, `: comment\n\n${good}${good}`]) {
+    let closed = false;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      try {
+        for (const part of stream.split(/(?<=\n\n)/)) yield text(part);
+        await new Promise(() => {});
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const frame of anthropicSseFrames(body())) {
+      expect(frame.event).toBe("message_start");
+      break;
+    }
+    expect({ stream, closed }).toEqual({ stream, closed: true });
+  }
+});
+
 test("only frames of the one form keep their bytes; from the first other frame on, none do", async () => {
   const frames = await framesOf(oddStreams[0]?.[1] as Uint8Array, () => Number.MAX_SAFE_INTEGER);
   expect(frames.map((f) => f.raw !== undefined)).toEqual([true, false, false]);
