@@ -93,3 +93,16 @@ test("every recorded Anthropic stream reaches the client byte for byte, and the 
     }
   }
 });
+
+test("a frame whose event name is not its data's type goes out re-framed under the type, as before; the frames around it as they came", async () => {
+  const start = 'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}   }\n\n';
+  const rest = 'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":1}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n';
+  served = encoder.encode(`${start}event: keepalive\ndata: {"type":"ping"}\n\n${rest}`);
+  const gateway = startTestGateway({ ANTHROPIC_UPSTREAM_URL: upstream.url, ANTHROPIC_UPSTREAM_API_KEY: "sk-test", MEMORY_ENABLED: "false" });
+  try {
+    const res = await fetch(`${gateway.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
+    expect(await res.text()).toBe(`${start}event: ping\ndata: {"type":"ping"}\n\n${rest}`);
+  } finally {
+    await gateway.shutdown();
+  }
+});
