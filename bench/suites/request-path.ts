@@ -21,6 +21,8 @@ import {
 // translated to OpenAI Chat, with the prompt cache off: every request must reach the upstream
 // (asserted). Also: RSS under 238 KB bodies at c=128, idle RSS, cold start to the first answer,
 // streaming time to first byte, and Anthropic-wire pass-through. Figures beside issue 12's.
+// `bun run bench request-path --pass-through` runs only the pass-through rows (with their own
+// direct baseline), for iterating on that path.
 
 const seconds = 5;
 const clockTicks = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU time in these.
@@ -135,7 +137,49 @@ interface Row {
   higher?: boolean;
 }
 
+const passThroughOnly = process.argv.includes("--pass-through");
+
+/** The pass-through rows alone: the gateway and the same fake Anthropic upstream called directly, both at c=32. */
+async function passThroughSection(binary: string, recorded: Awaited<ReturnType<typeof recordedClaudeCodeRequest>>, body: string): Promise<BenchSection> {
+  const anthropic = startFakeAnthropicUpstream("Done.");
+  const dir = mkdtempSync(join(tmpdir(), "lynkr-wrk-"));
+  const passThrough = await gateway(binary, { MODEL_PROVIDER: "anthropic", ANTHROPIC_UPSTREAM_URL: anthropic.url, ANTHROPIC_UPSTREAM_API_KEY: "sk-bench" });
+  try {
+    const cc = wrkScript(dir, "cc", recorded.headers, body);
+    await wrk(passThrough.url + recorded.path, cc, 4, 2);
+    const before = anthropic.requests;
+    const direct32 = await wrk(anthropic.url + recorded.path, cc, 32);
+    const pass32 = await measured(passThrough, recorded.path, cc, 32);
+    assertReachedUpstream(anthropic, before, direct32.requests + pass32.requests);
+    const rows: [string, number, number, number, string, boolean][] = [
+      ["Anthropic-wire pass-through c=32: throughput", 1993, 4000, pass32.rps, "req/s", true],
+      ["Anthropic-wire pass-through c=32: CPU", 549, 250, pass32.cpuUs, "µs/req", false],
+    ];
+    return {
+      title: `Request path (issue 12), pass-through only: ${process.env.LYNKR_BENCH_BINARY ?? "dist/lynkr"} under wrk, beside a direct mock baseline`,
+      columns: ["figure", "today", "target", "measured", "", "direct baseline"],
+      rows: rows.map(([figure, today, target, value, unit, higher], i) => [
+        figure,
+        `${today} ${unit}`,
+        `${higher ? "≥" : "≤"} ${target} ${unit}`,
+        `${value.toFixed(0)} ${unit}`,
+        (higher ? value >= target : value <= target) ? "MET" : "MISSED",
+        i === 0 ? `${direct32.rps.toFixed(0)} req/s` : "",
+      ]),
+      notes: [`wrk -t1 keep-alive, ${seconds} s per run, c=32; ${pass32.requests} requests through lynkr, all reached the fake upstream (asserted); p50 ${pass32.p50Ms.toFixed(3)} ms, p99 ${pass32.p99Ms.toFixed(3)} ms (direct p50 ${direct32.p50Ms.toFixed(3)} ms).`],
+    };
+  } finally {
+    await passThrough.stop();
+    await anthropic.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export default async function requestPath(): Promise<BenchSection> {
+  if (passThroughOnly) {
+    const recorded = await recordedClaudeCodeRequest();
+    return passThroughSection(process.env.LYNKR_BENCH_BINARY ?? (await buildBinary()), recorded, JSON.stringify(recorded.body));
+  }
   const recorded = await recordedClaudeCodeRequest();
   const body = JSON.stringify(recorded.body);
   // 238 KB: the recorded request with a long tool result, as a session late in its life sends.
@@ -170,8 +214,9 @@ export default async function requestPath(): Promise<BenchSection> {
     const lynkrTtfb = await ttfb(translated.url + recorded.path, recorded.headers, body, 220);
 
     const beforeAnthropic = anthropic.requests;
+    const directAnthropic32 = await wrk(anthropic.url + recorded.path, cc, 32);
     const pass32 = await measured(passThrough, recorded.path, cc, 32);
-    assertReachedUpstream(anthropic, beforeAnthropic, pass32.requests);
+    assertReachedUpstream(anthropic, beforeAnthropic, directAnthropic32.requests + pass32.requests);
 
     const cold: number[] = [];
     for (let i = 0; i < 3; i++) cold.push(await coldStart(binary, anthropic));
@@ -204,7 +249,7 @@ export default async function requestPath(): Promise<BenchSection> {
           "",
           "",
           `TTFB ${directTtfb.toFixed(3)} ms`,
-          "",
+          `${directAnthropic32.rps.toFixed(0)} req/s`,
           "",
         ][i] ?? "";
         return [r.figure, `${fmt(r.today)} ${r.unit}`, `${r.higher ? "≥" : "≤"} ${fmt(r.target)} ${r.unit}`, `${fmt(r.measured)} ${r.unit}`, met ? "MET" : "MISSED", baseline];

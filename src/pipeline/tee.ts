@@ -4,7 +4,7 @@ import { messageToEvents } from "../anthropic/message-events.ts";
 import type { Message, StreamEvent } from "../anthropic/schema.ts";
 import { toAnthropicError } from "../anthropic/to-anthropic-error.ts";
 import type { CacheEntry, CachedFrame } from "../cache/prompt-cache.ts";
-import { rawData, type ForwardedEvent } from "../providers/types.ts";
+import { rawData, rawFrame, type ForwardedEvent } from "../providers/types.ts";
 import { RoutedError, type Answer } from "../routing/call-route.ts";
 import type { Ending, Outcomes } from "./outcome.ts";
 import type { Frame, Turn, TurnResult } from "./turn.ts";
@@ -18,6 +18,12 @@ const finished: IteratorReturnResult<undefined> = { done: true, value: undefined
 /** An event's `data:` text: Anthropic-wire events keep the upstream's exact text. */
 function dataOf(event: ForwardedEvent): string {
   return event[rawData] ?? JSON.stringify(event);
+}
+
+/** The event's frame; with the upstream's own bytes where they are the frame lynkr would write. */
+function frameOf(event: ForwardedEvent, data: string): Frame {
+  const bytes = event[rawFrame];
+  return bytes ? { type: event.type, data, bytes } : { type: event.type, data };
 }
 
 function errorFrame(error: AnthropicError): Frame {
@@ -97,7 +103,7 @@ export function teeUpstream(turn: Turn, answer: Answer, outcomes: Outcomes): Tur
       turn.settle?.({ response: acc.result(), provider: route.provider, cached: false });
       if (turn.acknowledged) await turn.acknowledged;
     }
-    return { done: false, value: { type: event.type, data } };
+    return { done: false, value: frameOf(event, data) };
   };
   const stop = () => {
     if (ended) return;

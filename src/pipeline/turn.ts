@@ -117,6 +117,8 @@ export interface Step {
 export interface Frame {
   type: string;
   data: string;
+  /** The whole frame's bytes when an upstream sent exactly them (Anthropic wire): written as they are. */
+  bytes?: Uint8Array;
 }
 
 /** The pipeline's answer: route facts for the server's headers, the events, or the whole message. */

@@ -68,31 +68,40 @@ export async function* readBody(
 ): AsyncGenerator<Uint8Array> {
   if (!response.body) return;
   const reader = response.body.getReader();
+  // One timer for the whole body, re-armed as each read starts and ignored between reads (the
+  // time a paused client takes is not the upstream's silence): a timer, a promise and a race per
+  // chunk cost more than reading the chunk, on streams of hundreds of events.
+  let reading = false;
+  let stalled = false;
+  const timer = setTimeout(() => {
+    if (!reading) return;
+    stalled = true;
+    reader.cancel().catch(() => {});
+  }, idleMs);
+  const stall = () => new ApiError(`upstream ${upstream} sent nothing for ${idleMs} ms mid-stream`, { status: 504 });
   try {
     for (;;) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new ApiError(`upstream ${upstream} sent nothing for ${idleMs} ms mid-stream`, { status: 504 })),
-          idleMs,
-        );
-      });
       let result: Awaited<ReturnType<typeof reader.read>>;
+      reading = true;
+      timer.refresh();
       try {
-        result = await Promise.race([reader.read(), stalled]);
+        result = await reader.read();
       } catch (error) {
         if (signal.aborted) throw new ClientAbortedError();
-        if (error instanceof AnthropicError) throw error;
+        if (stalled) throw stall();
         throw new ApiError(`upstream ${upstream} connection lost mid-stream: ${describeNetworkError(error)}`, {
           cause: error,
         });
       } finally {
-        clearTimeout(timer);
+        reading = false;
       }
+      // A stall cancels the read, which then ends as if the body had.
+      if (stalled) throw signal.aborted ? new ClientAbortedError() : stall();
       if (result.done) return;
       yield result.value;
     }
   } finally {
+    clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
 }

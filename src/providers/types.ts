@@ -89,4 +89,9 @@ export interface Provider {
 
 /** Property carrying the upstream's original `data:` text, so Anthropic-wire events go out byte-identical. */
 export const rawData: unique symbol = Symbol("rawData");
-export type ForwardedEvent = StreamEvent & { [rawData]?: string };
+/**
+ * Property carrying the upstream's whole SSE frame as received, when it is exactly the frame the
+ * server would write for the event (`event: <type>\ndata: <rawData>\n\n`): it is written as is.
+ */
+export const rawFrame: unique symbol = Symbol("rawFrame");
+export type ForwardedEvent = StreamEvent & { [rawData]?: string; [rawFrame]?: Uint8Array };

@@ -28,9 +28,22 @@ export interface CircuitView {
   retry_in_ms: number;
 }
 
-/** A short, stable, non-reversible name for a client credential. */
+/** Credentials whose hash is remembered, at most; past that the memo starts again. */
+const maxRememberedHashes = 1024;
+const rememberedHashes = new Map<string, string>();
+
+/**
+ * A short, stable, non-reversible name for a client credential. Remembered per credential: a
+ * client sends the same one on every request, and a sha256 each time was a cost of every call.
+ */
 export function credentialHash(credential: string): string {
-  return createHash("sha256").update(credential).digest("hex").slice(0, 16);
+  let hash = rememberedHashes.get(credential);
+  if (hash === undefined) {
+    hash = createHash("sha256").update(credential).digest("hex").slice(0, 16);
+    if (rememberedHashes.size >= maxRememberedHashes) rememberedHashes.clear();
+    rememberedHashes.set(credential, hash);
+  }
+  return hash;
 }
 
 export class BreakerRegistry {

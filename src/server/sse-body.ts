@@ -49,7 +49,7 @@ export function sseBody(events: AsyncIterator<Frame>, options: SseBodyOptions): 
             return;
           }
           lastWrite = Date.now();
-          controller.enqueue(sseFrame(next.value.type, next.value.data));
+          controller.enqueue(next.value.bytes ?? sseFrame(next.value.type, next.value.data));
         } while ((controller.desiredSize ?? 0) > 0);
       },
       cancel() {

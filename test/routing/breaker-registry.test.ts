@@ -21,6 +21,15 @@ test("pass-through credentials get breakers of their own, named by a hash, never
   expect(JSON.stringify(listed)).not.toContain("sk-ant");
 });
 
+test("a credential's remembered hash is its sha256's first 16 hex digits, the same after the memo has started again", () => {
+  const sha = new Bun.CryptoHasher("sha256").update("sk-ant-carol").digest("hex").slice(0, 16);
+  expect(credentialHash("sk-ant-carol")).toBe(sha);
+  expect(credentialHash("sk-ant-carol")).toBe(sha);
+  for (let i = 0; i < 3000; i++) credentialHash(`made-up-${i}`);
+  expect(credentialHash("sk-ant-carol")).toBe(sha);
+  expect(credentialHash("sk-ant-carol2")).not.toBe(sha);
+});
+
 test("made-up credentials cannot grow the breakers without bound: closed ones go first", () => {
   const registry = new BreakerRegistry({ failureThreshold: 1, successThreshold: 1, timeoutMs: 60_000 }, () => {});
   registry.get("anthropic", "key-open").failure();

@@ -30,6 +30,15 @@ test("each frame goes out as one SSE event, in order, and the body closes once",
   expect(calls).toEqual({ closed: 1, aborted: 0 });
 });
 
+test("a frame that carries the upstream's bytes goes out as those bytes, not re-framed", async () => {
+  // Padding inside the data line, as Anthropic writes it: the bytes win over the type and data.
+  const bytes = new TextEncoder().encode('event: message_stop\ndata: {"type":"message_stop"   }\n\n');
+  const frames: Frame[] = [{ type: "message_stop", data: '{"type":"message_stop"}', bytes }, { type: "ping", data: "{}" }];
+  const events: AsyncIterator<Frame> = { next: async () => (frames.length > 0 ? { done: false, value: frames.shift() as Frame } : { done: true, value: undefined }) };
+  const text = await new Response(sseBody(events, options().options)).text();
+  expect(text).toBe('event: message_stop\ndata: {"type":"message_stop"   }\n\nevent: ping\ndata: {}\n\n');
+});
+
 test("a client that does not read holds the upstream back: no more than the 64 KB queue is read ahead of it", async () => {
   // 1,000 events of 1 KB: a megabyte the upstream would send.
   const src = source(1000, `,"pad":"${"x".repeat(1000)}"`);

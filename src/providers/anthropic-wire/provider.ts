@@ -1,11 +1,11 @@
 import { ApiError } from "../../anthropic/errors.ts";
 import { messageSchema, type CountTokensRequest, type MessagesRequest, type StreamEvent } from "../../anthropic/schema.ts";
 import { messageToEvents } from "../../anthropic/message-events.ts";
-import { decodeSse } from "../../anthropic/sse.ts";
 import { fetchUpstream, readBody } from "../http.ts";
-import { epoch, rawData, type CallContext, type ForwardedEvent, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
+import { epoch, rawData, rawFrame, type CallContext, type ForwardedEvent, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
 import { upstreamError, upstreamHeaders, type UpstreamErrorContext, type UpstreamSettings } from "../upstream-error.ts";
 import { stripForeignThinking } from "./foreign-thinking.ts";
+import { anthropicSseFrames } from "./sse-frames.ts";
 
 // Anthropic's own wire format, for api.anthropic.com, Azure-hosted Anthropic and any
 // Anthropic-compatible endpoint: the request goes out as the client sent it, the events come
@@ -51,19 +51,23 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
   const upstream = `${options.name} (${new URL(options.messagesUrl).origin})`;
   const baseUrl = options.messagesUrl.replace(/\/v1\/messages$/, "");
 
-  function headersFor(ctx: CallContext, accept = "application/json"): Headers {
-    const headers = new Headers({ "content-type": "application/json", accept, ...configuredHeaders(options) });
+  const ownHeaders = configuredHeaders(options);
+  const forwardsCredentials = !options.apiKey && options.forwardClientCredentials;
+
+  /** One plain object per call (names already lower-case), not a Headers built from a spread copy. */
+  function headersFor(ctx: CallContext, accept = "application/json"): Record<string, string> {
+    const headers: Record<string, string> = { "content-type": "application/json", accept, ...ownHeaders };
     for (const name of passedHeaders) {
       const value = ctx.clientHeaders.get(name);
-      if (value !== null) headers.set(name, value);
+      if (value !== null) headers[name] = value;
     }
-    if (!options.apiKey && options.forwardClientCredentials) {
+    if (forwardsCredentials) {
       // No key of our own: the client's credentials (its API key or subscription token) go on,
       // to Anthropic's own API or a host the operator named for them; never to any other host.
       const apiKey = ctx.clientHeaders.get("x-api-key");
       const authorization = ctx.clientHeaders.get("authorization");
-      if (apiKey) headers.set("x-api-key", apiKey);
-      if (authorization) headers.set("authorization", authorization);
+      if (apiKey) headers["x-api-key"] = apiKey;
+      if (authorization) headers.authorization = authorization;
     }
     return headers;
   }
@@ -98,7 +102,7 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
   }
 
   async function* sseEvents(response: Response, ctx: CallContext): AsyncGenerator<StreamEvent> {
-    for await (const frame of decodeSse(readBody(response, upstream, options.timeoutMs, ctx.signal))) {
+    for await (const frame of anthropicSseFrames(readBody(response, upstream, options.timeoutMs, ctx.signal))) {
       let event: ForwardedEvent;
       try {
         event = JSON.parse(frame.data) as ForwardedEvent;
@@ -109,6 +113,8 @@ export function createAnthropicWireProvider(options: AnthropicWireOptions): Prov
         throw new ApiError(`upstream ${upstream} sent an event without a type`);
       }
       event[rawData] = frame.data;
+      // The upstream's frame is the one lynkr would write for this event: it goes out as it came.
+      if (frame.raw && frame.event === event.type) event[rawFrame] = frame.raw;
       yield event;
     }
   }
