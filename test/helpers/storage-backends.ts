@@ -1,4 +1,5 @@
 import { SQL } from "bun";
+import { afterAll, beforeAll } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { tempDir } from "./gateway.ts";
@@ -81,16 +82,26 @@ export async function rowsOf<T>(records: RecordsOf, text: string): Promise<T[]> 
 }
 
 /**
- * Where a test's records go: a fresh SQLite file, and on PostgreSQL a fresh database too (the
- * SQLite file still holds memory and the prompt cache).
+ * For a describe.each(backends) block: shares the PostgreSQL server for the block's postgres run,
+ * and gives each test the environment of records of its own: a fresh SQLite file, and on
+ * PostgreSQL a fresh database too (the SQLite file still holds memory and the prompt cache).
  */
-export async function recordsEnv(backend: BackendName, pg: PostgresServer | undefined): Promise<Record<string, string>> {
-  const env: Record<string, string> = { SESSION_DB_PATH: join(tempDir(), "lynkr.db") };
-  if (backend === "postgres") {
-    if (!pg) throw new Error("recordsEnv(postgres) needs the server");
-    env.LYNKR_DATABASE_URL = await freshDatabase(pg);
-  }
-  return env;
+export function recordsFor(backend: BackendName): () => Promise<Record<string, string>> {
+  let pg: PostgresServer | undefined;
+  beforeAll(async () => {
+    if (backend === "postgres") pg = await sharedPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    if (backend === "postgres") await releasePostgres();
+  });
+  return async () => {
+    const env: Record<string, string> = { SESSION_DB_PATH: join(tempDir(), "lynkr.db") };
+    if (backend === "postgres") {
+      if (!pg) throw new Error("recordsFor(postgres): the server did not start");
+      env.LYNKR_DATABASE_URL = await freshDatabase(pg);
+    }
+    return env;
+  };
 }
 
 /** Rows of the records `env` names, read after the gateway writing them stopped. */

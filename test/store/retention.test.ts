@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load.ts";
 import type { MessageParam } from "../../src/anthropic/schema.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { SessionStore, failedTurnMaxBytes, type TurnRecord } from "../../src/store/sessions.ts";
 import { openStorage } from "../../src/store/storage.ts";
 import { launchTestGateway, tempDir } from "../helpers/gateway.ts";
-import type { PostgresServer } from "../helpers/postgres-server.ts";
-import { backends, recordsEnv, releasePostgres, rowsOf, sharedPostgres, storedRows } from "../helpers/storage-backends.ts";
+import { backends, recordsFor, rowsOf, storedRows } from "../helpers/storage-backends.ts";
 
 const dayMs = 86_400_000;
 
@@ -60,16 +59,10 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
 }
 
 describe.each(backends)("on %s", (backend) => {
-  let pg: PostgresServer | undefined;
-  beforeAll(async () => {
-    if (backend === "postgres") pg = await sharedPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    if (backend === "postgres") await releasePostgres();
-  });
+  const records = recordsFor(backend);
 
   test("the gateway prunes sessions, turns and usage older than SESSION_RETENTION_DAYS when it starts", async () => {
-    const env = await recordsEnv(backend, pg);
+    const env = await records();
     await seed(env);
     const gateway = await launchTestGateway({ ...env, SESSION_RETENTION_DAYS: "30" });
     const ids = async (sql: string) => (await storedRows<{ v: string }>(env, sql)).map((r) => r.v);
@@ -84,7 +77,7 @@ describe.each(backends)("on %s", (backend) => {
   });
 
   test("SESSION_RETENTION_DAYS=0 keeps everything", async () => {
-    const env = await recordsEnv(backend, pg);
+    const env = await records();
     await seed(env);
     const gateway = await launchTestGateway({ ...env, SESSION_RETENTION_DAYS: "0" });
     await gateway.shutdown();

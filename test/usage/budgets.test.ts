@@ -2,8 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { anthropicSse, chunkedResponse, readWire, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { launchTestGateway } from "../helpers/gateway.ts";
-import type { PostgresServer } from "../helpers/postgres-server.ts";
-import { backends, recordsEnv, releasePostgres, sharedPostgres, storedRows } from "../helpers/storage-backends.ts";
+import { backends, recordsFor, storedRows } from "../helpers/storage-backends.ts";
 
 let upstream: FakeUpstream;
 
@@ -26,14 +25,7 @@ const ask = (session: string) => ({
 // Each test runs on the embedded SQLite database and on PostgreSQL (LYNKR_DATABASE_URL): the
 // budgets read the same totals, written through, from either.
 describe.each(backends)("on %s", (backend) => {
-  let pg: PostgresServer | undefined;
-  beforeAll(async () => {
-    if (backend === "postgres") pg = await sharedPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    if (backend === "postgres") await releasePostgres();
-  });
-  const records = () => recordsEnv(backend, pg);
+  const records = recordsFor(backend);
 
   test("a daily budget runs out, names itself and its reset time, and still holds after a restart", async () => {
     const env = { ANTHROPIC_UPSTREAM_URL: upstream.url, ...(await records()), BUDGET_DAILY_USD: "0.0022" };
