@@ -5,6 +5,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { anthropicSse, chunkedResponse, startFakeUpstream } from "../helpers/fake-upstream.ts";
 import { runCli, tempDir } from "../helpers/gateway.ts";
 import { lynkrFromSource, spawnLynkr } from "../helpers/lynkr-process.ts";
+import { startPostgresServer } from "../helpers/postgres-server.ts";
 import { refusedUrl } from "../helpers/ports.ts";
 import { turnEvents } from "../helpers/scripted-anthropic.ts";
 
@@ -223,3 +224,24 @@ test("a port held by another lynkr: same configuration or a different one, each 
     await first.stop();
   }
 });
+
+test("with LYNKR_DATABASE_URL, lynkr start keeps its records in PostgreSQL and names it by its host; one that does not answer stops start-up", async () => {
+  const pg = await startPostgresServer();
+  const dir = tempDir();
+  try {
+    const url = `postgres://postgres:pw-secret-4@127.0.0.1:${pg.port}/postgres`;
+    const lynkr = await spawnLynkr(lynkrFromSource, { ...path, HOME: dir, LOG_FORMAT: "pretty", SESSION_DB_PATH: join(dir, "p.db"), LYNKR_DATABASE_URL: url }, dir);
+    expect(await lynkr.stop()).toBe(0);
+    expect(lynkr.output()).toContain(`records in postgres 127.0.0.1:${pg.port} (sessions, turns, usage)`);
+    expect(lynkr.output()).not.toContain("pw-secret-4");
+
+    const port = freePort();
+    const down = await runCli(["start"], { HOME: dir, SESSION_DB_PATH: join(dir, "p.db"), LYNKR_DATABASE_URL: `postgres://lynkr:pw-secret-4@127.0.0.1:${port}/lynkr` }, dir);
+    expect(down.code).toBe(1);
+    expect(down.stdout + down.stderr).toContain(`postgres 127.0.0.1:${port}`);
+    expect(down.stdout + down.stderr).toContain("LYNKR_DATABASE_URL");
+    expect(down.stdout + down.stderr).not.toContain("pw-secret-4");
+  } finally {
+    await pg.close();
+  }
+}, 60_000);

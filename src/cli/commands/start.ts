@@ -66,7 +66,7 @@ export const startCommand = defineCommand({
       provider: provider.name,
       model: provider.model ?? "(the client's)",
       upstream: provider.endpoint,
-      database: running.gateway.dbPath,
+      database: running.gateway.storage.where,
     };
     // JSON logs carry these as fields for log tooling; on a terminal the next lines say the same.
     if (config.LOG_FORMAT === "json") log.info(`lynkr listening on ${running.url}`, facts);
@@ -78,7 +78,9 @@ export const startCommand = defineCommand({
     }
     const file = running.gateway.routingFile;
     if (file) log.info(`routing file ${file.path}: ${describeRules(file)}`);
-    log.info(`database ${running.gateway.dbPath}`);
+    const { storage } = running.gateway;
+    // PostgreSQL by its host only: the URL may carry a password.
+    log.info(storage.kind === "postgres" ? `records in ${storage.where} (sessions, turns, usage); memory and prompt cache in ${storage.dbPath}` : `database ${storage.dbPath}`);
     log.info(`configuration from ${describeEnvFiles(envFiles(loadOptions))}`);
     // Claude Code says "Not logged in" without some key, even when lynkr holds the provider's.
     const needsKey = config.LYNKR_API_KEYS ? "ANTHROPIC_API_KEY=<one of LYNKR_API_KEYS>" : config.MODEL_PROVIDER === "anthropic" ? "" : "ANTHROPIC_API_KEY=any-value";
