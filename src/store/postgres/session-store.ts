@@ -37,35 +37,72 @@ export class PgSessionStore implements SessionRecorder {
     return this.writer.flush(ms);
   }
 
+  /**
+   * A batch in five statements, however many turns: which are already there (an earlier try
+   * committed them), the sessions (locked until the commit, so each thread is read and moved by
+   * one writer at a time), their threads, the turns, the threads as the turns left them.
+   */
   private async commit(tx: TransactionSQL, items: Pending[]): Promise<void> {
+    const done: { write_id: string }[] = await tx`SELECT write_id FROM turns WHERE write_id IN ${tx(items.map((i) => i.writeId))}`;
+    const written = new Set(done.map((r) => r.write_id));
     // By session (in order within one), so two replicas' batches never wait on each other in a cycle.
-    const ordered = [...items].sort((a, b) => (a.turn.sessionId < b.turn.sessionId ? -1 : a.turn.sessionId > b.turn.sessionId ? 1 : 0));
-    for (const item of ordered) await this.write(tx, item);
-  }
-
-  private async write(tx: TransactionSQL, { writeId, turn, hashes, now }: Pending): Promise<void> {
-    const root = hashes[0] ?? "empty";
-    // Locks the session's row until the commit: its thread is read and moved by one writer at a time.
-    await tx`INSERT INTO sessions (id, created_at, updated_at, turn_count) VALUES (${turn.sessionId}, ${now}, ${now}, 0)
-      ON CONFLICT (id) DO UPDATE SET updated_at = GREATEST(sessions.updated_at, excluded.updated_at)`;
-    // A try whose commit went through unanswered: this turn is already there.
-    const done: unknown[] = await tx`SELECT 1 FROM turns WHERE write_id = ${writeId}`;
-    if (done.length > 0) return;
-    await tx`UPDATE sessions SET turn_count = turn_count + 1 WHERE id = ${turn.sessionId}`;
-    const threads: StoredThread[] = await tx`SELECT history_len, history_hash FROM threads WHERE session_id = ${turn.sessionId} AND root_hash = ${root}`;
-    const plan = planTurn(turn, hashes, threads[0]);
-    if (plan.thread) {
-      await tx`INSERT INTO threads (session_id, root_hash, history_len, history_hash) VALUES (${turn.sessionId}, ${root}, ${plan.thread.len}, ${plan.thread.hash})
-        ON CONFLICT (session_id, root_hash) DO UPDATE SET history_len = excluded.history_len, history_hash = excluded.history_hash`;
+    const todo = items
+      .filter((i) => !written.has(i.writeId))
+      .sort((a, b) => (a.turn.sessionId < b.turn.sessionId ? -1 : a.turn.sessionId > b.turn.sessionId ? 1 : 0));
+    if (todo.length === 0) return;
+    const sessions = new Map<string, { id: string; created_at: number; updated_at: number; turn_count: number }>();
+    for (const { turn, now } of todo) {
+      const session = sessions.get(turn.sessionId) ?? { id: turn.sessionId, created_at: now, updated_at: now, turn_count: 0 };
+      session.updated_at = Math.max(session.updated_at, now);
+      session.turn_count += 1;
+      sessions.set(turn.sessionId, session);
     }
-    const usage = turn.response?.usage;
-    await tx`INSERT INTO turns (write_id, session_id, request_id, created_at, provider, model, requested_model, stream, status,
-        latency_ms, first_byte_ms, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens,
-        stop_reason, new_messages, history_offset, response, error, route, fallbacks)
-      VALUES (${writeId}, ${turn.sessionId}, ${turn.requestId}, ${now}, ${turn.provider}, ${turn.model ?? null}, ${turn.requestedModel},
-        ${turn.stream}, ${turn.status}, ${turn.latencyMs}, ${turn.firstByteMs ?? null}, ${usage?.input_tokens ?? null},
-        ${usage?.output_tokens ?? null}, ${usage?.cache_read_input_tokens ?? null}, ${usage?.cache_creation_input_tokens ?? null},
-        ${turn.response?.stop_reason ?? null}, ${plan.newMessages}, ${plan.offset}, ${plan.response},
-        ${turn.error ? JSON.stringify(turn.error) : null}, ${turn.route ?? null}, ${turn.fallbacks ?? 0})`;
+    const ids = [...sessions.keys()];
+    await tx`INSERT INTO sessions ${tx([...sessions.values()])}
+      ON CONFLICT (id) DO UPDATE SET updated_at = GREATEST(sessions.updated_at, excluded.updated_at), turn_count = sessions.turn_count + excluded.turn_count`;
+    const stored: (StoredThread & { session_id: string; root_hash: string })[] =
+      await tx`SELECT session_id, root_hash, history_len, history_hash FROM threads WHERE session_id IN ${tx(ids)}`;
+    const threads = new Map(stored.map((t) => [`${t.session_id}\u0000${t.root_hash}`, t]));
+    const moved = new Map<string, { session_id: string; root_hash: string; history_len: number; history_hash: string }>();
+    const turns = todo.map(({ writeId, turn, hashes, now }) => {
+      const root = hashes[0] ?? "empty";
+      const key = `${turn.sessionId}\u0000${root}`;
+      const plan = planTurn(turn, hashes, threads.get(key));
+      if (plan.thread) {
+        const thread = { session_id: turn.sessionId, root_hash: root, history_len: plan.thread.len, history_hash: plan.thread.hash };
+        threads.set(key, thread);
+        moved.set(key, thread);
+      }
+      const usage = turn.response?.usage;
+      return {
+        write_id: writeId,
+        session_id: turn.sessionId,
+        request_id: turn.requestId,
+        created_at: now,
+        provider: turn.provider,
+        model: turn.model ?? null,
+        requested_model: turn.requestedModel,
+        stream: turn.stream,
+        status: turn.status,
+        latency_ms: turn.latencyMs,
+        first_byte_ms: turn.firstByteMs ?? null,
+        input_tokens: usage?.input_tokens ?? null,
+        output_tokens: usage?.output_tokens ?? null,
+        cache_read_input_tokens: usage?.cache_read_input_tokens ?? null,
+        cache_creation_input_tokens: usage?.cache_creation_input_tokens ?? null,
+        stop_reason: turn.response?.stop_reason ?? null,
+        new_messages: plan.newMessages,
+        history_offset: plan.offset,
+        response: plan.response,
+        error: turn.error ? JSON.stringify(turn.error) : null,
+        route: turn.route ?? null,
+        fallbacks: turn.fallbacks ?? 0,
+      };
+    });
+    // In order: ids follow the turns, and a session's turns are read back by id.
+    await tx`INSERT INTO turns ${tx(turns)}`;
+    if (moved.size === 0) return;
+    await tx`INSERT INTO threads ${tx([...moved.values()])}
+      ON CONFLICT (session_id, root_hash) DO UPDATE SET history_len = excluded.history_len, history_hash = excluded.history_hash`;
   }
 }

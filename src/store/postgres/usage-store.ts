@@ -97,37 +97,48 @@ export class PgUsageStore implements UsageLedger {
     }
   }
 
+  /** A batch in three statements, however many rows: the rows, then the totals they add to. */
   private async commit(tx: TransactionSQL, items: Pending[]): Promise<void> {
-    const added = new Map<string, { scope: string; subject: string; period: string; requests: number; input: number; output: number; cost: number }>();
-    for (const { writeId, row, now, spend } of items) {
-      const u = row.usage;
-      const inserted: unknown[] = await tx`INSERT INTO usage (write_id, request_id, created_at, day, session_id, client, provider, model,
-          input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, estimated, cost_usd, cached, saved_usd)
-        VALUES (${writeId}, ${row.requestId}, ${now}, ${spend.day}, ${row.sessionId}, ${row.client}, ${row.provider}, ${row.model ?? null},
-          ${u.input_tokens}, ${u.output_tokens}, ${u.cache_read_input_tokens}, ${u.cache_creation_input_tokens}, ${u.estimated},
-          ${row.cached ? 0 : (row.costUsd ?? null)}, ${row.cached}, ${row.savedUsd ?? null})
-        ON CONFLICT (write_id) DO NOTHING RETURNING id`;
-      // Already there: an earlier try committed it, totals included.
-      if (inserted.length === 0) continue;
+    const rows = items.map(({ writeId, row, now, spend }) => ({
+      write_id: writeId,
+      request_id: row.requestId,
+      created_at: now,
+      day: spend.day,
+      session_id: row.sessionId,
+      client: row.client,
+      provider: row.provider,
+      model: row.model ?? null,
+      input_tokens: row.usage.input_tokens,
+      output_tokens: row.usage.output_tokens,
+      cache_read_input_tokens: row.usage.cache_read_input_tokens,
+      cache_creation_input_tokens: row.usage.cache_creation_input_tokens,
+      estimated: row.usage.estimated,
+      cost_usd: row.cached ? 0 : (row.costUsd ?? null),
+      cached: row.cached,
+      saved_usd: row.savedUsd ?? null,
+    }));
+    const inserted: { write_id: string }[] = await tx`INSERT INTO usage ${tx(rows)} ON CONFLICT (write_id) DO NOTHING RETURNING write_id`;
+    // Rows already there were committed by an earlier try, totals included.
+    const fresh = new Set(inserted.map((r) => r.write_id));
+    const added = new Map<string, { scope: string; subject: string; period: string; requests: number; input_tokens: number; output_tokens: number; cost_usd: number }>();
+    for (const { writeId, spend } of items) {
+      if (!fresh.has(writeId)) continue;
       for (const [scope, subject, period] of spend.lines) {
         const key = totalsKey(scope, subject, period);
-        const sum = added.get(key) ?? { scope, subject, period, requests: 0, input: 0, output: 0, cost: 0 };
+        const sum = added.get(key) ?? { scope, subject, period, requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 };
         sum.requests += 1;
-        sum.input += spend.input;
-        sum.output += spend.output;
-        sum.cost += spend.cost;
+        sum.input_tokens += spend.input;
+        sum.output_tokens += spend.output;
+        sum.cost_usd += spend.cost;
         added.set(key, sum);
       }
     }
+    if (added.size === 0) return;
     // In one order on every replica, so two batches never wait on each other's totals in a cycle.
-    for (const key of [...added.keys()].sort()) {
-      const t = added.get(key);
-      if (!t) continue;
-      await tx`INSERT INTO usage_totals (scope, subject, period, requests, input_tokens, output_tokens, cost_usd)
-        VALUES (${t.scope}, ${t.subject}, ${t.period}, ${t.requests}, ${t.input}, ${t.output}, ${t.cost})
-        ON CONFLICT (scope, subject, period) DO UPDATE SET requests = usage_totals.requests + excluded.requests,
-          input_tokens = usage_totals.input_tokens + excluded.input_tokens, output_tokens = usage_totals.output_tokens + excluded.output_tokens,
-          cost_usd = usage_totals.cost_usd + excluded.cost_usd`;
-    }
+    const totals = [...added.keys()].sort().flatMap((key) => added.get(key) ?? []);
+    await tx`INSERT INTO usage_totals ${tx(totals)}
+      ON CONFLICT (scope, subject, period) DO UPDATE SET requests = usage_totals.requests + excluded.requests,
+        input_tokens = usage_totals.input_tokens + excluded.input_tokens, output_tokens = usage_totals.output_tokens + excluded.output_tokens,
+        cost_usd = usage_totals.cost_usd + excluded.cost_usd`;
   }
 }
