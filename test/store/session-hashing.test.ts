@@ -1,11 +1,23 @@
-import { expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { loadConfig } from "../../src/config/load.ts";
 import type { MessageParam } from "../../src/anthropic/schema.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { SessionStore, TurnHasher, type TurnRecord } from "../../src/store/sessions.ts";
+import { openPostgresStorage } from "../../src/store/storage.ts";
+import { tempDir } from "../helpers/gateway.ts";
+import type { PostgresServer } from "../helpers/postgres-server.ts";
 import { recordedSession, recordedSessionNames } from "../helpers/recorded-sessions.ts";
+import { freshDatabase, releasePostgres, rowsOf, sharedPostgres } from "../helpers/storage-backends.ts";
+
+let pg: PostgresServer;
+beforeAll(async () => {
+  pg = await sharedPostgres();
+}, 60_000);
+afterAll(() => releasePostgres());
 
 // Recording a turn hashes only what its thread's previous turn did not have; the records must be
-// exactly those of hashing every message of every turn (TurnHasher(0) keeps nothing).
+// exactly those of hashing every message of every turn (TurnHasher(0) keeps nothing), in SQLite
+// and in PostgreSQL alike.
 
 function turn(sessionId: string, requestId: string, messages: MessageParam[]): TurnRecord {
   return {
@@ -55,25 +67,41 @@ function traffic(): TurnRecord[] {
   return turns;
 }
 
+const turnsQuery = "SELECT session_id, request_id, new_messages, history_offset FROM turns ORDER BY id";
+const threadsQuery = "SELECT session_id, root_hash, history_len, history_hash FROM threads ORDER BY session_id, root_hash";
+const sessionsQuery = "SELECT id, turn_count FROM sessions ORDER BY id";
+
+function storedInSqlite(hasher: TurnHasher) {
+  const db = openDatabase(":memory:");
+  const sessions = new SessionStore(db, undefined, hasher);
+  for (const t of traffic()) sessions.record(t);
+  const rows = { turns: db.query(turnsQuery).all(), threads: db.query(threadsQuery).all(), sessions: db.query(sessionsQuery).all() };
+  db.close();
+  return rows;
+}
+
 test("hashing only what is new keeps exactly the records of hashing every message", () => {
-  const stored = (hasher: TurnHasher) => {
-    const db = openDatabase(":memory:");
-    const sessions = new SessionStore(db, undefined, hasher);
-    for (const t of traffic()) sessions.record(t);
-    const rows = {
-      turns: db.query("SELECT session_id, request_id, new_messages, history_offset FROM turns ORDER BY id").all(),
-      threads: db.query("SELECT * FROM threads ORDER BY session_id, root_hash").all(),
-      sessions: db.query("SELECT id, turn_count FROM sessions ORDER BY id").all(),
-    };
-    db.close();
-    return rows;
-  };
-  const everything = stored(new TurnHasher(0));
-  const incremental = stored(new TurnHasher());
+  const everything = storedInSqlite(new TurnHasher(0));
+  const incremental = storedInSqlite(new TurnHasher());
   expect(incremental).toEqual(everything);
   // The recorded sessions did reuse their threads: most turns kept only what they added.
   expect(everything.turns.filter((t) => (t as { history_offset: number }).history_offset > 0).length).toBeGreaterThan(10);
 });
+
+test("PostgreSQL keeps the same records as SQLite, turn by turn", async () => {
+  const home = tempDir();
+  const storage = await openPostgresStorage(
+    loadConfig({ env: { HOME: home, SESSION_DB_PATH: `${home}/lynkr.db`, LYNKR_DATABASE_URL: await freshDatabase(pg) }, cwd: home }),
+  );
+  try {
+    // One after the other, as a client sends a conversation's turns.
+    for (const t of traffic()) await storage.sessions.record(t);
+    const rows = { turns: await rowsOf(storage, turnsQuery), threads: await rowsOf(storage, threadsQuery), sessions: await rowsOf(storage, sessionsQuery) };
+    expect(rows).toEqual(storedInSqlite(new TurnHasher(0)));
+  } finally {
+    await storage.close();
+  }
+}, 60_000);
 
 test("a hasher keeping one thread forgets the older one and still hashes right", () => {
   const a = [{ role: "user", content: "a" }, { role: "assistant", content: "b" }] as MessageParam[];
