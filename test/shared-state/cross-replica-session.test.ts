@@ -69,9 +69,17 @@ test("turns of one Claude Code session sent round-robin to three replicas form o
   expect(turns.map((t) => (JSON.parse(t.new_messages) as unknown[]).length)).toEqual(requests.map(() => 2));
   const [session] = await rowsOf<{ turn_count: number }>(first.gateway, `SELECT turn_count FROM sessions WHERE id = '${sessionId}'`);
   expect(session?.turn_count).toBe(8);
-  // Every replica reads the same record back.
+  // Every replica reads the same record back: the status line's figures and the dashboard's.
   for (const replica of replicas) {
     const figures = (await (await fetch(`${replica.url}/v1/lynkr/sessions/${sessionId}`)).json()) as { turns: number; requests: number };
     expect(figures).toMatchObject({ turns: 8, requests: 8 });
+    const dashboard = (await (await fetch(`${replica.url}/metrics/dashboard`)).json()) as {
+      spend: { today_requests: number };
+      upstream_cache_today: { input_tokens: number };
+      recent: { session_id: string; request_id: string }[];
+    };
+    expect(dashboard.recent.map((t) => t.request_id)).toEqual([...sent].reverse());
+    expect(dashboard.recent.every((t) => t.session_id === sessionId)).toBe(true);
+    expect(dashboard.upstream_cache_today.input_tokens).toBe(8 * 100);
   }
 }, 60_000);
