@@ -65,37 +65,47 @@ function sameJson(a: unknown, b: unknown): boolean {
   return true;
 }
 
+interface HashedTurn {
+  messages: MessageParam[];
+  hashes: string[];
+}
+
+/** Threads kept per session: its main loop, subagents, the history after a compaction. */
+const threadsPerSession = 8;
+
 /**
  * Per-message hashes of a turn's request. Claude Code re-sends a thread's whole history every
- * turn; hashing it all again cost most of recording a turn. The thread's previous turn (in this
- * process) is kept with its hashes, and a message equal to the one it had at the same place keeps
- * that message's hash: the same hashes as hashing every message, for the new ones' cost.
+ * turn; hashing it all again cost most of recording a turn. Each thread's previous turn (in this
+ * process) is kept with its hashes; the thread a turn continues is the one whose first message
+ * equals this turn's, and each message equal to the one that turn had at the same place keeps that
+ * message's hash: the same hashes as hashing every message, for the new ones' cost.
  */
 export class TurnHasher {
-  private readonly last = new Map<string, { messages: MessageParam[]; hashes: string[] }>();
+  private readonly last = new Map<string, HashedTurn[]>();
 
-  /** `threads`: how many threads' previous turns are kept (least recently recorded go first). */
-  constructor(private readonly threads = 128) {}
+  /** `sessions`: how many sessions' threads are kept (least recently recorded go first); 0 hashes everything. */
+  constructor(private readonly sessions = 128) {}
 
   hashes(turn: Pick<TurnRecord, "sessionId" | "messages">): string[] {
-    const { messages } = turn;
+    const { messages, sessionId } = turn;
     const first = messages[0];
-    if (first === undefined || this.threads === 0) return messageHashes(messages);
-    const root = messageHash(first);
-    const key = `${turn.sessionId}\u0000${root}`;
-    const previous = this.last.get(key);
-    const hashes = [root];
+    if (first === undefined || this.sessions === 0) return messageHashes(messages);
+    const threads = this.last.get(sessionId) ?? [];
+    const firstSeen = comparable(first);
+    const previous = threads.find((t) => t.messages[0] !== undefined && sameJson(firstSeen, comparable(t.messages[0])));
+    const hashes = [previous?.hashes[0] ?? messageHash(first)];
     for (let i = 1; i < messages.length; i++) {
       const message = messages[i] as MessageParam;
       const before = previous?.messages[i];
       hashes.push(before !== undefined && sameJson(comparable(message), comparable(before)) ? (previous?.hashes[i] as string) : messageHash(message));
     }
-    this.last.delete(key);
-    if (this.last.size >= this.threads) {
+    const kept = [{ messages, hashes }, ...threads.filter((t) => t !== previous)].slice(0, threadsPerSession);
+    this.last.delete(sessionId);
+    if (this.last.size >= this.sessions) {
       const oldest = this.last.keys().next().value;
       if (oldest !== undefined) this.last.delete(oldest);
     }
-    this.last.set(key, { messages, hashes });
+    this.last.set(sessionId, kept);
     return hashes;
   }
 }

@@ -103,7 +103,7 @@ test("PostgreSQL keeps the same records as SQLite, turn by turn", async () => {
   }
 }, 60_000);
 
-test("a hasher keeping one thread forgets the older one and still hashes right", () => {
+test("a hasher keeping one session forgets the older one and still hashes right", () => {
   const a = [{ role: "user", content: "a" }, { role: "assistant", content: "b" }] as MessageParam[];
   const full = new TurnHasher(0);
   const small = new TurnHasher(1);
