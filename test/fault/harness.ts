@@ -1,7 +1,6 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBinary, pathWithoutBun } from "../helpers/binary.ts";
+import { tempDir } from "../helpers/temp-dirs.ts";
 import { readWire, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { spawnLynkr, type LynkrProcess } from "../helpers/lynkr-process.ts";
 
@@ -19,7 +18,7 @@ export interface BuiltGateway extends LynkrProcess {
  * The release binary, started with `env` on top of PORT 0, loopback, JSON logs and its own
  * database (in `dir`, to start it again on the same one).
  */
-export async function startBuiltGateway(env: Record<string, string>, dir = mkdtempSync(join(tmpdir(), "lynkr-fault-"))): Promise<BuiltGateway> {
+export async function startBuiltGateway(env: Record<string, string>, dir = tempDir("lynkr-fault-")): Promise<BuiltGateway> {
   const binary = await buildBinary();
   const dbPath = join(dir, "lynkr.db");
   const lynkr = await spawnLynkr([binary], { PATH: pathWithoutBun, SESSION_DB_PATH: dbPath, ...env }, dir);

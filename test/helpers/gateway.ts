@@ -1,5 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { configureLogger } from "../../src/observability/logger.ts";
@@ -7,9 +5,9 @@ import { launchGateway, startGateway, type RunningGateway } from "../../src/app.
 import { lynkrFromSource } from "./lynkr-process.ts";
 import { run, type RunResult } from "./run.ts";
 
-export function tempDir(prefix = "lynkr-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+import { tempDir } from "./temp-dirs.ts";
+
+export { tempDir };
 
 function testConfig(env: Record<string, string>) {
   const dir = tempDir();
