@@ -1,3 +1,4 @@
+import { certainlyValidMessagesRequest } from "../anthropic/request-accepts.ts";
 import { messagesRequestSchema } from "../anthropic/schema.ts";
 import type { RequestFacts } from "../observability/request-facts.ts";
 import { reportHeader } from "../optimize/index.ts";
@@ -19,7 +20,7 @@ import { sseBody } from "./sse-body.ts";
 export function messagesRoute(pipeline: Pipeline, lifecycle: Lifecycle, settings: Pick<ServerSettings, "MAX_REQUEST_BODY_BYTES" | "STREAM_PING_INTERVAL_MS">) {
   return async (req: Request, requestId: string, facts: RequestFacts, answerHeaders?: Record<string, string>, bodyRead?: () => void): Promise<Response> => {
     const started = performance.now();
-    const client = await readJsonBody(req, messagesRequestSchema, settings.MAX_REQUEST_BODY_BYTES);
+    const client = await readJsonBody(req, messagesRequestSchema, settings.MAX_REQUEST_BODY_BYTES, certainlyValidMessagesRequest);
     bodyRead?.();
     const abort = new AbortController();
     const onClientGone = () => abort.abort();

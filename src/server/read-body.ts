@@ -19,11 +19,14 @@ function formatIssue(issue: z.core.$ZodIssue): string {
  * The body is returned as the client sent it, not as the schema rebuilt it: zod puts known
  * keys first, and Anthropic-wire upstreams must get the client's bytes (same key order, so
  * the same prompt-cache prefix). Hence schemas here check and never transform (input = output).
+ * `certainlyValid`: a fast check that answers true only where `schema` accepts too (see
+ * anthropic/request-accepts.ts); zod then runs only when it answers false, and names the problem.
  */
 export async function readJsonBody<T>(
   request: Request,
   schema: z.ZodType<T, T>,
   maxBytes: number,
+  certainlyValid?: (json: unknown) => boolean,
 ): Promise<{ body: T; text: string }> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) {
@@ -46,9 +49,11 @@ export async function readJsonBody<T>(
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new InvalidRequestError("request body must be a JSON object");
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidRequestError(parsed.error.issues.slice(0, 5).map(formatIssue).join("; "));
+  if (certainlyValid?.(json) !== true) {
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new InvalidRequestError(parsed.error.issues.slice(0, 5).map(formatIssue).join("; "));
+    }
   }
   // Valid, and the schema does not transform: the checked value is the sent value.
   return { body: json as T, text };
