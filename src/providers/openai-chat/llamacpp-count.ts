@@ -40,7 +40,7 @@ async function post(options: LlamaCppCountOptions, path: string, body: unknown):
 }
 
 /** The prompt's token count by the server itself, or undefined when it cannot say. */
-export async function llamaCppPromptTokens(chatBody: { messages: unknown[]; tools?: unknown[] }, options: LlamaCppCountOptions): Promise<number | undefined> {
+export async function llamaCppPromptTokens(chatBody: { messages: unknown[]; tools?: readonly unknown[] }, options: LlamaCppCountOptions): Promise<number | undefined> {
   try {
     const template = templated.safeParse(await post(options, "/apply-template", { messages: chatBody.messages, ...(chatBody.tools ? { tools: chatBody.tools } : {}) }));
     if (!template.success) return undefined;

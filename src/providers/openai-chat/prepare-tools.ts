@@ -3,12 +3,13 @@ import { InvalidRequestError } from "../../anthropic/errors.ts";
 import type { MessagesRequest, Tool } from "../../anthropic/schema.ts";
 import { functionTool } from "../tool-schema.ts";
 import type { ConversionTarget } from "./conversion-options.ts";
+import type { ToolSetCache } from "./tool-set-cache.ts";
 
 // Anthropic tools and tool_choice → Chat Completions tools, tool_choice and parallel_tool_calls.
 // A model without tools gets none, unless the request cannot do without them.
 
 export interface PreparedTools {
-  tools?: ChatCompletionFunctionTool[];
+  tools?: readonly ChatCompletionFunctionTool[];
   tool_choice?: ChatCompletionToolChoiceOption;
   parallel_tool_calls?: boolean;
 }
@@ -43,7 +44,8 @@ function needsTools(request: MessagesRequest): boolean {
   return request.messages.some((m) => Array.isArray(m.content) && m.content.some((b) => b.type === "tool_use" || b.type === "tool_result"));
 }
 
-export function prepareTools(request: MessagesRequest, target: ConversionTarget): PreparedTools {
+/** `toolSets`: tool sets converted before, reused when the request's tools equal one. */
+export function prepareTools(request: MessagesRequest, target: ConversionTarget, toolSets?: ToolSetCache): PreparedTools {
   if (!request.tools || request.tools.length === 0) return {};
   if (!target.capabilities.tools) {
     if (!needsTools(request)) return {};
@@ -51,7 +53,8 @@ export function prepareTools(request: MessagesRequest, target: ConversionTarget)
       `model ${target.model} on provider ${target.provider} does not support tools, and this request needs them; use a model that does or set "tools":true for it in MODEL_CAPABILITIES`,
     );
   }
-  const prepared: PreparedTools = { tools: request.tools.map((tool) => convertTool(tool, target)) };
+  const convertAll = (tools: readonly Tool[]) => tools.map((tool) => convertTool(tool, target));
+  const prepared: PreparedTools = { tools: toolSets ? toolSets.convert(request.tools, convertAll) : convertAll(request.tools) };
   const choice = convertToolChoice(request.tool_choice);
   if (choice !== undefined) prepared.tool_choice = choice;
   if (request.tool_choice?.disable_parallel_tool_use === true) prepared.parallel_tool_calls = false;

@@ -11,7 +11,9 @@ import { chatFlavors } from "./flavors.ts";
 import { llamaCppBase, llamaCppPromptTokens } from "./llamacpp-count.ts";
 import { SlotAssigner } from "./llamacpp-slots.ts";
 import { toChatRequest, type ChatFlavor, type ChatRequest } from "./request.ts";
+import { serializeChatBody } from "./serialize-body.ts";
 import { ChatStreamTranslator } from "./stream.ts";
+import { ToolSetCache } from "./tool-set-cache.ts";
 import { chatChunkSchema, chatCompletionSchema, completionAsChunk, type ChatChunk } from "./wire.ts";
 
 // One adapter for every upstream that speaks OpenAI's Chat Completions: OpenAI and compatible
@@ -65,10 +67,10 @@ function outputTokens(body: ChatRequest): number {
   return body.max_completion_tokens ?? body.max_tokens ?? 0;
 }
 
-function withOutputTokens(body: ChatRequest, tokens: number): string {
+function withOutputTokens(body: ChatRequest, tokens: number, serialize: (body: ChatRequest) => string): string {
   if (body.max_completion_tokens !== undefined) body.max_completion_tokens = tokens;
   else body.max_tokens = tokens;
-  return JSON.stringify(body);
+  return serialize(body);
 }
 
 /** Output tokens left by a context-length error that names the prompt's and the output's share. */
@@ -117,7 +119,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
     if (window === undefined || estimated === undefined) return bodyText;
     if (estimated >= window) throw promptTooLongError(estimated, window);
     const room = window - estimated;
-    return maxTokens <= room ? bodyText : withOutputTokens(body, room);
+    return maxTokens <= room ? bodyText : withOutputTokens(body, room, serialize);
   }
 
   async function post(url: string, bodyText: string, ctx: CallContext): Promise<Response> {
@@ -147,6 +149,9 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
   }
 
   const traits = chatFlavors[options.flavor];
+  const toolSets = new ToolSetCache();
+  /** The body as JSON, its tools' serialization reused where they are a set converted before. */
+  const serialize = (body: ChatRequest) => serializeChatBody(body, toolSets.jsonOf(body.tools));
   const slots = traits.llamaServer ? new SlotAssigner(options.slots ?? 0) : undefined;
 
   function translate(request: MessagesRequest, ctx: CallContext) {
@@ -165,6 +170,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
       promptCacheKey: options.promptCacheKey === true,
       ...(ctx.conversation !== undefined ? { conversation: ctx.conversation } : {}),
       ...(slot !== undefined ? { slot } : {}),
+      toolSets,
     });
     return { body, model, modelName, caps };
   }
@@ -192,7 +198,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
 
     async stream(request, ctx): Promise<UpstreamStream> {
       const { body, model, modelName, caps } = translate(request, ctx);
-      const bodyText = await fitToWindow(body, JSON.stringify(body), request, caps, modelName);
+      const bodyText = await fitToWindow(body, serialize(body), request, caps, modelName);
       const hint: PromptSizeHint = { estimatedTokens: () => countRequestTokens(request, modelName), contextWindow: caps.context_window };
       const url = options.url(model);
       const errorContext = { hint, settings: options.settings, url, model: modelName };
@@ -203,7 +209,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
         const parsed = parseErrorBody(await response.text().catch(() => ""));
         const room = completionRoom(parsed.message);
         if (room === undefined || room >= outputTokens(body)) throw parsedUpstreamError(response, parsed, upstream, errorContext);
-        response = await post(url, withOutputTokens(body, room), ctx);
+        response = await post(url, withOutputTokens(body, room, serialize), ctx);
       }
       if (!response.ok) throw await upstreamError(response, upstream, errorContext);
       const headers = upstreamHeaders(response.headers, ["x-request-id", "apim-request-id"]);

@@ -6,6 +6,7 @@ import { convertReasoningEffort, type ReasoningEffort } from "./convert-reasonin
 import { convertToOpenAiChatMessages } from "./convert-to-openai-chat-messages.ts";
 import { chatFlavors, type ChatFlavor } from "./flavors.ts";
 import { prepareTools } from "./prepare-tools.ts";
+import type { ToolSetCache } from "./tool-set-cache.ts";
 
 // Anthropic Messages request → OpenAI Chat Completions request: a pure function of the request,
 // assembled from one conversion per concern (messages, tools, reasoning, end user). Where
@@ -17,7 +18,7 @@ export type { ReasoningEffort } from "./convert-reasoning-effort.ts";
 export interface ChatRequest {
   model?: string;
   messages: ChatCompletionMessageParam[];
-  tools?: ChatCompletionFunctionTool[];
+  tools?: readonly ChatCompletionFunctionTool[];
   tool_choice?: ChatCompletionToolChoiceOption;
   parallel_tool_calls?: boolean;
   max_tokens?: number;
@@ -57,6 +58,8 @@ export interface TranslationOptions {
   promptCacheKey?: boolean;
   /** llama-server's slot for the conversation, when slots are assigned (LLAMACPP_SLOTS). */
   slot?: number;
+  /** Tool sets converted before (the provider's), reused when the request's tools equal one. */
+  toolSets?: ToolSetCache;
 }
 
 export function toChatRequest(request: MessagesRequest, options: TranslationOptions): ChatRequest {
@@ -66,7 +69,7 @@ export function toChatRequest(request: MessagesRequest, options: TranslationOpti
   const messages = convertToOpenAiChatMessages(request, { ...target, cacheMarks: traits.cacheMarks && caps.cache_control, midSystem: options.midSystem });
   const body: ChatRequest = { messages, stream: true };
   if (options.bodyModel !== undefined) body.model = options.bodyModel;
-  Object.assign(body, prepareTools(request, target));
+  Object.assign(body, prepareTools(request, target, options.toolSets));
 
   const maxTokens = Math.min(request.max_tokens, caps.max_output_tokens);
   // OpenAI's reasoning models take max_completion_tokens and reject sampling parameters.

@@ -1,0 +1,19 @@
+import type { ChatRequest } from "./request.ts";
+
+/**
+ * JSON.stringify(body), byte for byte, with `tools` written as `toolsJson` (their serialization,
+ * kept from an earlier request: tool-set-cache.ts) instead of serialized again. Members in the
+ * body's own order, undefined ones left out, as JSON.stringify writes a plain object.
+ */
+export function serializeChatBody(body: ChatRequest, toolsJson: string | undefined): string {
+  if (toolsJson === undefined || body.tools === undefined) return JSON.stringify(body);
+  const record = body as unknown as Record<string, unknown>;
+  let out = "";
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    const json = key === "tools" ? toolsJson : JSON.stringify(value);
+    if (json === undefined) continue;
+    out += `${out === "" ? "{" : ","}${JSON.stringify(key)}:${json}`;
+  }
+  return out === "" ? "{}" : `${out}}`;
+}

@@ -1,0 +1,78 @@
+import type { ChatCompletionFunctionTool } from "openai/resources/chat/completions";
+import type { Tool } from "../../anthropic/schema.ts";
+
+// A client sends the same tools on every turn (Claude Code: 12 tools, 31 KB of JSON Schema), and
+// their conversion and serialization cost more than the rest of the request together (~130 µs).
+// The last few tool sets are kept converted and serialized; a request whose tools are equal,
+// value for value and key for key in the same order, to a kept set reuses both. The comparison
+// is a walk over the values (~30 µs on Claude Code's set) that stops at the first difference.
+
+/** A tool set as converted and serialized once; both are frozen and shared by every request that sends it. */
+export interface ConvertedToolSet {
+  readonly tools: readonly ChatCompletionFunctionTool[];
+  /** JSON.stringify(tools), exactly. */
+  readonly json: string;
+}
+
+/** Whether `a` and `b` serialize to the same JSON: same keys in the same order, same values. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  const bKeys = Object.keys(b);
+  if (aKeys.length !== bKeys.length) return false;
+  for (let i = 0; i < aKeys.length; i++) {
+    const key = aKeys[i] as string;
+    if (key !== bKeys[i] || !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+export class ToolSetCache {
+  /** Most recently used first; each with a private copy of the client's tools it was made from. */
+  private readonly sets: { client: unknown; converted: ConvertedToolSet }[] = [];
+  private readonly byTools = new WeakMap<readonly ChatCompletionFunctionTool[], ConvertedToolSet>();
+
+  /** `size`: how many sets are kept; a miss compares against each, so few (a session and its subagents). */
+  constructor(private readonly size = 4) {}
+
+  /** The converted `tools`: kept from an equal set, else `convert(tools)` (kept unless it throws). */
+  convert(tools: readonly Tool[], convert: (tools: readonly Tool[]) => ChatCompletionFunctionTool[]): readonly ChatCompletionFunctionTool[] {
+    const at = this.sets.findIndex((set) => sameJson(tools, set.client));
+    if (at >= 0) {
+      const [hit] = this.sets.splice(at, 1);
+      if (hit) {
+        this.sets.unshift(hit);
+        return hit.converted.tools;
+      }
+    }
+    // Converted from a copy: the request's own objects are not ours to keep (nor to freeze), nor
+    // to trust unchanged; what conversion keeps of them (enum lists, defaults) is then ours too.
+    const client = structuredClone(tools);
+    const converted = deepFreeze(convert(client));
+    const set: ConvertedToolSet = { tools: converted, json: JSON.stringify(converted) };
+    this.sets.unshift({ client, converted: set });
+    if (this.sets.length > this.size) this.sets.pop();
+    this.byTools.set(converted, set);
+    return converted;
+  }
+
+  /** JSON.stringify(tools) for tools this cache converted; undefined for any other array. */
+  jsonOf(tools: readonly ChatCompletionFunctionTool[] | undefined): string | undefined {
+    return tools === undefined ? undefined : this.byTools.get(tools)?.json;
+  }
+}
