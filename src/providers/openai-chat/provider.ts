@@ -7,6 +7,7 @@ import { fetchUpstream, readBody } from "../http.ts";
 import type { CapabilityTable, ModelCapabilities } from "../models/capabilities.ts";
 import { epoch, type CallContext, type ModelInfo, type Provider, type UpstreamStream } from "../types.ts";
 import { parseErrorBody, parsedUpstreamError, upstreamError, upstreamHeaders, type PromptSizeHint, type UpstreamSettings } from "../upstream-error.ts";
+import { certainlyChatChunk } from "./chunk-accepts.ts";
 import { chatFlavors } from "./flavors.ts";
 import { llamaCppBase, llamaCppPromptTokens } from "./llamacpp-count.ts";
 import { SlotAssigner } from "./llamacpp-slots.ts";
@@ -53,7 +54,10 @@ function parseJson(text: string, upstream: string): unknown {
 }
 
 function parseChunk(data: string, upstream: string): ChatChunk {
-  const parsed = chatChunkSchema.safeParse(parseJson(data, upstream));
+  const json = parseJson(data, upstream);
+  // The schema neither transforms nor adds keys: a chunk it certainly accepts is its own answer.
+  if (certainlyChatChunk(json)) return json;
+  const parsed = chatChunkSchema.safeParse(json);
   if (!parsed.success) {
     throw new ApiError(`upstream ${upstream} sent a chunk that is not a chat completion chunk: ${parsed.error.issues[0]?.message ?? ""}`);
   }
