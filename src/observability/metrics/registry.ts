@@ -16,8 +16,19 @@ interface Series<V> {
   value: V;
 }
 
+/** Label values to a series' value, one level per label name, so that a lookup builds no key. */
+type Index<V> = Map<string, Index<V> | V>;
+
 abstract class Metric<V> {
   protected readonly series = new Map<string, Series<V>>();
+  /**
+   * The same series by their label values, level by level: recording (a dozen lookups per
+   * request) then concatenates no key string and hashes only values it has seen before.
+   * Holds only series that `series` holds: label values folded into `other` past the bound are
+   * looked up the slow way each time, so hostile values cannot grow it.
+   */
+  private readonly index: Index<V> = new Map();
+  private unlabelled: V | undefined;
 
   constructor(
     readonly name: string,
@@ -29,6 +40,17 @@ abstract class Metric<V> {
   protected abstract initial(): V;
 
   protected at(labels: Labels): V {
+    const names = this.labelNames;
+    if (names.length === 0) return (this.unlabelled ??= this.slowAt(labels));
+    let level: Index<V> | V | undefined = this.index;
+    for (const name of names) {
+      level = (level as Index<V>).get(bounded(labels[name] ?? ""));
+      if (level === undefined) return this.slowAt(labels);
+    }
+    return level as V;
+  }
+
+  private slowAt(labels: Labels): V {
     let key = "";
     for (const name of this.labelNames) key += `${bounded(labels[name] ?? "")}\u0001`;
     let entry = this.series.get(key);
@@ -37,7 +59,26 @@ abstract class Metric<V> {
       entry = { labels: pick(labels, this.labelNames), value: this.initial() };
       this.series.set(key, entry);
     }
+    this.indexed(labels, entry.value);
     return entry.value;
+  }
+
+  private indexed(labels: Labels, value: V): void {
+    const names = this.labelNames;
+    let level = this.index;
+    for (let i = 0; i < names.length; i++) {
+      const label = bounded(labels[names[i] as string] ?? "");
+      if (i === names.length - 1) {
+        level.set(label, value);
+        return;
+      }
+      let next = level.get(label) as Index<V> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(label, next);
+      }
+      level = next;
+    }
   }
 
   private overflow(): V {

@@ -51,3 +51,22 @@ test("a label value is cut to 256 characters: an upstream's absurd model name ca
   expect(series[0]?.labels.model).toBe("m".repeat(256));
   expect(series[0]?.value.n).toBe(2);
 });
+
+test("recording finds each label set's one series, whatever order its labels come in, and past the bound still folds into `other`", () => {
+  const registry = new Registry();
+  const c = registry.counter("r_total", "R.", ["provider", "model", "status"]);
+  for (let i = 0; i < 3; i++) {
+    c.inc({ provider: "openai", model: "gpt-4o", status: "200" });
+    c.inc({ status: "200", model: "gpt-4o", provider: "openai" }, 2);
+    c.inc({ provider: "openai", model: "gpt-4o", status: "500" });
+  }
+  expect([...c.entries()].map((e) => [e.labels, e.value.n])).toEqual([
+    [{ provider: "openai", model: "gpt-4o", status: "200" }, 9],
+    [{ provider: "openai", model: "gpt-4o", status: "500" }, 3],
+  ]);
+  for (let i = 0; i < 600; i++) c.inc({ provider: "p", model: `m${i}`, status: "200" });
+  for (let i = 0; i < 3; i++) c.inc({ provider: "p", model: "m599", status: "200" });
+  expect(c.get({ provider: "other", model: "other", status: "other" })).toBe(600 + 2 - 500 + 3);
+  expect(c.get({ provider: "openai", model: "gpt-4o", status: "200" })).toBe(9);
+  expect([...c.entries()]).toHaveLength(501);
+});
