@@ -36,12 +36,18 @@ export async function spawnLynkr(command: string[], env: Record<string, string>,
     const decoder = new TextDecoder();
     for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
   };
-  let announced: (url: string) => void = () => {};
+  let announced: ((url: string) => void) | undefined;
   const listening = new Promise<string>((resolve) => (announced = resolve));
   const stdoutDone = drain(proc.stdout, (t) => {
     out += t;
+    // Searched only until found: a benchmark's gateway logs a line per request, and matching the
+    // whole growing output on every chunk made this process compete with the gateway for CPU.
+    if (!announced) return;
     const match = out.match(/listening on (http:\/\/[^\s"]+)/);
-    if (match?.[1]) announced(match[1]);
+    if (match?.[1]) {
+      announced(match[1]);
+      announced = undefined;
+    }
   });
   const stderrDone = drain(proc.stderr, (t) => (err += t));
   const url = await Promise.race([listening, proc.exited.then(() => undefined), Bun.sleep(timeoutMs).then(() => undefined)]);
