@@ -71,7 +71,7 @@ function outputTokens(body: ChatRequest): number {
   return body.max_completion_tokens ?? body.max_tokens ?? 0;
 }
 
-function withOutputTokens(body: ChatRequest, tokens: number, serialize: (body: ChatRequest) => string): string {
+function withOutputTokens(body: ChatRequest, tokens: number, serialize: (body: ChatRequest) => Uint8Array): Uint8Array {
   if (body.max_completion_tokens !== undefined) body.max_completion_tokens = tokens;
   else body.max_tokens = tokens;
   return serialize(body);
@@ -114,23 +114,23 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
   }
 
   /** Clamps the output to what fits, and refuses, before any upstream call, a prompt that cannot. */
-  async function fitToWindow(body: ChatRequest, bodyText: string, request: MessagesRequest, caps: ModelCapabilities, model: string): Promise<string> {
+  async function fitToWindow(body: ChatRequest, bodyBytes: Uint8Array, request: MessagesRequest, caps: ModelCapabilities, model: string): Promise<Uint8Array> {
     const window = caps.context_window;
     const maxTokens = outputTokens(body);
     // Counted only near the window, in the model's tokenizer; what slips through is caught by
     // the upstream's own context error (translated below).
-    const estimated = window === undefined ? undefined : await countIfNearSliced(request, Buffer.byteLength(bodyText), window - maxTokens, model);
-    if (window === undefined || estimated === undefined) return bodyText;
+    const estimated = window === undefined ? undefined : await countIfNearSliced(request, bodyBytes.length, window - maxTokens, model);
+    if (window === undefined || estimated === undefined) return bodyBytes;
     if (estimated >= window) throw promptTooLongError(estimated, window);
     const room = window - estimated;
-    return maxTokens <= room ? bodyText : withOutputTokens(body, room, serialize);
+    return maxTokens <= room ? bodyBytes : withOutputTokens(body, room, serialize);
   }
 
-  async function post(url: string, bodyText: string, ctx: CallContext): Promise<Response> {
+  async function post(url: string, body: Uint8Array, ctx: CallContext): Promise<Response> {
     return fetchUpstream({
       upstream,
       url,
-      init: { method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream", ...options.headers }, body: bodyText },
+      init: { method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream", ...options.headers }, body },
       timeoutMs: options.timeoutMs,
       signal: ctx.signal,
     });
@@ -154,7 +154,7 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
 
   const traits = chatFlavors[options.flavor];
   const toolSets = new ToolSetCache();
-  /** The body as JSON, its tools' serialization reused where they are a set converted before. */
+  /** The body as UTF-8 JSON, its tools' serialization reused where they are a set converted before. */
   const serialize = (body: ChatRequest) => serializeChatBody(body, toolSets.jsonOf(body.tools));
   const slots = traits.llamaServer ? new SlotAssigner(options.slots ?? 0) : undefined;
 
@@ -202,11 +202,11 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
 
     async stream(request, ctx): Promise<UpstreamStream> {
       const { body, model, modelName, caps } = translate(request, ctx);
-      const bodyText = await fitToWindow(body, serialize(body), request, caps, modelName);
+      const bodyBytes = await fitToWindow(body, serialize(body), request, caps, modelName);
       const hint: PromptSizeHint = { estimatedTokens: () => countRequestTokens(request, modelName), contextWindow: caps.context_window };
       const url = options.url(model);
       const errorContext = { hint, settings: options.settings, url, model: modelName };
-      let response = await post(url, bodyText, ctx);
+      let response = await post(url, bodyBytes, ctx);
       if (response.status === 400) {
         // "…you requested 130000 tokens (114000 in the messages, 16000 in the completion)": the
         // prompt fits, the output asked for does not. One re-send with the output that fits.

@@ -10,8 +10,8 @@ import type { Tool } from "../../anthropic/schema.ts";
 /** A tool set as converted and serialized once; both are frozen and shared by every request that sends it. */
 export interface ConvertedToolSet {
   readonly tools: readonly ChatCompletionFunctionTool[];
-  /** JSON.stringify(tools), exactly. */
-  readonly json: string;
+  /** JSON.stringify(tools), exactly, as UTF-8. */
+  readonly json: Uint8Array;
 }
 
 /** Whether `a` and `b` serialize to the same JSON: same keys in the same order, same values. */
@@ -64,15 +64,15 @@ export class ToolSetCache {
     // to trust unchanged; what conversion keeps of them (enum lists, defaults) is then ours too.
     const client = structuredClone(tools);
     const converted = deepFreeze(convert(client));
-    const set: ConvertedToolSet = { tools: converted, json: JSON.stringify(converted) };
+    const set: ConvertedToolSet = { tools: converted, json: new TextEncoder().encode(JSON.stringify(converted)) };
     this.sets.unshift({ client, converted: set });
     if (this.sets.length > this.size) this.sets.pop();
     this.byTools.set(converted, set);
     return converted;
   }
 
-  /** JSON.stringify(tools) for tools this cache converted; undefined for any other array. */
-  jsonOf(tools: readonly ChatCompletionFunctionTool[] | undefined): string | undefined {
+  /** JSON.stringify(tools), as UTF-8, for tools this cache converted; undefined for any other array. */
+  jsonOf(tools: readonly ChatCompletionFunctionTool[] | undefined): Uint8Array | undefined {
     return tools === undefined ? undefined : this.byTools.get(tools)?.json;
   }
 }

@@ -52,13 +52,24 @@ function options(flavor: ChatFlavor, toolSets?: ToolSetCache) {
   };
 }
 
-test("with its tools' JSON given, the body serializes byte for byte as JSON.stringify does", () => {
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/** The bytes fetch sent for the body before: JSON.stringify's text, as UTF-8. */
+function expectSameBytes(bytes: Uint8Array, body: unknown): void {
+  const expected = JSON.stringify(body);
+  expect(new TextDecoder().decode(bytes)).toBe(expected);
+  expect(Buffer.from(bytes).equals(Buffer.from(expected))).toBe(true);
+}
+
+test("with its tools' JSON given, the body is byte for byte JSON.stringify's as UTF-8", () => {
   for (const text of recordedTexts()) {
     const body = toChatRequest(JSON.parse(text) as MessagesRequest, options("openai"));
-    expect(serializeChatBody(body, JSON.stringify(body.tools))).toBe(JSON.stringify(body));
+    expectSameBytes(serializeChatBody(body, utf8(JSON.stringify(body.tools))), body);
   }
-  const bare = toChatRequest({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }, options("openai"));
-  expect(serializeChatBody(bare, undefined)).toBe(JSON.stringify(bare));
+  const bare = toChatRequest({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "hi \ud83d\ude00 \ud800" }] }, options("openai"));
+  expectSameBytes(serializeChatBody(bare, undefined), bare);
+  const toolsOnly = { tools: [{ type: "function" as const, function: { name: "é", parameters: {} } }], messages: [], stream: true as const };
+  expectSameBytes(serializeChatBody(toolsOnly, utf8(JSON.stringify(toolsOnly.tools))), toolsOnly);
 });
 
 test("each recorded request, parsed afresh as a server does, reaches every flavor's upstream as the same bytes with the cache as without", () => {
@@ -73,7 +84,7 @@ test("each recorded request, parsed afresh as a server does, reaches every flavo
       const cached = toChatRequest(JSON.parse(text) as MessagesRequest, options(flavor, toolSets));
       const json = toolSets.jsonOf(cached.tools);
       if (json !== undefined) reused++;
-      expect(serializeChatBody(cached, json)).toBe(JSON.stringify(plain));
+      expectSameBytes(serializeChatBody(cached, json), plain);
     }
     expect(reused).toBeGreaterThan(texts.length);
   }

@@ -30,7 +30,7 @@ test("a tool set equal to one converted before gets the same frozen conversion a
   expect(again).toBe(first);
   expect(conversions).toBe(1);
   expect(Object.isFrozen(first) && Object.isFrozen(first[0]?.function.parameters)).toBe(true);
-  expect(cache.jsonOf(first)).toBe(JSON.stringify(convert([read, write])));
+  expect(new TextDecoder().decode(cache.jsonOf(first))).toBe(JSON.stringify(convert([read, write])));
   // An array the cache did not make has no kept JSON, even if equal.
   expect(cache.jsonOf(convert([read, write]) as ChatCompletionFunctionTool[])).toBeUndefined();
   expect(cache.jsonOf(undefined)).toBeUndefined();
@@ -49,7 +49,7 @@ test("any difference, order included, is another set; the client's objects are n
   (edited[1]?.input_schema?.properties as Record<string, unknown>).text = { type: "number" };
   const other = cache.convert(edited, convert);
   expect(other).not.toBe(first);
-  expect(cache.jsonOf(other)).toBe(JSON.stringify(convert(edited)));
+  expect(new TextDecoder().decode(cache.jsonOf(other))).toBe(JSON.stringify(convert(edited)));
 });
 
 test("a conversion that throws keeps nothing; only the last few sets are kept", () => {
