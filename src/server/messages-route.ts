@@ -8,6 +8,7 @@ import { callContext } from "./call-context.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { ServerSettings } from "./parts.ts";
 import { readJsonBody } from "./read-body.ts";
+import { RepeatedMember } from "./repeated-member.ts";
 import { setRouteHeaders } from "./route-headers.ts";
 import { sseBody } from "./sse-body.ts";
 
@@ -18,9 +19,11 @@ import { sseBody } from "./sse-body.ts";
  * lifts the connection's read timeout once the body is in (the upstream may take minutes).
  */
 export function messagesRoute(pipeline: Pipeline, lifecycle: Lifecycle, settings: Pick<ServerSettings, "MAX_REQUEST_BODY_BYTES" | "STREAM_PING_INTERVAL_MS">) {
+  // The tools a client sends on every turn are parsed once (repeated-member.ts).
+  const tools = new RepeatedMember("tools");
   return async (req: Request, requestId: string, facts: RequestFacts, answerHeaders?: Record<string, string>, bodyRead?: () => void): Promise<Response> => {
     const started = performance.now();
-    const client = await readJsonBody(req, messagesRequestSchema, settings.MAX_REQUEST_BODY_BYTES, certainlyValidMessagesRequest);
+    const client = await readJsonBody(req, messagesRequestSchema, settings.MAX_REQUEST_BODY_BYTES, certainlyValidMessagesRequest, tools);
     bodyRead?.();
     const abort = new AbortController();
     const onClientGone = () => abort.abort();

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { InvalidRequestError, RequestTooLargeError } from "../anthropic/errors.ts";
-import { jsonDepthExceeds } from "./json-depth.ts";
+import { scanJson } from "./json-depth.ts";
+import type { RepeatedMember } from "./repeated-member.ts";
 
 /**
  * Deepest nesting of arrays and objects a body may have. Claude Code's requests nest 10 deep
@@ -21,12 +22,14 @@ function formatIssue(issue: z.core.$ZodIssue): string {
  * the same prompt-cache prefix). Hence schemas here check and never transform (input = output).
  * `certainlyValid`: a fast check that answers true only where `schema` accepts too (see
  * anthropic/request-accepts.ts); zod then runs only when it answers false, and names the problem.
+ * `repeated`: a member whose value, sent again byte for byte, is taken parsed from before.
  */
 export async function readJsonBody<T>(
   request: Request,
   schema: z.ZodType<T, T>,
   maxBytes: number,
   certainlyValid?: (json: unknown) => boolean,
+  repeated?: RepeatedMember,
 ): Promise<{ body: T; text: string }> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) {
@@ -37,12 +40,13 @@ export async function readJsonBody<T>(
     throw new RequestTooLargeError(`request body exceeds the maximum of ${maxBytes} bytes`);
   }
   if (text.trim() === "") throw new InvalidRequestError("request body is empty; expected a JSON object");
-  if (jsonDepthExceeds(text, maxJsonDepth)) {
+  const scan = scanJson(text, maxJsonDepth, repeated?.name);
+  if (scan.tooDeep) {
     throw new InvalidRequestError(`request body nests arrays and objects more than ${maxJsonDepth} levels deep`);
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = repeated ? repeated.parse(text, scan.member) : JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError(`request body is not valid JSON: ${(error as Error).message}`);
   }

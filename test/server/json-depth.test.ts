@@ -1,7 +1,7 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { jsonDepthExceeds } from "../../src/server/json-depth.ts";
+import { jsonDepthExceeds, scanJson } from "../../src/server/json-depth.ts";
 import { wireDir } from "../helpers/fake-upstream.ts";
 
 /** The scan one character at a time, as it was before strings were skipped with indexOf. */
@@ -72,4 +72,58 @@ test("…on every recorded wire fixture", () => {
   walk(wireDir);
   expect(files.length).toBeGreaterThan(10);
   for (const file of files) agrees(readFileSync(file, "utf8"));
+});
+
+describe("the top-level member it finds on the way", () => {
+  const recorded = (): string[] => {
+    const out: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (name.endsWith(".json")) {
+          const value = JSON.parse(readFileSync(path, "utf8")) as { body?: unknown };
+          if (value.body && typeof value.body === "object") out.push(JSON.stringify(value.body), JSON.stringify(value.body, null, 2));
+        }
+      }
+    };
+    walk(wireDir);
+    return out;
+  };
+
+  test("is where JSON.parse finds `tools`, in every recorded request, compact or indented", () => {
+    let found = 0;
+    for (const text of recorded()) {
+      const parsed = JSON.parse(text) as { tools?: unknown };
+      const { tooDeep, member } = scanJson(text, 128, "tools");
+      expect(tooDeep).toBe(false);
+      if (!Array.isArray(parsed.tools)) {
+        expect(member).toBeUndefined();
+        continue;
+      }
+      found++;
+      expect(member).toBeDefined();
+      const [start, end] = member as [number, number];
+      expect(JSON.parse(text.slice(start, end))).toEqual(parsed.tools);
+      expect(JSON.parse(`${text.slice(0, start)}0${text.slice(end)}`)).toEqual({ ...parsed, tools: 0 });
+    }
+    expect(found).toBeGreaterThan(15);
+  });
+
+  test("is not given where JSON.parse might keep another value", () => {
+    const none = (text: string) => expect(scanJson(text, 128, "tools").member).toBeUndefined();
+    none('{"tools":[1],"tools":[2]}');
+    none('{"tools":[1],"tools":null}');
+    none('{"tools":[1],"tool\\u0073":[2]}');
+    none('{"a\\"b":1,"tools":[1]}');
+    none('[{"tools":[1]}]');
+    none('{"tools":{"x":[1]}}');
+    none('{"tools":"[1]"}');
+    none('{"x":{"tools":[1]}}');
+    none('{"tools":[1');
+    const spaced = ' \n{ "x" : [ ] , "tools" : [ {"tools":[]} , "]" ] }';
+    const [start, end] = scanJson(spaced, 128, "tools").member ?? [0, 0];
+    expect(spaced.slice(start, end)).toBe('[ {"tools":[]} , "]" ]');
+    expect(scanJson('{"tools":[1]}', 128).member).toBeUndefined();
+  });
 });

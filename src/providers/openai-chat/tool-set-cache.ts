@@ -1,4 +1,5 @@
 import type { ChatCompletionFunctionTool } from "openai/resources/chat/completions";
+import { deepFreeze, isDeeplyFrozen } from "../../anthropic/deep-freeze.ts";
 import type { Tool } from "../../anthropic/schema.ts";
 
 // A client sends the same tools on every turn (Claude Code: 12 tools, 31 KB of JSON Schema), and
@@ -34,17 +35,9 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return true;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}
-
 export class ToolSetCache {
   /** Most recently used first; each with a private copy of the client's tools it was made from. */
-  private readonly sets: { client: unknown; converted: ConvertedToolSet }[] = [];
+  private readonly sets: { client: unknown; converted: ConvertedToolSet; seen: WeakSet<object> }[] = [];
   private readonly byTools = new WeakMap<readonly ChatCompletionFunctionTool[], ConvertedToolSet>();
 
   /** `size`: how many sets are kept; a miss compares against each, so few (a session and its subagents). */
@@ -52,10 +45,14 @@ export class ToolSetCache {
 
   /** The converted `tools`: kept from an equal set, else `convert(tools)` (kept unless it throws). */
   convert(tools: readonly Tool[], convert: (tools: readonly Tool[]) => ChatCompletionFunctionTool[]): readonly ChatCompletionFunctionTool[] {
-    const at = this.sets.findIndex((set) => sameJson(tools, set.client));
+    // A deeply frozen array (the server's shared parse of a repeated tools text) that matched a
+    // set before cannot have changed since: it matches again without the walk.
+    const frozen = isDeeplyFrozen(tools);
+    const at = this.sets.findIndex((set) => (frozen && set.seen.has(tools)) || sameJson(tools, set.client));
     if (at >= 0) {
       const [hit] = this.sets.splice(at, 1);
       if (hit) {
+        if (frozen) hit.seen.add(tools);
         this.sets.unshift(hit);
         return hit.converted.tools;
       }
@@ -65,7 +62,7 @@ export class ToolSetCache {
     const client = structuredClone(tools);
     const converted = deepFreeze(convert(client));
     const set: ConvertedToolSet = { tools: converted, json: new TextEncoder().encode(JSON.stringify(converted)) };
-    this.sets.unshift({ client, converted: set });
+    this.sets.unshift({ client, converted: set, seen: new WeakSet() });
     if (this.sets.length > this.size) this.sets.pop();
     this.byTools.set(converted, set);
     return converted;
