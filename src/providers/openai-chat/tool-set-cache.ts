@@ -35,9 +35,33 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return true;
 }
 
+interface KeptSet {
+  /** A private copy of the client's tools the set was made from. */
+  client: readonly Tool[];
+  converted: ConvertedToolSet;
+  /** Per position, a deeply frozen tool object found equal to the copy's there. */
+  frozenAt: unknown[];
+}
+
+/**
+ * Whether `tools` equal the set's. A deeply frozen tool (the server's shared parse of a repeated
+ * tools text, optimize's reordering keeps the objects) that matched its position before cannot
+ * have changed since: it matches again without the walk.
+ */
+function matches(set: KeptSet, tools: readonly Tool[]): boolean {
+  if (tools.length !== set.client.length) return false;
+  for (let i = 0; i < tools.length; i++) {
+    const tool = tools[i];
+    if (set.frozenAt[i] === tool) continue;
+    if (!sameJson(tool, set.client[i])) return false;
+    if (isDeeplyFrozen(tool)) set.frozenAt[i] = tool;
+  }
+  return true;
+}
+
 export class ToolSetCache {
   /** Most recently used first; each with a private copy of the client's tools it was made from. */
-  private readonly sets: { client: unknown; converted: ConvertedToolSet; seen: WeakSet<object> }[] = [];
+  private readonly sets: KeptSet[] = [];
   private readonly byTools = new WeakMap<readonly ChatCompletionFunctionTool[], ConvertedToolSet>();
 
   /** `size`: how many sets are kept; a miss compares against each, so few (a session and its subagents). */
@@ -45,14 +69,10 @@ export class ToolSetCache {
 
   /** The converted `tools`: kept from an equal set, else `convert(tools)` (kept unless it throws). */
   convert(tools: readonly Tool[], convert: (tools: readonly Tool[]) => ChatCompletionFunctionTool[]): readonly ChatCompletionFunctionTool[] {
-    // A deeply frozen array (the server's shared parse of a repeated tools text) that matched a
-    // set before cannot have changed since: it matches again without the walk.
-    const frozen = isDeeplyFrozen(tools);
-    const at = this.sets.findIndex((set) => (frozen && set.seen.has(tools)) || sameJson(tools, set.client));
+    const at = this.sets.findIndex((set) => matches(set, tools));
     if (at >= 0) {
       const [hit] = this.sets.splice(at, 1);
       if (hit) {
-        if (frozen) hit.seen.add(tools);
         this.sets.unshift(hit);
         return hit.converted.tools;
       }
@@ -62,7 +82,7 @@ export class ToolSetCache {
     const client = structuredClone(tools);
     const converted = deepFreeze(convert(client));
     const set: ConvertedToolSet = { tools: converted, json: new TextEncoder().encode(JSON.stringify(converted)) };
-    this.sets.unshift({ client, converted: set, seen: new WeakSet() });
+    this.sets.unshift({ client, converted: set, frozenAt: [] });
     if (this.sets.length > this.size) this.sets.pop();
     this.byTools.set(converted, set);
     return converted;

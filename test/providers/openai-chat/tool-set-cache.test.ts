@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import type { ChatCompletionFunctionTool } from "openai/resources/chat/completions";
 import type { Tool } from "../../../src/anthropic/schema.ts";
+import { deepFreeze } from "../../../src/anthropic/deep-freeze.ts";
 import { sameJson, ToolSetCache } from "../../../src/providers/openai-chat/tool-set-cache.ts";
 import { functionTool } from "../../../src/providers/tool-schema.ts";
 
@@ -65,4 +66,17 @@ test("a conversion that throws keeps nothing; only the last few sets are kept", 
   cache.convert([write, read], convert);
   cache.convert([read, write], convert);
   expect(cache.convert([read], convert)).not.toBe(a);
+});
+
+test("deeply frozen tools that matched once match again, in a new array too; unfrozen ones are walked each time", () => {
+  const cache = new ToolSetCache();
+  const shared = deepFreeze(structuredClone([read, write]));
+  const first = cache.convert(shared, convert);
+  expect(cache.convert(shared, convert)).toBe(first);
+  expect(cache.convert([...shared], convert)).toBe(first);
+  // An equal but unfrozen set is compared value by value, and a changed one is told apart.
+  const loose = structuredClone([read, write]);
+  expect(cache.convert(loose, convert)).toBe(first);
+  (loose[0] as { description?: string }).description = "changed";
+  expect(cache.convert(loose, convert)).not.toBe(first);
 });
