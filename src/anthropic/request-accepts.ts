@@ -1,3 +1,4 @@
+import { isBoolean, isFiniteNumber, isInteger, isObject, isString } from "./json-checks.ts";
 import { knownBlockTypes, maxModelNameLength, toolResultContentTypes } from "./schema.ts";
 
 // A fast "certainly valid" answer for the hot path: whether messagesRequestSchema (schema.ts)
@@ -9,12 +10,7 @@ import { knownBlockTypes, maxModelNameLength, toolResultContentTypes } from "./s
 
 type Json = unknown;
 
-const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
-const isFiniteNumber = (v: Json): v is number => typeof v === "number" && Number.isFinite(v);
 const optional = (v: Json, check: (v: Json) => boolean) => v === undefined || check(v);
-const isString = (v: Json) => typeof v === "string";
-const isBoolean = (v: Json) => typeof v === "boolean";
-const isInteger = (v: Json) => Number.isSafeInteger(v);
 const cacheControlOk = (v: Json) => optional(v, (c) => isObject(c) && isString(c.type));
 
 function textBlockOk(b: Record<string, Json>): boolean {
@@ -36,29 +32,24 @@ function documentOk(b: Record<string, Json>): boolean {
   return sourceOk(b.source, "text") && (b.title === undefined || b.title === null || isString(b.title)) && cacheControlOk(b.cache_control);
 }
 
+/** The block types a message and a tool result's content share; undefined for any other type. */
+function sharedBlockOk(b: Record<string, Json>): boolean | undefined {
+  if (b.type === "text") return textBlockOk(b);
+  if (b.type === "image") return imageOk(b);
+  if (b.type === "document") return documentOk(b);
+  return undefined;
+}
+
 function toolResultContentOk(c: Json): boolean {
   if (!isObject(c) || !isString(c.type)) return false;
-  switch (c.type) {
-    case "text":
-      return textBlockOk(c);
-    case "image":
-      return imageOk(c);
-    case "document":
-      return documentOk(c);
-    default:
-      return !(toolResultContentTypes as readonly string[]).includes(c.type as string);
-  }
+  return sharedBlockOk(c) ?? !(toolResultContentTypes as readonly string[]).includes(c.type as string);
 }
 
 function blockOk(b: Json): boolean {
   if (!isObject(b) || !isString(b.type)) return false;
+  const shared = sharedBlockOk(b);
+  if (shared !== undefined) return shared;
   switch (b.type) {
-    case "text":
-      return textBlockOk(b);
-    case "image":
-      return imageOk(b);
-    case "document":
-      return documentOk(b);
     case "tool_use":
       return isString(b.id) && isString(b.name) && "input" in b && cacheControlOk(b.cache_control);
     case "tool_result": {

@@ -56,7 +56,7 @@ test("whatever a request is mutated into, the fast check never accepts what zod 
   };
   const requests = recordedRequests();
   const outcomes = { bothAccept: 0, zodOnly: 0, bothRefuse: 0 };
-  for (let n = 0; n < 4000; n++) {
+  for (let n = 0; n < 1500; n++) {
     const mutated = structuredClone(requests[random(requests.length)]) as Record<string, unknown>;
     // One to three changes: a value replaced, a key dropped, or an unknown key added.
     for (let m = 1 + random(3); m > 0; m--) {

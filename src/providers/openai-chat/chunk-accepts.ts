@@ -1,3 +1,4 @@
+import { isFiniteNumber as isNumber, isInteger, isObject, isString } from "../../anthropic/json-checks.ts";
 import type { ChatChunk } from "./wire.ts";
 
 // A fast "certainly valid" answer for every streamed chunk: whether chatChunkSchema (wire.ts)
@@ -9,11 +10,7 @@ import type { ChatChunk } from "./wire.ts";
 
 type Json = unknown;
 
-const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
 const nullish = (v: Json, check: (v: Json) => boolean) => v === undefined || v === null || check(v);
-const isString = (v: Json) => typeof v === "string";
-const isNumber = (v: Json) => typeof v === "number" && Number.isFinite(v);
-const isInteger = (v: Json) => Number.isSafeInteger(v);
 const stringOrNumber = (v: Json) => isString(v) || isNumber(v);
 
 const textPartOk = (p: Json) => isObject(p) && isString(p.type) && nullish(p.text, isString);
