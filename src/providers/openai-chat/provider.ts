@@ -11,6 +11,7 @@ import { certainlyChatChunk } from "./chunk-accepts.ts";
 import { chatFlavors } from "./flavors.ts";
 import { llamaCppBase, llamaCppPromptTokens } from "./llamacpp-count.ts";
 import { SlotAssigner } from "./llamacpp-slots.ts";
+import { MessageJsonCache } from "./message-json-cache.ts";
 import { toChatRequest, type ChatFlavor, type ChatRequest } from "./request.ts";
 import { serializeChatBody } from "./serialize-body.ts";
 import { ChatStreamTranslator } from "./stream.ts";
@@ -114,7 +115,14 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
   }
 
   /** Clamps the output to what fits, and refuses, before any upstream call, a prompt that cannot. */
-  async function fitToWindow(body: ChatRequest, bodyBytes: Uint8Array, request: MessagesRequest, caps: ModelCapabilities, model: string): Promise<Uint8Array> {
+  async function fitToWindow(
+    body: ChatRequest,
+    bodyBytes: Uint8Array,
+    request: MessagesRequest,
+    caps: ModelCapabilities,
+    model: string,
+    serialize: (body: ChatRequest) => Uint8Array,
+  ): Promise<Uint8Array> {
     const window = caps.context_window;
     const maxTokens = outputTokens(body);
     // Counted only near the window, in the model's tokenizer; what slips through is caught by
@@ -154,8 +162,13 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
 
   const traits = chatFlavors[options.flavor];
   const toolSets = new ToolSetCache();
-  /** The body as UTF-8 JSON, its tools' serialization reused where they are a set converted before. */
-  const serialize = (body: ChatRequest) => serializeChatBody(body, toolSets.jsonOf(body.tools));
+  const messageJson = new MessageJsonCache();
+  /**
+   * The body as UTF-8 JSON: its tools' serialization reused where they are a set converted
+   * before, its messages' where the conversation's last request had them.
+   */
+  const serializer = (conversation: string | undefined) => (body: ChatRequest) =>
+    serializeChatBody(body, { tools: toolSets.jsonOf(body.tools), messages: messageJson.jsonOf(conversation, body.messages) });
   const slots = traits.llamaServer ? new SlotAssigner(options.slots ?? 0) : undefined;
 
   function translate(request: MessagesRequest, ctx: CallContext) {
@@ -202,7 +215,8 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
 
     async stream(request, ctx): Promise<UpstreamStream> {
       const { body, model, modelName, caps } = translate(request, ctx);
-      const bodyBytes = await fitToWindow(body, serialize(body), request, caps, modelName);
+      const serialize = serializer(ctx.conversation);
+      const bodyBytes = await fitToWindow(body, serialize(body), request, caps, modelName, serialize);
       const hint: PromptSizeHint = { estimatedTokens: () => countRequestTokens(request, modelName), contextWindow: caps.context_window };
       const url = options.url(model);
       const errorContext = { hint, settings: options.settings, url, model: modelName };

@@ -2,32 +2,62 @@ import type { ChatRequest } from "./request.ts";
 
 const encoder = new TextEncoder();
 
+/** Parts of the body already serialized and encoded, kept from earlier requests. */
+export interface KeptJson {
+  /** JSON.stringify(body.tools) as UTF-8 (tool-set-cache.ts). */
+  tools?: Uint8Array | undefined;
+  /** Each of body.messages as JSON.stringify writes it in the array, as UTF-8 (message-json-cache.ts). */
+  messages?: Uint8Array[] | undefined;
+}
+
 /**
- * The body as it goes on the wire: the UTF-8 bytes of JSON.stringify(body), exactly. Where its
- * tools are a set converted before (tool-set-cache.ts), their bytes are copied in (`toolsJson`,
- * already UTF-8) instead of serialized and encoded again: the members before and after them are
+ * The body as it goes on the wire: the UTF-8 bytes of JSON.stringify(body), exactly. What was
+ * kept (`kept`) is copied in instead of serialized and encoded again; the other members are
  * serialized as JSON.stringify writes a plain object's (in order, undefined ones left out).
  * Bytes, not text: fetch sends them as they are, and their length is the body's size.
  */
-export function serializeChatBody(body: ChatRequest, toolsJson: Uint8Array | undefined): Uint8Array {
-  if (toolsJson === undefined || body.tools === undefined) return encoder.encode(JSON.stringify(body));
+export function serializeChatBody(body: ChatRequest, kept: KeptJson): Uint8Array {
+  const tools = body.tools === undefined ? undefined : kept.tools;
+  const messages = kept.messages?.length === body.messages.length ? kept.messages : undefined;
+  if (tools === undefined && messages === undefined) return encoder.encode(JSON.stringify(body));
   const record = body as unknown as Record<string, unknown>;
-  const before: string[] = [];
-  const after: string[] = [];
-  let side = before;
+  const parts: Uint8Array[] = [];
+  // Text between kept parts is gathered and encoded in one go.
+  let text = "{";
+  const flush = () => {
+    parts.push(encoder.encode(text));
+    text = "";
+  };
+  let first = true;
   for (const key of Object.keys(record)) {
-    if (key === "tools") {
-      side = after;
-      continue;
+    if (key === "tools" && tools !== undefined) {
+      text += `${first ? "" : ","}"tools":`;
+      flush();
+      parts.push(tools);
+    } else if (key === "messages" && messages !== undefined) {
+      text += `${first ? "" : ","}"messages":[`;
+      messages.forEach((message, i) => {
+        if (i > 0) text += ",";
+        flush();
+        parts.push(message);
+      });
+      text += "]";
+    } else {
+      const json = JSON.stringify(record[key]);
+      if (json === undefined) continue;
+      text += `${first ? "" : ","}${JSON.stringify(key)}:${json}`;
     }
-    const json = JSON.stringify(record[key]);
-    if (json !== undefined) side.push(`${JSON.stringify(key)}:${json}`);
+    first = false;
   }
-  const head = encoder.encode(`{${before.map((member) => `${member},`).join("")}"tools":`);
-  const tail = encoder.encode(`${after.map((member) => `,${member}`).join("")}}`);
-  const out = new Uint8Array(head.length + toolsJson.length + tail.length);
-  out.set(head, 0);
-  out.set(toolsJson, head.length);
-  out.set(tail, head.length + toolsJson.length);
+  text += "}";
+  flush();
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }

@@ -5,6 +5,7 @@ import type { MessagesRequest } from "../../../src/anthropic/schema.ts";
 import type { ModelCapabilities } from "../../../src/providers/models/capabilities.ts";
 import { chatFlavors, type ChatFlavor } from "../../../src/providers/openai-chat/flavors.ts";
 import { toChatRequest } from "../../../src/providers/openai-chat/request.ts";
+import { MessageJsonCache } from "../../../src/providers/openai-chat/message-json-cache.ts";
 import { serializeChatBody } from "../../../src/providers/openai-chat/serialize-body.ts";
 import { ToolSetCache } from "../../../src/providers/openai-chat/tool-set-cache.ts";
 import { wireDir } from "../../helpers/fake-upstream.ts";
@@ -64,28 +65,42 @@ function expectSameBytes(bytes: Uint8Array, body: unknown): void {
 test("with its tools' JSON given, the body is byte for byte JSON.stringify's as UTF-8", () => {
   for (const text of recordedTexts()) {
     const body = toChatRequest(JSON.parse(text) as MessagesRequest, options("openai"));
-    expectSameBytes(serializeChatBody(body, utf8(JSON.stringify(body.tools))), body);
+    expectSameBytes(serializeChatBody(body, { tools: utf8(JSON.stringify(body.tools)) }), body);
+    const messages = body.messages.map((m) => utf8(JSON.stringify(m)));
+    expectSameBytes(serializeChatBody(body, { messages }), body);
+    expectSameBytes(serializeChatBody(body, { tools: utf8(JSON.stringify(body.tools)), messages }), body);
   }
   const bare = toChatRequest({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "hi \ud83d\ude00 \ud800" }] }, options("openai"));
-  expectSameBytes(serializeChatBody(bare, undefined), bare);
+  expectSameBytes(serializeChatBody(bare, {}), bare);
+  expectSameBytes(serializeChatBody(bare, { messages: [utf8(JSON.stringify(bare.messages[0]))] }), bare);
+  expectSameBytes(serializeChatBody({ ...bare, messages: [] }, { messages: [] }), { ...bare, messages: [] });
   const toolsOnly = { tools: [{ type: "function" as const, function: { name: "é", parameters: {} } }], messages: [], stream: true as const };
-  expectSameBytes(serializeChatBody(toolsOnly, utf8(JSON.stringify(toolsOnly.tools))), toolsOnly);
+  expectSameBytes(serializeChatBody(toolsOnly, { tools: utf8(JSON.stringify(toolsOnly.tools)) }), toolsOnly);
 });
 
-test("each recorded request, parsed afresh as a server does, reaches every flavor's upstream as the same bytes with the cache as without", () => {
+test("each recorded request, parsed afresh as a server does, reaches every flavor's upstream as the same bytes with the caches as without", () => {
   const texts = recordedTexts();
   expect(texts.length).toBeGreaterThan(15);
   for (const flavor of Object.keys(chatFlavors) as ChatFlavor[]) {
     const toolSets = new ToolSetCache();
+    const messageJson = new MessageJsonCache(2);
     let reused = 0;
+    let messagesReused = 0;
+    let plainTurn: Uint8Array[] | undefined;
     // Twice over: the second round finds every set converted already (or evicted, for the many sets).
     for (const text of [...texts, ...texts]) {
       const plain = toChatRequest(JSON.parse(text) as MessagesRequest, options(flavor));
       const cached = toChatRequest(JSON.parse(text) as MessagesRequest, options(flavor, toolSets));
       const json = toolSets.jsonOf(cached.tools);
       if (json !== undefined) reused++;
-      expectSameBytes(serializeChatBody(cached, json), plain);
+      // One conversation for all: turns of a session share their earlier messages, other sessions none.
+      const messages = messageJson.jsonOf("session-1", cached.messages);
+      const before = plainTurn;
+      plainTurn = messages;
+      messagesReused += messages.filter((m, i) => before?.[i] === m).length;
+      expectSameBytes(serializeChatBody(cached, { tools: json, messages }), plain);
     }
     expect(reused).toBeGreaterThan(texts.length);
+    expect(messagesReused).toBeGreaterThan(texts.length);
   }
 });
