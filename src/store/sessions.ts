@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { sameJson } from "../anthropic/same-json.ts";
 import type { Message, MessageParam } from "../anthropic/schema.ts";
 import type { WriteBatch } from "./write-batch.ts";
 
@@ -44,25 +45,6 @@ function messageHash(message: MessageParam): string {
 /** One hash per message, so a history and all its prefixes are compared after one pass. */
 function messageHashes(messages: MessageParam[]): string[] {
   return messages.map(messageHash);
-}
-
-/**
- * Whether two values parsed from JSON serialise to the same text: the same keys in the same
- * order, the same primitives. Comparing costs a fraction of serialising (strings compare
- * natively), and equal text means an equal hash.
- */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const keysA = Object.keys(a);
-  const keysB = Object.keys(b);
-  if (keysA.length !== keysB.length) return false;
-  for (let i = 0; i < keysA.length; i++) {
-    const key = keysA[i] as string;
-    if (key !== keysB[i] || !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }
 
 interface HashedTurn {

@@ -1,4 +1,5 @@
 import { decodeSse, maxUpstreamLineLength, type SseFrame } from "../../anthropic/sse.ts";
+import { joinBytes } from "../join-bytes.ts";
 
 // Anthropic's own event stream, split on its bytes. Anthropic (and every compatible server seen
 // so far) writes each event as `event: <type>\ndata: <json>\n\n`, which is exactly the frame
@@ -46,17 +47,6 @@ function blankLineAt(bytes: Uint8Array, from: number): number {
     if (bytes[i + 1] === LF) return i;
   }
   return -1;
-}
-
-function joined(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 async function* thenRest(first: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -108,7 +98,7 @@ async function* framesOf(chunks: AsyncIterator<Uint8Array>): AsyncGenerator<RawS
     const crInBytes = crAt < 0 ? -1 : partsLength + crAt;
     parts.push(chunk);
     partsLength += chunk.length;
-    const bytes = joined(parts, partsLength);
+    const bytes = joinBytes(parts, partsLength);
     let start = 0;
     for (;;) {
       const end = blankLineAt(bytes, start);
@@ -130,5 +120,5 @@ async function* framesOf(chunks: AsyncIterator<Uint8Array>): AsyncGenerator<RawS
   }
   // The end, with an event that has no blank line after it, or a frame past the bound so far: the
   // general decoder's rules (and its error) from here.
-  if (partsLength > 0) yield* decodeSse(thenRest(joined(parts, partsLength), chunks));
+  if (partsLength > 0) yield* decodeSse(thenRest(joinBytes(parts, partsLength), chunks));
 }

@@ -1,5 +1,5 @@
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import { sameJson } from "./tool-set-cache.ts";
+import { sameJson } from "../../anthropic/same-json.ts";
 
 // A conversation sends its whole history again on every turn, and each earlier message converts
 // to the same Chat Completions message as before (that is what keeps upstream prefix caches

@@ -1,3 +1,4 @@
+import { joinBytes } from "../join-bytes.ts";
 import type { ChatRequest } from "./request.ts";
 
 const encoder = new TextEncoder();
@@ -51,13 +52,5 @@ export function serializeChatBody(body: ChatRequest, kept: KeptJson): Uint8Array
   }
   text += "}";
   flush();
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return joinBytes(parts);
 }

@@ -1,5 +1,6 @@
 import type { ChatCompletionFunctionTool } from "openai/resources/chat/completions";
 import { deepFreeze, isDeeplyFrozen } from "../../anthropic/deep-freeze.ts";
+import { sameJson } from "../../anthropic/same-json.ts";
 import type { Tool } from "../../anthropic/schema.ts";
 
 // A client sends the same tools on every turn (Claude Code: 12 tools, 31 KB of JSON Schema), and
@@ -13,26 +14,6 @@ export interface ConvertedToolSet {
   readonly tools: readonly ChatCompletionFunctionTool[];
   /** JSON.stringify(tools), exactly, as UTF-8. */
   readonly json: Uint8Array;
-}
-
-/** Whether `a` and `b` serialize to the same JSON: same keys in the same order, same values. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const aKeys = Object.keys(a);
-  const bKeys = Object.keys(b);
-  if (aKeys.length !== bKeys.length) return false;
-  for (let i = 0; i < aKeys.length; i++) {
-    const key = aKeys[i] as string;
-    if (key !== bKeys[i] || !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }
 
 interface KeptSet {

@@ -2,7 +2,8 @@ import { expect, test } from "bun:test";
 import type { ChatCompletionFunctionTool } from "openai/resources/chat/completions";
 import type { Tool } from "../../../src/anthropic/schema.ts";
 import { deepFreeze } from "../../../src/anthropic/deep-freeze.ts";
-import { sameJson, ToolSetCache } from "../../../src/providers/openai-chat/tool-set-cache.ts";
+import { sameJson } from "../../../src/anthropic/same-json.ts";
+import { ToolSetCache } from "../../../src/providers/openai-chat/tool-set-cache.ts";
 import { functionTool } from "../../../src/providers/tool-schema.ts";
 
 const read: Tool = { name: "Read", description: "Reads a file", input_schema: { type: "object", properties: { path: { type: "string", enum: ["a", "b"] } } } };
