@@ -2,6 +2,8 @@ import type { Database } from "bun:sqlite";
 import type { SQL } from "bun";
 import { createServerToolServices, type ServerToolServices } from "./agent/services.ts";
 import { PromptCache } from "./cache/prompt-cache.ts";
+import { RedisEntries } from "./cache/redis-entries.ts";
+import { SqliteEntries } from "./cache/sqlite-entries.ts";
 import { configFingerprint } from "./config/fingerprint.ts";
 import { ConfigError } from "./config/load.ts";
 import { loadRoutingFile, type RoutingFile } from "./config/routing-file.ts";
@@ -111,7 +113,17 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
     Date.now,
     shared?.buckets,
   );
-  const cache = config.PROMPT_CACHE_ENABLED ? new PromptCache(db, config.PROMPT_CACHE_TTL_MS, config.PROMPT_CACHE_MAX_ENTRIES) : undefined;
+  // The prompt cache's tiers: memory, then Redis's hot entries shared by replicas, then the database.
+  const cache = config.PROMPT_CACHE_ENABLED
+    ? new PromptCache(
+        {
+          durable: new SqliteEntries(db, config.PROMPT_CACHE_MAX_ENTRIES),
+          ...(shared.link ? { hot: new RedisEntries(shared.link, config.PROMPT_CACHE_MAX_ENTRIES) } : {}),
+        },
+        config.PROMPT_CACHE_TTL_MS,
+        config.PROMPT_CACHE_MAX_ENTRIES,
+      )
+    : undefined;
   const memory = createMemory(config, db, new MemoryMetrics(metrics.registry));
   const memoryMonitor = new MemoryMonitor();
   // The routing file's named providers have keys of their own, which the logs must not show either.
@@ -199,7 +211,7 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
     async stop() {
       await retention.stop();
       memoryMonitor.stop();
-      cache?.flush();
+      await cache?.flush();
       await storage.flush(flushWithinMs);
       await serverTools.mcp.stop();
       shared?.stop();

@@ -14,6 +14,8 @@ export interface SharedState {
   buckets: RateBuckets | undefined;
   ledger: BudgetLedger | undefined;
   circuits: CircuitBus | undefined;
+  /** The replica's connection to Redis, for what else keeps its shared state there (the prompt cache's hot entries). */
+  link: RedisLink | undefined;
   status(): SharedStateStatus;
   /** Exports lynkr_shared_state_up (with Redis only). */
   exportMetrics(registry: Registry): void;
@@ -22,13 +24,14 @@ export interface SharedState {
 
 export function createSharedState(config: Pick<Config, "LYNKR_REDIS_URL">): SharedState {
   if (config.LYNKR_REDIS_URL === undefined) {
-    return { buckets: undefined, ledger: undefined, circuits: undefined, status: () => ({ backend: "process", up: true }), exportMetrics() {}, stop() {} };
+    return { buckets: undefined, ledger: undefined, circuits: undefined, link: undefined, status: () => ({ backend: "process", up: true }), exportMetrics() {}, stop() {} };
   }
   const link = new RedisLink(config.LYNKR_REDIS_URL);
   const shared: SharedState = {
     buckets: new RedisBuckets(link),
     ledger: new RedisLedger(link),
     circuits: new RedisCircuitBus(link),
+    link,
     status: () => ({ backend: "redis", up: link.up }),
     exportMetrics(registry) {
       const gauge = registry.gauge("lynkr_shared_state_up", "1 while the state shared by replicas (Redis) answers, 0 while this replica serves with its own.");

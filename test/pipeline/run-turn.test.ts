@@ -13,6 +13,7 @@ import { createServerToolServices } from "../../src/agent/services.ts";
 import { PromptKey, promptScope } from "../../src/cache/key.ts";
 import { Registry } from "../../src/observability/metrics/registry.ts";
 import { PromptCache } from "../../src/cache/prompt-cache.ts";
+import { SqliteEntries } from "../../src/cache/sqlite-entries.ts";
 import { Optimizer } from "../../src/optimize/index.ts";
 import { tempDir } from "../helpers/gateway.ts";
 import { contextFor, request } from "./turn-fixture.ts";
@@ -21,7 +22,7 @@ function pipeline() {
   const home = tempDir();
   const config = loadConfig({ env: { HOME: home, ANTHROPIC_UPSTREAM_URL: "http://127.0.0.1:9", API_RETRY_MAX_RETRIES: "0" }, cwd: home });
   const db = openDatabase(":memory:");
-  const cache = new PromptCache(db, 60_000, 10);
+  const cache = new PromptCache({ durable: new SqliteEntries(db, 10) }, 60_000, 10);
   const usage = new UsageStore(db);
   return {
     cache,

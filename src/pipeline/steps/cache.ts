@@ -1,6 +1,6 @@
 import { PromptKey, promptScope } from "../../cache/key.ts";
-import type { PromptCache } from "../../cache/prompt-cache.ts";
-import type { Step } from "../turn.ts";
+import type { CacheEntry, PromptCache } from "../../cache/prompt-cache.ts";
+import type { Step, TurnAnswer } from "../turn.ts";
 
 export interface CacheSettings {
   /** Answers are kept per client when clients are told apart by key. */
@@ -41,12 +41,16 @@ export function cacheStep(cache: PromptCache | undefined, settings: CacheSetting
         facts.cache = "bypass";
         return undefined;
       }
-      const entry = cache.get(turn.cacheKey);
-      facts.cache = entry ? "hit" : "miss";
-      if (!entry) return undefined;
-      // Open until the turn's outcome closes them.
-      facts.hold();
-      return { from: "cache", entry };
+      const answer = (entry: CacheEntry | undefined): TurnAnswer | undefined => {
+        facts.cache = entry ? "hit" : "miss";
+        if (!entry) return undefined;
+        // Open until the turn's outcome closes them.
+        facts.hold();
+        return { from: "cache", entry };
+      };
+      // Memory (and SQLite) answer at once; Redis and PostgreSQL in one round trip.
+      const found = cache.get(turn.cacheKey);
+      return found instanceof Promise ? found.then(answer) : answer(found);
     },
   };
 }

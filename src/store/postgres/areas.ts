@@ -1,3 +1,4 @@
+import { promptCacheMigrations } from "../../cache/postgres-entries.ts";
 import { coreMigrations } from "./core-schema.ts";
 import type { PgMigrations } from "./migrate.ts";
 
@@ -5,4 +6,5 @@ import type { PgMigrations } from "./migrate.ts";
 // owns its tables; a new area adds one line here.
 export const postgresAreas: PgMigrations = {
   core: coreMigrations,
+  cache: promptCacheMigrations,
 };

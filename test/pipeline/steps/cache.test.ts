@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import type { Message } from "../../../src/anthropic/schema.ts";
 import { PromptCache } from "../../../src/cache/prompt-cache.ts";
+import { SqliteEntries } from "../../../src/cache/sqlite-entries.ts";
 import { cacheStep } from "../../../src/pipeline/steps/cache.ts";
 import { openDatabase } from "../../../src/store/db.ts";
 import { contextFor, request, turnFor } from "../turn-fixture.ts";
@@ -25,7 +26,7 @@ test("with the cache off nothing is looked up and the facts say off", () => {
 });
 
 test("a miss keys the turn (for storing its answer later); the same prompt then answers from the cache", () => {
-  const cache = new PromptCache(openDatabase(":memory:"), 60_000, 10);
+  const cache = new PromptCache({ durable: new SqliteEntries(openDatabase(":memory:"), 10) }, 60_000, 10);
   const step = cacheStep(cache, settings);
   const first = turnFor();
   expect(step.run(first)).toBeUndefined();
@@ -40,7 +41,7 @@ test("a miss keys the turn (for storing its answer later); the same prompt then 
 });
 
 test("answers are kept per client when clients are told apart", () => {
-  const cache = new PromptCache(openDatabase(":memory:"), 60_000, 10);
+  const cache = new PromptCache({ durable: new SqliteEntries(openDatabase(":memory:"), 10) }, 60_000, 10);
   const step = cacheStep(cache, { ...settings, perClient: true });
   const mine = turnFor(request(), { ...contextFor(), client: "alice" });
   step.run(mine);
