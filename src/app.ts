@@ -174,6 +174,7 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
       keepToolResults: config.OPTIMIZE_KEEP_TOOL_RESULTS,
       maxSessions: config.OPTIMIZE_MAX_SESSIONS,
     }),
+    ...(shared.conversations ? { conversations: shared.conversations } : {}),
   });
   const lifecycle = new Lifecycle();
   const http = createApp({

@@ -1,33 +1,12 @@
 import type { SQL } from "bun";
-import type { PgMigration } from "../store/postgres/migrate.ts";
 import { entryText, parseEntry, type CacheEntry, type Stored } from "./entry.ts";
 import type { PromptKey } from "./key.ts";
 import type { DurableEntries } from "./prompt-cache.ts";
 
 // The prompt cache's durable tier in PostgreSQL (LYNKR_DATABASE_URL), shared by every replica.
 // Looked up by fingerprint (indexed), so a miss costs one indexed query and no SHA-256; the key
-// then picks the entry among the (rare) requests that share a fingerprint. The entry is TEXT, not
-// JSONB: JSONB reorders members, and a JSON hit must be the bytes first sent.
-
-/** The `cache` area of the PostgreSQL migrations (store/postgres/areas.ts). Append; never edit a shipped one. */
-export const promptCacheMigrations: readonly PgMigration[] = [
-  {
-    version: 1,
-    name: "prompt cache",
-    sql: `
-      CREATE TABLE prompt_cache (
-        key TEXT PRIMARY KEY,
-        fingerprint BIGINT NOT NULL,
-        created_at BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        -- JSON: the Message, and the stream's events as sent when the answer was streamed
-        entry TEXT NOT NULL
-      );
-      CREATE INDEX prompt_cache_fingerprint ON prompt_cache (fingerprint);
-      CREATE INDEX prompt_cache_created ON prompt_cache (created_at);
-    `,
-  },
-];
+// then picks the entry among the (rare) requests that share a fingerprint. Its table is the
+// `cache` area of the PostgreSQL migrations (store/postgres/areas.ts).
 
 /** A lookup slower than this is a miss: the upstream answers instead of the request waiting on a struggling database. */
 const defaultLookupMs = 1_000;

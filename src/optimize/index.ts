@@ -8,6 +8,7 @@ import { slimSystem } from "./slim-system.ts";
 import { countIfNear, countTextTokens } from "./tokens.ts";
 import { reordered, stickyToolOrder } from "./tool-order.ts";
 import { Threads, type ThreadState } from "./threads.ts";
+import type { ConversationRecord } from "../shared-state/ports.ts";
 
 // The pipeline's optimize step: the client's request in, the request the upstream gets out, and
 // a report of what was done. Deterministic: the same request after the same earlier requests of
@@ -45,6 +46,8 @@ export interface OptimizeContext {
   /** The request's x-lynkr-optimize header, if any: a profile for this request alone. */
   header: string | null | undefined;
   target: OptimizeTarget;
+  /** The thread's record shared by replicas (LYNKR_REDIS_URL), already read; absent: this process's state only. */
+  shared?: ConversationRecord;
 }
 
 export interface OptimizeReport {
@@ -100,11 +103,11 @@ export class Optimizer {
     const asked = headerProfile(ctx.header);
     const off: Optimized = { request, report: { profile: "off", actions: [], clearedToolResults: 0, clearingFired: false } };
     if (asked === "off") return off;
-    const state = this.threads.get(ctx.thread, this.resolve(this.settings.profile, ctx.target));
+    const state = this.threads.get(ctx.thread, this.resolve(this.settings.profile, ctx.target), ctx.shared);
     // A header's profile holds for its request alone; the thread keeps the one it started with.
     const profile = asked === undefined ? state.profile : this.resolve(asked, ctx.target);
     if (profile === "off") {
-      this.threads.set(ctx.thread, state);
+      this.threads.set(ctx.thread, state, ctx.shared);
       return off;
     }
     const actions: string[] = [];
@@ -149,7 +152,7 @@ export class Optimizer {
         if (clearing.cleared > 0) actions.push(`tool-results=cleared:${clearing.cleared}`);
       }
     }
-    this.threads.set(ctx.thread, { profile: state.profile, toolOrder, clearedThrough });
+    this.threads.set(ctx.thread, { profile: state.profile, toolOrder, clearedThrough }, ctx.shared);
     return { request: out, report: { profile, actions, clearedToolResults, clearingFired } };
   }
 }

@@ -3,6 +3,7 @@ import type { PromptCache } from "../cache/prompt-cache.ts";
 import type { MemoryService } from "../memory/service.ts";
 import type { Optimizer } from "../optimize/index.ts";
 import type { Router } from "../routing/router.ts";
+import type { ConversationStore } from "../shared-state/ports.ts";
 import type { Budgets } from "../usage/budgets.ts";
 import type { Prices } from "../usage/prices.ts";
 import type { RateLimiter } from "../usage/rate-limiter.ts";
@@ -39,6 +40,8 @@ export interface PipelineParts {
   serverTools: ServerToolServices;
   /** The optimize step's settings and per-conversation state. */
   optimizer: Optimizer;
+  /** Per-conversation state shared by replicas (LYNKR_REDIS_URL); absent: each keeps its own. */
+  conversations?: ConversationStore;
 }
 
 export interface Pipeline {
@@ -52,7 +55,7 @@ export function createPipeline(parts: PipelineParts): Pipeline {
     memoryStep(parts.memory),
     routeStep(parts.router),
     budgetStep({ budgets: parts.budgets, limiter: parts.limiter, usage: parts.usage, prices: parts.prices, router: parts.router }),
-    optimizeStep(parts.optimizer, parts.router),
+    optimizeStep(parts.optimizer, parts.router, parts.conversations),
     cacheStep(parts.cache, parts.cacheSettings),
     callStep(parts.router, parts.serverTools, parts.outcomes),
   ];

@@ -1,3 +1,4 @@
+import type { ConversationRecord } from "../shared-state/ports.ts";
 import type { CountTokensRequest, MessagesRequest, StreamEvent } from "../anthropic/schema.ts";
 
 export interface CallContext {
@@ -22,6 +23,11 @@ export interface CallContext {
    * slot). Absent when the client names no session.
    */
   conversation?: string;
+  /**
+   * The conversation's record shared by replicas (LYNKR_REDIS_URL), read before the first call
+   * (optimize step): where llama.cpp's slot for it is kept. Absent: this process's state only.
+   */
+  conversationState?: ConversationRecord;
 }
 
 /** An upstream answer that has been accepted (2xx): its events, translated to Anthropic's form. */

@@ -72,3 +72,18 @@ export interface SharedStateStatus {
   /** False while Redis is unreachable: the replica serves with its own state. */
   up: boolean;
 }
+
+/**
+ * What one conversation's requests must find the same on every replica (the optimizer's thread
+ * state, llama.cpp's slot): named fields of JSON text, read once per request, written back as
+ * they change. Each owner validates what it reads.
+ */
+export interface ConversationRecord {
+  get(field: string): string | undefined;
+  set(field: string, value: string): void;
+}
+
+export interface ConversationStore {
+  /** Starts reading the conversation's record; `ready` resolves once it is read (or could not be), never rejects. */
+  open(conversation: string): { record: ConversationRecord; ready: Promise<void> };
+}

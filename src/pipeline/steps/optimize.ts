@@ -2,6 +2,7 @@ import type { MessagesRequest } from "../../anthropic/schema.ts";
 import type { Optimizer } from "../../optimize/index.ts";
 import type { CallContext, ModelLimits } from "../../providers/types.ts";
 import type { Route, Router } from "../../routing/router.ts";
+import type { ConversationStore } from "../../shared-state/ports.ts";
 import type { Step } from "../turn.ts";
 
 /**
@@ -11,11 +12,17 @@ import type { Step } from "../turn.ts";
  * `x-lynkr-optimize` header picks a profile for this request alone. The step sets how calls are
  * shaped; the call step applies it to every call it makes.
  */
-export function optimizeStep(optimizer: Optimizer, router: Pick<Router, "primary">): Step {
+export function optimizeStep(optimizer: Optimizer, router: Pick<Router, "primary">, conversations?: ConversationStore): Step {
   return {
     name: "optimize",
     run(turn) {
+      // With replicas sharing Redis: the conversation's shared state (thread state, llama.cpp's
+      // slot), read while the cache looks the prompt up, so both cost one round trip together.
+      // The call step passes turn.ctx on to the providers.
+      const opened = turn.conversation === undefined ? undefined : conversations?.open(turn.conversation);
+      if (opened) turn.ctx.conversationState = opened.record;
       turn.shape = async (request: MessagesRequest, route: Route, ctx: CallContext) => {
+        if (opened) await opened.ready;
         const first = route.chain[0];
         const provider = first?.provider ?? router.primary;
         let limits: ModelLimits | undefined;
@@ -28,6 +35,7 @@ export function optimizeStep(optimizer: Optimizer, router: Pick<Router, "primary
         const optimized = optimizer.optimize(request, {
           thread: ctx.conversation,
           header: ctx.clientHeaders.get("x-lynkr-optimize"),
+          ...(opened ? { shared: opened.record } : {}),
           target: {
             anthropicWire: provider.kind === "anthropic" || provider.kind === "azure-anthropic",
             model: limits?.model ?? first?.model ?? provider.model,

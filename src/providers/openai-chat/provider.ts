@@ -169,14 +169,14 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
    */
   const serializer = (conversation: string | undefined) => (body: ChatRequest) =>
     serializeChatBody(body, { tools: toolSets.jsonOf(body.tools), messages: messageJson.jsonOf(conversation, body.messages) });
-  const slots = traits.llamaServer ? new SlotAssigner(options.slots ?? 0) : undefined;
+  const slots = traits.llamaServer ? new SlotAssigner(options.slots ?? 0, { field: `llamacpp-slot:${options.name}` }) : undefined;
 
   function translate(request: MessagesRequest, ctx: CallContext) {
     // A routing rule's model (ctx.model) wins over MODEL_MAP and the provider's own.
     const model = ctx.model ?? modelFor(request.model);
     const modelName = model ?? options.name;
     const caps = options.capabilities.for(modelName);
-    const slot = slots?.slotFor(ctx.conversation);
+    const slot = slots?.slotFor(ctx.conversation, ctx.conversationState);
     const body = toChatRequest(request, {
       flavor: options.flavor,
       provider: options.name,

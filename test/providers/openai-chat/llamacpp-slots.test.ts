@@ -19,7 +19,7 @@ test("no slots configured, or no conversation: the server chooses", () => {
 });
 
 test("conversations beyond the bound are forgotten, not kept forever", () => {
-  const slots = new SlotAssigner(2, 2);
+  const slots = new SlotAssigner(2, { maxConversations: 2 });
   slots.slotFor("a");
   slots.slotFor("b");
   slots.slotFor("c");
