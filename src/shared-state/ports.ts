@@ -81,6 +81,8 @@ export interface SharedStateStatus {
 export interface ConversationRecord {
   get(field: string): string | undefined;
   set(field: string, value: string): void;
+  /** Fields of the whole fleet, read along with every conversation's (when llama.cpp's slots were last used). */
+  fleet: { get(field: string): string | undefined; set(field: string, value: string): void };
 }
 
 export interface ConversationStore {

@@ -1,19 +1,22 @@
 import type { ConversationRecord, ConversationStore } from "./ports.ts";
 import type { RedisLink } from "./redis-link.ts";
 
-// Per-conversation state in Redis, one hash per conversation: read with one HGETALL when a
-// request of it arrives, each field written back (HSET with the expiry, one script) as it
-// changes, in the background. A conversation idle for `ttlMs` is forgotten (it starts over: one
-// upstream cache miss). While Redis is away the record reads empty and writes are dropped: the
-// owners then use their own in-process state.
+// Per-conversation state in Redis, one hash per conversation, and one hash for the whole fleet
+// (when each llama.cpp slot was last used, so a new conversation on any replica takes the slot
+// idle longest). Both are read with one script when a request of the conversation arrives; each
+// field is written back (HSET with the expiry) as it changes, in the background. A conversation
+// idle for `ttlMs` is forgotten (it starts over: one upstream cache miss). While Redis is away
+// the record reads empty and writes are dropped: the owners then use their own in-process state.
 
 /** Longer than any upstream prefix cache lives (at most an hour); a session resumed later starts over. */
 const defaultTtlMs = 24 * 60 * 60_000;
 /** A thread's tool order is well under this; anything larger stays in process. */
 const maxFieldBytes = 64 * 1024;
-/** Fields beyond these are not ours. */
-const maxFields = 64;
+/** Fields beyond these are not ours (a conversation has two or three; the fleet one per slot). */
+const maxFields = 1024;
+const fleetKey = "lynkr:conversations:fleet";
 
+const readScript = `return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}`;
 const setScript = `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -25,7 +28,7 @@ function keyOf(conversation: string): string {
   return `lynkr:conversation:${new Bun.CryptoHasher("sha256").update(conversation).digest("hex")}`;
 }
 
-/** HGETALL's reply (a map in RESP3, a flat list in RESP2), bounded. */
+/** HGETALL's reply (a flat list, as scripts return it; a map from RESP3), bounded. */
 function fieldsOf(reply: unknown): Map<string, string> {
   const fields = new Map<string, string>();
   const add = (field: unknown, value: unknown) => {
@@ -45,20 +48,33 @@ export class RedisConversations implements ConversationStore {
   open(conversation: string): { record: ConversationRecord; ready: Promise<void> } {
     const key = keyOf(conversation);
     let fields = new Map<string, string>();
+    let fleet = new Map<string, string>();
     const ready = this.link.up
-      ? this.link.send("HGETALL", [key]).then(
+      ? this.link.eval(readScript, [key, fleetKey], []).then(
           (reply) => {
-            fields = fieldsOf(reply);
+            if (!Array.isArray(reply)) return;
+            fields = fieldsOf(reply[0]);
+            fleet = fieldsOf(reply[1]);
           },
           () => {},
         )
       : Promise.resolve();
+    const save = (hash: string, field: string, value: string) => {
+      if (!this.link.up || value.length > maxFieldBytes) return;
+      this.link.eval(setScript, [hash], [field, value, String(this.ttlMs)]).catch(() => {});
+    };
     const record: ConversationRecord = {
       get: (field) => fields.get(field),
       set: (field, value) => {
         fields.set(field, value);
-        if (!this.link.up || value.length > maxFieldBytes) return;
-        this.link.eval(setScript, [key], [field, value, String(this.ttlMs)]).catch(() => {});
+        save(key, field, value);
+      },
+      fleet: {
+        get: (field) => fleet.get(field),
+        set: (field, value) => {
+          fleet.set(field, value);
+          save(fleetKey, field, value);
+        },
       },
     };
     return { record, ready };

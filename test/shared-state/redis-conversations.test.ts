@@ -74,11 +74,15 @@ test("llama.cpp: a conversation keeps its slot on every replica", async () => {
   // Replica 0 gives a, b, c slots 0, 1, 2; replica 1 has seen none of them.
   expect([await slotOn(0, "a"), await slotOn(0, "b"), await slotOn(0, "c")]).toEqual([0, 1, 2]);
   expect([await slotOn(1, "c"), await slotOn(1, "b"), await slotOn(1, "a")]).toEqual([2, 1, 0]);
-  // A slot beyond this server's count (another llama-server's record) is not taken.
+  // A new conversation on replica 1 takes the slot no replica used yet, then the one idle longest (c's).
+  expect(await slotOn(1, "d")).toBe(3);
+  expect(await slotOn(0, "e")).toBe(2);
+  // A slot beyond this server's count (a record from before LLAMACPP_SLOTS shrank) is not
+  // taken: c gets the one of the two idle longest (b's 1, used before a's 0).
   const narrow = new SlotAssigner(2, { field: "llamacpp-slot:llama" });
   const { record, ready } = stores[0].open("c");
   await ready;
-  expect(narrow.slotFor("c", record)).toBe(0);
+  expect(narrow.slotFor("c", record)).toBe(1);
 });
 
 test("with Redis gone the record reads empty at once, writes are dropped, and each replica keeps its own state", async () => {

@@ -3,10 +3,11 @@ import type { ConversationRecord } from "../../shared-state/ports.ts";
 
 // llama-server keeps one KV cache per slot (`-np N`). A conversation that comes back to the slot
 // holding its prefix is evaluated from where it left off; on another slot it is evaluated anew.
-// Each conversation keeps the slot it was given; a new one takes the slot used longest ago (as
-// this replica saw them). With replicas sharing Redis the slot also goes to the conversation's
-// shared record, which wins over what this replica remembers: the conversation keeps its slot
-// whichever replica its request lands on.
+// Each conversation keeps the slot it was given; a new one takes the slot used longest ago. With
+// replicas sharing Redis the slot also goes to the conversation's shared record, which wins over
+// what this replica remembers (the conversation keeps its slot whichever replica its request
+// lands on), and each use of a slot goes to the fleet's record, so "used longest ago" counts
+// every replica's requests.
 
 export interface SlotOptions {
   /** Conversations remembered in process. */
@@ -24,6 +25,7 @@ export class SlotAssigner {
   constructor(
     readonly slots: number,
     options: SlotOptions = {},
+    private readonly now: () => number = Date.now,
   ) {
     this.bySession = new Lru(options.maxConversations ?? 10_000);
     this.order = Array.from({ length: slots }, (_, i) => i);
@@ -35,11 +37,26 @@ export class SlotAssigner {
     if (conversation === undefined || this.slots === 0) return undefined;
     const remote = this.fromShared(shared);
     let slot = remote ?? this.bySession.get(conversation);
-    if (slot === undefined) slot = this.order[0] as number;
+    if (slot === undefined) slot = this.idlest(shared);
     this.bySession.set(conversation, slot);
     if (shared && remote !== slot) shared.set(this.field, String(slot));
+    shared?.fleet.set(`${this.field}:${slot}`, String(this.now()));
     this.touch(slot);
     return slot;
+  }
+
+  /** The slot used longest ago: by the fleet's record where it knows (never used: first), else by this replica's order. */
+  private idlest(shared: ConversationRecord | undefined): number {
+    let best = this.order[0] as number;
+    let bestAt = Number.POSITIVE_INFINITY;
+    for (const slot of this.order) {
+      const at = Number(shared?.fleet.get(`${this.field}:${slot}`) ?? -1);
+      if (Number.isFinite(at) && at < bestAt) {
+        best = slot;
+        bestAt = at;
+      }
+    }
+    return best;
   }
 
   /** The shared record's slot, if it names one of this server's. */
