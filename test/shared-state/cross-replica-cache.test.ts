@@ -1,6 +1,7 @@
 import { RedisClient } from "bun";
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { anthropicSse, chatChunk, chunkedResponse, jsonResponse, openAiSse, readWire, recordedAnthropicEvents, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 
@@ -45,16 +46,6 @@ afterEach(async () => {
   await admin.send("FLUSHALL", []);
   admin.close();
 });
-
-/** Polls until `check` holds, for at most `ms`; returns whether it did. */
-async function eventually(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > until) return false;
-    await Bun.sleep(20);
-  }
-}
 
 async function sharedUp(replica: Replica): Promise<boolean> {
   const res = await fetch(`${replica.url}/health/ready`);

@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageStore } from "../../src/store/usage.ts";
 import { jsonResponse, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { startTestGateway, tempDir } from "../helpers/gateway.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 
@@ -58,16 +59,6 @@ function answer(): Response {
 async function readyState(replica: Replica): Promise<{ status: number; body: { status: string; checks: Record<string, string> } }> {
   const res = await fetch(`${replica.url}/health/ready`);
   return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, string> } };
-}
-
-/** Polls until `check` holds, for at most `ms`; returns whether it did. */
-async function eventually(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > until) return false;
-    await Bun.sleep(20);
-  }
 }
 
 async function startReplicas(env: Record<string, string>): Promise<Replica[]> {
