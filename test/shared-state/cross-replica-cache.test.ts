@@ -117,11 +117,15 @@ test("a conversation's tool order stays sticky, and its prompt_cache_key the sam
   // Claude Code loads deferred tools mid-conversation; it sends them in sorted position.
   const turns = [["Alpha", "Charlie"], ["Alpha", "Bravo", "Charlie"], ["Alpha", "Bravo", "Charlie", "Delta"], ["Alpha", "Bravo", "Charlie", "Delta"], ["Alpha", "Bravo", "Charlie", "Delta", "Echo"], ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]];
   const before = upstream.received.length;
+  const reports: (string | null)[] = [];
   for (const [i, names] of turns.entries()) {
     const res = await post(three[i % 3] as Replica, { ...prompt(`turn ${i}`, true), tools: names.map(tool) }, { "x-claude-code-session-id": "round-robin-session" });
     expect(res.status).toBe(200);
+    reports.push(res.headers.get("x-lynkr-optimize"));
     await res.text();
   }
+  // Replica 2 moved Bravo (it had never seen this conversation itself).
+  expect(reports[1]).toContain("tool-order=sticky");
   const sent = upstream.received.slice(before).map((r) => r.json as { tools: { function: { name: string } }[]; prompt_cache_key?: string });
   expect(sent.map((body) => body.tools.map((t) => t.function.name).join(","))).toEqual([
     "Alpha,Charlie",
