@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import type { SQL } from "bun";
 import { createServerToolServices, type ServerToolServices } from "./agent/services.ts";
+import { PostgresEntries } from "./cache/postgres-entries.ts";
 import { PromptCache } from "./cache/prompt-cache.ts";
 import { RedisEntries } from "./cache/redis-entries.ts";
 import { SqliteEntries } from "./cache/sqlite-entries.ts";
@@ -90,7 +91,8 @@ function sqliteStorage(config: Config): Storage {
 const flushWithinMs = 10_000;
 
 export function buildGateway(config: Config, given?: Storage): Gateway {
-  // What replicas share (LYNKR_REDIS_URL): rate-limit buckets, budget holds, circuit changes.
+  // What replicas share (LYNKR_REDIS_URL): rate-limit buckets, budget holds, circuit changes,
+  // per-conversation state and the prompt cache's hot entries.
   const shared = createSharedState(config);
   const { file, router } = loadRouting(config, shared);
   const storage = given ?? sqliteStorage(config);
@@ -113,11 +115,12 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
     Date.now,
     shared?.buckets,
   );
-  // The prompt cache's tiers: memory, then Redis's hot entries shared by replicas, then the database.
+  // The prompt cache's tiers: memory, then Redis's hot entries shared by replicas, then the
+  // database (PostgreSQL's shared by replicas, else this process's SQLite).
   const cache = config.PROMPT_CACHE_ENABLED
     ? new PromptCache(
         {
-          durable: new SqliteEntries(db, config.PROMPT_CACHE_MAX_ENTRIES),
+          durable: storage.postgres ? new PostgresEntries(storage.postgres) : new SqliteEntries(db, config.PROMPT_CACHE_MAX_ENTRIES),
           ...(shared.link ? { hot: new RedisEntries(shared.link, config.PROMPT_CACHE_MAX_ENTRIES) } : {}),
         },
         config.PROMPT_CACHE_TTL_MS,

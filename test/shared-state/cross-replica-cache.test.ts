@@ -1,24 +1,31 @@
-import { RedisClient } from "bun";
+import { RedisClient, type SQL } from "bun";
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { anthropicSse, chatChunk, chunkedResponse, jsonResponse, openAiSse, readWire, recordedAnthropicEvents, sseEvents, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { eventually } from "../helpers/eventually.ts";
-import { startTestGateway } from "../helpers/gateway.ts";
+import { launchTestGateway } from "../helpers/gateway.ts";
+import { openPostgres } from "../../src/store/postgres/connect.ts";
+import { postgresAreas } from "../../src/store/postgres/areas.ts";
+import { startPostgresServer, type PostgresServer } from "../helpers/postgres-server.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 
-// Three replicas (three gateways, each with its own SQLite) sharing one real redis-server,
-// requests spread round-robin by the test: the prompt cache's answers and each conversation's
+// Three replicas (three gateways) sharing one real redis-server and one real PostgreSQL (or,
+// for the prompt cache, Redis alone beside each one's SQLite), requests spread round-robin by
+// the test: the prompt cache's answers and each conversation's
 // upstream-facing state (tool order, prompt_cache_key, llama.cpp slot) are the same whichever
 // replica a request lands on, and a lost Redis fails no request.
 
-type Replica = ReturnType<typeof startTestGateway>;
+type Replica = Awaited<ReturnType<typeof launchTestGateway>>;
 
 let redis: RedisServer;
+let pg: PostgresServer;
+let sql: SQL;
 let upstream: FakeUpstream;
 let recorded: string;
 let replicas: Replica[] = [];
 
 beforeAll(async () => {
-  redis = await startRedisServer();
+  [redis, pg] = await Promise.all([startRedisServer(), startPostgresServer()]);
+  sql = await openPostgres(pg.url, postgresAreas, { maxConnections: 2 });
   recorded = await readWire("upstream/anthropic/stream-text.sse");
   const toolUse = await recordedAnthropicEvents("stream-text-then-tool-use.chunks.txt");
   upstream = startFakeUpstream((req) => {
@@ -36,7 +43,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await upstream?.stop();
-  await redis?.close();
+  await sql?.close();
+  await Promise.all([redis?.close(), pg?.close()]);
 });
 
 afterEach(async () => {
@@ -45,6 +53,7 @@ afterEach(async () => {
   const admin = new RedisClient(redis.url);
   await admin.send("FLUSHALL", []);
   admin.close();
+  await sql`TRUNCATE prompt_cache`;
 });
 
 async function sharedUp(replica: Replica): Promise<boolean> {
@@ -53,8 +62,10 @@ async function sharedUp(replica: Replica): Promise<boolean> {
   return body.checks.shared_state === "ok";
 }
 
-async function startReplicas(env: Record<string, string>): Promise<[Replica, Replica, Replica]> {
-  replicas = [0, 1, 2].map(() => startTestGateway({ LYNKR_REDIS_URL: redis.url, API_RETRY_MAX_RETRIES: "0", ...env }));
+/** Three replicas on Redis and, unless `sqlite`, PostgreSQL. */
+async function startReplicas(env: Record<string, string>, sqlite = false): Promise<[Replica, Replica, Replica]> {
+  const database: Record<string, string> = sqlite ? {} : { LYNKR_DATABASE_URL: pg.url };
+  replicas = await Promise.all([0, 1, 2].map(() => launchTestGateway({ LYNKR_REDIS_URL: redis.url, API_RETRY_MAX_RETRIES: "0", ...database, ...env })));
   for (const replica of replicas) expect(await eventually(() => sharedUp(replica), 10_000)).toBe(true);
   return replicas as [Replica, Replica, Replica];
 }
@@ -82,34 +93,36 @@ async function redisEntries(): Promise<number> {
   }
 }
 
-test("an answer cached on replica 1 is replayed byte for byte by replicas 2 and 3, without calling the upstream", async () => {
-  const [one, two, three] = await startReplicas(anthropicEnv());
-  const before = upstream.received.length;
-  const original = await post(one, prompt("shared count", true));
-  expect(original.headers.get("x-lynkr-cache")).toBe(null);
-  const originalText = await original.text();
-  expect(originalText).toBe(recorded);
-  // Stored once the answer is out, in the background.
-  expect(await eventually(async () => (await redisEntries()) === 1, 5_000)).toBe(true);
+for (const [name, sqlite] of [["PostgreSQL", false], ["SQLite each", true]] as const) {
+  test(`an answer cached on replica 1 is replayed byte for byte by replicas 2 and 3, without calling the upstream (Redis, ${name})`, async () => {
+    const [one, two, three] = await startReplicas(anthropicEnv(), sqlite);
+    const before = upstream.received.length;
+    const original = await post(one, prompt("shared count", true));
+    expect(original.headers.get("x-lynkr-cache")).toBe(null);
+    const originalText = await original.text();
+    expect(originalText).toBe(recorded);
+    // Stored once the answer is out, in the background.
+    expect(await eventually(async () => (await redisEntries()) === 1, 5_000)).toBe(true);
 
-  const hit = await post(two, prompt("shared count", true));
-  expect(hit.headers.get("x-lynkr-cache")).toBe("hit");
-  expect(await hit.text()).toBe(originalText);
-  // As JSON on the third: the same message (its id is the first answer's).
-  const json = await post(three, prompt("shared count", false));
-  expect(json.headers.get("x-lynkr-cache")).toBe("hit");
-  const message = (await json.json()) as { id: string; content: { text?: string }[] };
-  expect(message.content.map((block) => block.text)).toEqual(["1\n2\n3\n4\n5"]);
-  expect(originalText).toContain(message.id);
-  expect(upstream.received.length - before).toBe(1);
+    const hit = await post(two, prompt("shared count", true));
+    expect(hit.headers.get("x-lynkr-cache")).toBe("hit");
+    expect(await hit.text()).toBe(originalText);
+    // As JSON on the third: the same message (its id is the first answer's).
+    const json = await post(three, prompt("shared count", false));
+    expect(json.headers.get("x-lynkr-cache")).toBe("hit");
+    const message = (await json.json()) as { id: string; content: { text?: string }[] };
+    expect(message.content.map((block) => block.text)).toEqual(["1\n2\n3\n4\n5"]);
+    expect(originalText).toContain(message.id);
+    expect(upstream.received.length - before).toBe(1);
 
-  // Another credential is still another scope on every replica; tool calls are still not cached.
-  const other = await post(two, prompt("shared count", true), { authorization: "Bearer other" });
-  expect(other.headers.get("x-lynkr-cache")).toBe(null);
-  await other.text();
-  for (const replica of [one, two]) await (await post(replica, prompt("please use a tool", true))).text();
-  expect(upstream.received.length - before).toBe(4);
-});
+    // Another credential is still another scope on every replica; tool calls are still not cached.
+    const other = await post(two, prompt("shared count", true), { authorization: "Bearer other" });
+    expect(other.headers.get("x-lynkr-cache")).toBe(null);
+    await other.text();
+    for (const replica of [one, two]) await (await post(replica, prompt("please use a tool", true))).text();
+    expect(upstream.received.length - before).toBe(4);
+  });
+}
 
 test("a conversation's tool order stays sticky, and its prompt_cache_key the same, when its requests go round-robin", async () => {
   const three = await startReplicas({ MODEL_PROVIDER: "openai", OPENAI_API_KEY: "sk", OPENAI_ENDPOINT: `${upstream.url}/v1/chat/completions`, OPENAI_PROMPT_CACHE_KEY: "on" });
@@ -176,6 +189,14 @@ test("Redis stopped mid-run: every request still succeeds (from each replica's o
     // Each replica notices (a failed command, a closed connection) and says so, degraded not down.
     for (const replica of three) expect(await eventually(async () => !(await sharedUp(replica)), 5_000)).toBe(true);
     await round("down and known");
+    // Meanwhile answers are shared through PostgreSQL: one stored by replica 1 (written within
+    // a second) is replayed by replica 2.
+    const [one, two] = three;
+    const original = await (await post(one, prompt("stored while redis is away", true))).text();
+    expect(await eventually(async () => (await sql`SELECT key FROM prompt_cache`).length > 0, 5_000)).toBe(true);
+    const hit = await post(two, prompt("stored while redis is away", true));
+    expect(hit.headers.get("x-lynkr-cache")).toBe("hit");
+    expect(await hit.text()).toBe(original);
   } finally {
     await redis.start();
   }
