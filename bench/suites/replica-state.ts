@@ -1,5 +1,10 @@
 import { availableParallelism, loadavg } from "node:os";
+import { PromptKey } from "../../src/cache/key.ts";
+import { PostgresEntries } from "../../src/cache/postgres-entries.ts";
 import { RedisConversations } from "../../src/shared-state/redis-conversations.ts";
+import { openPostgres } from "../../src/store/postgres/connect.ts";
+import { postgresAreas } from "../../src/store/postgres/areas.ts";
+import { startPostgresServer } from "../../test/helpers/postgres-server.ts";
 import { RedisLink } from "../../src/shared-state/redis-link.ts";
 import { startRedisServer } from "../../test/helpers/redis-server.ts";
 import { type BenchGateway, type BenchSection, median, ms, percentile, recordedClaudeCodeRequest, startFakeAnthropicUpstream, startGatewayInProcess } from "../lib.ts";
@@ -79,6 +84,20 @@ export default async function replicaState(): Promise<BenchSection> {
       row("Redis: both in flight together", await timed(requests, () => Promise.all([link.send("GET", ["lynkr:prompt-cache:1"]), conversations.open("bench-session").ready]).then(() => {})));
     } finally {
       link.stop();
+    }
+    // Without Redis, a replica on PostgreSQL asks it instead: one indexed query by fingerprint.
+    const pg = await startPostgresServer();
+    const sql = await openPostgres(pg.url, postgresAreas, { maxConnections: 2 });
+    try {
+      const entries = new PostgresEntries(sql);
+      const keys = Array.from({ length: requests }, (_, i) => {
+        const text = bodyFor(`pg ${i}`);
+        return new PromptKey(JSON.parse(text), "bench", text);
+      });
+      row("PostgreSQL: prompt cache lookup (a miss)", await timed(requests, (i) => entries.find(keys[i] as PromptKey, Date.now()).then(() => {})));
+    } finally {
+      await sql.close();
+      await pg.close();
     }
     const [writer, reader] = [0, 1].map(() => startGatewayInProcess({ ...env, LYNKR_REDIS_URL: redis.url })) as [BenchGateway, BenchGateway];
     try {
