@@ -10,14 +10,20 @@ import type { DurableEntries } from "./prompt-cache.ts";
 
 /** A lookup slower than this is a miss: the upstream answers instead of the request waiting on a struggling database. */
 const defaultLookupMs = 1_000;
+/** After a failed or late lookup, lookups are misses at once for this long: a database away costs no request a wait. */
+const restMs = 5_000;
 
 export class PostgresEntries implements DurableEntries {
+  private restUntil = 0;
+
   constructor(
     private readonly sql: SQL,
     private readonly lookupMs = defaultLookupMs,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async find(id: PromptKey, now: number): Promise<CacheEntry | undefined> {
+    if (this.now() < this.restUntil) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), this.lookupMs);
@@ -29,10 +35,17 @@ export class PostgresEntries implements DurableEntries {
           WHERE fingerprint = ${String(id.fingerprint())}::bigint AND expires_at > ${String(now)}::bigint`,
         late,
       ]);
-      if (rows === undefined || rows.length === 0) return undefined;
+      if (rows === undefined) {
+        this.restUntil = this.now() + restMs;
+        return undefined;
+      }
+      if (rows.length === 0) return undefined;
       const key = id.key();
       const row = rows.find((r) => r.key === key);
       return row ? parseEntry(row.entry, Number(row.expires_at)) : undefined;
+    } catch (error) {
+      this.restUntil = this.now() + restMs;
+      throw error;
     } finally {
       clearTimeout(timer);
     }

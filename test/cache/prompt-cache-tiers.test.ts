@@ -209,3 +209,41 @@ test("a broken durable store is a miss, never an error", async () => {
   await cache.flush();
   expect(await settle(cache.get(keyFor("q")))).toBeDefined();
 });
+
+test("PostgreSQL away: a lookup is a miss, the next ones are misses at once for a while, and it answers again once back", async () => {
+  let clock = Date.now();
+  const entries = new PostgresEntries(sql, 1_000, () => clock);
+  const cache = new PromptCache({ durable: entries }, 60_000, 8, Date.now, 60_000);
+  cache.set(keyFor("durable"), message("durable"), frames);
+  await cache.flush();
+  await pg.stop();
+  try {
+    const other = new PromptCache({ durable: entries }, 60_000, 8, Date.now, 60_000);
+    expect(await settle(other.get(keyFor("durable")))).toBeUndefined();
+  } finally {
+    await pg.start();
+  }
+  // Back, but resting: no query yet.
+  const resting = new PromptCache({ durable: entries }, 60_000, 8, Date.now, 60_000);
+  expect(await settle(resting.get(keyFor("durable")))).toBeUndefined();
+  clock += 5_001;
+  let found: unknown;
+  for (let i = 0; i < 100 && !found; i++) {
+    found = await settle(resting.get(keyFor("durable")));
+    if (!found) await Bun.sleep(50);
+  }
+  expect(found).toMatchObject({ frames });
+}, 60_000);
+
+test("a PostgreSQL that hangs costs one lookup its bound, and the next ones nothing", async () => {
+  let queries = 0;
+  // Bun's SQL as the tier calls it: a tagged template whose query never settles.
+  const hanging = (() => {
+    queries++;
+    return new Promise(() => {});
+  }) as unknown as SQL;
+  const entries = new PostgresEntries(hanging, 50);
+  expect(await entries.find(keyFor("late"), Date.now())).toBeUndefined();
+  expect(await entries.find(keyFor("late"), Date.now())).toBeUndefined();
+  expect(queries).toBe(1);
+});
