@@ -22,6 +22,8 @@ let sql: SQL;
 let upstream: FakeUpstream;
 let recorded: string;
 let replicas: Replica[] = [];
+const recordedId = "msg_01Ju7oPaDmjgrhWq8gNP4AUj";
+const whileAwayId = "msg_01StoredWhileRedisIsAway";
 
 beforeAll(async () => {
   [redis, pg] = await Promise.all([startRedisServer(), startPostgresServer()]);
@@ -37,6 +39,8 @@ beforeAll(async () => {
     }
     if (req.url.pathname === "/props") return jsonResponse({ default_generation_settings: { n_ctx: 32_768 }, total_slots: 4 });
     if (JSON.stringify(req.json).includes("use a tool")) return chunkedResponse(anthropicSse(toolUse));
+    // An answer of its own, to find in PostgreSQL by its id.
+    if (JSON.stringify(req.json).includes("stored while redis is away")) return chunkedResponse(sseEvents(recorded.replaceAll(recordedId, whileAwayId)));
     return chunkedResponse(sseEvents(recorded));
   });
 }, 60_000);
@@ -193,7 +197,9 @@ test("Redis stopped mid-run: every request still succeeds (from each replica's o
     // a second) is replayed by replica 2.
     const [one, two] = three;
     const original = await (await post(one, prompt("stored while redis is away", true))).text();
-    expect(await eventually(async () => (await sql`SELECT key FROM prompt_cache`).length > 0, 5_000)).toBe(true);
+    expect(original).toContain(whileAwayId);
+    const pattern = `%${whileAwayId}%`;
+    expect(await eventually(async () => (await sql`SELECT key FROM prompt_cache WHERE entry LIKE ${pattern}`).length === 1, 5_000)).toBe(true);
     const hit = await post(two, prompt("stored while redis is away", true));
     expect(hit.headers.get("x-lynkr-cache")).toBe("hit");
     expect(await hit.text()).toBe(original);
