@@ -159,10 +159,12 @@ describe("redis", () => {
     // Over the 4 KiB bound this setup gives Redis: only a marker goes there.
     const big = message("x".repeat(8192));
     one.set(keyFor("big"), big, undefined);
-    await Bun.sleep(50);
     const admin = new RedisClient(redis.url);
-    const values = (await admin.send("KEYS", ["lynkr:prompt-cache:*"])) as string[];
-    for (const key of values.filter((k) => !k.endsWith("index"))) {
+    const entryKeys = async () => ((await admin.send("KEYS", ["lynkr:prompt-cache:*"])) as string[]).filter((k) => !k.endsWith("index"));
+    for (let i = 0; i < 100 && (await entryKeys()).length < 2; i++) await Bun.sleep(10);
+    const values = await entryKeys();
+    expect(values.length).toBe(2);
+    for (const key of values) {
       const value = (await admin.send("GET", [key])) as string;
       expect(value.length).toBeLessThan(4096);
     }
