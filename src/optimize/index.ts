@@ -95,6 +95,16 @@ export class Optimizer {
     return window !== undefined && window <= this.settings.smallWindowTokens ? "small" : "full";
   }
 
+  /**
+   * Whether a request to such an upstream can use its thread's state: under `auto` Anthropic-wire
+   * upstreams get the request as sent, and `off` keeps nothing, unless the request's header asks
+   * for a profile.
+   */
+  usesThreadState(anthropicWire: boolean, header: string | null): boolean {
+    if (header !== null) return true;
+    return this.settings.profile === "auto" ? !anthropicWire : this.settings.profile !== "off";
+  }
+
   private on(piece: OptimizePiece): boolean {
     return !this.disabled.has(piece);
   }

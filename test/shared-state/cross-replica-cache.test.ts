@@ -210,3 +210,20 @@ test("Redis stopped mid-run: every request still succeeds (from each replica's o
   await round("after");
   expect(sent).toBe(24);
 });
+
+test("Claude Code to Anthropic under OPTIMIZE_PROFILE=auto reads and writes no conversation state (nothing would use it), unless a request asks for a profile", async () => {
+  const [one] = await startReplicas(anthropicEnv());
+  const conversationKeys = async () => {
+    const admin = new RedisClient(redis.url);
+    try {
+      return ((await admin.send("KEYS", ["lynkr:conversation*"])) as string[]).length;
+    } finally {
+      admin.close();
+    }
+  };
+  await (await post(one, prompt("no state needed", true), { "x-claude-code-session-id": "anthropic-session" })).text();
+  await Bun.sleep(100);
+  expect(await conversationKeys()).toBe(0);
+  await (await post(one, prompt("a profile asked for", true), { "x-claude-code-session-id": "anthropic-session", "x-lynkr-optimize": "full" })).text();
+  expect(await eventually(async () => (await conversationKeys()) === 1, 5_000)).toBe(true);
+});

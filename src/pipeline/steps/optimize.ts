@@ -1,9 +1,13 @@
 import type { MessagesRequest } from "../../anthropic/schema.ts";
 import type { Optimizer } from "../../optimize/index.ts";
-import type { CallContext, ModelLimits } from "../../providers/types.ts";
+import type { CallContext, ModelLimits, Provider } from "../../providers/types.ts";
 import type { Route, Router } from "../../routing/router.ts";
 import type { ConversationStore } from "../../shared-state/ports.ts";
 import type { Step } from "../turn.ts";
+
+function anthropicWire(provider: Pick<Provider, "kind">): boolean {
+  return provider.kind === "anthropic" || provider.kind === "azure-anthropic";
+}
 
 /**
  * The request of each model call (the server-tool loop's too), shaped for the route's first
@@ -17,9 +21,13 @@ export function optimizeStep(optimizer: Optimizer, router: Pick<Router, "primary
     name: "optimize",
     run(turn) {
       // With replicas sharing Redis: the conversation's shared state (thread state, llama.cpp's
-      // slot), read while the cache looks the prompt up, so both cost one round trip together.
-      // The call step passes turn.ctx on to the providers.
-      const opened = turn.conversation === undefined ? undefined : conversations?.open(turn.conversation);
+      // slot), read while the cache looks the prompt up, so both cost one round trip together;
+      // not read for a route where neither applies (Claude Code to Anthropic under `auto`). The
+      // call step passes turn.ctx on to the providers.
+      const header = turn.ctx.clientHeaders.get("x-lynkr-optimize");
+      const providers = turn.route?.chain.map((target) => target.provider) ?? [router.primary];
+      const useful = providers.some((p) => p.kind === "llamacpp" || optimizer.usesThreadState(anthropicWire(p), header));
+      const opened = turn.conversation === undefined || !useful ? undefined : conversations?.open(turn.conversation);
       if (opened) turn.ctx.conversationState = opened.record;
       turn.shape = async (request: MessagesRequest, route: Route, ctx: CallContext) => {
         if (opened) await opened.ready;
@@ -37,7 +45,7 @@ export function optimizeStep(optimizer: Optimizer, router: Pick<Router, "primary
           header: ctx.clientHeaders.get("x-lynkr-optimize"),
           ...(opened ? { shared: opened.record } : {}),
           target: {
-            anthropicWire: provider.kind === "anthropic" || provider.kind === "azure-anthropic",
+            anthropicWire: anthropicWire(provider),
             model: limits?.model ?? first?.model ?? provider.model,
             contextWindow: limits?.contextWindow,
           },
