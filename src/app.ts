@@ -56,7 +56,7 @@ export function loadRouting(config: Config, shared?: SharedState): { file: Routi
 export interface Gateway {
   /** Sessions, turns and usage (SQLite, or PostgreSQL with LYNKR_DATABASE_URL). */
   storage: Storage;
-  /** The SQLite database: everything without PostgreSQL; memory and the prompt cache beside it. */
+  /** The SQLite database: everything without PostgreSQL; memory (and, without PostgreSQL, the prompt cache) beside it. */
   db: Database;
   dbPath: string;
   /** PostgreSQL (every area migrated) when LYNKR_DATABASE_URL is set. */
