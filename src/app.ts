@@ -11,6 +11,7 @@ import { loadRoutingFile, type RoutingFile } from "./config/routing-file.ts";
 import type { Config } from "./config/schema.ts";
 import { selfLoop } from "./config/self-loop.ts";
 import { createMemory } from "./memory/service.ts";
+import { SqliteMemoryStore } from "./memory/sqlite-store.ts";
 import type { MemoryService } from "./memory/service.ts";
 import { logger, redactLogsWith } from "./observability/logger.ts";
 import { MemoryMonitor } from "./observability/memory.ts";
@@ -127,7 +128,7 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
         config.PROMPT_CACHE_MAX_ENTRIES,
       )
     : undefined;
-  const memory = createMemory(config, db, new MemoryMetrics(metrics.registry));
+  const memory = createMemory(config, new SqliteMemoryStore(db), new MemoryMetrics(metrics.registry));
   const memoryMonitor = new MemoryMonitor();
   // The routing file's named providers have keys of their own, which the logs must not show either.
   const redactor = new Redactor(config, [...(file?.instances.values() ?? [])].map((instance) => instance.config));

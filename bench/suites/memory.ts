@@ -3,12 +3,19 @@ import { join } from "node:path";
 import { retrieve } from "../../src/memory/retrieve.ts";
 import { globalScope, projectScope } from "../../src/memory/scope.ts";
 import { MemoryService } from "../../src/memory/service.ts";
+import { SqliteMemoryStore } from "../../src/memory/sqlite-store.ts";
+import type { MemoryStore } from "../../src/memory/store.ts";
+import { PostgresMemoryStore } from "../../src/memory/postgres-store.ts";
 import { openDatabase } from "../../src/store/db.ts";
+import { postgresAreas } from "../../src/store/postgres/areas.ts";
+import { openPostgres } from "../../src/store/postgres/connect.ts";
+import { startPostgresServer } from "../../test/helpers/postgres-server.ts";
 import type { BenchSection } from "../lib.ts";
 
-// Retrieval quality on a labelled set (test/fixtures/memory/retrieval-set.json): recall@5 (share
-// of the expected memories among the first five a new session would get) and cross-project hits
-// (memories of another project among them: must be 0).
+// Retrieval quality on a labelled set (test/fixtures/memory/retrieval-set.json), on each store:
+// SQLite (FTS5, BM25) and PostgreSQL (tsvector, ts_rank_cd): recall@5 (share of the expected
+// memories among the first five a new session would get) and cross-project hits (memories of
+// another project among them: must be 0).
 
 interface RetrievalSet {
   projects: Record<string, Record<string, string>>;
@@ -24,14 +31,15 @@ export interface RetrievalQuality {
   misses: { query: string; missing: string[] }[];
 }
 
-export function evaluateRetrieval(): RetrievalQuality {
+/** The set, learnt into an empty `store`, then queried as new sessions would be. */
+export async function evaluateRetrieval(store: MemoryStore): Promise<RetrievalQuality> {
   const set = JSON.parse(readFileSync(join(import.meta.dir, "../../test/fixtures/memory/retrieval-set.json"), "utf8")) as RetrievalSet;
-  const memory = new MemoryService(openDatabase(":memory:"), { MEMORY_MAX_AGE_DAYS: 365, MEMORY_MAX_COUNT: 500, MEMORY_DECAY_HALF_LIFE: 30, MEMORY_MAX_TOKENS: 100_000 });
+  const memory = new MemoryService(store, { MEMORY_MAX_AGE_DAYS: 365, MEMORY_MAX_COUNT: 500, MEMORY_DECAY_HALF_LIFE: 30, MEMORY_MAX_TOKENS: 100_000 });
   const keyOf = new Map<number, { project: string; key: string }>();
   const now = Date.now();
   for (const [project, memories] of Object.entries(set.projects)) {
     for (const [key, text] of Object.entries(memories)) {
-      const outcome = memory.add(projectScope(project, false), text, now);
+      const outcome = await memory.add(projectScope(project, false), text, now);
       if (outcome.kind !== "stored") throw new Error(`${project} ${key}: ${outcome.kind} instead of stored (the set must not hold near-duplicates)`);
       keyOf.set(outcome.id, { project, key });
     }
@@ -40,7 +48,7 @@ export function evaluateRetrieval(): RetrievalQuality {
   const misses: RetrievalQuality["misses"] = [];
   const recalls = new Map<string, number[]>();
   for (const q of set.queries) {
-    const top = retrieve(memory.store, { scopes: [projectScope(q.project, false), globalScope], query: q.query, halfLifeDays: 30, maxTokens: 100_000, now }).slice(0, 5);
+    const top = (await retrieve(memory.store, { scopes: [projectScope(q.project, false), globalScope], query: q.query, halfLifeDays: 30, maxTokens: 100_000, now })).slice(0, 5);
     const got = top.map((m) => keyOf.get(m.id));
     crossProjectHits += got.filter((g) => g?.project !== q.project).length;
     const keys = new Set(got.filter((g) => g?.project === q.project).map((g) => g?.key));
@@ -60,15 +68,35 @@ export function evaluateRetrieval(): RetrievalQuality {
   };
 }
 
+/** Both stores' quality: SQLite in memory, PostgreSQL on a server of its own, started and removed here. */
+export async function evaluateBothStores(): Promise<{ store: string; quality: RetrievalQuality }[]> {
+  const sqlite = await evaluateRetrieval(new SqliteMemoryStore(openDatabase(":memory:")));
+  const server = await startPostgresServer();
+  try {
+    const sql = await openPostgres(server.url, postgresAreas);
+    try {
+      return [
+        { store: "SQLite (FTS5, BM25)", quality: sqlite },
+        { store: "PostgreSQL (tsvector, ts_rank_cd)", quality: await evaluateRetrieval(new PostgresMemoryStore(sql)) },
+      ];
+    } finally {
+      await sql.close();
+    }
+  } finally {
+    await server.close();
+  }
+}
+
 export default async function memoryBench(): Promise<BenchSection> {
-  const q = evaluateRetrieval();
+  const results = await evaluateBothStores();
+  const first = results[0]?.quality as RetrievalQuality;
   return {
-    title: `Memory retrieval quality (${q.memories} memories, ${q.queries} queries, ${q.perProject.length} projects)`,
-    columns: ["project", "queries", "recall@5", "cross-project hits"],
-    rows: [
-      ...q.perProject.map((p) => [p.project, p.queries, p.recallAt5.toFixed(3), "-"]),
-      ["all", q.queries, q.recallAt5.toFixed(3), q.crossProjectHits],
-    ],
-    notes: q.misses.map((m) => `missed: "${m.query}" → ${m.missing.join(", ")}`),
+    title: `Memory retrieval quality (${first.memories} memories, ${first.queries} queries, ${first.perProject.length} projects)`,
+    columns: ["store", "project", "queries", "recall@5", "cross-project hits"],
+    rows: results.flatMap(({ store, quality: q }) => [
+      ...q.perProject.map((p) => [store, p.project, p.queries, p.recallAt5.toFixed(3), "-"]),
+      [store, "all", q.queries, q.recallAt5.toFixed(3), q.crossProjectHits],
+    ]),
+    notes: results.flatMap(({ store, quality }) => quality.misses.map((m) => `${store} missed: "${m.query}" → ${m.missing.join(", ")}`)),
   };
 }

@@ -73,9 +73,11 @@ function isUserStatement(sentence: string): boolean {
 
 /**
  * Candidates from a request's messages: only what is new in this turn, so a tool loop (whose
- * later requests add only tool results) yields each statement once.
+ * later requests add only tool results) yields each statement once. `learntUpTo` is how many
+ * messages an earlier request of the conversation was already learnt from: those are not read
+ * again (a turn sent twice, or user messages sent after one that was answered by an error).
  */
-export function extractCandidates(messages: readonly MessageParam[]): Candidate[] {
+export function extractCandidates(messages: readonly MessageParam[], learntUpTo = 0): Candidate[] {
   let lastAssistant = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]?.role === "assistant") {
@@ -83,7 +85,7 @@ export function extractCandidates(messages: readonly MessageParam[]): Candidate[
       break;
     }
   }
-  const fresh = messages.slice(lastAssistant + 1).filter((m) => m.role === "user");
+  const fresh = messages.slice(Math.max(lastAssistant + 1, learntUpTo)).filter((m) => m.role === "user");
   const said = fresh
     .map((m) => userWords(m.content))
     .filter((t) => t !== "")
@@ -100,7 +102,7 @@ export function extractCandidates(messages: readonly MessageParam[]): Candidate[
     .filter(isUserStatement)
     .map((text) => ({ text, source: "user" as const, context: earlier }));
 
-  const previous = lastAssistant >= 0 ? messages[lastAssistant] : undefined;
+  const previous = lastAssistant >= 0 && lastAssistant >= learntUpTo ? messages[lastAssistant] : undefined;
   if (previous && !rejection.test(said)) {
     for (const text of sentences(plainTexts(previous.content).join("\n"))) {
       if (assistantDecision.test(text)) out.push({ text, source: "assistant", context: earlier });

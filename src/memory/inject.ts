@@ -32,11 +32,16 @@ export function withBlock(request: MessagesRequest, block: string): MessagesRequ
   return { ...request, system: [...system, memory] };
 }
 
-export function injectMemory(memory: MemoryService | undefined, input: ClientRequest, turn: MemoryTurn): ClientRequest {
-  if (!memory || !turn.sessionId || optedOut(turn.headers)) return input;
+/** Whether this request gets a memory block at all (no store is read when not). */
+export function wantsMemory(memory: MemoryService | undefined, turn: MemoryTurn): memory is MemoryService {
+  return memory !== undefined && turn.sessionId !== undefined && !optedOut(turn.headers);
+}
+
+export async function injectMemory(memory: MemoryService | undefined, input: ClientRequest, turn: MemoryTurn): Promise<ClientRequest> {
+  if (!wantsMemory(memory, turn) || turn.sessionId === undefined) return input;
   let block: string;
   try {
-    block = memory.blockFor(turn.sessionId, input.request, turn.client);
+    block = await memory.blockFor(turn.sessionId, input.request, turn.client);
   } catch (error) {
     // Memory is an extra: a database problem must not cost the user their turn.
     logger.error("could not read memories", { error: String(error) });
@@ -59,10 +64,6 @@ function fromTheUser(request: MessagesRequest, headers: Headers): boolean {
 export function onTurnFinished(memory: MemoryService | undefined, request: MessagesRequest, response: Message | undefined, turn: MemoryTurn): void {
   if (!memory || !response || optedOut(turn.headers) || !fromTheUser(request, turn.headers)) return;
   setImmediate(() => {
-    try {
-      memory.learnFrom(request, turn.client);
-    } catch (error) {
-      logger.error("could not learn from turn", { error: String(error) });
-    }
+    memory.learnFrom(request, turn.client).catch((error: unknown) => logger.error("could not learn from turn", { error: String(error) }));
   });
 }

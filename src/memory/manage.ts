@@ -19,16 +19,16 @@ export function scopeFor(where: Where, cwd: string): string | undefined {
   return undefined;
 }
 
-/** Ranked as a session would rank them (BM25, recency, importance, uses); a project's search includes global memories. */
-export function searchMemories(memory: MemoryService, query: string, scope: string | undefined, halfLifeDays: number): (Memory & { score: number })[] {
-  const scopes = scope ? [scope, globalScope] : [...new Set(memory.store.list().map((m) => m.scope))];
-  return search(memory.store, { scopes, query, halfLifeDays }).map((r) => ({ ...r.memory, score: Math.round(r.score * 1000) / 1000 }));
+/** Ranked as a session would rank them (text relevance, recency, importance, uses); a project's search includes global memories. */
+export async function searchMemories(memory: MemoryService, query: string, scope: string | undefined, halfLifeDays: number): Promise<(Memory & { score: number })[]> {
+  const scopes = scope ? [scope, globalScope] : [...new Set((await memory.store.list()).map((m) => m.scope))];
+  return (await search(memory.store, { scopes, query, halfLifeDays })).map((r) => ({ ...r.memory, score: Math.round(r.score * 1000) / 1000 }));
 }
 
-export function exportMemories(memory: MemoryService): string {
-  return toJsonLines(memory.store.list());
+export async function exportMemories(memory: MemoryService): Promise<string> {
+  return toJsonLines(await memory.store.list());
 }
 
-export function importMemories(memory: MemoryService, jsonLines: string): number {
+export async function importMemories(memory: MemoryService, jsonLines: string): Promise<number> {
   return memory.store.restore(fromJsonLines(jsonLines));
 }

@@ -2,7 +2,8 @@ import { countTextTokens } from "../optimize/tokens.ts";
 import type { Memory, MemoryStore } from "./store.ts";
 import { keywords, normalized } from "./text.ts";
 
-// Which memories a new session gets: FTS5 (BM25) over the keywords of its first user message
+// Which memories a new session gets: full-text search (SQLite's FTS5 with BM25, or PostgreSQL's
+// tsvector with ts_rank_cd) over the keywords of its first user message
 // and its project's name, plus the project's other memories after them, each ranked by
 //   (1 + relevance) · 0.5^(age / half-life) · (0.5 + importance) · (1 + ln(1 + uses + mentions))
 // where age counts from the last time the memory was stated or used. Memories the client's own
@@ -42,10 +43,10 @@ function queryWords(query: string, project?: string): string[] {
 }
 
 /** Ranked memories for a query, best first (no token cap). */
-export function search(store: MemoryStore, options: Omit<RetrieveOptions, "maxTokens">): Ranked[] {
+export async function search(store: MemoryStore, options: Omit<RetrieveOptions, "maxTokens">): Promise<Ranked[]> {
   const now = options.now ?? Date.now();
   const ranked = new Map<number, Ranked>();
-  for (const { memory, relevance } of store.matching(options.scopes, queryWords(options.query, options.project), maxCandidates)) {
+  for (const { memory, relevance } of await store.matching(options.scopes, queryWords(options.query, options.project), maxCandidates)) {
     ranked.set(memory.id, { memory, score: rank(memory, relevance, options.halfLifeDays, now) });
   }
   return [...ranked.values()].sort((a, b) => b.score - a.score || b.memory.id - a.memory.id);
@@ -73,13 +74,12 @@ export function alreadyStated(context: string): (text: string) => boolean {
 }
 
 /** The memories a session starts with, within `maxTokens` for their lines. */
-export function retrieve(store: MemoryStore, options: RetrieveOptions): Memory[] {
+export async function retrieve(store: MemoryStore, options: RetrieveOptions): Promise<Memory[]> {
   const now = options.now ?? Date.now();
-  const matched = search(store, options);
+  const matched = await search(store, options);
   const seen = new Set(matched.map((r) => r.memory.id));
   // The project's other memories follow the matches: a question about tests still needs "we use pnpm".
-  const rest = store
-    .inScopes(options.scopes, maxCandidates)
+  const rest = (await store.inScopes(options.scopes, maxCandidates))
     .filter((m) => !seen.has(m.id))
     .map((memory) => ({ memory, score: rank(memory, 0, options.halfLifeDays, now) }))
     .sort((a, b) => b.score - a.score || b.memory.id - a.memory.id);

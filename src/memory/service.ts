@@ -1,16 +1,17 @@
-import type { Database } from "bun:sqlite";
 import type { MessagesRequest } from "../anthropic/schema.ts";
 import type { Config } from "../config/schema.ts";
 import type { MemoryMetrics } from "../observability/metrics/memory-metrics.ts";
+import { logger } from "../observability/logger.ts";
 import { countTextTokens } from "../optimize/tokens.ts";
 import { conversationRoot } from "../store/sessions.ts";
 import { extractCandidates, userWords } from "./extract.ts";
 import { retrieve } from "./retrieve.ts";
-import { clientContext, globalScope, scopeOf } from "./scope.ts";
-import { MemoryStore, type LearnOutcome, type Memory } from "./store.ts";
+import { clientContext, globalScope, scopeOf, type ScopeScan } from "./scope.ts";
+import type { LearnOutcome, Memory, MemoryStore } from "./store.ts";
 
 // Long-term memory as the gateway uses it: learn from finished turns, give each new session
-// one block, and prune. The CLI and the HTTP routes use the same store.
+// one block, and prune. The CLI and the HTTP routes use the same store: the SQLite file, or
+// PostgreSQL shared by every replica.
 
 export type MemorySettings = Pick<Config, "MEMORY_MAX_AGE_DAYS" | "MEMORY_MAX_COUNT" | "MEMORY_DECAY_HALF_LIFE" | "MEMORY_MAX_TOKENS">;
 
@@ -18,6 +19,14 @@ const dayMs = 86_400_000;
 const pruneEveryMs = 3_600_000;
 const blockOpen = "<lynkr-memory>\nRemembered from the user's earlier sessions in this project (a later statement in this conversation overrides these):\n";
 const blockClose = "</lynkr-memory>";
+/** Conversations whose learning is remembered; one beyond drops the longest unseen (it is then read as new). */
+const maxConversations = 10_000;
+
+/** What was learnt from a conversation: from how many of its messages, and where its project was found. */
+interface Cursor {
+  learnt: number;
+  scope: ScopeScan;
+}
 
 /** The text of one memory block; empty when there is nothing to say. */
 export function renderBlock(memories: readonly Pick<Memory, "text">[]): string {
@@ -32,16 +41,15 @@ function firstUserWords(request: Pick<MessagesRequest, "messages">): string {
 }
 
 export class MemoryService {
-  readonly store: MemoryStore;
   private prunedAt = Number.NEGATIVE_INFINITY;
+  /** By client and conversation, oldest seen first. */
+  private readonly cursors = new Map<string, Cursor>();
 
   constructor(
-    db: Database,
+    readonly store: MemoryStore,
     private readonly settings: MemorySettings,
     private readonly metrics?: MemoryMetrics,
-  ) {
-    this.store = new MemoryStore(db);
-  }
+  ) {}
 
   /**
    * The block of a session: made at its first request from the memories of its project (and
@@ -51,21 +59,22 @@ export class MemoryService {
    * conversation started with: a new block mid-conversation would change the system prompt and
    * lose the upstream's cached prefix from there on; one that had no block (it began before
    * memory was on, or with another client) goes on without one. Only a conversation's first
-   * request (no answer in it yet) is given new memories.
+   * request (no answer in it yet) is given new memories. Blocks are read from the store, so a
+   * session whose requests reach different replicas sharing PostgreSQL gets the same bytes.
    */
-  blockFor(sessionId: string, request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): string {
-    const kept = this.store.sessionBlock(client, sessionId);
+  async blockFor(sessionId: string, request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): Promise<string> {
+    const kept = await this.store.sessionBlock(client, sessionId);
     if (kept !== undefined) return kept;
     const conversation = conversationRoot(request.messages);
     if (request.messages.some((m) => m.role === "assistant")) {
-      const continued = this.store.conversationBlock(client, conversation) ?? "";
+      const continued = (await this.store.conversationBlock(client, conversation)) ?? "";
       return this.store.keepSessionBlock(client, sessionId, conversation, scopeOf(request, client), continued, now);
     }
     // A gateway that learns nothing new for weeks still lets old memories go before handing them out.
-    if (now - this.prunedAt >= pruneEveryMs) this.prune(now);
+    if (now - this.prunedAt >= pruneEveryMs) await this.prune(now);
     const scope = scopeOf(request, client);
     const budget = this.settings.MEMORY_MAX_TOKENS - countTextTokens(blockOpen + blockClose);
-    const memories = retrieve(this.store, {
+    const memories = await retrieve(this.store, {
       scopes: [scope, globalScope],
       query: firstUserWords(request),
       project: scope.startsWith("project:") ? scope.slice("project:".length) : undefined,
@@ -75,43 +84,66 @@ export class MemoryService {
       now,
     });
     const rendered = renderBlock(memories);
-    const block = this.store.keepSessionBlock(client, sessionId, conversation, scope, rendered, now);
+    const block = await this.store.keepSessionBlock(client, sessionId, conversation, scope, rendered, now);
     if (block === rendered) {
-      this.store.markUsed(memories.map((m) => m.id), now);
+      await this.store.markUsed(memories.map((m) => m.id), now);
       this.metrics?.session(memories.length, rendered === "" ? 0 : countTextTokens(rendered));
     }
     return block;
   }
 
-  /** Learns from a finished turn: the user's statements and the decisions they accepted. */
-  learnFrom(request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): LearnOutcome[] {
-    const candidates = extractCandidates(request.messages);
+  /**
+   * Where learning a conversation stands, moved past this request. A history shorter than what
+   * was learnt is another one under the same first message (a rewind): read as if first seen.
+   */
+  private advance(request: Pick<MessagesRequest, "messages">, client: string): { learntUpTo: number; cursor: Cursor } {
+    const key = `${client}\u0000${conversationRoot(request.messages)}`;
+    const known = this.cursors.get(key);
+    const usable = known !== undefined && known.learnt <= request.messages.length ? known : undefined;
+    const cursor: Cursor = { learnt: request.messages.length, scope: usable?.scope ?? { scanned: 0 } };
+    this.cursors.delete(key);
+    this.cursors.set(key, cursor);
+    if (this.cursors.size > maxConversations) this.cursors.delete(this.cursors.keys().next().value as string);
+    return { learntUpTo: usable?.learnt ?? 0, cursor };
+  }
+
+  /**
+   * Learns from a finished turn: the user's statements and the decisions they accepted, read
+   * from what is new since the conversation's last turn (not the whole history again). A
+   * conversation this gateway has not seen (a restart, another replica served its earlier turns)
+   * is read from its last answer on, as every turn is: nothing before it is learnt twice.
+   */
+  async learnFrom(request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): Promise<LearnOutcome[]> {
+    const { learntUpTo, cursor } = this.advance(request, client);
+    if (learntUpTo === request.messages.length) return [];
+    const candidates = extractCandidates(request.messages, learntUpTo);
     if (candidates.length === 0) return [];
-    const scope = scopeOf(request, client);
-    const outcomes = candidates.map((c) => this.store.learn(scope, c.text, c.source, { context: c.context, now }));
+    const scope = scopeOf(request, client, cursor.scope);
+    const outcomes: LearnOutcome[] = [];
+    for (const c of candidates) outcomes.push(await this.store.learn(scope, c.text, c.source, { context: c.context, now }));
     this.countOutcomes(outcomes);
-    if (outcomes.some((o) => o.kind === "stored")) this.prune(now);
+    if (outcomes.some((o) => o.kind === "stored")) await this.prune(now);
     return outcomes;
   }
 
   /** A statement added by hand (CLI, HTTP): stored without the surprise gate. */
-  add(scope: string, text: string, now = Date.now()): LearnOutcome {
-    const outcome = this.store.learn(scope, text, "manual", { force: true, now });
+  async add(scope: string, text: string, now = Date.now()): Promise<LearnOutcome> {
+    const outcome = await this.store.learn(scope, text, "manual", { force: true, now });
     this.countOutcomes([outcome]);
-    this.prune(now);
+    await this.prune(now);
     return outcome;
   }
 
-  forget(id: number): boolean {
-    const found = this.store.forget(id);
+  async forget(id: number): Promise<boolean> {
+    const found = await this.store.forget(id);
     if (found) this.metrics?.count("forgotten");
     return found;
   }
 
   /** Applies MEMORY_MAX_AGE_DAYS and MEMORY_MAX_COUNT; returns how many memories went. */
-  prune(now = Date.now()): number {
+  async prune(now = Date.now()): Promise<number> {
     this.prunedAt = now;
-    const pruned = this.store.prune(this.settings.MEMORY_MAX_AGE_DAYS * dayMs, this.settings.MEMORY_MAX_COUNT, now);
+    const pruned = await this.store.prune(this.settings.MEMORY_MAX_AGE_DAYS * dayMs, this.settings.MEMORY_MAX_COUNT, now);
     this.metrics?.count("pruned", pruned);
     return pruned;
   }
@@ -126,10 +158,13 @@ export class MemoryService {
   }
 }
 
-/** The gateway's memory, pruned once at start-up; undefined when MEMORY_ENABLED=false. */
-export function createMemory(config: Config, db: Database, metrics: MemoryMetrics): MemoryService | undefined {
+/**
+ * The gateway's memory, pruned once at start-up (on SQLite before this returns: its calls run
+ * synchronously underneath); undefined when MEMORY_ENABLED=false.
+ */
+export function createMemory(config: Config, store: MemoryStore, metrics: MemoryMetrics): MemoryService | undefined {
   if (!config.MEMORY_ENABLED) return undefined;
-  const memory = new MemoryService(db, config, metrics);
-  memory.prune();
+  const memory = new MemoryService(store, config, metrics);
+  memory.prune().catch((error: unknown) => logger.error("could not prune memories", { error: String(error) }));
   return memory;
 }

@@ -33,12 +33,12 @@ function projectParam(c: Context<AppEnv>): string | undefined {
 }
 
 export function memoryRoutes(app: Hono<AppEnv>, gw: Pick<ServerParts, "memory" | "settings">, guard: ReturnType<typeof admitting>): void {
-  app.get("/v1/memory", guard((c) => c.json({ data: memoryOf(gw).store.list(projectParam(c)) })));
+  app.get("/v1/memory", guard(async (c) => c.json({ data: await memoryOf(gw).store.list(projectParam(c)) })));
 
-  app.get("/v1/memory/search", guard((c) => {
+  app.get("/v1/memory/search", guard(async (c) => {
     const query = c.req.query("q")?.trim() ?? "";
     if (query === "" || query.length > 4000) throw new InvalidRequestError("q: expected a search text of 1 to 4000 characters");
-    return c.json({ data: searchMemories(memoryOf(gw), query, projectParam(c), gw.settings.MEMORY_DECAY_HALF_LIFE) });
+    return c.json({ data: await searchMemories(memoryOf(gw), query, projectParam(c), gw.settings.MEMORY_DECAY_HALF_LIFE) });
   }));
 
   app.post("/v1/memory", guard(async (c) => {
@@ -47,17 +47,17 @@ export function memoryRoutes(app: Hono<AppEnv>, gw: Pick<ServerParts, "memory" |
     if (body.global === true && body.project !== undefined) throw new InvalidRequestError("give either project or global, not both");
     if (body.global !== true && body.project === undefined) throw new InvalidRequestError("project: expected an absolute folder (or global: true)");
     const scope = scopeFor(body, "/") as string;
-    return c.json({ scope, outcome: memory.add(scope, body.text) }, 201);
+    return c.json({ scope, outcome: await memory.add(scope, body.text) }, 201);
   }));
 
-  app.delete("/v1/memory/:id", guard((c) => {
+  app.delete("/v1/memory/:id", guard(async (c) => {
     const id = Number(c.req.param("id"));
     if (!Number.isSafeInteger(id) || id < 1) throw new InvalidRequestError("id: expected a memory id (a positive integer)");
-    if (!memoryOf(gw).forget(id)) throw new NotFoundError(`no memory with id ${id}`);
+    if (!(await memoryOf(gw).forget(id))) throw new NotFoundError(`no memory with id ${id}`);
     return c.json({ id, deleted: true });
   }));
 
-  app.get("/v1/memory/export", guard((c) => c.body(exportMemories(memoryOf(gw)), 200, { "content-type": "application/jsonl; charset=utf-8" })));
+  app.get("/v1/memory/export", guard(async (c) => c.body(await exportMemories(memoryOf(gw)), 200, { "content-type": "application/jsonl; charset=utf-8" })));
 
   app.post("/v1/memory/import", guard(async (c) => {
     const memory = memoryOf(gw);
@@ -66,7 +66,7 @@ export function memoryRoutes(app: Hono<AppEnv>, gw: Pick<ServerParts, "memory" |
     const text = await c.req.text();
     if (text.length > maxImportBytes) throw new RequestTooLargeError(`import body exceeds the maximum of ${maxImportBytes} bytes`);
     try {
-      return c.json({ imported: importMemories(memory, text) });
+      return c.json({ imported: await importMemories(memory, text) });
     } catch (error) {
       if (error instanceof ImportError) throw new InvalidRequestError(error.message);
       throw error;

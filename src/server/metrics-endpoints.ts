@@ -62,7 +62,7 @@ export async function dashboardMetrics(gw: ServerParts, c: Context<AppEnv>): Pro
       },
     },
     upstream_cache_today: cacheShare,
-    long_term_memory: gw.memory ? { enabled: true, memories: gw.memory.store.count() } : { enabled: false, memories: 0 },
+    long_term_memory: gw.memory ? { enabled: true, memories: await gw.memory.store.count() } : { enabled: false, memories: 0 },
     mcp: mcpStatus(gw),
     recent,
   });

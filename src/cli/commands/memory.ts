@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { ConfigError, loadConfig } from "../../config/load.ts";
 import { exportMemories, importMemories, scopeFor, searchMemories, type Where } from "../../memory/manage.ts";
 import { MemoryService } from "../../memory/service.ts";
+import { SqliteMemoryStore } from "../../memory/sqlite-store.ts";
 import type { Memory } from "../../memory/store.ts";
 import { ImportError } from "../../memory/transfer.ts";
 import { databasePath, openDatabase } from "../../store/db.ts";
@@ -25,7 +26,7 @@ function open(file: string | undefined): { memory: MemoryService; halfLife: numb
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
-  return { memory: new MemoryService(openDatabase(databasePath(config)), config), halfLife: config.MEMORY_DECAY_HALF_LIFE };
+  return { memory: new MemoryService(new SqliteMemoryStore(openDatabase(databasePath(config))), config), halfLife: config.MEMORY_DECAY_HALF_LIFE };
 }
 
 function line(m: Memory & { score?: number }): string {
@@ -43,31 +44,31 @@ function print(memories: (Memory & { score?: number })[], json: boolean | undefi
 const list = defineCommand({
   meta: { name: "list", description: "List memories (of one project with --project)" },
   args: { project, json: { type: "boolean", description: "Print JSON" }, "env-file": envFile },
-  run({ args }) {
+  async run({ args }) {
     const { memory } = open(args["env-file"]);
-    print(memory.store.list(scopeFor({ project: args.project }, process.cwd())), args.json);
+    print(await memory.store.list(scopeFor({ project: args.project }, process.cwd())), args.json);
   },
 });
 
 const search = defineCommand({
   meta: { name: "search", description: "Search memories as a new session would rank them" },
   args: { query: { type: "positional", required: true, description: "Words to search for" }, project, json: { type: "boolean", description: "Print JSON" }, "env-file": envFile },
-  run({ args }) {
+  async run({ args }) {
     const { memory, halfLife } = open(args["env-file"]);
-    print(searchMemories(memory, args.query, scopeFor({ project: args.project }, process.cwd()), halfLife), args.json);
+    print(await searchMemories(memory, args.query, scopeFor({ project: args.project }, process.cwd()), halfLife), args.json);
   },
 });
 
 const add = defineCommand({
   meta: { name: "add", description: "Remember a statement for a project (default: the current folder's) or for every project (--global)" },
   args: { text: { type: "positional", required: true, description: "What to remember" }, project, global: { type: "boolean", description: "For every project" }, "env-file": envFile },
-  run({ args }) {
+  async run({ args }) {
     if (args.global && args.project !== undefined) fail("give either --project or --global, not both");
     if (args.text.trim() === "") fail("nothing to remember: TEXT is empty");
     const where: Where = args.global ? { global: true } : { project: args.project ?? process.cwd() };
     const scope = scopeFor(where, process.cwd()) as string;
     const { memory } = open(args["env-file"]);
-    const outcome = memory.add(scope, args.text);
+    const outcome = await memory.add(scope, args.text);
     const verb = outcome.kind === "merged" ? "merged into" : "stored as";
     process.stdout.write(`${verb} memory ${"id" in outcome ? outcome.id : ""} (${scope})\n`);
   },
@@ -76,11 +77,11 @@ const add = defineCommand({
 const forget = defineCommand({
   meta: { name: "forget", description: "Delete a memory by its id (see list)" },
   args: { id: { type: "positional", required: true, description: "Memory id" }, "env-file": envFile },
-  run({ args }) {
+  async run({ args }) {
     const id = Number(args.id);
     if (!Number.isSafeInteger(id) || id < 1) fail(`${JSON.stringify(args.id)}: expected a memory id (a positive integer)`);
     const { memory } = open(args["env-file"]);
-    if (!memory.forget(id)) fail(`no memory with id ${id}`);
+    if (!(await memory.forget(id))) fail(`no memory with id ${id}`);
     process.stdout.write(`forgot memory ${id}\n`);
   },
 });
@@ -88,19 +89,19 @@ const forget = defineCommand({
 const exportCommand = defineCommand({
   meta: { name: "export", description: "Print every memory as JSON Lines" },
   args: { "env-file": envFile },
-  run({ args }) {
-    process.stdout.write(exportMemories(open(args["env-file"]).memory));
+  async run({ args }) {
+    process.stdout.write(await exportMemories(open(args["env-file"]).memory));
   },
 });
 
 const importCommand = defineCommand({
   meta: { name: "import", description: "Add memories from JSON Lines (a file, else standard input)" },
   args: { file: { type: "positional", required: false, description: "A file written by lynkr memory export" }, "env-file": envFile },
-  run({ args }) {
+  async run({ args }) {
     const text = readFileSync(args.file ?? 0, "utf8");
     const { memory } = open(args["env-file"]);
     try {
-      process.stdout.write(`imported ${importMemories(memory, text)} memories\n`);
+      process.stdout.write(`imported ${await importMemories(memory, text)} memories\n`);
     } catch (error) {
       if (error instanceof ImportError) fail(error.message);
       throw error;

@@ -1,4 +1,5 @@
 import { coreMigrations } from "./core-schema.ts";
+import { memoryMigrations } from "./memory-migrations.ts";
 import type { PgMigrations } from "./migrate.ts";
 
 // Every area's PostgreSQL migrations, by area name. An area's list lives beside the code that
@@ -26,4 +27,5 @@ export const postgresAreas: PgMigrations = {
       `,
     },
   ],
+  memory: memoryMigrations,
 };

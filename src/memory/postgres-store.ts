@@ -1,0 +1,185 @@
+import type { SQL } from "bun";
+import { decideLearning, type LearnOptions, type LearnOutcome, type Memory, type MemoryStore } from "./store.ts";
+import { keywords } from "./text.ts";
+
+// Memories in PostgreSQL, shared by every replica (tables: src/store/postgres/memory-migrations.ts).
+// Full-text search is PostgreSQL's: the query's words OR-ed into one tsquery (each parsed by
+// plainto_tsquery, slashes and dots read as spaces as in the indexed text, so no operator of the
+// user's reaches it) against the GIN-indexed tsvector, ranked by ts_rank_cd. Learning into a scope is serialised across replicas by an advisory lock
+// on the scope, so two replicas learning the same statement at once merge it instead of storing it twice.
+
+interface Row {
+  id: string | number;
+  scope: string;
+  text: string;
+  keywords: string;
+  source: Memory["source"];
+  importance: number;
+  mentions: number;
+  uses: number;
+  created_at: string | number;
+  updated_at: string | number;
+  last_used_at: string | number | null;
+}
+
+const columns = "id, scope, text, keywords, source, importance, mentions, uses, created_at, updated_at, last_used_at";
+
+/** BIGINT arrives as a string: ids and millisecond times stay well within a double's integers. */
+function toMemory(row: Row): Memory {
+  return {
+    id: Number(row.id),
+    scope: row.scope,
+    text: row.text,
+    source: row.source,
+    importance: row.importance,
+    mentions: row.mentions,
+    uses: row.uses,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+  };
+}
+
+/**
+ * ts_rank_cd of a one-sentence memory is a fraction (0.1 per matching word, about), where BM25
+ * gives a few units: scaled so relevance weighs against recency, importance and uses as it does
+ * on SQLite.
+ */
+const relevanceScale = 10;
+
+type Tx = Pick<SQL, "unsafe">;
+
+export class PostgresMemoryStore implements MemoryStore {
+  constructor(private readonly sql: SQL) {}
+
+  private async insert(tx: Tx, scope: string, text: string, source: Memory["source"], importance: number, now: number, extra?: Partial<Pick<Memory, "mentions" | "uses" | "createdAt" | "lastUsedAt">>): Promise<number> {
+    const [row] = (await tx.unsafe(
+      "INSERT INTO memories (scope, text, keywords, source, importance, mentions, uses, created_at, updated_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+      [scope, text, keywords(text).join(" "), source, importance, extra?.mentions ?? 1, extra?.uses ?? 0, extra?.createdAt ?? now, now, extra?.lastUsedAt ?? null],
+    )) as { id: string }[];
+    return Number(row?.id);
+  }
+
+  async learn(scope: string, text: string, source: Memory["source"], options: LearnOptions = {}): Promise<LearnOutcome> {
+    const now = options.now ?? Date.now();
+    return this.sql.begin(async (tx): Promise<LearnOutcome> => {
+      await tx.unsafe("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`lynkr-memory:${scope}`]);
+      const existing = ((await tx.unsafe(`SELECT ${columns} FROM memories WHERE scope = $1 ORDER BY id`, [scope])) as Row[]).map((row) => ({ ...row, id: Number(row.id) }));
+      const decision = decideLearning(existing, text, options);
+      if (decision.kind === "skip") return { kind: "skipped", score: decision.score };
+      if (decision.kind === "merge") {
+        await tx.unsafe("UPDATE memories SET text = $1, keywords = $2, mentions = mentions + 1, updated_at = $3, importance = GREATEST(importance, $4) WHERE id = $5", [
+          text,
+          decision.keywords,
+          now,
+          decision.importance,
+          decision.id,
+        ]);
+        return { kind: "merged", id: decision.id };
+      }
+      if (decision.supersede.length > 0) await tx.unsafe("DELETE FROM memories WHERE id = ANY($1::bigint[])", [decision.supersede]);
+      const id = await this.insert(tx, scope, text, source, decision.importance, now);
+      return { kind: "stored", id, superseded: decision.supersede };
+    });
+  }
+
+  async count(): Promise<number> {
+    const [row] = (await this.sql.unsafe("SELECT count(*)::int AS n FROM memories")) as { n: number }[];
+    return row?.n ?? 0;
+  }
+
+  async list(scope?: string): Promise<Memory[]> {
+    const rows = (
+      scope
+        ? await this.sql.unsafe(`SELECT ${columns} FROM memories WHERE scope = $1 ORDER BY updated_at DESC, id DESC`, [scope])
+        : await this.sql.unsafe(`SELECT ${columns} FROM memories ORDER BY scope, updated_at DESC, id DESC`)
+    ) as Row[];
+    return rows.map(toMemory);
+  }
+
+  async get(id: number): Promise<Memory | undefined> {
+    const [row] = (await this.sql.unsafe(`SELECT ${columns} FROM memories WHERE id = $1`, [id])) as Row[];
+    return row ? toMemory(row) : undefined;
+  }
+
+  async matching(scopes: readonly string[], words: readonly string[], limit: number): Promise<{ memory: Memory; relevance: number }[]> {
+    if (words.length === 0 || scopes.length === 0) return [];
+    const rows = (await this.sql.unsafe(
+      `WITH q AS (
+         SELECT string_agg('(' || part::text || ')', ' | ')::tsquery AS query
+         FROM (SELECT plainto_tsquery('english', translate(word, '/.', '  ')) AS part FROM unnest($1::text[]) AS word) parts
+         WHERE numnode(part) > 0)
+       SELECT ${columns}, ts_rank_cd(m.search, q.query) AS relevance
+       FROM memories m, q
+       WHERE m.search @@ q.query AND m.scope = ANY($2::text[])
+       ORDER BY relevance DESC, m.id DESC LIMIT $3`,
+      [[...words], [...scopes], limit],
+    )) as (Row & { relevance: number })[];
+    return rows.map((row) => ({ memory: toMemory(row), relevance: row.relevance * relevanceScale }));
+  }
+
+  async inScopes(scopes: readonly string[], limit: number): Promise<Memory[]> {
+    const rows = (await this.sql.unsafe(`SELECT ${columns} FROM memories WHERE scope = ANY($1::text[]) ORDER BY updated_at DESC LIMIT $2`, [[...scopes], limit])) as Row[];
+    return rows.map(toMemory);
+  }
+
+  async markUsed(ids: readonly number[], now = Date.now()): Promise<void> {
+    if (ids.length === 0) return;
+    await this.sql.unsafe("UPDATE memories SET uses = uses + 1, last_used_at = $1 WHERE id = ANY($2::bigint[])", [now, [...ids]]);
+  }
+
+  async forget(id: number): Promise<boolean> {
+    const rows = await this.sql.unsafe("DELETE FROM memories WHERE id = $1 RETURNING id", [id]);
+    return rows.length > 0;
+  }
+
+  async restore(memories: readonly Omit<Memory, "id">[]): Promise<number> {
+    await this.sql.begin(async (tx) => {
+      for (const m of memories) {
+        await this.insert(tx, m.scope, m.text, m.source, m.importance, m.updatedAt, { mentions: m.mentions, uses: m.uses, createdAt: m.createdAt, lastUsedAt: m.lastUsedAt });
+      }
+    });
+    return memories.length;
+  }
+
+  async prune(maxAgeMs: number, maxCount: number, now = Date.now()): Promise<number> {
+    const cutoff = now - maxAgeMs;
+    return this.sql.begin(async (tx) => {
+      const deleted = await tx.unsafe(
+        `DELETE FROM memories WHERE GREATEST(updated_at, COALESCE(last_used_at, 0)) < $1
+           OR id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY scope ORDER BY importance * mentions DESC, updated_at DESC) AS n FROM memories) ranked WHERE n > $2)
+         RETURNING id`,
+        [cutoff, maxCount],
+      );
+      await tx.unsafe("DELETE FROM memory_sessions WHERE created_at < $1", [cutoff]);
+      return deleted.length;
+    });
+  }
+
+  async sessionBlock(client: string, sessionId: string): Promise<string | undefined> {
+    const [row] = (await this.sql.unsafe("SELECT block FROM memory_sessions WHERE client = $1 AND session_id = $2", [client, sessionId])) as { block: string }[];
+    return row?.block;
+  }
+
+  async conversationBlock(client: string, conversation: string): Promise<string | undefined> {
+    const [row] = (await this.sql.unsafe("SELECT block FROM memory_sessions WHERE client = $1 AND conversation = $2 ORDER BY created_at, session_id LIMIT 1", [
+      client,
+      conversation,
+    ])) as { block: string }[];
+    return row?.block;
+  }
+
+  async keepSessionBlock(client: string, sessionId: string, conversation: string, scope: string, block: string, now = Date.now()): Promise<string> {
+    // Mostly one round trip: the row inserted, else the one another request or replica kept. When
+    // that one was still being written as the statement began, its snapshot could not see it:
+    // the second read does.
+    const [row] = (await this.sql.unsafe(
+      `WITH added AS (
+         INSERT INTO memory_sessions (client, session_id, conversation, scope, block, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (client, session_id) DO NOTHING RETURNING block)
+       SELECT block FROM added UNION ALL SELECT block FROM memory_sessions WHERE client = $1 AND session_id = $2 LIMIT 1`,
+      [client, sessionId, conversation, scope, block, now],
+    )) as { block: string }[];
+    return row?.block ?? (await this.sessionBlock(client, sessionId)) ?? block;
+  }
+}
