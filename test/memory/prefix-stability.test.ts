@@ -53,7 +53,7 @@ async function replay(
   try {
     const memory = gateway.gateway.memory;
     if (!memory) throw new Error("memory is on by default");
-    memory.add(project, remembered);
+    await memory.add(project, remembered);
     const before = upstream.received.length;
     const files = readdirSync(`${wireDir}claude-code-sessions/${session}`).sort();
     const captured = await capturedRequests(session);
@@ -70,7 +70,7 @@ async function replay(
       });
       expect(res.status).toBe(200);
       await res.text();
-      if (i === 0) memory.add(project, learntLater);
+      if (i === 0) await memory.add(project, learntLater);
     }
     return { captured, bodies: upstream.received.slice(before).map((r) => r.json as Record<string, unknown>) };
   } finally {

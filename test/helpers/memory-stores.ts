@@ -1,0 +1,44 @@
+import type { SQL } from "bun";
+import { afterAll, beforeAll } from "bun:test";
+import { PostgresMemoryStore } from "../../src/memory/postgres-store.ts";
+import { SqliteMemoryStore } from "../../src/memory/sqlite-store.ts";
+import type { MemoryStore } from "../../src/memory/store.ts";
+import { openDatabase } from "../../src/store/db.ts";
+import { postgresAreas } from "../../src/store/postgres/areas.ts";
+import { openPostgres } from "../../src/store/postgres/connect.ts";
+import { startPostgresServer, type PostgresServer } from "./postgres-server.ts";
+
+// Both memory stores, for tests that must hold on each: SQLite in memory, and a real PostgreSQL
+// started for the test file (migrated as lynkr migrates it) whose memory tables are emptied for
+// every store handed out.
+
+export interface MemoryBackend {
+  name: "SQLite" | "PostgreSQL";
+  /** An empty store. */
+  fresh(): Promise<MemoryStore>;
+}
+
+/** Call at a test file's top level: registers the PostgreSQL server's start and stop. */
+export function memoryBackends(): MemoryBackend[] {
+  let server: PostgresServer | undefined;
+  let sql: SQL | undefined;
+  beforeAll(async () => {
+    server = await startPostgresServer();
+    sql = await openPostgres(server.url, postgresAreas, { maxConnections: 4 });
+  }, 60_000);
+  afterAll(async () => {
+    await sql?.close();
+    await server?.close();
+  });
+  return [
+    { name: "SQLite", fresh: async () => new SqliteMemoryStore(openDatabase(":memory:")) },
+    {
+      name: "PostgreSQL",
+      async fresh() {
+        if (!sql) throw new Error("PostgreSQL did not start (see beforeAll)");
+        await sql.unsafe("TRUNCATE memories, memory_sessions RESTART IDENTITY");
+        return new PostgresMemoryStore(sql);
+      },
+    },
+  ];
+}
