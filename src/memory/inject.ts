@@ -55,7 +55,7 @@ export async function injectMemory(memory: MemoryService | undefined, input: Cli
  * Only the user's own conversation teaches: a subagent's prompt is written by the model, and
  * Claude Code's tool-less side calls (WebFetch, compaction) carry its instructions as user text.
  */
-function fromTheUser(request: MessagesRequest, headers: Headers): boolean {
+export function fromTheUser(request: Pick<MessagesRequest, "tools">, headers: Headers): boolean {
   if (headers.has("x-claude-code-agent-id")) return false;
   return !headers.has("x-claude-code-session-id") || (request.tools?.length ?? 0) > 0;
 }

@@ -21,10 +21,17 @@ const blockOpen = "<lynkr-memory>\nRemembered from the user's earlier sessions i
 const blockClose = "</lynkr-memory>";
 /** Conversations whose learning is remembered; one beyond drops the longest unseen (it is then read as new). */
 const maxConversations = 10_000;
+/** Statements a turn sent again is checked against (a turn yields at most eight each time). */
+const maxSaidPerTurn = 64;
 
-/** What was learnt from a conversation: from how many of its messages, and where its project was found. */
+/**
+ * What was learnt from a conversation: its last turn (messages `from` to `to`, and the
+ * statements learnt from it) and where its project was found.
+ */
 interface Cursor {
-  learnt: number;
+  from: number;
+  to: number;
+  said: Set<string>;
   scope: ScopeScan;
 }
 
@@ -93,18 +100,28 @@ export class MemoryService {
   }
 
   /**
-   * Where learning a conversation stands, moved past this request. A history shorter than what
-   * was learnt is another one under the same first message (a rewind): read as if first seen.
+   * What of this request is new to its conversation, and the conversation's cursor moved past
+   * it. A request as long as the last one is that turn sent again (Claude Code re-sends a
+   * compaction request with one more paragraph): read again, less what it already taught. A
+   * shorter history is another one under the same first message (a rewind): read as if first seen.
    */
-  private advance(request: Pick<MessagesRequest, "messages">, client: string): { learntUpTo: number; cursor: Cursor } {
+  private advance(request: Pick<MessagesRequest, "messages">, client: string): { learntUpTo: number; said: ReadonlySet<string>; cursor: Cursor } {
+    const length = request.messages.length;
     const key = `${client}\u0000${conversationRoot(request.messages)}`;
     const known = this.cursors.get(key);
-    const usable = known !== undefined && known.learnt <= request.messages.length ? known : undefined;
-    const cursor: Cursor = { learnt: request.messages.length, scope: usable?.scope ?? { scanned: 0 } };
     this.cursors.delete(key);
+    let cursor: Cursor;
+    let said: ReadonlySet<string> = new Set();
+    if (known !== undefined && known.to === length) {
+      cursor = known;
+      said = new Set(known.said);
+    } else {
+      const usable = known !== undefined && known.to < length ? known : undefined;
+      cursor = { from: usable?.to ?? 0, to: length, said: new Set(), scope: usable?.scope ?? { scanned: 0 } };
+    }
     this.cursors.set(key, cursor);
     if (this.cursors.size > maxConversations) this.cursors.delete(this.cursors.keys().next().value as string);
-    return { learntUpTo: usable?.learnt ?? 0, cursor };
+    return { learntUpTo: cursor.from, said, cursor };
   }
 
   /**
@@ -114,10 +131,10 @@ export class MemoryService {
    * is read from its last answer on, as every turn is: nothing before it is learnt twice.
    */
   async learnFrom(request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): Promise<LearnOutcome[]> {
-    const { learntUpTo, cursor } = this.advance(request, client);
-    if (learntUpTo === request.messages.length) return [];
-    const candidates = extractCandidates(request.messages, learntUpTo);
+    const { learntUpTo, said, cursor } = this.advance(request, client);
+    const candidates = extractCandidates(request.messages, learntUpTo).filter((c) => !said.has(c.text));
     if (candidates.length === 0) return [];
+    for (const c of candidates) if (cursor.said.size < maxSaidPerTurn) cursor.said.add(c.text);
     const scope = scopeOf(request, client, cursor.scope);
     const outcomes: LearnOutcome[] = [];
     for (const c of candidates) outcomes.push(await this.store.learn(scope, c.text, c.source, { context: c.context, now }));
