@@ -101,9 +101,11 @@ export class MemoryService {
 
   /**
    * What of this request is new to its conversation, and the conversation's cursor moved past
-   * it. A request as long as the last one is that turn sent again (Claude Code re-sends a
-   * compaction request with one more paragraph): read again, less what it already taught. A
-   * shorter history is another one under the same first message (a rewind): read as if first seen.
+   * it. Only turns with something to learn move it: one that taught nothing needs no skipping
+   * later, as reading starts after the last answer anyway. A request as long as the last one
+   * learnt from is that turn sent again (Claude Code re-sends a compaction request with one more
+   * paragraph): read again, less what it already taught. A shorter history is another one under
+   * the same first message (a rewind): read as if first seen.
    */
   private advance(request: Pick<MessagesRequest, "messages">, client: string): { learntUpTo: number; said: ReadonlySet<string>; cursor: Cursor } {
     const length = request.messages.length;
@@ -131,6 +133,8 @@ export class MemoryService {
    * is read from its last answer on, as every turn is: nothing before it is learnt twice.
    */
   async learnFrom(request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): Promise<LearnOutcome[]> {
+    // Most turns are a tool loop's: results after the last answer teach nothing, and need no cursor.
+    if (extractCandidates(request.messages).length === 0) return [];
     const { learntUpTo, said, cursor } = this.advance(request, client);
     const candidates = extractCandidates(request.messages, learntUpTo).filter((c) => !said.has(c.text));
     if (candidates.length === 0) return [];
