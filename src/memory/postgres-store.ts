@@ -1,5 +1,5 @@
 import type { SQL } from "bun";
-import { decideLearning, type LearnOptions, type LearnOutcome, type Memory, type MemoryStore } from "./store.ts";
+import { decideLearning, memoryColumns, toMemory, type LearnOptions, type LearnOutcome, type Memory, type MemoryRow, type MemoryStore } from "./store.ts";
 import { keywords } from "./text.ts";
 
 // Memories in PostgreSQL, shared by every replica (tables: src/store/postgres/memory-migrations.ts).
@@ -7,38 +7,6 @@ import { keywords } from "./text.ts";
 // plainto_tsquery, slashes and dots read as spaces as in the indexed text, so no operator of the
 // user's reaches it) against the GIN-indexed tsvector, ranked by ts_rank_cd. Learning into a scope is serialised across replicas by an advisory lock
 // on the scope, so two replicas learning the same statement at once merge it instead of storing it twice.
-
-interface Row {
-  id: string | number;
-  scope: string;
-  text: string;
-  keywords: string;
-  source: Memory["source"];
-  importance: number;
-  mentions: number;
-  uses: number;
-  created_at: string | number;
-  updated_at: string | number;
-  last_used_at: string | number | null;
-}
-
-const columns = "id, scope, text, keywords, source, importance, mentions, uses, created_at, updated_at, last_used_at";
-
-/** BIGINT arrives as a string: ids and millisecond times stay well within a double's integers. */
-function toMemory(row: Row): Memory {
-  return {
-    id: Number(row.id),
-    scope: row.scope,
-    text: row.text,
-    source: row.source,
-    importance: row.importance,
-    mentions: row.mentions,
-    uses: row.uses,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
-  };
-}
 
 /**
  * ts_rank_cd of a one-sentence memory is a fraction (0.1 per matching word, about), where BM25
@@ -64,7 +32,8 @@ export class PostgresMemoryStore implements MemoryStore {
     const now = options.now ?? Date.now();
     return this.sql.begin(async (tx): Promise<LearnOutcome> => {
       await tx.unsafe("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`lynkr-memory:${scope}`]);
-      const existing = ((await tx.unsafe(`SELECT ${columns} FROM memories WHERE scope = $1 ORDER BY id`, [scope])) as Row[]).map((row) => ({ ...row, id: Number(row.id) }));
+      const rows = (await tx.unsafe("SELECT id, text, keywords, importance FROM memories WHERE scope = $1 ORDER BY id", [scope])) as Pick<MemoryRow, "id" | "text" | "keywords" | "importance">[];
+      const existing = rows.map((row) => ({ ...row, id: Number(row.id) }));
       const decision = decideLearning(existing, text, options);
       if (decision.kind === "skip") return { kind: "skipped", score: decision.score };
       if (decision.kind === "merge") {
@@ -91,14 +60,14 @@ export class PostgresMemoryStore implements MemoryStore {
   async list(scope?: string): Promise<Memory[]> {
     const rows = (
       scope
-        ? await this.sql.unsafe(`SELECT ${columns} FROM memories WHERE scope = $1 ORDER BY updated_at DESC, id DESC`, [scope])
-        : await this.sql.unsafe(`SELECT ${columns} FROM memories ORDER BY scope, updated_at DESC, id DESC`)
-    ) as Row[];
+        ? await this.sql.unsafe(`SELECT ${memoryColumns} FROM memories WHERE scope = $1 ORDER BY updated_at DESC, id DESC`, [scope])
+        : await this.sql.unsafe(`SELECT ${memoryColumns} FROM memories ORDER BY scope, updated_at DESC, id DESC`)
+    ) as MemoryRow[];
     return rows.map(toMemory);
   }
 
   async get(id: number): Promise<Memory | undefined> {
-    const [row] = (await this.sql.unsafe(`SELECT ${columns} FROM memories WHERE id = $1`, [id])) as Row[];
+    const [row] = (await this.sql.unsafe(`SELECT ${memoryColumns} FROM memories WHERE id = $1`, [id])) as MemoryRow[];
     return row ? toMemory(row) : undefined;
   }
 
@@ -109,17 +78,17 @@ export class PostgresMemoryStore implements MemoryStore {
          SELECT string_agg('(' || part::text || ')', ' | ')::tsquery AS query
          FROM (SELECT plainto_tsquery('english', translate(word, '/.', '  ')) AS part FROM unnest($1::text[]) AS word) parts
          WHERE numnode(part) > 0)
-       SELECT ${columns}, ts_rank_cd(m.search, q.query) AS relevance
+       SELECT ${memoryColumns}, ts_rank_cd(m.search, q.query) AS relevance
        FROM memories m, q
        WHERE m.search @@ q.query AND m.scope = ANY($2::text[])
        ORDER BY relevance DESC, m.id DESC LIMIT $3`,
       [[...words], [...scopes], limit],
-    )) as (Row & { relevance: number })[];
+    )) as (MemoryRow & { relevance: number })[];
     return rows.map((row) => ({ memory: toMemory(row), relevance: row.relevance * relevanceScale }));
   }
 
   async inScopes(scopes: readonly string[], limit: number): Promise<Memory[]> {
-    const rows = (await this.sql.unsafe(`SELECT ${columns} FROM memories WHERE scope = ANY($1::text[]) ORDER BY updated_at DESC LIMIT $2`, [[...scopes], limit])) as Row[];
+    const rows = (await this.sql.unsafe(`SELECT ${memoryColumns} FROM memories WHERE scope = ANY($1::text[]) ORDER BY updated_at DESC LIMIT $2`, [[...scopes], limit])) as MemoryRow[];
     return rows.map(toMemory);
   }
 

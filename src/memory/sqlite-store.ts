@@ -1,41 +1,10 @@
 import type { Database } from "bun:sqlite";
-import { decideLearning, type LearnOptions, type LearnOutcome, type Memory, type MemoryStore, type StoredMemory } from "./store.ts";
+import { decideLearning, memoryColumns, toMemory, type LearnOptions, type LearnOutcome, type Memory, type MemoryRow, type MemoryStore, type StoredMemory } from "./store.ts";
 import { keywords } from "./text.ts";
 
 // Memories in the embedded SQLite file: one row per memory, an FTS5 index over its text
 // (rowid = id, ranked by BM25), and the block each session was given. Every call is synchronous
 // underneath; the promises only give it the shape PostgreSQL needs.
-
-interface Row {
-  id: number;
-  scope: string;
-  text: string;
-  keywords: string;
-  source: Memory["source"];
-  importance: number;
-  mentions: number;
-  uses: number;
-  created_at: number;
-  updated_at: number;
-  last_used_at: number | null;
-}
-
-const columns = "id, scope, text, keywords, source, importance, mentions, uses, created_at, updated_at, last_used_at";
-
-function toMemory(row: Row): Memory {
-  return {
-    id: row.id,
-    scope: row.scope,
-    text: row.text,
-    source: row.source,
-    importance: row.importance,
-    mentions: row.mentions,
-    uses: row.uses,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastUsedAt: row.last_used_at,
-  };
-}
 
 /** An FTS5 query matching any of the words (each quoted: no operator reaches FTS5). */
 function anyOf(words: readonly string[]): string {
@@ -46,7 +15,7 @@ export class SqliteMemoryStore implements MemoryStore {
   constructor(private readonly db: Database) {}
 
   private rows(scope: string): Pick<StoredMemory, "id" | "text" | "keywords" | "importance">[] {
-    return this.db.query<Row, [string]>(`SELECT ${columns} FROM memories WHERE scope = ? ORDER BY id`).all(scope);
+    return this.db.query<Pick<StoredMemory, "id" | "text" | "keywords" | "importance">, [string]>("SELECT id, text, keywords, importance FROM memories WHERE scope = ? ORDER BY id").all(scope);
   }
 
   private insert(scope: string, text: string, source: Memory["source"], importance: number, now: number, extra?: { mentions?: number; uses?: number; createdAt?: number }): number {
@@ -91,13 +60,13 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async list(scope?: string): Promise<Memory[]> {
     const rows = scope
-      ? this.db.query<Row, [string]>(`SELECT ${columns} FROM memories WHERE scope = ? ORDER BY updated_at DESC, id DESC`).all(scope)
-      : this.db.query<Row, []>(`SELECT ${columns} FROM memories ORDER BY scope, updated_at DESC, id DESC`).all();
+      ? this.db.query<MemoryRow, [string]>(`SELECT ${memoryColumns} FROM memories WHERE scope = ? ORDER BY updated_at DESC, id DESC`).all(scope)
+      : this.db.query<MemoryRow, []>(`SELECT ${memoryColumns} FROM memories ORDER BY scope, updated_at DESC, id DESC`).all();
     return rows.map(toMemory);
   }
 
   private getNow(id: number): Memory | undefined {
-    const row = this.db.query<Row, [number]>(`SELECT ${columns} FROM memories WHERE id = ?`).get(id);
+    const row = this.db.query<MemoryRow, [number]>(`SELECT ${memoryColumns} FROM memories WHERE id = ?`).get(id);
     return row ? toMemory(row) : undefined;
   }
 
@@ -109,8 +78,8 @@ export class SqliteMemoryStore implements MemoryStore {
     if (words.length === 0 || scopes.length === 0) return [];
     const marks = scopes.map(() => "?").join(", ");
     return this.db
-      .query<Row & { rank: number }, (string | number)[]>(
-        `SELECT ${columns.split(", ").map((c) => `m.${c}`).join(", ")}, bm25(memories_fts) AS rank
+      .query<MemoryRow & { rank: number }, (string | number)[]>(
+        `SELECT ${memoryColumns.split(", ").map((c) => `m.${c}`).join(", ")}, bm25(memories_fts) AS rank
          FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid
          WHERE memories_fts MATCH ? AND m.scope IN (${marks}) ORDER BY rank LIMIT ?`,
       )
@@ -121,7 +90,7 @@ export class SqliteMemoryStore implements MemoryStore {
   async inScopes(scopes: readonly string[], limit: number): Promise<Memory[]> {
     const marks = scopes.map(() => "?").join(", ");
     return this.db
-      .query<Row, (string | number)[]>(`SELECT ${columns} FROM memories WHERE scope IN (${marks}) ORDER BY updated_at DESC LIMIT ?`)
+      .query<MemoryRow, (string | number)[]>(`SELECT ${memoryColumns} FROM memories WHERE scope IN (${marks}) ORDER BY updated_at DESC LIMIT ?`)
       .all(...scopes, limit)
       .map(toMemory);
   }

@@ -34,6 +34,40 @@ export interface StoredMemory extends Memory {
   keywords: string;
 }
 
+/** A row of `memories` as either database returns it (PostgreSQL's BIGINTs arrive as strings). */
+export interface MemoryRow {
+  id: number | string;
+  scope: string;
+  text: string;
+  keywords: string;
+  source: Memory["source"];
+  importance: number;
+  mentions: number;
+  uses: number;
+  created_at: number | string;
+  updated_at: number | string;
+  last_used_at: number | string | null;
+}
+
+/** The columns of a MemoryRow, the same in both schemas. */
+export const memoryColumns = "id, scope, text, keywords, source, importance, mentions, uses, created_at, updated_at, last_used_at";
+
+/** Ids and millisecond times stay well within a double's integers. */
+export function toMemory(row: MemoryRow): Memory {
+  return {
+    id: Number(row.id),
+    scope: row.scope,
+    text: row.text,
+    source: row.source,
+    importance: row.importance,
+    mentions: row.mentions,
+    uses: row.uses,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+  };
+}
+
 export interface MemoryStore {
   /**
    * One statement into a scope: a contradicted memory is replaced by it, a near-duplicate takes
