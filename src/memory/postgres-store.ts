@@ -17,6 +17,15 @@ const relevanceScale = 10;
 
 type Tx = Pick<SQL, "unsafe">;
 
+/**
+ * The rows of an id array parameter, locked in id order: every statement changing several
+ * memories takes their locks in the same order, so replicas pruning, superseding and marking
+ * uses at once wait for each other instead of deadlocking.
+ */
+function inIdOrder(param: string): string {
+  return `SELECT id FROM memories WHERE id = ANY(${param}::bigint[]) ORDER BY id FOR UPDATE`;
+}
+
 export class PostgresMemoryStore implements MemoryStore {
   constructor(private readonly sql: SQL) {}
 
@@ -46,7 +55,7 @@ export class PostgresMemoryStore implements MemoryStore {
         ]);
         return { kind: "merged", id: decision.id };
       }
-      if (decision.supersede.length > 0) await tx.unsafe("DELETE FROM memories WHERE id = ANY($1::bigint[])", [decision.supersede]);
+      if (decision.supersede.length > 0) await tx.unsafe(`DELETE FROM memories WHERE id IN (${inIdOrder("$1")})`, [decision.supersede]);
       const id = await this.insert(tx, scope, text, source, decision.importance, now);
       return { kind: "stored", id, superseded: decision.supersede };
     });
@@ -94,7 +103,7 @@ export class PostgresMemoryStore implements MemoryStore {
 
   async markUsed(ids: readonly number[], now = Date.now()): Promise<void> {
     if (ids.length === 0) return;
-    await this.sql.unsafe("UPDATE memories SET uses = uses + 1, last_used_at = $1 WHERE id = ANY($2::bigint[])", [now, [...ids]]);
+    await this.sql.unsafe(`UPDATE memories SET uses = uses + 1, last_used_at = $1 WHERE id IN (${inIdOrder("$2")})`, [now, [...ids]]);
   }
 
   async forget(id: number): Promise<boolean> {
@@ -114,10 +123,15 @@ export class PostgresMemoryStore implements MemoryStore {
   async prune(maxAgeMs: number, maxCount: number, now = Date.now()): Promise<number> {
     const cutoff = now - maxAgeMs;
     return this.sql.begin(async (tx) => {
+      // One replica prunes at a time; the others find it done (or being done) and go on.
+      const [lock] = (await tx.unsafe("SELECT pg_try_advisory_xact_lock(hashtextextended('lynkr-memory-prune', 0)) AS mine")) as { mine: boolean }[];
+      if (!lock?.mine) return 0;
       const deleted = await tx.unsafe(
-        `DELETE FROM memories WHERE GREATEST(updated_at, COALESCE(last_used_at, 0)) < $1
-           OR id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY scope ORDER BY importance * mentions DESC, updated_at DESC) AS n FROM memories) ranked WHERE n > $2)
-         RETURNING id`,
+        `WITH doomed AS (
+           SELECT id FROM memories WHERE GREATEST(updated_at, COALESCE(last_used_at, 0)) < $1
+             OR id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY scope ORDER BY importance * mentions DESC, updated_at DESC) AS n FROM memories) ranked WHERE n > $2)
+           ORDER BY id FOR UPDATE)
+         DELETE FROM memories WHERE id IN (SELECT id FROM doomed) RETURNING id`,
         [cutoff, maxCount],
       );
       await tx.unsafe("DELETE FROM memory_sessions WHERE created_at < $1", [cutoff]);

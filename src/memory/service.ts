@@ -93,7 +93,8 @@ export class MemoryService {
     const rendered = renderBlock(memories);
     const block = await this.store.keepSessionBlock(client, sessionId, conversation, scope, rendered, now);
     if (block === rendered) {
-      await this.store.markUsed(memories.map((m) => m.id), now);
+      // The block is kept: failing to count its uses must not cost the request its block.
+      await this.store.markUsed(memories.map((m) => m.id), now).catch((error: unknown) => logger.error("could not count memory uses", { error: String(error) }));
       this.metrics?.session(memories.length, rendered === "" ? 0 : countTextTokens(rendered));
     }
     return block;
