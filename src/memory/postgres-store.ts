@@ -1,5 +1,5 @@
 import type { SQL } from "bun";
-import { decideLearning, memoryColumns, toMemory, type LearnOptions, type LearnOutcome, type Memory, type MemoryRow, type MemoryStore } from "./store.ts";
+import { decideLearning, memoryColumns, toMemory, type LearnOptions, type KeptBlock, type LearnOutcome, type Memory, type MemoryRow, type MemoryStore } from "./store.ts";
 import { keywords } from "./text.ts";
 
 // Memories in PostgreSQL, shared by every replica (tables: src/store/postgres/memory-migrations.ts).
@@ -16,6 +16,15 @@ import { keywords } from "./text.ts";
 const relevanceScale = 10;
 
 type Tx = Pick<SQL, "unsafe">;
+
+interface KeptRow {
+  block: string;
+  created_at: string | number;
+}
+
+function kept(row: KeptRow): KeptBlock {
+  return { block: row.block, createdAt: Number(row.created_at) };
+}
 
 /**
  * The rows of an id array parameter, locked in id order: every statement changing several
@@ -139,9 +148,9 @@ export class PostgresMemoryStore implements MemoryStore {
     });
   }
 
-  async sessionBlock(client: string, sessionId: string): Promise<string | undefined> {
-    const [row] = (await this.sql.unsafe("SELECT block FROM memory_sessions WHERE client = $1 AND session_id = $2", [client, sessionId])) as { block: string }[];
-    return row?.block;
+  async sessionBlock(client: string, sessionId: string): Promise<KeptBlock | undefined> {
+    const [row] = (await this.sql.unsafe("SELECT block, created_at FROM memory_sessions WHERE client = $1 AND session_id = $2", [client, sessionId])) as KeptRow[];
+    return row ? kept(row) : undefined;
   }
 
   async conversationBlock(client: string, conversation: string): Promise<string | undefined> {
@@ -152,17 +161,17 @@ export class PostgresMemoryStore implements MemoryStore {
     return row?.block;
   }
 
-  async keepSessionBlock(client: string, sessionId: string, conversation: string, scope: string, block: string, now = Date.now()): Promise<string> {
+  async keepSessionBlock(client: string, sessionId: string, conversation: string, scope: string, block: string, now = Date.now()): Promise<KeptBlock> {
     // Mostly one round trip: the row inserted, else the one another request or replica kept. When
     // that one was still being written as the statement began, its snapshot could not see it:
     // the second read does.
     const [row] = (await this.sql.unsafe(
       `WITH added AS (
          INSERT INTO memory_sessions (client, session_id, conversation, scope, block, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (client, session_id) DO NOTHING RETURNING block)
-       SELECT block FROM added UNION ALL SELECT block FROM memory_sessions WHERE client = $1 AND session_id = $2 LIMIT 1`,
+         ON CONFLICT (client, session_id) DO NOTHING RETURNING block, created_at)
+       SELECT block, created_at FROM added UNION ALL SELECT block, created_at FROM memory_sessions WHERE client = $1 AND session_id = $2 LIMIT 1`,
       [client, sessionId, conversation, scope, block, now],
-    )) as { block: string }[];
-    return row?.block ?? (await this.sessionBlock(client, sessionId)) ?? block;
+    )) as KeptRow[];
+    return (row ? kept(row) : await this.sessionBlock(client, sessionId)) ?? { block, createdAt: now };
   }
 }

@@ -7,7 +7,7 @@ import { conversationRoot } from "../store/sessions.ts";
 import { extractCandidates, userWords } from "./extract.ts";
 import { retrieve } from "./retrieve.ts";
 import { clientContext, globalScope, scopeOf, type ScopeScan } from "./scope.ts";
-import type { LearnOutcome, Memory, MemoryStore } from "./store.ts";
+import type { KeptBlock, LearnOutcome, Memory, MemoryStore } from "./store.ts";
 
 // Long-term memory as the gateway uses it: learn from finished turns, give each new session
 // one block, and prune. The CLI and the HTTP routes use the same store: the SQLite file, or
@@ -21,6 +21,8 @@ const blockOpen = "<lynkr-memory>\nRemembered from the user's earlier sessions i
 const blockClose = "</lynkr-memory>";
 /** Conversations whose learning is remembered; one beyond drops the longest unseen (it is then read as new). */
 const maxConversations = 10_000;
+/** Sessions whose block is remembered here; one beyond drops the longest unseen (the store still has it). */
+const maxSessions = 10_000;
 /** Statements a turn sent again is checked against (a turn yields at most eight each time). */
 const maxSaidPerTurn = 64;
 
@@ -51,6 +53,8 @@ export class MemoryService {
   private prunedAt = Number.NEGATIVE_INFINITY;
   /** By client and conversation, oldest seen first. */
   private readonly cursors = new Map<string, Cursor>();
+  /** Sessions' blocks by client and session, oldest seen first. */
+  private readonly kept = new Map<string, KeptBlock>();
 
   constructor(
     readonly store: MemoryStore,
@@ -70,12 +74,15 @@ export class MemoryService {
    * session whose requests reach different replicas sharing PostgreSQL gets the same bytes.
    */
   async blockFor(sessionId: string, request: Pick<MessagesRequest, "system" | "messages">, client: string, now = Date.now()): Promise<string> {
+    const key = `${client}\u0000${sessionId}`;
+    const known = this.kept.get(key);
+    if (known !== undefined && known.createdAt >= now - this.settings.MEMORY_MAX_AGE_DAYS * dayMs) return known.block;
     const kept = await this.store.sessionBlock(client, sessionId);
-    if (kept !== undefined) return kept;
+    if (kept !== undefined) return this.remember(key, kept);
     const conversation = conversationRoot(request.messages);
     if (request.messages.some((m) => m.role === "assistant")) {
       const continued = (await this.store.conversationBlock(client, conversation)) ?? "";
-      return this.store.keepSessionBlock(client, sessionId, conversation, scopeOf(request, client), continued, now);
+      return this.remember(key, await this.store.keepSessionBlock(client, sessionId, conversation, scopeOf(request, client), continued, now));
     }
     // A gateway that learns nothing new for weeks still lets old memories go before handing them out.
     if (now - this.prunedAt >= pruneEveryMs) await this.prune(now);
@@ -91,13 +98,25 @@ export class MemoryService {
       now,
     });
     const rendered = renderBlock(memories);
-    const block = await this.store.keepSessionBlock(client, sessionId, conversation, scope, rendered, now);
+    const block = this.remember(key, await this.store.keepSessionBlock(client, sessionId, conversation, scope, rendered, now));
     if (block === rendered) {
       // The block is kept: failing to count its uses must not cost the request its block.
       await this.store.markUsed(memories.map((m) => m.id), now).catch((error: unknown) => logger.error("could not count memory uses", { error: String(error) }));
       this.metrics?.session(memories.length, rendered === "" ? 0 : countTextTokens(rendered));
     }
     return block;
+  }
+
+  /**
+   * Keeps a session's block here too: once kept in the store it never changes (the first one
+   * wins), so later requests need not ask the store — PostgreSQL's round trip saved — until
+   * pruning may have taken it (MEMORY_MAX_AGE_DAYS after it was made): then the store says.
+   */
+  private remember(key: string, kept: KeptBlock): string {
+    this.kept.delete(key);
+    this.kept.set(key, kept);
+    if (this.kept.size > maxSessions) this.kept.delete(this.kept.keys().next().value as string);
+    return kept.block;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { decideLearning, memoryColumns, toMemory, type LearnOptions, type LearnOutcome, type Memory, type MemoryRow, type MemoryStore, type StoredMemory } from "./store.ts";
+import { decideLearning, memoryColumns, toMemory, type LearnOptions, type KeptBlock, type LearnOutcome, type Memory, type MemoryRow, type MemoryStore, type StoredMemory } from "./store.ts";
 import { keywords } from "./text.ts";
 
 // Memories in the embedded SQLite file: one row per memory, an FTS5 index over its text
@@ -140,11 +140,12 @@ export class SqliteMemoryStore implements MemoryStore {
     })();
   }
 
-  private sessionBlockNow(client: string, sessionId: string): string | undefined {
-    return this.db.query<{ block: string }, [string, string]>("SELECT block FROM memory_sessions WHERE client = ? AND session_id = ?").get(client, sessionId)?.block;
+  private sessionBlockNow(client: string, sessionId: string): KeptBlock | undefined {
+    const row = this.db.query<{ block: string; created_at: number }, [string, string]>("SELECT block, created_at FROM memory_sessions WHERE client = ? AND session_id = ?").get(client, sessionId);
+    return row ? { block: row.block, createdAt: row.created_at } : undefined;
   }
 
-  async sessionBlock(client: string, sessionId: string): Promise<string | undefined> {
+  async sessionBlock(client: string, sessionId: string): Promise<KeptBlock | undefined> {
     return this.sessionBlockNow(client, sessionId);
   }
 
@@ -154,10 +155,10 @@ export class SqliteMemoryStore implements MemoryStore {
       .get(client, conversation)?.block;
   }
 
-  async keepSessionBlock(client: string, sessionId: string, conversation: string, scope: string, block: string, now = Date.now()): Promise<string> {
+  async keepSessionBlock(client: string, sessionId: string, conversation: string, scope: string, block: string, now = Date.now()): Promise<KeptBlock> {
     this.db
       .query("INSERT OR IGNORE INTO memory_sessions (client, session_id, conversation, scope, block, created_at) VALUES (?, ?, ?, ?, ?, ?)")
       .run(client, sessionId, conversation, scope, block, now);
-    return this.sessionBlockNow(client, sessionId) ?? block;
+    return this.sessionBlockNow(client, sessionId) ?? { block, createdAt: now };
   }
 }

@@ -68,6 +68,12 @@ export function toMemory(row: MemoryRow): Memory {
   };
 }
 
+/** A session's block as kept, and when it was (it is pruned MEMORY_MAX_AGE_DAYS after). */
+export interface KeptBlock {
+  block: string;
+  createdAt: number;
+}
+
 export interface MemoryStore {
   /**
    * One statement into a scope: a contradicted memory is replaced by it, a near-duplicate takes
@@ -92,11 +98,11 @@ export interface MemoryStore {
    * `maxCount` in each scope, and session blocks older than `maxAgeMs`. Returns memories deleted.
    */
   prune(maxAgeMs: number, maxCount: number, now?: number): Promise<number>;
-  sessionBlock(client: string, sessionId: string): Promise<string | undefined>;
+  sessionBlock(client: string, sessionId: string): Promise<KeptBlock | undefined>;
   /** The block the conversation got first, under whichever session id it then had. */
   conversationBlock(client: string, conversation: string): Promise<string | undefined>;
   /** Keeps the first block a session was given; returns the one kept (another request may have won). */
-  keepSessionBlock(client: string, sessionId: string, conversation: string, scope: string, block: string, now?: number): Promise<string>;
+  keepSessionBlock(client: string, sessionId: string, conversation: string, scope: string, block: string, now?: number): Promise<KeptBlock>;
 }
 
 /**

@@ -125,13 +125,29 @@ for (const backend of memoryBackends()) {
       const { memory } = await service();
       const { store } = memory;
       expect(await store.sessionBlock("alice", "s1")).toBeUndefined();
-      expect(await store.keepSessionBlock("alice", "s1", "conv", scope, "first", 1)).toBe("first");
-      expect(await store.keepSessionBlock("alice", "s1", "conv", scope, "second", 2)).toBe("first");
-      expect(await store.keepSessionBlock("alice", "s2", "conv", scope, "later", 3)).toBe("later");
+      expect(await store.keepSessionBlock("alice", "s1", "conv", scope, "first", 1)).toEqual({ block: "first", createdAt: 1 });
+      expect(await store.keepSessionBlock("alice", "s1", "conv", scope, "second", 2)).toEqual({ block: "first", createdAt: 1 });
+      expect(await store.keepSessionBlock("alice", "s2", "conv", scope, "later", 3)).toEqual({ block: "later", createdAt: 3 });
+      expect(await store.sessionBlock("alice", "s2")).toEqual({ block: "later", createdAt: 3 });
       expect(await store.conversationBlock("alice", "conv")).toBe("first");
       expect(await store.conversationBlock("bob", "conv")).toBeUndefined();
       const racing = await Promise.all([1, 2, 3, 4].map((n) => store.keepSessionBlock("bob", "s9", "c9", scope, `block ${n}`, 10)));
-      expect(new Set(racing).size).toBe(1);
+      expect(new Set(racing.map((k) => k.block)).size).toBe(1);
+    });
+
+    test("a session's block outlives neither MEMORY_MAX_AGE_DAYS nor the gateway's own copy of it", async () => {
+      const { memory } = await service();
+      await memory.add(scope, "Deploys go through the staging cluster first", 0);
+      const request = { messages: [{ role: "system" as const, content: "# Environment\n - Primary working directory: /work/a\n - Is a git repository: false\n" }] };
+      const first = await memory.blockFor("s1", request, "alice", day);
+      expect(first).toContain("staging cluster");
+      // Another gateway on the same store (a replica, or this one restarted) gives the same bytes.
+      const other = new MemoryService(memory.store, settings);
+      expect(await other.blockFor("s1", request, "alice", 2 * day)).toBe(first);
+      // Past MEMORY_MAX_AGE_DAYS pruning takes the session's block: both gateways make a new one.
+      await memory.add(scope, "The API lives in services/api", 40 * day);
+      expect(await memory.blockFor("s1", request, "alice", 40 * day)).not.toBe(first);
+      expect(await other.blockFor("s1", request, "alice", 40 * day)).toBe(await memory.blockFor("s1", request, "alice", 40 * day));
     });
   });
 }
