@@ -11,6 +11,7 @@ import { loadRoutingFile, type RoutingFile } from "./config/routing-file.ts";
 import type { Config } from "./config/schema.ts";
 import { selfLoop } from "./config/self-loop.ts";
 import { createMemory } from "./memory/service.ts";
+import { PostgresMemoryStore } from "./memory/postgres-store.ts";
 import { SqliteMemoryStore } from "./memory/sqlite-store.ts";
 import type { MemoryService } from "./memory/service.ts";
 import { logger, redactLogsWith } from "./observability/logger.ts";
@@ -57,7 +58,7 @@ export function loadRouting(config: Config, shared?: SharedState): { file: Routi
 export interface Gateway {
   /** Sessions, turns and usage (SQLite, or PostgreSQL with LYNKR_DATABASE_URL). */
   storage: Storage;
-  /** The SQLite database: everything without PostgreSQL; memory (and, without PostgreSQL, the prompt cache) beside it. */
+  /** The SQLite database: everything without PostgreSQL (sessions, usage, memory, the prompt cache). */
   db: Database;
   dbPath: string;
   /** PostgreSQL (every area migrated) when LYNKR_DATABASE_URL is set. */
@@ -128,7 +129,9 @@ export function buildGateway(config: Config, given?: Storage): Gateway {
         config.PROMPT_CACHE_MAX_ENTRIES,
       )
     : undefined;
-  const memory = createMemory(config, new SqliteMemoryStore(db), new MemoryMetrics(metrics.registry));
+  // Memory lives where the records do: on PostgreSQL every replica reads a session's block there.
+  const memoryStore = storage.postgres ? new PostgresMemoryStore(storage.postgres) : new SqliteMemoryStore(db);
+  const memory = createMemory(config, memoryStore, new MemoryMetrics(metrics.registry));
   const memoryMonitor = new MemoryMonitor();
   // The routing file's named providers have keys of their own, which the logs must not show either.
   const redactor = new Redactor(config, [...(file?.instances.values() ?? [])].map((instance) => instance.config));

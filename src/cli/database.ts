@@ -1,3 +1,4 @@
+import type { SQL } from "bun";
 import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
@@ -17,6 +18,18 @@ export interface ReportDatabase {
   close(): Promise<void>;
 }
 
+/** LYNKR_DATABASE_URL's PostgreSQL, migrated; exits naming the host (never the password) when it cannot. */
+export async function connectPostgres(url: string, command: string): Promise<SQL> {
+  try {
+    return await openPostgres(url, postgresAreas, { maxConnections: 2 });
+  } catch (error) {
+    const where = postgresHost(url);
+    const why = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`lynkr ${command}: ${where}: ${why.replaceAll(url, where)} (LYNKR_DATABASE_URL)\n`);
+    process.exit(1);
+  }
+}
+
 /**
  * The reports of `config`'s database; exits naming the problem when there is none to read (a
  * missing SQLite file is created only when `create` says so).
@@ -24,15 +37,8 @@ export interface ReportDatabase {
 export async function reportsOf(config: Config, command: string, create = false): Promise<ReportDatabase> {
   const url = config.LYNKR_DATABASE_URL;
   if (url !== undefined) {
-    try {
-      const sql = await openPostgres(url, postgresAreas, { maxConnections: 2 });
-      return { reports: new PgSessionReport(sql), close: () => sql.close({ timeout: 5 }) };
-    } catch (error) {
-      const where = postgresHost(url);
-      const why = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`lynkr ${command}: ${where}: ${why.replaceAll(url, where)} (LYNKR_DATABASE_URL)\n`);
-      process.exit(1);
-    }
+    const sql = await connectPostgres(url, command);
+    return { reports: new PgSessionReport(sql), close: () => sql.close({ timeout: 5 }) };
   }
   const path = databasePath(config);
   if (!create && !existsSync(path)) {

@@ -1,7 +1,11 @@
 import { expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PostgresMemoryStore } from "../../src/memory/postgres-store.ts";
+import { postgresAreas } from "../../src/store/postgres/areas.ts";
+import { openPostgres } from "../../src/store/postgres/connect.ts";
 import { runCli, tempDir } from "../helpers/gateway.ts";
+import { startPostgresServer } from "../helpers/postgres-server.ts";
 
 // `lynkr memory` as a user runs it: add (to this folder's project, a named one, or every
 // project), list, search, export, forget, import, and clear errors for bad arguments.
@@ -49,3 +53,34 @@ test("bad arguments name the problem and exit 2", async () => {
   expect(imported.code).toBe(2);
   expect(imported.stderr).toContain("line 1");
 });
+
+test("with LYNKR_DATABASE_URL the command line works on the memories in PostgreSQL; an export from SQLite moves them there", async () => {
+  const pg = await startPostgresServer();
+  try {
+    const dir = tempDir("lynkr-memory-cli-");
+    const sqlite = { SESSION_DB_PATH: join(dir, "lynkr.db") };
+    const postgres = { ...sqlite, LYNKR_DATABASE_URL: pg.url };
+    expect((await runCli(["memory", "add", "Deploys go through Argo CD", "--project", "/work/shop"], sqlite, dir)).code).toBe(0);
+    expect((await runCli(["memory", "add", "Answer in British English", "--global"], postgres, dir)).code).toBe(0);
+    // Each store has its own: the SQLite file is not read once PostgreSQL is named.
+    expect((await runCli(["memory", "list"], postgres, dir)).stdout).not.toContain("Argo CD");
+    const exported = await runCli(["memory", "export"], sqlite, dir);
+    writeFileSync(join(dir, "memories.jsonl"), exported.stdout);
+    expect((await runCli(["memory", "import", join(dir, "memories.jsonl")], postgres, dir)).stdout).toBe("imported 1 memories\n");
+    // What the gateway's store holds, read directly.
+    const sql = await openPostgres(pg.url, postgresAreas, { maxConnections: 1 });
+    const kept = await new PostgresMemoryStore(sql).list();
+    await sql.close();
+    expect(kept.map((m) => [m.scope, m.text])).toEqual([
+      ["global", "Answer in British English"],
+      ["project:/work/shop", "Deploys go through Argo CD"],
+    ]);
+    expect((await runCli(["memory", "search", "deploy", "--project", "/work/shop"], postgres, dir)).stdout).toContain("Deploys go through Argo CD");
+    const unreachable = await runCli(["memory", "list"], { ...sqlite, LYNKR_DATABASE_URL: "postgres://lynkr:secret@127.0.0.1:1/lynkr" }, dir);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain("postgres 127.0.0.1:1");
+    expect(unreachable.stderr).not.toContain("secret");
+  } finally {
+    await pg.close();
+  }
+}, 60_000);

@@ -6,11 +6,11 @@ import type { MemoryStore } from "../../src/memory/store.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { postgresAreas } from "../../src/store/postgres/areas.ts";
 import { openPostgres } from "../../src/store/postgres/connect.ts";
-import { startPostgresServer, type PostgresServer } from "./postgres-server.ts";
+import { freshDatabase, releasePostgres, sharedPostgres } from "./storage-backends.ts";
 
 // Both memory stores, for tests that must hold on each: SQLite in memory, and a real PostgreSQL
-// started for the test file (migrated as lynkr migrates it) whose memory tables are emptied for
-// every store handed out.
+// (the file's shared server, a database of its own migrated as lynkr migrates it) whose memory
+// tables are emptied for every store handed out.
 
 export interface MemoryBackend {
   name: "SQLite" | "PostgreSQL";
@@ -18,17 +18,15 @@ export interface MemoryBackend {
   fresh(): Promise<MemoryStore>;
 }
 
-/** Call at a test file's top level: registers the PostgreSQL server's start and stop. */
+/** Call at a test file's top level: registers the PostgreSQL database's start and stop. */
 export function memoryBackends(): MemoryBackend[] {
-  let server: PostgresServer | undefined;
   let sql: SQL | undefined;
   beforeAll(async () => {
-    server = await startPostgresServer();
-    sql = await openPostgres(server.url, postgresAreas, { maxConnections: 4 });
+    sql = await openPostgres(await freshDatabase(await sharedPostgres()), postgresAreas, { maxConnections: 4 });
   }, 60_000);
   afterAll(async () => {
     await sql?.close();
-    await server?.close();
+    await releasePostgres();
   });
   return [
     { name: "SQLite", fresh: async () => new SqliteMemoryStore(openDatabase(":memory:")) },

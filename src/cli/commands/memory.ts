@@ -3,12 +3,15 @@ import { readFileSync } from "node:fs";
 import { ConfigError, loadConfig } from "../../config/load.ts";
 import { exportMemories, importMemories, scopeFor, searchMemories, type Where } from "../../memory/manage.ts";
 import { MemoryService } from "../../memory/service.ts";
+import { PostgresMemoryStore } from "../../memory/postgres-store.ts";
 import { SqliteMemoryStore } from "../../memory/sqlite-store.ts";
 import type { Memory } from "../../memory/store.ts";
 import { ImportError } from "../../memory/transfer.ts";
 import { databasePath, openDatabase } from "../../store/db.ts";
+import { connectPostgres } from "../database.ts";
 
-// `lynkr memory …`: the gateway's long-term memories, read and changed in its database.
+// `lynkr memory …`: the gateway's long-term memories, read and changed in its database (the
+// SQLite file, or PostgreSQL with LYNKR_DATABASE_URL).
 
 const envFile = { type: "string", description: "Read configuration from this .env file (default: ./.env, else ~/.lynkr/.env, if present)" } as const;
 const project = { type: "string", description: "A project folder (normalised to its git root)" } as const;
@@ -18,7 +21,14 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function open(file: string | undefined): { memory: MemoryService; halfLife: number } {
+interface Opened {
+  memory: MemoryService;
+  halfLife: number;
+  close(): Promise<void>;
+}
+
+/** The memories the gateway keeps: in PostgreSQL with LYNKR_DATABASE_URL, else in its SQLite file. */
+async function open(file: string | undefined): Promise<Opened> {
   let config;
   try {
     config = loadConfig({ env: process.env, envFile: file });
@@ -26,7 +36,23 @@ function open(file: string | undefined): { memory: MemoryService; halfLife: numb
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
-  return { memory: new MemoryService(new SqliteMemoryStore(openDatabase(databasePath(config))), config), halfLife: config.MEMORY_DECAY_HALF_LIFE };
+  const halfLife = config.MEMORY_DECAY_HALF_LIFE;
+  if (config.LYNKR_DATABASE_URL !== undefined) {
+    const sql = await connectPostgres(config.LYNKR_DATABASE_URL, "memory");
+    return { memory: new MemoryService(new PostgresMemoryStore(sql), config), halfLife, close: () => sql.close({ timeout: 5 }) };
+  }
+  const db = openDatabase(databasePath(config));
+  return { memory: new MemoryService(new SqliteMemoryStore(db), config), halfLife, close: async () => db.close(false) };
+}
+
+/** Runs `use` on the opened memories, closing the database after. */
+async function withMemory<T>(file: string | undefined, use: (opened: Opened) => Promise<T>): Promise<T> {
+  const opened = await open(file);
+  try {
+    return await use(opened);
+  } finally {
+    await opened.close();
+  }
 }
 
 function line(m: Memory & { score?: number }): string {
@@ -45,8 +71,8 @@ const list = defineCommand({
   meta: { name: "list", description: "List memories (of one project with --project)" },
   args: { project, json: { type: "boolean", description: "Print JSON" }, "env-file": envFile },
   async run({ args }) {
-    const { memory } = open(args["env-file"]);
-    print(await memory.store.list(scopeFor({ project: args.project }, process.cwd())), args.json);
+    const listed = await withMemory(args["env-file"], ({ memory }) => memory.store.list(scopeFor({ project: args.project }, process.cwd())));
+    print(listed, args.json);
   },
 });
 
@@ -54,8 +80,8 @@ const search = defineCommand({
   meta: { name: "search", description: "Search memories as a new session would rank them" },
   args: { query: { type: "positional", required: true, description: "Words to search for" }, project, json: { type: "boolean", description: "Print JSON" }, "env-file": envFile },
   async run({ args }) {
-    const { memory, halfLife } = open(args["env-file"]);
-    print(await searchMemories(memory, args.query, scopeFor({ project: args.project }, process.cwd()), halfLife), args.json);
+    const found = await withMemory(args["env-file"], ({ memory, halfLife }) => searchMemories(memory, args.query, scopeFor({ project: args.project }, process.cwd()), halfLife));
+    print(found, args.json);
   },
 });
 
@@ -67,8 +93,7 @@ const add = defineCommand({
     if (args.text.trim() === "") fail("nothing to remember: TEXT is empty");
     const where: Where = args.global ? { global: true } : { project: args.project ?? process.cwd() };
     const scope = scopeFor(where, process.cwd()) as string;
-    const { memory } = open(args["env-file"]);
-    const outcome = await memory.add(scope, args.text);
+    const outcome = await withMemory(args["env-file"], ({ memory }) => memory.add(scope, args.text));
     const verb = outcome.kind === "merged" ? "merged into" : "stored as";
     process.stdout.write(`${verb} memory ${"id" in outcome ? outcome.id : ""} (${scope})\n`);
   },
@@ -80,8 +105,7 @@ const forget = defineCommand({
   async run({ args }) {
     const id = Number(args.id);
     if (!Number.isSafeInteger(id) || id < 1) fail(`${JSON.stringify(args.id)}: expected a memory id (a positive integer)`);
-    const { memory } = open(args["env-file"]);
-    if (!(await memory.forget(id))) fail(`no memory with id ${id}`);
+    if (!(await withMemory(args["env-file"], ({ memory }) => memory.forget(id)))) fail(`no memory with id ${id}`);
     process.stdout.write(`forgot memory ${id}\n`);
   },
 });
@@ -90,7 +114,7 @@ const exportCommand = defineCommand({
   meta: { name: "export", description: "Print every memory as JSON Lines" },
   args: { "env-file": envFile },
   async run({ args }) {
-    process.stdout.write(await exportMemories(open(args["env-file"]).memory));
+    process.stdout.write(await withMemory(args["env-file"], ({ memory }) => exportMemories(memory)));
   },
 });
 
@@ -99,9 +123,8 @@ const importCommand = defineCommand({
   args: { file: { type: "positional", required: false, description: "A file written by lynkr memory export" }, "env-file": envFile },
   async run({ args }) {
     const text = readFileSync(args.file ?? 0, "utf8");
-    const { memory } = open(args["env-file"]);
     try {
-      process.stdout.write(`imported ${await importMemories(memory, text)} memories\n`);
+      process.stdout.write(`imported ${await withMemory(args["env-file"], ({ memory }) => importMemories(memory, text))} memories\n`);
     } catch (error) {
       if (error instanceof ImportError) fail(error.message);
       throw error;
