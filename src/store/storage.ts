@@ -17,14 +17,15 @@ import { SessionStore, type SessionRecorder } from "./sessions.ts";
 import { WriteBatch } from "./write-batch.ts";
 
 // Where lynkr keeps its records: the embedded SQLite file (default), or PostgreSQL shared by
-// every replica (LYNKR_DATABASE_URL) for sessions, turns and usage. The SQLite file stays open
-// beside PostgreSQL for what has not moved yet (memory, prompt cache).
+// every replica (LYNKR_DATABASE_URL) for sessions, turns and usage; memory and the prompt cache
+// build their own stores on the same handle. In PostgreSQL mode the SQLite file is still opened,
+// though no request reads or writes it.
 
 export interface Storage {
   readonly kind: "sqlite" | "postgres";
   /** Where the records are, for start-up and errors: the SQLite path, or PostgreSQL's host (never its password). */
   readonly where: string;
-  /** The SQLite database: every table without PostgreSQL; beside it, memory and the prompt cache. */
+  /** The SQLite database: every table without PostgreSQL; with it, open but unused by requests. */
   readonly db: Database;
   readonly dbPath: string;
   /** PostgreSQL, every area's migrations applied; undefined in SQLite mode. */

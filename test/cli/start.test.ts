@@ -232,7 +232,7 @@ test("with LYNKR_DATABASE_URL, lynkr start keeps its records in PostgreSQL and n
     const url = `postgres://postgres:pw-secret-4@127.0.0.1:${pg.port}/postgres`;
     const lynkr = await spawnLynkr(lynkrFromSource, { ...path, HOME: dir, LOG_FORMAT: "pretty", SESSION_DB_PATH: join(dir, "p.db"), LYNKR_DATABASE_URL: url }, dir);
     expect(await lynkr.stop()).toBe(0);
-    expect(lynkr.output()).toContain(`records in postgres 127.0.0.1:${pg.port} (sessions, turns, usage)`);
+    expect(lynkr.output()).toContain(`records in postgres 127.0.0.1:${pg.port} (sessions, turns, usage, memory, prompt cache)`);
     expect(lynkr.output()).not.toContain("pw-secret-4");
 
     const port = freePort();

@@ -80,7 +80,7 @@ export const startCommand = defineCommand({
     if (file) log.info(`routing file ${file.path}: ${describeRules(file)}`);
     const { storage } = running.gateway;
     // PostgreSQL by its host only: the URL may carry a password.
-    log.info(storage.kind === "postgres" ? `records in ${storage.where} (sessions, turns, usage); memory and prompt cache in ${storage.dbPath}` : `database ${storage.dbPath}`);
+    log.info(storage.kind === "postgres" ? `records in ${storage.where} (sessions, turns, usage, memory, prompt cache)` : `database ${storage.dbPath}`);
     log.info(`configuration from ${describeEnvFiles(envFiles(loadOptions))}`);
     // Claude Code says "Not logged in" without some key, even when lynkr holds the provider's.
     const needsKey = config.LYNKR_API_KEYS ? "ANTHROPIC_API_KEY=<one of LYNKR_API_KEYS>" : config.MODEL_PROVIDER === "anthropic" ? "" : "ANTHROPIC_API_KEY=any-value";
