@@ -23,6 +23,7 @@ import { Optimizer } from "./optimize/index.ts";
 import { warmTokenizer } from "./optimize/tokens.ts";
 import { Outcomes } from "./pipeline/outcome.ts";
 import { createPipeline, type Pipeline } from "./pipeline/run-turn.ts";
+import { buildRouteProviders } from "./routing/providers.ts";
 import { createRouter, type Router } from "./routing/router.ts";
 import { upstreamsOf } from "./routing/upstreams.ts";
 import { createApp, type HttpApp } from "./server/app.ts";
@@ -43,12 +44,13 @@ import { RateLimiter } from "./usage/rate-limiter.ts";
 
 /**
  * Reads the routing file (once: rules for the router, prices for usage, providers for deep
- * readiness) and builds the router. Throws a ConfigError for any provider requests can reach
+ * readiness), builds the providers requests can reach and the router that picks among them. Throws a ConfigError for any provider requests can reach
  * whose address is lynkr's own: every request would call itself.
  */
 export function loadRouting(config: Config, shared?: SharedState): { file: RoutingFile | undefined; router: Router } {
   const file = loadRoutingFile(config);
-  const router = createRouter(config, { file: file ?? null, ...(shared?.circuits ? { circuits: shared.circuits } : {}) });
+  const providers = buildRouteProviders(config, file);
+  const router = createRouter(config, providers, { file, ...(shared?.circuits ? { circuits: shared.circuits } : {}) });
   const loops = upstreamsOf(router.providers, config, file).flatMap((upstream) => selfLoop(upstream, config) ?? []);
   if (loops.length > 0) throw new ConfigError(loops.map((loop) => `${loop.problem}. ${loop.fix}`));
   return { file, router };

@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.ts";
 import { selfLoop, type Upstream } from "../config/self-loop.ts";
 import { loadRoutingFile, routingFilePath, type RoutingFile } from "../config/routing-file.ts";
 import { upstreamsOf } from "../routing/upstreams.ts";
-import { createRouter } from "../routing/router.ts";
+import { buildRouteProviders } from "../routing/providers.ts";
 import { checkClaudeCodeBaseUrl, checkDatabase, checkPort, checkPostgres, checkSharedState } from "./checks.ts";
 import { checkMcpServers } from "./mcp.ts";
 import { checkProvider } from "../providers/descriptors.ts";
@@ -68,8 +68,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { result: configResult, config } = checkConfig(options);
   if (!config) return report([configResult]);
   const { result: fileResult, file } = checkRoutingFile(config);
-  // No server runs here, so doctor builds the router `lynkr start` would, for the providers it can reach.
-  const upstreams = upstreamsOf(createRouter(config, { file: file ?? null }).providers, config, file);
+  // No server runs here, so doctor builds the providers `lynkr start` would route to.
+  const upstreams = upstreamsOf([...buildRouteProviders(config, file).byName.values()], config, file);
   const providerChecks = upstreams.map((upstream) => checkUpstream(upstream, config, timeoutMs));
   const [providers, port, mcp, shared, postgres] = await Promise.all([
     Promise.all(providerChecks),

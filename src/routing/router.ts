@@ -1,16 +1,14 @@
 import type { MessagesRequest } from "../anthropic/schema.ts";
-import { isProviderName } from "../config/provider-names.ts";
 import type { Config } from "../config/schema.ts";
-import { effectiveFallback, isProviderConfigured } from "../config/sections/routing.ts";
 import { countIfNear, countIfNearSliced } from "../optimize/tokens.ts";
-import { createProvider } from "../providers/registry.ts";
 import type { CallContext, Provider } from "../providers/types.ts";
 import type { CircuitBus } from "../shared-state/ports.ts";
 import { BreakerRegistry, type CircuitView } from "./breaker-registry.ts";
 import { callRoute, type Answer } from "./call-route.ts";
 import type { BreakerSettings, CircuitBreaker } from "./circuit-breaker.ts";
-import { loadRoutingFile, type RoutingFile, type TargetRef } from "../config/routing-file.ts";
+import type { RoutingFile, TargetRef } from "../config/routing-file.ts";
 import { RoutingEvents, type RouteRule } from "./events.ts";
+import type { RouteProviders } from "./providers.ts";
 import type { RetrySettings } from "./failure.ts";
 import { RetryBudget, type RetryBudgetSettings } from "./retry-budget.ts";
 
@@ -85,14 +83,14 @@ interface Decision {
 }
 
 export interface RouterOptions {
-  /** The routing file already read; null for none; absent → read LYNKR_CONFIG now. */
-  file?: RoutingFile | null;
+  /** The routing file already read (its rules); undefined for none. */
+  file?: RoutingFile | undefined;
   /** Where provider circuits are shared with other replicas (src/shared-state/); absent → this process only. */
   circuits?: CircuitBus;
 }
 
-export function createRouter(config: Config, options: RouterOptions = {}): Router {
-  const file = options.file === undefined ? loadRoutingFile(config) : (options.file ?? undefined);
+export function createRouter(config: Config, built: RouteProviders, options: RouterOptions = {}): Router {
+  const file = options.file;
   const events = new RoutingEvents();
   const settings: RoutingSettings = {
     retry: {
@@ -109,17 +107,10 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     fallbackEnabled: config.FALLBACK_ENABLED,
   };
 
-  const built = new Map<string, Provider>();
   const providerFor = (name: string): Provider => {
-    let provider = built.get(name);
-    if (!provider) {
-      const instance = file?.instances.get(name);
-      if (instance) provider = createProvider(instance.type, instance.config, name);
-      else if (isProviderName(name)) provider = createProvider(name, config);
-      // The routing file is checked at load time; an unknown name here is a bug.
-      else throw new Error(`routing refers to unknown provider ${name}`);
-      built.set(name, provider);
-    }
+    const provider = built.byName.get(name);
+    // Every reachable provider is built up front (buildRouteProviders); an unknown name here is a bug.
+    if (!provider) throw new Error(`routing refers to unknown provider ${name}`);
     return provider;
   };
 
@@ -134,12 +125,7 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     return budget;
   };
 
-  const fallback = effectiveFallback(config);
-  const fallbackNames: string[] = !config.FALLBACK_ENABLED
-    ? []
-    : (file?.fallback ??
-      (fallback.explicit || config.PREFER_OLLAMA || isProviderConfigured(fallback.provider, config) ? [fallback.provider] : []));
-  const openRouterReady = isProviderConfigured("openrouter", config);
+  const { fallback: fallbackNames, hybrid: { openRouter: openRouterReady, cloud } } = built;
 
   function hybrid(request: MessagesRequest): Decision {
     const tools = request.tools?.length ?? 0;
@@ -155,8 +141,8 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
       targets.push({ provider: "openrouter" });
       if (targets.length === 1) notes.push(`< OPENROUTER_MAX_TOOLS_FOR_ROUTING=${config.OPENROUTER_MAX_TOOLS_FOR_ROUTING}: openrouter`);
     }
-    targets.push({ provider: fallback.provider });
-    if (targets.length === 1) notes.push(`cloud: ${fallback.provider}`);
+    targets.push({ provider: cloud });
+    if (targets.length === 1) notes.push(`cloud: ${cloud}`);
     return { targets, rule: "hybrid", reason: `hybrid: ${notes.join(", ")}` };
   }
 
@@ -184,24 +170,17 @@ export function createRouter(config: Config, options: RouterOptions = {}): Route
     return { targets: [{ provider: config.MODEL_PROVIDER }], rule: "static", reason: `static: MODEL_PROVIDER=${config.MODEL_PROVIDER}` };
   }
 
-  const primary = providerFor(config.MODEL_PROVIDER);
-  // Every provider some request can reach: for /v1/models, `lynkr doctor` and the start-up log.
-  const reachable = [
-    ...(config.PREFER_OLLAMA ? ["ollama", ...(openRouterReady ? ["openrouter"] : []), fallback.provider] : []),
-    ...[file?.rules.default, file?.rules.background, file?.rules.think, file?.rules.longContext].flatMap((t) => (t ? [t.provider] : [])),
-    ...fallbackNames,
-    ...(file?.instances.keys() ?? []),
-  ];
-  const providers = new Set<Provider>([primary, ...reachable.map(providerFor)]);
+  const primary = built.primary;
+  const providers = [...built.byName.values()];
 
   const router: Router = {
     primary,
-    providers: [...providers],
+    providers,
     events,
     settings,
     breakerFor: (name, credential) => breakers.get(name, credential),
     retryBudgetFor,
-    circuits: () => breakers.list([...providers].map(({ name }) => name)),
+    circuits: () => breakers.list(providers.map(({ name }) => name)),
     async prepare(request, bodyBytes) {
       const rules = file?.rules;
       if (rules?.longContext) await countIfNearSliced(request, bodyBytes ?? Buffer.byteLength(JSON.stringify(request)), rules.longContextThreshold);

@@ -3,6 +3,7 @@ import type { Message } from "../../src/anthropic/schema.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { Outcomes } from "../../src/pipeline/outcome.ts";
 import { createPipeline } from "../../src/pipeline/run-turn.ts";
+import { buildRouteProviders } from "../../src/routing/providers.ts";
 import { createRouter } from "../../src/routing/router.ts";
 import { openDatabase } from "../../src/store/db.ts";
 import { Budgets } from "../../src/usage/budgets.ts";
@@ -27,7 +28,7 @@ function pipeline() {
   return {
     cache,
     pipeline: createPipeline({
-      router: createRouter(config, { file: null }),
+      router: createRouter(config, buildRouteProviders(config, undefined)),
       outcomes: new Outcomes(),
       budgets: new Budgets(config, usage),
       limiter: new RateLimiter({ requestsPerMinute: 0, tokensPerMinute: 0 }, new Map()),

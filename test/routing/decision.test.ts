@@ -3,6 +3,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { messagesRequestSchema, type MessagesRequest } from "../../src/anthropic/schema.ts";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
+import { loadRoutingFile } from "../../src/config/routing-file.ts";
+import type { Config } from "../../src/config/schema.ts";
+import { buildRouteProviders } from "../../src/routing/providers.ts";
 import { createRouter } from "../../src/routing/router.ts";
 import { readWire } from "../helpers/fake-upstream.ts";
 import { tempDir } from "../helpers/gateway.ts";
@@ -18,8 +21,13 @@ function routerFor(env: Record<string, string>, file?: unknown) {
     writeFileSync(path, typeof file === "string" ? file : JSON.stringify(file));
     extra.LYNKR_CONFIG = path;
   }
-  const config = loadConfig({ env: { HOME: dir, ...env, ...extra }, cwd: dir });
-  return createRouter(config);
+  return routerOf(loadConfig({ env: { HOME: dir, ...env, ...extra }, cwd: dir }));
+}
+
+/** What the composition root does: read LYNKR_CONFIG, build the providers, then the router. */
+function routerOf(config: Config) {
+  const file = loadRoutingFile(config);
+  return createRouter(config, buildRouteProviders(config, file), { file });
 }
 
 function problems(env: Record<string, string>, file?: unknown): string[] {
@@ -186,7 +194,7 @@ describe("rules from LYNKR_CONFIG", () => {
     mkdirSync(join(dir, ".lynkr"));
     writeFileSync(join(dir, ".lynkr", "config.json"), JSON.stringify({ router: { default: "ollama" } }));
     const config = loadConfig({ env: { HOME: dir }, cwd: dir });
-    expect(createRouter(config).route(request()).chain.map((t) => t.provider.name)).toEqual(["ollama"]);
+    expect(routerOf(config).route(request()).chain.map((t) => t.provider.name)).toEqual(["ollama"]);
   });
 
   test("every problem in the file is named with the file and the key", () => {

@@ -6,6 +6,7 @@ import { loadConfig } from "../../../src/config/load.ts";
 import { Outcomes, type TurnOutcome } from "../../../src/pipeline/outcome.ts";
 import { callStep } from "../../../src/pipeline/steps/call.ts";
 import { RoutedError } from "../../../src/routing/call-route.ts";
+import { buildRouteProviders } from "../../../src/routing/providers.ts";
 import { createRouter } from "../../../src/routing/router.ts";
 import { chunkedResponse, jsonResponse, startFakeUpstream } from "../../helpers/fake-upstream.ts";
 import { tempDir } from "../../helpers/gateway.ts";
@@ -24,7 +25,7 @@ afterAll(() => upstream.stop());
 function setUp() {
   const home = tempDir();
   const config = loadConfig({ env: { HOME: home, ANTHROPIC_UPSTREAM_URL: upstream.url, API_RETRY_MAX_RETRIES: "0" }, cwd: home });
-  const router = createRouter(config, { file: null });
+  const router = createRouter(config, buildRouteProviders(config, undefined));
   const outcomes = new Outcomes();
   const seen: TurnOutcome[] = [];
   outcomes.subscribe("test", (o) => seen.push(o));
