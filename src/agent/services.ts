@@ -30,7 +30,13 @@ export function isDisallowed(policy: LoopPolicy, name: string): boolean {
   return policy.disallowed.some((rule) => (rule.endsWith("*") ? name.startsWith(rule.slice(0, -1)) : name === rule));
 }
 
-function loopPolicy(config: Config): LoopPolicy {
+/** The environment's limits of the server-tool loop. */
+export type LoopPolicySettings = Pick<
+  Config,
+  "POLICY_MAX_STEPS" | "POLICY_MAX_TOOL_CALLS" | "POLICY_TOOL_TIMEOUT_MS" | "POLICY_MAX_DURATION_MS" | "POLICY_DISALLOWED_TOOLS"
+>;
+
+function loopPolicy(config: LoopPolicySettings): LoopPolicy {
   return {
     maxSteps: config.POLICY_MAX_STEPS,
     maxToolCalls: config.POLICY_MAX_TOOL_CALLS,
@@ -41,12 +47,20 @@ function loopPolicy(config: Config): LoopPolicy {
 }
 
 /** The operator's MCP servers as configured (not started). */
-export function mcpRegistry(config: Config, onChange?: (registry: McpRegistry) => void): McpRegistry {
+/** Where MCP servers are declared (loadMcpConfig reads these), and how long one may take to start. */
+export type McpSettings = Pick<Config, "LYNKR_MCP_CONFIG" | "MCP_MANIFEST_DIRS" | "HOME" | "MCP_START_TIMEOUT_MS">;
+
+export function mcpRegistry(config: McpSettings, onChange?: (registry: McpRegistry) => void): McpRegistry {
   const { servers, problems } = loadMcpConfig(config);
   return new McpRegistry(servers, problems, config.MCP_START_TIMEOUT_MS, onChange);
 }
 
-function searchEngine(config: Config): SearchEngine | undefined {
+type WebToolSettings = Pick<
+  Config,
+  "WEB_SEARCH_ENDPOINT" | "WEB_SEARCH_ENGINE" | "WEB_SEARCH_API_KEY" | "WEB_SEARCH_MAX_RESULTS" | "WEB_FETCH_ALLOW_PRIVATE" | "WEB_FETCH_MAX_BYTES" | "WEB_FETCH_MAX_CHARS"
+>;
+
+function searchEngine(config: WebToolSettings): SearchEngine | undefined {
   const endpoint = config.WEB_SEARCH_ENDPOINT ?? defaultEndpoints[config.WEB_SEARCH_ENGINE];
   if (!endpoint) return undefined;
   return { kind: config.WEB_SEARCH_ENGINE, endpoint, ...(config.WEB_SEARCH_API_KEY ? { apiKey: config.WEB_SEARCH_API_KEY } : {}) };
@@ -55,7 +69,10 @@ function searchEngine(config: Config): SearchEngine | undefined {
 /** The counter of server-tool runs; the dashboard reads it back by this name. */
 export const serverToolCallsMetric = "lynkr_server_tool_calls_total";
 
-export function createServerToolServices(config: Config, metrics: Registry): ServerToolServices {
+/** Everything the server-tool services read: the loop's limits, the MCP servers and the web tools. */
+export type ServerToolSettings = Pick<Config, keyof LoopPolicySettings | keyof McpSettings | keyof WebToolSettings>;
+
+export function createServerToolServices(config: ServerToolSettings, metrics: Registry): ServerToolServices {
   const calls = metrics.counter(serverToolCallsMetric, "Tools lynkr ran inside client requests, by tool and outcome.", ["tool", "outcome"]);
   const up = metrics.gauge("lynkr_mcp_server_up", "MCP server state: 1 ready, 0 not.", ["server"]);
   const tools = metrics.gauge("lynkr_mcp_server_tools", "Tools an MCP server offers.", ["server"]);

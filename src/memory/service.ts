@@ -203,7 +203,10 @@ export class MemoryService {
  * The gateway's memory, pruned once at start-up (on SQLite before this returns: its calls run
  * synchronously underneath); undefined when MEMORY_ENABLED=false.
  */
-export function createMemory(config: Config, store: MemoryStore, metrics: MemoryMetrics): MemoryService | undefined {
+/** What createMemory reads: whether memory is on, and the service's own settings. */
+export type MemoryServiceSettings = Pick<Config, "MEMORY_ENABLED" | keyof MemorySettings>;
+
+export function createMemory(config: MemoryServiceSettings, store: MemoryStore, metrics: MemoryMetrics): MemoryService | undefined {
   if (!config.MEMORY_ENABLED) return undefined;
   const memory = new MemoryService(store, config, metrics);
   memory.prune().catch((error: unknown) => logger.error("could not prune memories", { error: String(error) }));

@@ -16,11 +16,17 @@ const shapes: RegExp[] = [
  */
 const shapeHint = /bearer|sk-|"(?:x-api-key|api[-_]?key|authorization|password|secret|token)"/i;
 
+/** Every setting whose name says it holds a secret (the names the constructor scans for). */
+type SecretSettingName = Extract<keyof Config, `${string}${"KEY" | "TOKEN" | "SECRET" | "PASSWORD"}${string}`>;
+
+/** What the Redactor reads: the secret-named settings, and the URLs that may carry a password. */
+export type RedactorSettings = Pick<Config, SecretSettingName | "LYNKR_REDIS_URL" | "LYNKR_DATABASE_URL">;
+
 export class Redactor {
   private readonly values: string[];
 
   /** `providers`: the settings of the routing file's named providers, keys of their own included. */
-  constructor(config: Config, providers: Iterable<Config> = []) {
+  constructor(config: RedactorSettings, providers: Iterable<RedactorSettings> = []) {
     const values = new Set<string>();
     for (const key of config.LYNKR_API_KEYS ?? []) values.add(key.key);
     // Redis and PostgreSQL URLs may carry a password (redis://:password@host): never in a log line either.

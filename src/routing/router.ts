@@ -89,7 +89,25 @@ export interface RouterOptions {
   circuits?: CircuitBus;
 }
 
-export function createRouter(config: Config, built: RouteProviders, options: RouterOptions = {}): Router {
+/** The environment's settings the router reads: retries, breakers, fallback and the hybrid tiers. */
+export type RouterSettings = Pick<
+  Config,
+  | "API_RETRY_MAX_RETRIES"
+  | "API_RETRY_INITIAL_DELAY"
+  | "API_RETRY_MAX_DELAY"
+  | "RETRY_BUDGET_PERCENT"
+  | "RETRY_BUDGET_MIN"
+  | "CIRCUIT_BREAKER_FAILURE_THRESHOLD"
+  | "CIRCUIT_BREAKER_SUCCESS_THRESHOLD"
+  | "CIRCUIT_BREAKER_TIMEOUT"
+  | "FALLBACK_ENABLED"
+  | "PREFER_OLLAMA"
+  | "OLLAMA_MAX_TOOLS_FOR_ROUTING"
+  | "OPENROUTER_MAX_TOOLS_FOR_ROUTING"
+  | "MODEL_PROVIDER"
+>;
+
+export function createRouter(config: RouterSettings, built: RouteProviders, options: RouterOptions = {}): Router {
   const file = options.file;
   const events = new RoutingEvents();
   const settings: RoutingSettings = {
