@@ -22,7 +22,6 @@ export interface RouteProviders {
 
 /** Builds, from the environment and the routing file's named instances, every provider requests can reach. */
 export function buildRouteProviders(config: Config, file: RoutingFile | undefined): RouteProviders {
-  const built = new Map<string, Provider>();
   const build = (name: string): Provider => {
     const instance = file?.instances.get(name);
     if (instance) return createProvider(instance.type, instance.config, name);
@@ -38,14 +37,13 @@ export function buildRouteProviders(config: Config, file: RoutingFile | undefine
   const openRouter = isProviderConfigured("openrouter", config);
   // Every provider some request can reach: for routes, /v1/models, `lynkr doctor` and the start-up log.
   const reachable = [
-    config.MODEL_PROVIDER,
     ...(config.PREFER_OLLAMA ? ["ollama", ...(openRouter ? ["openrouter"] : []), cloud.provider] : []),
     ...[file?.rules.default, file?.rules.background, file?.rules.think, file?.rules.longContext].flatMap((t) => (t ? [t.provider] : [])),
     ...fallback,
     ...(file?.instances.keys() ?? []),
   ];
+  const primary = build(config.MODEL_PROVIDER);
+  const built = new Map<string, Provider>([[config.MODEL_PROVIDER, primary]]);
   for (const name of reachable) if (!built.has(name)) built.set(name, build(name));
-  const primary = built.get(config.MODEL_PROVIDER);
-  if (!primary) throw new Error(`no provider built for MODEL_PROVIDER=${config.MODEL_PROVIDER}`);
   return { primary, byName: built, fallback, hybrid: { openRouter, cloud: cloud.provider } };
 }
