@@ -21,7 +21,6 @@ export function serializeChatBody(body: ChatRequest, kept: KeptJson): Uint8Array
   const tools = body.tools === undefined ? undefined : kept.tools;
   const messages = kept.messages?.length === body.messages.length ? kept.messages : undefined;
   if (tools === undefined && messages === undefined) return encoder.encode(JSON.stringify(body));
-  const record = body as unknown as Record<string, unknown>;
   const parts: Uint8Array[] = [];
   // Text between kept parts is gathered and encoded in one go.
   let text = "{";
@@ -30,7 +29,7 @@ export function serializeChatBody(body: ChatRequest, kept: KeptJson): Uint8Array
     text = "";
   };
   let first = true;
-  for (const key of Object.keys(record)) {
+  for (const [key, value] of Object.entries(body)) {
     if (key === "tools" && tools !== undefined) {
       text += `${first ? "" : ","}"tools":`;
       flush();
@@ -44,7 +43,7 @@ export function serializeChatBody(body: ChatRequest, kept: KeptJson): Uint8Array
       });
       text += "]";
     } else {
-      const json = JSON.stringify(record[key]);
+      const json: string | undefined = JSON.stringify(value);
       if (json === undefined) continue;
       text += `${first ? "" : ","}${JSON.stringify(key)}:${json}`;
     }
