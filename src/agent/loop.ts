@@ -276,7 +276,7 @@ export function anthropicWireOnly(kinds: string[]): boolean {
 
 /**
  * Answers `request` through `call` (one routed model call), running lynkr's tools in between
- * when the request has any; otherwise it is exactly `call(request)`. Resolves once the first
+ * when the request names some of them; otherwise it is exactly `call(request)`. Resolves once the first
  * model call answered, so failures before the first byte still become HTTP errors.
  */
 export async function callWithServerTools<A extends ModelStream>(
