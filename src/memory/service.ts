@@ -196,13 +196,13 @@ export class MemoryService {
   }
 }
 
+/** What createMemory reads: whether memory is on, and the service's own settings. */
+export type MemoryServiceSettings = Pick<Config, "MEMORY_ENABLED" | keyof MemorySettings>;
+
 /**
  * The gateway's memory, pruned once at start-up (on SQLite before this returns: its calls run
  * synchronously underneath); undefined when MEMORY_ENABLED=false.
  */
-/** What createMemory reads: whether memory is on, and the service's own settings. */
-export type MemoryServiceSettings = Pick<Config, "MEMORY_ENABLED" | keyof MemorySettings>;
-
 export function createMemory(config: MemoryServiceSettings, store: MemoryStore, metrics: MemoryMetrics): MemoryService | undefined {
   if (!config.MEMORY_ENABLED) return undefined;
   const memory = new MemoryService(store, config, metrics);
