@@ -3,11 +3,9 @@ import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { databasePath, openDatabase } from "../store/db.ts";
-import { postgresAreas } from "../store/postgres/areas.ts";
-import { openPostgres } from "../store/postgres/connect.ts";
 import { PgSessionReport } from "../store/postgres/report.ts";
 import { SessionReport, type SessionReader } from "../store/session-report.ts";
-import { postgresHost } from "../store/storage.ts";
+import { openLynkrPostgres } from "../store/storage.ts";
 
 // The reports read the database lynkr writes: PostgreSQL with LYNKR_DATABASE_URL, else the SQLite
 // file (WAL: while a gateway runs too), never creating one where there is none. Opening either
@@ -21,11 +19,9 @@ export interface ReportDatabase {
 /** LYNKR_DATABASE_URL's PostgreSQL, migrated; exits naming the host (never the password) when it cannot. */
 export async function connectPostgres(url: string, command: string): Promise<SQL> {
   try {
-    return await openPostgres(url, postgresAreas, { maxConnections: 2 });
+    return await openLynkrPostgres(url, 2);
   } catch (error) {
-    const where = postgresHost(url);
-    const why = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`lynkr ${command}: ${where}: ${why.replaceAll(url, where)} (LYNKR_DATABASE_URL)\n`);
+    process.stderr.write(`lynkr ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
 }

@@ -1,4 +1,5 @@
 import type { MessagesRequest } from "../anthropic/schema.ts";
+import { Lru } from "../cache/lru.ts";
 import type { Config } from "../config/schema.ts";
 import type { MemoryMetrics } from "../observability/metrics/memory-metrics.ts";
 import { logger } from "../observability/logger.ts";
@@ -51,10 +52,10 @@ function firstUserWords(request: Pick<MessagesRequest, "messages">): string {
 
 export class MemoryService {
   private prunedAt = Number.NEGATIVE_INFINITY;
-  /** By client and conversation, oldest seen first. */
-  private readonly cursors = new Map<string, Cursor>();
-  /** Sessions' blocks by client and session, oldest seen first. */
-  private readonly kept = new Map<string, KeptBlock>();
+  /** By client and conversation. */
+  private readonly cursors = new Lru<string, Cursor>(maxConversations);
+  /** Sessions' blocks by client and session. */
+  private readonly kept = new Lru<string, KeptBlock>(maxSessions);
 
   constructor(
     readonly store: MemoryStore,
@@ -113,9 +114,7 @@ export class MemoryService {
    * pruning may have taken it (MEMORY_MAX_AGE_DAYS after it was made): then the store says.
    */
   private remember(key: string, kept: KeptBlock): string {
-    this.kept.delete(key);
     this.kept.set(key, kept);
-    if (this.kept.size > maxSessions) this.kept.delete(this.kept.keys().next().value as string);
     return kept.block;
   }
 
@@ -131,7 +130,6 @@ export class MemoryService {
     const length = request.messages.length;
     const key = `${client}\u0000${conversationRoot(request.messages)}`;
     const known = this.cursors.get(key);
-    this.cursors.delete(key);
     let cursor: Cursor;
     let said: ReadonlySet<string> = new Set();
     if (known !== undefined && known.to === length) {
@@ -142,7 +140,6 @@ export class MemoryService {
       cursor = { from: usable?.to ?? 0, to: length, said: new Set(), scope: usable?.scope ?? { scanned: 0 } };
     }
     this.cursors.set(key, cursor);
-    if (this.cursors.size > maxConversations) this.cursors.delete(this.cursors.keys().next().value as string);
     return { learntUpTo: cursor.from, said, cursor };
   }
 
@@ -199,13 +196,13 @@ export class MemoryService {
   }
 }
 
+/** What createMemory reads: whether memory is on, and the service's own settings. */
+export type MemoryServiceSettings = Pick<Config, "MEMORY_ENABLED" | keyof MemorySettings>;
+
 /**
  * The gateway's memory, pruned once at start-up (on SQLite before this returns: its calls run
  * synchronously underneath); undefined when MEMORY_ENABLED=false.
  */
-/** What createMemory reads: whether memory is on, and the service's own settings. */
-export type MemoryServiceSettings = Pick<Config, "MEMORY_ENABLED" | keyof MemorySettings>;
-
 export function createMemory(config: MemoryServiceSettings, store: MemoryStore, metrics: MemoryMetrics): MemoryService | undefined {
   if (!config.MEMORY_ENABLED) return undefined;
   const memory = new MemoryService(store, config, metrics);

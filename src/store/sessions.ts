@@ -160,6 +160,42 @@ export function planTurn(turn: TurnRecord, hashes: string[], thread: StoredThrea
   return { offset, newMessages, response, thread: next };
 }
 
+/** A turn's row in `turns`, the same columns in SQLite and PostgreSQL (SQLite binds `stream` as 1/0). */
+export function turnRow(turn: TurnRecord, plan: TurnWrite, now: number) {
+  const usage = turn.response?.usage;
+  return {
+    session_id: turn.sessionId,
+    request_id: turn.requestId,
+    created_at: now,
+    provider: turn.provider,
+    model: turn.model ?? null,
+    requested_model: turn.requestedModel,
+    stream: turn.stream,
+    status: turn.status,
+    latency_ms: turn.latencyMs,
+    first_byte_ms: turn.firstByteMs ?? null,
+    input_tokens: usage?.input_tokens ?? null,
+    output_tokens: usage?.output_tokens ?? null,
+    cache_read_input_tokens: usage?.cache_read_input_tokens ?? null,
+    cache_creation_input_tokens: usage?.cache_creation_input_tokens ?? null,
+    stop_reason: turn.response?.stop_reason ?? null,
+    new_messages: plan.newMessages,
+    history_offset: plan.offset,
+    response: plan.response,
+    error: turn.error ? JSON.stringify(turn.error) : null,
+    route: turn.route ?? null,
+    fallbacks: turn.fallbacks ?? 0,
+  };
+}
+
+// Every column of turnRow, no other (the compiler checks both ways): SQLite binds the row by name.
+const turnColumns = Object.keys({
+  session_id: true, request_id: true, created_at: true, provider: true, model: true, requested_model: true,
+  stream: true, status: true, latency_ms: true, first_byte_ms: true, input_tokens: true, output_tokens: true,
+  cache_read_input_tokens: true, cache_creation_input_tokens: true, stop_reason: true, new_messages: true,
+  history_offset: true, response: true, error: true, route: true, fallbacks: true,
+} satisfies Record<keyof ReturnType<typeof turnRow>, true>);
+
 export class SessionStore implements SessionRecorder {
   private readonly upsertSession;
   private readonly findThread;
@@ -184,11 +220,7 @@ export class SessionStore implements SessionRecorder {
        ON CONFLICT(session_id, root_hash) DO UPDATE SET history_len = $len, history_hash = $hash`,
     );
     this.insertTurn = db.query(
-      `INSERT INTO turns (session_id, request_id, created_at, provider, model, requested_model, stream, status,
-         latency_ms, first_byte_ms, input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens,
-         stop_reason, new_messages, history_offset, response, error, route, fallbacks)
-       VALUES ($session, $requestId, $now, $provider, $model, $requestedModel, $stream, $status, $latency, $firstByte,
-         $input, $output, $cacheRead, $cacheCreation, $stopReason, $newMessages, $offset, $response, $error, $route, $fallbacks)`,
+      `INSERT INTO turns (${turnColumns.join(", ")}) VALUES (${turnColumns.map((c) => `$${c}`).join(", ")})`,
     );
   }
 
@@ -206,29 +238,6 @@ export class SessionStore implements SessionRecorder {
     this.upsertSession.run({ id: turn.sessionId, now });
     const plan = planTurn(turn, hashes, this.findThread.get({ session: turn.sessionId, root }));
     if (plan.thread) this.saveThread.run({ session: turn.sessionId, root, len: plan.thread.len, hash: plan.thread.hash });
-    const usage = turn.response?.usage;
-    this.insertTurn.run({
-      session: turn.sessionId,
-      requestId: turn.requestId,
-      now,
-      provider: turn.provider,
-      model: turn.model ?? null,
-      requestedModel: turn.requestedModel,
-      stream: turn.stream ? 1 : 0,
-      status: turn.status,
-      latency: turn.latencyMs,
-      firstByte: turn.firstByteMs ?? null,
-      input: usage?.input_tokens ?? null,
-      output: usage?.output_tokens ?? null,
-      cacheRead: usage?.cache_read_input_tokens ?? null,
-      cacheCreation: usage?.cache_creation_input_tokens ?? null,
-      stopReason: turn.response?.stop_reason ?? null,
-      newMessages: plan.newMessages,
-      offset: plan.offset,
-      response: plan.response,
-      error: turn.error ? JSON.stringify(turn.error) : null,
-      route: turn.route ?? null,
-      fallbacks: turn.fallbacks ?? 0,
-    });
+    this.insertTurn.run(turnRow(turn, plan, now));
   }
 }

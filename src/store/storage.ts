@@ -51,6 +51,20 @@ export function postgresHost(url: string): string {
   return `postgres ${new URL(url).host}`;
 }
 
+/**
+ * LYNKR_DATABASE_URL's PostgreSQL, every area's migrations applied; when it cannot be reached,
+ * throws naming its host only (the URL may carry a password), for `lynkr start` and the CLI alike.
+ */
+export async function openLynkrPostgres(url: string, maxConnections: number): Promise<SQL> {
+  try {
+    return await openPostgres(url, postgresAreas, { maxConnections });
+  } catch (error) {
+    const where = postgresHost(url);
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`${where}: ${why.replaceAll(url, where)} (LYNKR_DATABASE_URL)`);
+  }
+}
+
 /** The embedded SQLite storage, opened synchronously (the default, and every test gateway's). */
 export function openSqliteStorage(config: Pick<Config, "SESSION_DB_PATH" | "XDG_DATA_HOME" | "HOME">): Storage {
   const dbPath = databasePath(config);
@@ -87,13 +101,7 @@ export async function openPostgresStorage(
   const url = config.LYNKR_DATABASE_URL;
   if (url === undefined) throw new Error("openPostgresStorage needs LYNKR_DATABASE_URL");
   const where = postgresHost(url);
-  let sql: SQL;
-  try {
-    sql = await openPostgres(url, postgresAreas, { maxConnections: config.LYNKR_DATABASE_POOL_MAX });
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new Error(`${where}: ${why.replaceAll(url, where)} (LYNKR_DATABASE_URL)`);
-  }
+  const sql = await openLynkrPostgres(url, config.LYNKR_DATABASE_POOL_MAX);
   const local = openSqliteStorage(config);
   // One link state for both: once a write finds PostgreSQL gone, answers stop waiting for records.
   const link = new PgLink();

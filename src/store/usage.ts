@@ -112,6 +112,35 @@ export class KnownTotals {
   }
 }
 
+/** A usage row as the `usage` table holds it, the same columns in SQLite and PostgreSQL (SQLite binds booleans as 1/0). */
+export function usageColumns(row: UsageRow, spend: Spend, now: number) {
+  const u = row.usage;
+  return {
+    request_id: row.requestId,
+    created_at: now,
+    day: spend.day,
+    session_id: row.sessionId,
+    client: row.client,
+    provider: row.provider,
+    model: row.model ?? null,
+    input_tokens: u.input_tokens,
+    output_tokens: u.output_tokens,
+    cache_read_input_tokens: u.cache_read_input_tokens,
+    cache_creation_input_tokens: u.cache_creation_input_tokens,
+    estimated: u.estimated,
+    cost_usd: row.cached ? 0 : (row.costUsd ?? null),
+    cached: row.cached,
+    saved_usd: row.savedUsd ?? null,
+  };
+}
+
+// Every column of usageColumns, no other (the compiler checks both ways): SQLite binds the row by name.
+const usageColumnNames = Object.keys({
+  request_id: true, created_at: true, day: true, session_id: true, client: true, provider: true, model: true,
+  input_tokens: true, output_tokens: true, cache_read_input_tokens: true, cache_creation_input_tokens: true,
+  estimated: true, cost_usd: true, cached: true, saved_usd: true,
+} satisfies Record<keyof ReturnType<typeof usageColumns>, true>);
+
 const dayMs = 86_400_000;
 let lastDay = { from: 0, name: "1970-01-01" };
 
@@ -134,10 +163,7 @@ export class UsageStore implements UsageLedger {
 
   constructor(private readonly db: Database) {
     this.insert = db.query(
-      `INSERT INTO usage (request_id, created_at, day, session_id, client, provider, model, input_tokens, output_tokens,
-         cache_read_input_tokens, cache_creation_input_tokens, estimated, cost_usd, cached, saved_usd)
-       VALUES ($requestId, $now, $day, $session, $client, $provider, $model, $input, $output, $cacheRead, $cacheCreation,
-         $estimated, $cost, $cached, $saved)`,
+      `INSERT INTO usage (${usageColumnNames.join(", ")}) VALUES (${usageColumnNames.map((c) => `$${c}`).join(", ")})`,
     );
     this.bump = db.query(
       `INSERT INTO usage_totals (scope, subject, period, requests, input_tokens, output_tokens, cost_usd)
@@ -152,25 +178,8 @@ export class UsageStore implements UsageLedger {
 
   record(row: UsageRow, now = Date.now()): void {
     const spend = spendOf(row, now);
-    const u = row.usage;
     this.db.transaction(() => {
-      this.insert.run({
-        requestId: row.requestId,
-        now,
-        day: spend.day,
-        session: row.sessionId,
-        client: row.client,
-        provider: row.provider,
-        model: row.model ?? null,
-        input: u.input_tokens,
-        output: u.output_tokens,
-        cacheRead: u.cache_read_input_tokens,
-        cacheCreation: u.cache_creation_input_tokens,
-        estimated: u.estimated ? 1 : 0,
-        cost: row.cached ? 0 : (row.costUsd ?? null),
-        cached: row.cached ? 1 : 0,
-        saved: row.savedUsd ?? null,
-      });
+      this.insert.run(usageColumns(row, spend, now));
       for (const [scope, subject, period] of spend.lines) {
         this.bump.run({ scope, subject, period, input: spend.input, output: spend.output, cost: spend.cost });
       }

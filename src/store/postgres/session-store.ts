@@ -1,5 +1,5 @@
 import type { SQL, TransactionSQL } from "bun";
-import { planTurn, TurnHasher, type SessionRecorder, type StoredThread, type TurnRecord } from "../sessions.ts";
+import { planTurn, TurnHasher, turnRow, type SessionRecorder, type StoredThread, type TurnRecord } from "../sessions.ts";
 import { PgLink, PgWriter, type WriterSettings } from "./writer.ts";
 
 // Sessions, threads and turns in PostgreSQL, as SessionStore keeps them in SQLite. A turn is
@@ -73,31 +73,7 @@ export class PgSessionStore implements SessionRecorder {
         threads.set(key, thread);
         moved.set(key, thread);
       }
-      const usage = turn.response?.usage;
-      return {
-        write_id: writeId,
-        session_id: turn.sessionId,
-        request_id: turn.requestId,
-        created_at: now,
-        provider: turn.provider,
-        model: turn.model ?? null,
-        requested_model: turn.requestedModel,
-        stream: turn.stream,
-        status: turn.status,
-        latency_ms: turn.latencyMs,
-        first_byte_ms: turn.firstByteMs ?? null,
-        input_tokens: usage?.input_tokens ?? null,
-        output_tokens: usage?.output_tokens ?? null,
-        cache_read_input_tokens: usage?.cache_read_input_tokens ?? null,
-        cache_creation_input_tokens: usage?.cache_creation_input_tokens ?? null,
-        stop_reason: turn.response?.stop_reason ?? null,
-        new_messages: plan.newMessages,
-        history_offset: plan.offset,
-        response: plan.response,
-        error: turn.error ? JSON.stringify(turn.error) : null,
-        route: turn.route ?? null,
-        fallbacks: turn.fallbacks ?? 0,
-      };
+      return { write_id: writeId, ...turnRow(turn, plan, now) };
     });
     // In order: ids follow the turns, and a session's turns are read back by id.
     await tx`INSERT INTO turns ${tx(turns)}`;

@@ -1,5 +1,5 @@
 import type { SQL, TransactionSQL } from "bun";
-import { KnownTotals, noTotals, spendOf, type Spend, totalsKey, type TotalScope, type Totals, type UsageLedger, type UsageRow } from "../usage.ts";
+import { KnownTotals, noTotals, spendOf, type Spend, totalsKey, type TotalScope, type Totals, type UsageLedger, type UsageRow, usageColumns } from "../usage.ts";
 import { OverloadedError } from "../../anthropic/errors.ts";
 import { isTransient, PgLink, PgWriter, type WriterSettings } from "./writer.ts";
 
@@ -99,24 +99,7 @@ export class PgUsageStore implements UsageLedger {
 
   /** A batch in three statements, however many rows: the rows, then the totals they add to. */
   private async commit(tx: TransactionSQL, items: Pending[]): Promise<void> {
-    const rows = items.map(({ writeId, row, now, spend }) => ({
-      write_id: writeId,
-      request_id: row.requestId,
-      created_at: now,
-      day: spend.day,
-      session_id: row.sessionId,
-      client: row.client,
-      provider: row.provider,
-      model: row.model ?? null,
-      input_tokens: row.usage.input_tokens,
-      output_tokens: row.usage.output_tokens,
-      cache_read_input_tokens: row.usage.cache_read_input_tokens,
-      cache_creation_input_tokens: row.usage.cache_creation_input_tokens,
-      estimated: row.usage.estimated,
-      cost_usd: row.cached ? 0 : (row.costUsd ?? null),
-      cached: row.cached,
-      saved_usd: row.savedUsd ?? null,
-    }));
+    const rows = items.map(({ writeId, row, now, spend }) => ({ write_id: writeId, ...usageColumns(row, spend, now) }));
     const inserted: { write_id: string }[] = await tx`INSERT INTO usage ${tx(rows)} ON CONFLICT (write_id) DO NOTHING RETURNING write_id`;
     // Rows already there were committed by an earlier try, totals included.
     const fresh = new Set(inserted.map((r) => r.write_id));
