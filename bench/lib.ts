@@ -37,6 +37,22 @@ export function ms(value: number, digits = 3): string {
   return Number.isFinite(value) ? value.toFixed(digits) : "-";
 }
 
+/**
+ * The table of scenarios timed against a baseline: each row's p50 and p95, and how much its p50
+ * adds to the baseline's (the first scenario).
+ */
+export function latencyAgainstBaseline(
+  baseline: [name: string, values: number[]],
+  scenarios: [name: string, values: number[]][],
+): Pick<BenchSection, "columns" | "rows"> {
+  const base50 = percentile(baseline[1], 50);
+  const row = ([name, values]: [string, number[]], added: string) => [name, ms(percentile(values, 50), 2), ms(percentile(values, 95), 2), added];
+  return {
+    columns: ["scenario", "p50 ms", "p95 ms", "added p50 ms"],
+    rows: [row(baseline, "-"), ...scenarios.map((s) => row(s, ms(percentile(s[1], 50) - base50, 2)))],
+  };
+}
+
 export function mib(bytes: number): string {
   return (bytes / (1024 * 1024)).toFixed(1);
 }

@@ -1,5 +1,5 @@
 import { refusedUrl } from "../../test/helpers/ports.ts";
-import { assertReachedUpstream, ms, percentile, startFakeAnthropicUpstream, startGatewayInProcess, timeEach, type BenchSection, type FakeUpstream } from "../lib.ts";
+import { assertReachedUpstream, latencyAgainstBaseline, startFakeAnthropicUpstream, startGatewayInProcess, timeEach, type BenchSection, type FakeUpstream } from "../lib.ts";
 
 // Failover cost: Ollama (the hybrid tier) refuses connections and a cloud provider answers.
 // Time per request as a client sees it, against the same cloud provider called alone (the
@@ -36,21 +36,15 @@ export default async function fallbackBench(): Promise<BenchSection> {
     const refused = await timings(cloud, { ...hybrid, CIRCUIT_BREAKER_FAILURE_THRESHOLD: "1000000" });
     // The warm-up opens the breaker (5 failures); measured requests skip Ollama without a connection attempt.
     const open = await timings(cloud, { ...hybrid, CIRCUIT_BREAKER_TIMEOUT: "3600000" });
-    const base50 = percentile(baseline, 50);
-    const row = (name: string, values: number[], added: boolean) => [
-      name,
-      ms(percentile(values, 50), 2),
-      ms(percentile(values, 95), 2),
-      added ? ms(percentile(values, 50) - base50, 2) : "-",
-    ];
     return {
       title: "Fallback: Ollama refusing connections, cloud provider answering",
-      columns: ["scenario", "p50 ms", "p95 ms", "added p50 ms"],
-      rows: [
-        row("cloud alone (baseline)", baseline, false),
-        row("fallback, breaker closed (connect refused each time)", refused, true),
-        row("fallback, breaker open", open, true),
-      ],
+      ...latencyAgainstBaseline(
+        ["cloud alone (baseline)", baseline],
+        [
+          ["fallback, breaker closed (connect refused each time)", refused],
+          ["fallback, breaker open", open],
+        ],
+      ),
       notes: [
         `${requests} sequential streaming requests per scenario after ${warmup} warm-up requests, gateway in process, loopback fake upstream; aim: breaker open adds < 20 ms.`,
         "A refused connection (or a timeout) fails over at once, without retrying, when another provider is in the chain.",

@@ -1,6 +1,6 @@
 import { chatChunk, openAiSse } from "../../test/helpers/fake-upstream.ts";
 import { writeMcpConfig } from "../../test/helpers/mcp-config.ts";
-import { ms, percentile, recordedClaudeCodeRequest, startGatewayInProcess, timeEach, type BenchSection, type BenchGateway } from "../lib.ts";
+import { latencyAgainstBaseline, recordedClaudeCodeRequest, startGatewayInProcess, timeEach, type BenchSection, type BenchGateway } from "../lib.ts";
 
 // What lynkr's own tools cost a Claude Code request on an OpenAI-wire model: the recorded
 // Claude Code request (~50 KB) with no MCP server (baseline), with an MCP server whose 5 tools
@@ -78,16 +78,15 @@ export default async function serverToolsBench(): Promise<BenchSection> {
   const baseline = await timings(false, false);
   const offered = await timings(true, false);
   const called = await timings(true, true);
-  const base50 = percentile(baseline, 50);
-  const row = (name: string, values: number[], added: boolean) => [name, ms(percentile(values, 50), 2), ms(percentile(values, 95), 2), added ? ms(percentile(values, 50) - base50, 2) : "-"];
   return {
     title: "Server-side tools: a Claude Code request on an OpenAI-wire model",
-    columns: ["scenario", "p50 ms", "p95 ms", "added p50 ms"],
-    rows: [
-      row("no MCP server (baseline)", baseline, false),
-      row("MCP server configured, 5 tools offered, none called", offered, true),
-      row("one mcp__demo__echo call (2 model calls + 1 stdio tool call)", called, true),
-    ],
+    ...latencyAgainstBaseline(
+      ["no MCP server (baseline)", baseline],
+      [
+        ["MCP server configured, 5 tools offered, none called", offered],
+        ["one mcp__demo__echo call (2 model calls + 1 stdio tool call)", called],
+      ],
+    ),
     notes: [
       `${requests} sequential streaming requests per scenario after ${warmup} warm-up requests, gateway in process, loopback fake upstream answering at once.`,
       "Rows run in order in one process: the first also pays for warming the JIT, so a small negative difference in the second row is noise, not a saving.",

@@ -107,8 +107,8 @@ export function routingFilePath(config: Config): { path: string; explicit: boole
   return { path: join(lynkrDir(config.HOME), "config.json"), explicit: false };
 }
 
-function instanceFor(name: string, raw: Record<string, unknown>, config: Config, problems: string[]): ProviderInstance {
-  const type = raw.type as ProviderName;
+function instanceFor(name: string, raw: { type: ProviderName; [key: string]: unknown }, config: Config, problems: string[]): ProviderInstance {
+  const { type } = raw;
   const merged: Record<string, unknown> = { ...config };
   for (const [key, value] of Object.entries(raw)) {
     if (key === "type") continue;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { readCapped } from "../tools/read-capped.ts";
 
 // Who answers on an address: nothing, some other program, or a lynkr (which version, which
 // configuration). An open port is not enough to reuse a gateway: `lynkr wrap` would hand
@@ -23,10 +24,11 @@ export async function identify(baseUrl: string, timeoutMs: number): Promise<Gate
   } catch (error) {
     return { kind: "none", detail: error instanceof Error ? error.message : String(error) };
   }
-  const text = await response.text().catch(() => "");
+  // Whatever listens there may answer without end: read no more than a readiness answer needs.
+  const answer = await readCapped(response, 64 * 1024).catch(() => ({ bytes: new Uint8Array() }));
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text.slice(0, 64 * 1024));
+    parsed = JSON.parse(new TextDecoder().decode(answer.bytes));
   } catch {
     return { kind: "other", detail: `HTTP ${response.status}, not lynkr's readiness answer` };
   }

@@ -2,6 +2,7 @@ import { BlockedAddressError, type AddressGuard } from "./address-guard.ts";
 import { domainAllowed, type DomainFilter } from "./domains.ts";
 import { guardedFetch } from "./guarded-fetch.ts";
 import { htmlTitle, htmlToMarkdown } from "./html-markdown.ts";
+import { readCapped } from "./read-capped.ts";
 
 // web_fetch for backends that cannot run Anthropic's: fetch one page, follow redirects by hand
 // (each hop's host checked again, and connected to the very address checked), read at most
@@ -25,35 +26,6 @@ export type WebFetchOutcome =
 const maxRedirects = 5;
 const maxUrlLength = 2000;
 const textTypes = /^(text\/|application\/(json|xml|xhtml\+xml|javascript|ld\+json)|image\/svg\+xml)/;
-
-async function readCapped(response: Response, maxBytes: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  const reader = response.body?.getReader();
-  if (!reader) return { bytes: new Uint8Array(), truncated: false };
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let truncated = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const room = maxBytes - size;
-    if (value.length >= room) {
-      chunks.push(value.subarray(0, room));
-      size += room;
-      truncated = true;
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-    size += value.length;
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { bytes, truncated };
-}
 
 function fail(errorCode: WebFetchErrorCode, detail: string): WebFetchOutcome {
   return { ok: false, errorCode, detail };

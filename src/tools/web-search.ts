@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { domainAllowed, type DomainFilter } from "./domains.ts";
+import { readCapped } from "./read-capped.ts";
 
 // web_search for backends that cannot run Anthropic's: one query to a search engine. SearxNG
 // (self-hosted, its JSON API: `search.formats: [json]` in its settings), or Brave Search or
@@ -100,12 +101,15 @@ export async function searchWeb(engine: SearchEngine, query: string, options: Do
     if (signal.aborted) throw error;
     return { ok: false, errorCode: "unavailable", detail: `${engine.kind} unreachable: ${error instanceof Error ? error.message : String(error)}` };
   }
-  const text = await response.text();
-  if (!response.ok) return { ok: false, errorCode: "unavailable", detail: `${engine.kind} answered HTTP ${response.status}` };
-  if (text.length > maxAnswerBytes) return { ok: false, errorCode: "unavailable", detail: `${engine.kind} answer too large` };
+  if (!response.ok) {
+    await response.body?.cancel();
+    return { ok: false, errorCode: "unavailable", detail: `${engine.kind} answered HTTP ${response.status}` };
+  }
+  const answer = await readCapped(response, maxAnswerBytes);
+  if (answer.truncated) return { ok: false, errorCode: "unavailable", detail: `${engine.kind} answer too large` };
   let raw: Raw[] | undefined;
   try {
-    raw = read(JSON.parse(text));
+    raw = read(JSON.parse(new TextDecoder().decode(answer.bytes)));
   } catch {
     raw = undefined;
   }

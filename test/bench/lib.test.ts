@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { assertReachedUpstream, spawnGateway, startFakeAnthropicUpstream, startGatewayInProcess, type BenchGateway } from "../../bench/lib.ts";
+import { assertReachedUpstream, latencyAgainstBaseline, spawnGateway, startFakeAnthropicUpstream, startGatewayInProcess, type BenchGateway } from "../../bench/lib.ts";
 
 // A benchmark that sends the same body again and again must time the way to the upstream, not
 // the prompt cache's replays.
@@ -40,3 +40,12 @@ for (const [name, start] of [
     }
   });
 }
+
+test("a latency table: the baseline adds nothing, every other scenario its p50 over the baseline's", () => {
+  const table = latencyAgainstBaseline(["base", [1, 2, 3]], [["slower", [4, 5, 6]]]);
+  expect(table.columns).toEqual(["scenario", "p50 ms", "p95 ms", "added p50 ms"]);
+  expect(table.rows).toEqual([
+    ["base", "2.00", "3.00", "-"],
+    ["slower", "5.00", "6.00", "3.00"],
+  ]);
+});

@@ -73,3 +73,28 @@ test("bad queries and engines that do not answer as documented", async () => {
     await html.stop();
   }
 });
+
+test("an engine's endless answer is read no further than its cap", async () => {
+  let sent = 0;
+  const chunk = new Uint8Array(64 * 1024).fill(0x20);
+  const endless = startFakeUpstream(
+    () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            sent += chunk.length;
+            controller.enqueue(chunk);
+          },
+        }),
+        { headers: { "content-type": "application/json" } },
+      ),
+  );
+  try {
+    const outcome = await searchWeb({ kind: "searxng", endpoint: endless.url }, "lynkr", options, never);
+    expect(outcome).toEqual({ ok: false, errorCode: "unavailable", detail: "searxng answer too large" });
+    // What was in flight when the cap hit (socket buffers) is all that was sent.
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  } finally {
+    await endless.stop();
+  }
+});
