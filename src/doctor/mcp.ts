@@ -3,14 +3,18 @@ import type { Config } from "../config/schema.ts";
 import { fail, pass, type CheckResult } from "./types.ts";
 
 // The operator's MCP servers, started as `lynkr start` would start them: each one lists its
-// tools, or says why it cannot. Nothing configured: no line (MCP is optional).
-
+// tools, or says why it cannot. Nothing configured: no line (MCP is optional). Stopped however
+// starting went, so no child server outlives the check.
 
 export async function checkMcpServers(config: Config): Promise<CheckResult[]> {
   const registry = mcpRegistry(config);
-  await registry.start();
-  const servers = registry.connections.map((c) => ({ ...c.status(), source: c.config.source }));
-  await registry.stop();
+  let servers;
+  try {
+    await registry.start();
+    servers = registry.connections.map((c) => ({ ...c.status(), source: c.config.source }));
+  } finally {
+    await registry.stop();
+  }
   return [
     ...servers.map((s) => {
       const title = `MCP server ${s.name}`;
