@@ -11,7 +11,7 @@ function ms(value: number): string {
  * `POST /v1/messages 200 openrouter/gpt-4o 812ms (first byte 95ms) 9000→40 tok $0.0123 cache=miss client=ops route="…" id=…`:
  * what a person scanning a terminal needs first, first; the failure reason when there is one.
  */
-export function prettyLine(facts: RequestFacts, redactor: Redactor): string {
+function prettyLine(facts: RequestFacts, redactor: Redactor): string {
   const parts = [`${facts.method} ${facts.path} ${facts.status}`];
   if (facts.provider !== undefined) parts.push(facts.model ? `${facts.provider}/${facts.model}` : facts.provider);
   parts.push(facts.firstByteMs !== undefined && facts.stream ? `${ms(facts.latencyMs)} (first byte ${ms(facts.firstByteMs)})` : ms(facts.latencyMs));
