@@ -13,14 +13,21 @@ function isFields(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Error);
 }
 
+/** The line's message, and its trailing plain object argument as structured fields (when it is not the only one). */
+function messageAndFields(logObj: LogObject): { msg: string; fields: Record<string, unknown> | undefined } {
+  const last = logObj.args.at(-1);
+  const fields = logObj.args.length > 1 && isFields(last) ? last : undefined;
+  const msg = formatWithOptions({ colors: false }, ...(fields ? logObj.args.slice(0, -1) : logObj.args));
+  return { msg, fields };
+}
+
 function jsonLine(logObj: LogObject): string {
-  const args = [...logObj.args];
-  const fields = args.length > 1 && isFields(args.at(-1)) ? (args.pop() as Record<string, unknown>) : {};
+  const { msg, fields } = messageAndFields(logObj);
   const line = {
     time: logObj.date.toISOString(),
     level: logObj.type,
     ...(logObj.tag ? { tag: logObj.tag } : {}),
-    msg: formatWithOptions({ colors: false }, ...args),
+    msg,
     ...fields,
   };
   return `${JSON.stringify(line)}\n`;
@@ -28,9 +35,7 @@ function jsonLine(logObj: LogObject): string {
 
 /** Plain text for a file: time, level, message, and any fields as JSON on the same line. */
 function textLine(logObj: LogObject): string {
-  const args = [...logObj.args];
-  const fields = args.length > 1 && isFields(args.at(-1)) ? (args.pop() as Record<string, unknown>) : undefined;
-  const msg = formatWithOptions({ colors: false }, ...args);
+  const { msg, fields } = messageAndFields(logObj);
   return `${logObj.date.toISOString()} ${logObj.type.padEnd(5)} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ""}\n`;
 }
 

@@ -11,7 +11,7 @@ function ms(value: number): string {
  * `POST /v1/messages 200 openrouter/gpt-4o 812ms (first byte 95ms) 9000→40 tok $0.0123 cache=miss client=ops route="…" id=…`:
  * what a person scanning a terminal needs first, first; the failure reason when there is one.
  */
-export function prettyLine(facts: RequestFacts, redactor: Redactor): string {
+function prettyLine(facts: RequestFacts, redactor: Redactor): string {
   const parts = [`${facts.method} ${facts.path} ${facts.status}`];
   if (facts.provider !== undefined) parts.push(facts.model ? `${facts.provider}/${facts.model}` : facts.provider);
   parts.push(facts.firstByteMs !== undefined && facts.stream ? `${ms(facts.latencyMs)} (first byte ${ms(facts.firstByteMs)})` : ms(facts.latencyMs));
@@ -30,8 +30,8 @@ export function prettyLine(facts: RequestFacts, redactor: Redactor): string {
   return parts.join(" ");
 }
 
-/** One line per request; at LOG_LEVEL=debug the bodies too, with secrets redacted. */
-export function logRequest(facts: RequestFacts, redactor: Redactor): void {
+/** The same facts as structured fields, for LOG_FORMAT=json. */
+function jsonFields(facts: RequestFacts, redactor: Redactor): Record<string, unknown> {
   const fields: Record<string, unknown> = {
     request_id: facts.requestId,
     method: facts.method,
@@ -58,10 +58,16 @@ export function logRequest(facts: RequestFacts, redactor: Redactor): void {
   if (facts.errorType !== undefined) fields.error = facts.errorType;
   if (facts.errorMessage !== undefined) fields.error_message = redactor.redact(facts.errorMessage.slice(0, 300));
   if (facts.rejected !== undefined) fields.rejected = facts.rejected;
+  return fields;
+}
+
+/** One line per request; at LOG_LEVEL=debug the bodies too, with secrets redacted. */
+export function logRequest(facts: RequestFacts, redactor: Redactor): void {
   const line = `${facts.method} ${facts.path} ${facts.status}`;
-  // A terminal gets the facts in the message itself, one line; JSON logs get them as fields.
+  // A terminal gets the facts in the message itself, one line; JSON logs get them as fields
+  // (built only then: every request writes one of the two).
   const write = facts.status >= 500 ? logger.warn.bind(logger) : logger.info.bind(logger);
-  if (logFormat() === "json") write(line, fields);
+  if (logFormat() === "json") write(line, jsonFields(facts, redactor));
   else write(prettyLine(facts, redactor));
   if (facts.requestBody !== undefined || facts.responseBody !== undefined) {
     logger.debug(`${line} bodies`, {

@@ -143,7 +143,9 @@ export function createRouter(config: RouterSettings, built: RouteProviders, opti
     return budget;
   };
 
-  const { fallback: fallbackNames, hybrid: { openRouter: openRouterReady, cloud } } = built;
+  const { hybrid: { openRouter: openRouterReady, cloud } } = built;
+  // Every chain ends in the same fallbacks: made once, not per request.
+  const fallbacks: readonly TargetRef[] = built.fallback.map((provider) => ({ provider }));
 
   function hybrid(request: MessagesRequest): Decision {
     const tools = request.tools?.length ?? 0;
@@ -207,7 +209,6 @@ export function createRouter(config: RouterSettings, built: RouteProviders, opti
       const decision = decide(request, bodyBytes);
       const chain: Target[] = [];
       const seen = new Set<string>();
-      const fallbacks: TargetRef[] = fallbackNames.map((provider) => ({ provider }));
       for (const ref of [...decision.targets, ...fallbacks]) {
         if (seen.has(ref.provider)) continue;
         seen.add(ref.provider);

@@ -80,8 +80,3 @@ export function scanJson(text: string, limit: number, name?: string): JsonScan {
   }
   return { tooDeep: false, member: certain && valueStart < 0 ? member : undefined };
 }
-
-/** Whether a JSON text nests arrays and objects more than `limit` deep (scanJson). */
-export function jsonDepthExceeds(text: string, limit: number): boolean {
-  return scanJson(text, limit).tooDeep;
-}

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { jsonDepthExceeds, scanJson } from "../../src/server/json-depth.ts";
+import { scanJson } from "../../src/server/json-depth.ts";
 import { wireDir } from "../helpers/fake-upstream.ts";
 
 /** The scan one character at a time, as it was before strings were skipped with indexOf. */
@@ -24,7 +24,7 @@ function deepestByCharacter(text: string): number {
 function agrees(text: string): void {
   const deepest = deepestByCharacter(text);
   for (const limit of [0, Math.max(0, deepest - 1), deepest, deepest + 1]) {
-    expect({ text, limit, exceeds: jsonDepthExceeds(text, limit) }).toEqual({ text, limit, exceeds: deepest > limit });
+    expect({ text, limit, exceeds: scanJson(text, limit).tooDeep }).toEqual({ text, limit, exceeds: deepest > limit });
   }
 }
 

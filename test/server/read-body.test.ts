@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { jsonDepthExceeds } from "../../src/server/json-depth.ts";
+import { scanJson } from "../../src/server/json-depth.ts";
 import { maxJsonDepth } from "../../src/server/read-body.ts";
 import { anthropicSse, chunkedResponse, readWire, startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { startTestGateway } from "../helpers/gateway.ts";
@@ -22,17 +22,17 @@ const post = (path: string, body: string) =>
   fetch(`${gateway.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
 
 test("the depth scan counts arrays and objects, not brackets inside strings (escaped quotes included)", () => {
-  expect(jsonDepthExceeds(nested(5), 5)).toBe(false);
-  expect(jsonDepthExceeds(nested(6), 5)).toBe(true);
-  expect(jsonDepthExceeds(`{"s":"${"[{".repeat(500)}","t":"\\"[[[[[["}`, 2)).toBe(false);
-  expect(jsonDepthExceeds(`[[["\\\\"],[[1]]]]`, 3)).toBe(true);
+  expect(scanJson(nested(5), 5).tooDeep).toBe(false);
+  expect(scanJson(nested(6), 5).tooDeep).toBe(true);
+  expect(scanJson(`{"s":"${"[{".repeat(500)}","t":"\\"[[[[[["}`, 2).tooDeep).toBe(false);
+  expect(scanJson(`[[["\\\\"],[[1]]]]`, 3).tooDeep).toBe(true);
 });
 
 test("Claude Code's real requests nest far below the limit", async () => {
   const body = JSON.stringify((JSON.parse(await readWire("claude-code-2.1.328-request.json")) as { body: unknown }).body);
   // 10 deep (tool schemas included), as are the recorded sessions' requests.
-  expect(jsonDepthExceeds(body, 9)).toBe(true);
-  expect(jsonDepthExceeds(body, 10)).toBe(false);
+  expect(scanJson(body, 9).tooDeep).toBe(true);
+  expect(scanJson(body, 10).tooDeep).toBe(false);
   expect(maxJsonDepth).toBeGreaterThanOrEqual(8 * 16);
 });
 

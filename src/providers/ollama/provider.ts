@@ -27,6 +27,7 @@ export interface OllamaOptions {
 
 export function createOllamaProvider(options: OllamaOptions): Provider {
   const upstream = `${options.name} (${options.endpoint})`;
+  const chatUrl = `${options.endpoint}/api/chat`;
   const capabilities = new OllamaCapabilityCache({ endpoint: options.endpoint, upstream, timeoutMs: options.timeoutMs, settings: options.settings });
   // Said once per model, not on every request of a long session.
   const warnedNoTools = new Set<string>();
@@ -36,7 +37,7 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
     kind: "ollama",
     model: options.model,
     endpoint: options.endpoint,
-    requestUrl: `${options.endpoint}/api/chat`,
+    requestUrl: chatUrl,
 
     async stream(request, ctx: CallContext): Promise<UpstreamStream> {
       const model = ctx.model ?? options.model;
@@ -62,15 +63,14 @@ export function createOllamaProvider(options: OllamaOptions): Provider {
       const window = options.numCtx > 0 ? options.numCtx : caps.contextLength;
       const estimated = window === undefined ? undefined : await countIfNearSliced(request, Buffer.byteLength(bodyText), window, model);
       if (window !== undefined && estimated !== undefined && estimated >= window) throw promptTooLongError(estimated, window);
-      const url = `${options.endpoint}/api/chat`;
       const response = await fetchUpstream({
         upstream,
-        url,
+        url: chatUrl,
         init: { method: "POST", headers: { "content-type": "application/json" }, body: bodyText },
         timeoutMs: options.timeoutMs,
         signal: ctx.signal,
       });
-      if (!response.ok) throw await upstreamError(response, upstream, { settings: options.settings, url, model });
+      if (!response.ok) throw await upstreamError(response, upstream, { settings: options.settings, url: chatUrl, model });
       return {
         events: ollamaEvents(readBody(response, upstream, options.timeoutMs, ctx.signal), {
           upstream,

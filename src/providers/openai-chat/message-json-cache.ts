@@ -25,16 +25,16 @@ export class MessageJsonCache {
   jsonOf(conversation: string | undefined, messages: readonly ChatCompletionMessageParam[]): Uint8Array[] {
     if (conversation === undefined) return messages.map(encoded);
     const kept = this.threads.get(conversation);
-    const out = messages.map((message, i) => {
+    const entries = messages.map((message, i) => {
       const before = kept?.[i];
-      return before && sameJson(message, before.message) ? before.json : encoded(message);
+      return { message, json: before && sameJson(message, before.message) ? before.json : encoded(message) };
     });
     this.threads.delete(conversation);
-    this.threads.set(conversation, messages.map((message, i) => ({ message, json: out[i] as Uint8Array })));
+    this.threads.set(conversation, entries);
     if (this.threads.size > this.maxThreads) {
       const oldest = this.threads.keys().next().value;
       if (oldest !== undefined) this.threads.delete(oldest);
     }
-    return out;
+    return entries.map((entry) => entry.json);
   }
 }

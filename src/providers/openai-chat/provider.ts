@@ -134,11 +134,14 @@ export function createOpenAiChatProvider(options: OpenAiChatOptions): Provider {
     return maxTokens <= room ? bodyBytes : withOutputTokens(body, room, serialize);
   }
 
+  // The same on every call: built once, not spread again per request.
+  const postHeaders: Readonly<Record<string, string>> = { "content-type": "application/json", accept: "text/event-stream", ...options.headers };
+
   async function post(url: string, body: Uint8Array, ctx: CallContext): Promise<Response> {
     return fetchUpstream({
       upstream,
       url,
-      init: { method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream", ...options.headers }, body },
+      init: { method: "POST", headers: postHeaders, body },
       timeoutMs: options.timeoutMs,
       signal: ctx.signal,
     });
