@@ -1,3 +1,5 @@
+import { joinBytes } from "../providers/join-bytes.ts";
+
 // A body from a server an outsider (or the operator's config) names, read no further than a cap:
 // what comes past it is never buffered, the connection is cancelled instead.
 
@@ -22,11 +24,5 @@ export async function readCapped(response: Response, maxBytes: number): Promise<
     chunks.push(value);
     size += value.length;
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { bytes, truncated };
+  return { bytes: joinBytes(chunks, size), truncated };
 }
